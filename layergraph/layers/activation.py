@@ -1,0 +1,109 @@
+"""Element-wise layers: reluLayer, leakyReluLayer, tanhLayer, sigmoidLayer, softmaxLayer, dropoutLayer."""
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import field_validator
+from torch import nn
+
+from layergraph.layers.base import Layer
+from layergraph.sizes import Act
+
+
+class ReLULayer(Layer):
+    """reluLayer(): max(x, 0)."""
+
+    type: Literal["reluLayer"] = "reluLayer"
+    type_label: ClassVar[str] = "ReLU"
+    default_name: ClassVar[str] = "relu"
+
+    def description(self) -> str:
+        return "ReLU"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.ReLU()
+
+
+class LeakyReLULayer(Layer):
+    """leakyReluLayer(scale=0.01): x for x ≥ 0, scale·x otherwise."""
+
+    type: Literal["leakyReluLayer"] = "leakyReluLayer"
+    Scale: float = 0.01
+    type_label: ClassVar[str] = "Leaky ReLU"
+    default_name: ClassVar[str] = "leakyrelu"
+    positional: ClassVar[tuple[str, ...]] = ("Scale",)
+
+    def description(self) -> str:
+        return f"Leaky ReLU with scale {self.Scale:g}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.LeakyReLU(self.Scale)
+
+
+class TanhLayer(Layer):
+    """tanhLayer(): hyperbolic tangent.
+
+    Its automatic name is 'layer' (not 'tanh'): the CGAN generator table in MATLAB's documentation
+    names its unnamed tanh layer 'layer_2'.
+    """
+
+    type: Literal["tanhLayer"] = "tanhLayer"
+    type_label: ClassVar[str] = "Tanh"
+    default_name: ClassVar[str] = "layer"
+
+    def description(self) -> str:
+        return "Hyperbolic tangent"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.Tanh()
+
+
+class SigmoidLayer(Layer):
+    """sigmoidLayer(): 1/(1+exp(−x))."""
+
+    type: Literal["sigmoidLayer"] = "sigmoidLayer"
+    type_label: ClassVar[str] = "Sigmoid"
+    default_name: ClassVar[str] = "sigmoid"
+
+    def description(self) -> str:
+        return "sigmoid"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.Sigmoid()
+
+
+class SoftmaxLayer(Layer):
+    """softmaxLayer(): softmax over the channel dimension."""
+
+    type: Literal["softmaxLayer"] = "softmaxLayer"
+    type_label: ClassVar[str] = "Softmax"
+    default_name: ClassVar[str] = "softmax"
+
+    def description(self) -> str:
+        return "softmax"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.Softmax(dim=1)
+
+
+class DropoutLayer(Layer):
+    """dropoutLayer(probability=0.5): zero inputs with this probability in training, scale the rest."""
+
+    type: Literal["dropoutLayer"] = "dropoutLayer"
+    Probability: float = 0.5
+    type_label: ClassVar[str] = "Dropout"
+    default_name: ClassVar[str] = "dropout"
+    positional: ClassVar[tuple[str, ...]] = ("Probability",)
+
+    @field_validator("Probability")
+    @classmethod
+    def _prob(cls, v: float) -> float:
+        if not 0 <= v < 1:
+            raise ValueError("Probability must be in [0, 1)")
+        return v
+
+    def description(self) -> str:
+        return f"{self.Probability * 100:g}% dropout"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.Dropout(self.Probability)

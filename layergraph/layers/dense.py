@@ -1,0 +1,204 @@
+"""fullyConnectedLayer and the examples' custom projectAndReshapeLayer and embeddingLayer."""
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import field_validator
+from torch import nn
+
+from layergraph.errors import NetworkError
+from layergraph.layers.base import BIAS_INITS, WEIGHT_INITS, Layer, LayerModule, fmt_vec, initialize
+from layergraph.sizes import Act
+
+
+def flatten_matlab(x: torch.Tensor) -> torch.Tensor:
+    """Flatten NCHW column-major like MATLAB (h fastest, then w, then c), so MATLAB weights load as-is."""
+    return x.transpose(-1, -2).reshape(x.shape[0], -1) if x.dim() == 4 else x
+
+
+def unflatten_matlab(x: torch.Tensor, size: tuple[int, int, int]) -> torch.Tensor:
+    """MATLAB's column-major reshape of N×(h·w·c) features to N×C×H×W (a view, no copy)."""
+    h, w, c = size
+    return x.view(x.shape[0], c, w, h).transpose(-1, -2)
+
+
+class _Inits(Layer):
+    """Weight and bias initializer options shared by the dense layers."""
+
+    WeightsInitializer: str = "glorot"
+    BiasInitializer: str = "zeros"
+
+    @field_validator("WeightsInitializer")
+    @classmethod
+    def _winit(cls, v: str) -> str:
+        if v.lower() not in WEIGHT_INITS:
+            raise ValueError(f"must be one of {', '.join(WEIGHT_INITS)}")
+        return v.lower()
+
+    @field_validator("BiasInitializer")
+    @classmethod
+    def _binit(cls, v: str) -> str:
+        if v.lower() not in BIAS_INITS:
+            raise ValueError(f"must be one of {', '.join(BIAS_INITS)}")
+        return v.lower()
+
+
+class _Dense(LayerModule):
+    """y = W·x + b on MATLAB-flattened input; optionally reshaped to an image like MATLAB."""
+
+    def __init__(self, n_in: int, n_out: int, image_out: tuple[int, int, int] | None, bias_shape: tuple) -> None:
+        super().__init__()
+        self.Weights = nn.Parameter(torch.empty(n_out, n_in))
+        self.Bias = nn.Parameter(torch.empty(n_out))
+        self.layout = {"Weights": ((0, 1), (n_out, n_in)), "Bias": ((0,), bias_shape)}
+        self.image_out = image_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.linear(flatten_matlab(x), self.Weights, self.Bias)
+        return y if self.image_out is None else unflatten_matlab(y, self.image_out)
+
+
+class FullyConnectedLayer(_Inits):
+    """fullyConnectedLayer(outputSize): y = W·x + b; image input is flattened column-major."""
+
+    type: Literal["fullyConnectedLayer"] = "fullyConnectedLayer"
+    OutputSize: int
+    InputSize: int | Literal["auto"] = "auto"
+    type_label: ClassVar[str] = "Fully Connected"
+    default_name: ClassVar[str] = "fc"
+    positional: ClassVar[tuple[str, ...]] = ("OutputSize",)
+    required: ClassVar[int] = 1
+
+    @field_validator("OutputSize", mode="before")
+    @classmethod
+    def _pos(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v or v < 1:
+            raise ValueError("OutputSize must be a positive integer")
+        return int(v)
+
+    def _n_in(self, act: Act) -> int:
+        if self.InputSize != "auto" and self.InputSize != act.numel:
+            raise NetworkError(f"{self.type} expects input size {self.InputSize} but got {act}")
+        return act.numel
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        self._n_in(inputs[0])
+        # MATLAB keeps singleton spatial dimensions when the input is an image
+        return Act((1, 1, self.OutputSize), "SSC") if inputs[0].is_image else Act((self.OutputSize,), "C")
+
+    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        return {"Weights": (self.OutputSize, self._n_in(inputs[0])), "Bias": (self.OutputSize, 1)}
+
+    def description(self) -> str:
+        return f"{self.OutputSize} fully connected layer"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        n_in = self._n_in(inputs[0])
+        image_out = (1, 1, self.OutputSize) if inputs[0].is_image else None
+        m = _Dense(n_in, self.OutputSize, image_out, (self.OutputSize, 1))
+        initialize(m.Weights, self.WeightsInitializer, n_in, self.OutputSize)
+        initialize(m.Bias, self.BiasInitializer, n_in, self.OutputSize)
+        return m
+
+
+class ProjectAndReshapeLayer(_Inits):
+    """projectAndReshapeLayer(outputSize[, numChannels, name]): fully connected projection reshaped to H×W×C.
+
+    The custom layer of MATLAB's GAN example; Weights prod(outputSize)×numChannels, Bias prod(outputSize)×1.
+    """
+
+    type: Literal["projectAndReshapeLayer"] = "projectAndReshapeLayer"
+    OutputSize: tuple[int, int, int]
+    NumChannels: int | Literal["auto"] = "auto"
+    type_label: ClassVar[str] = "projectAndReshapeLayer"
+    default_name: ClassVar[str] = "layer"
+    positional: ClassVar[tuple[str, ...]] = ("OutputSize", "NumChannels", "Name")
+    required: ClassVar[int] = 1
+
+    @field_validator("OutputSize", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> Any:
+        if not isinstance(v, (list, tuple)) or len(v) != 3 or any(int(x) != x or x < 1 for x in v):
+            raise ValueError("OutputSize must be [h w c] positive integers")
+        return tuple(int(x) for x in v)
+
+    def _n_in(self, act: Act) -> int:
+        if self.NumChannels != "auto" and self.NumChannels != act.numel:
+            raise NetworkError(f"{self.type} expects {self.NumChannels} input channels but got {act}")
+        return act.numel
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        self._n_in(inputs[0])
+        return Act(self.OutputSize, "SSC")
+
+    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        n = math.prod(self.OutputSize)
+        return {"Weights": (n, self._n_in(inputs[0])), "Bias": (n, 1)}
+
+    def description(self) -> str:
+        return f"Project and reshape layer with output size {fmt_vec(self.OutputSize)}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        n_in, n_out = self._n_in(inputs[0]), math.prod(self.OutputSize)
+        m = _Dense(n_in, n_out, self.OutputSize, (n_out, 1))
+        initialize(m.Weights, self.WeightsInitializer, n_in, n_out)
+        initialize(m.Bias, self.BiasInitializer, n_in, n_out)
+        return m
+
+
+class _Embed(LayerModule):
+    """Look up column `index` (1-based, as MATLAB) of an embeddingDimension×inputDimension matrix."""
+
+    def __init__(self, dim: int, classes: int) -> None:
+        super().__init__()
+        self.Weights = nn.Parameter(torch.empty(classes, dim))
+        self.layout = {"Weights": ((1, 0), (dim, classes))}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.embedding(x.reshape(x.shape[0]).long() - 1, self.Weights)
+
+
+class EmbeddingLayer(Layer):
+    """embeddingLayer(embeddingDimension, inputDimension): the CGAN example's label embedding (1-based)."""
+
+    type: Literal["embeddingLayer"] = "embeddingLayer"
+    OutputSize: int
+    InputSize: int
+    WeightsInitializer: str = "narrow-normal"
+    type_label: ClassVar[str] = "embeddingLayer"
+    default_name: ClassVar[str] = "layer"
+    positional: ClassVar[tuple[str, ...]] = ("OutputSize", "InputSize")
+    required: ClassVar[int] = 2
+
+    @field_validator("OutputSize", "InputSize")
+    @classmethod
+    def _pos(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be a positive integer")
+        return v
+
+    @field_validator("WeightsInitializer")
+    @classmethod
+    def _winit(cls, v: str) -> str:
+        if v.lower() not in WEIGHT_INITS:
+            raise ValueError(f"must be one of {', '.join(WEIGHT_INITS)}")
+        return v.lower()
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        if inputs[0].numel != 1:
+            raise NetworkError(f"{self.type} expects one channel holding the class index, got {inputs[0]}")
+        return Act((self.OutputSize,), "C")
+
+    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        return {"Weights": (self.OutputSize, self.InputSize)}
+
+    def description(self) -> str:
+        return f"Embedding layer with dimension {self.OutputSize}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        m = _Embed(self.OutputSize, self.InputSize)
+        initialize(m.Weights, self.WeightsInitializer, self.InputSize, self.OutputSize)
+        return m

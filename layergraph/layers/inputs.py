@@ -1,0 +1,128 @@
+"""Input layers: imageInputLayer (H×W×C) and featureInputLayer (C)."""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import torch
+from pydantic import field_validator
+from torch import nn
+
+from layergraph.layers.base import Layer, fmt_vec
+from layergraph.sizes import Act
+
+Normalization = Literal["none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one"]
+
+
+class _Normalize(nn.Module):
+    """x ↦ (x − shift) · scale with per-channel (or scalar) constants, as MATLAB's input normalization."""
+
+    def __init__(self, shift: torch.Tensor, scale: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("shift", shift)
+        self.register_buffer("scale", scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.shift) * self.scale
+
+
+class _InputLayer(Layer):
+    """Shared normalization options of the input layers."""
+
+    is_input: ClassVar[bool] = True
+    Normalization: Normalization = "none"
+    Mean: float | list[float] | None = None
+    StandardDeviation: float | list[float] | None = None
+    Min: float | list[float] | None = None
+    Max: float | list[float] | None = None
+
+    @field_validator("Normalization", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        return v.lower() if isinstance(v, str) else v
+
+    def _stat(self, value: float | list[float] | None, default: float, channels: int) -> torch.Tensor:
+        vals = [default] if value is None else ([value] if isinstance(value, (int, float)) else list(value))
+        if len(vals) not in (1, channels):
+            raise ValueError(f"{self.type}: normalization statistics need 1 or {channels} values")
+        return torch.tensor(vals, dtype=torch.float32)
+
+    def _normalizer(self, channels: int, view: tuple[int, ...]) -> nn.Module:
+        n = self.Normalization
+        if n == "none":
+            return nn.Identity()
+        if n == "zerocenter":
+            shift, scale = self._stat(self.Mean, 0.0, channels), torch.ones(1)
+        elif n == "zscore":
+            shift = self._stat(self.Mean, 0.0, channels)
+            scale = 1.0 / self._stat(self.StandardDeviation, 1.0, channels)
+        else:
+            lo, hi = self._stat(self.Min, 0.0, channels), self._stat(self.Max, 1.0, channels)
+            if n == "rescale-zero-one":
+                shift, scale = lo, 1.0 / (hi - lo)
+            else:  # rescale-symmetric maps [Min, Max] to [-1, 1]
+                shift, scale = (lo + hi) / 2, 2.0 / (hi - lo)
+        return _Normalize(shift.reshape(-1, *view), scale.reshape(-1, *view))
+
+    def _norm_text(self) -> str:
+        return "" if self.Normalization == "none" else f" with '{self.Normalization}' normalization"
+
+
+class ImageInputLayer(_InputLayer):
+    """imageInputLayer(inputSize): image batches of size H×W×C."""
+
+    type: Literal["imageInputLayer"] = "imageInputLayer"
+    InputSize: tuple[int, int, int]
+    type_label: ClassVar[str] = "Image Input"
+    default_name: ClassVar[str] = "imageinput"
+    positional: ClassVar[tuple[str, ...]] = ("InputSize",)
+    required: ClassVar[int] = 1
+
+    @field_validator("InputSize", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            v = [*v, 1]  # MATLAB: [h w] means one channel
+        if not isinstance(v, (list, tuple)) or len(v) != 3 or any(int(x) != x or x < 1 for x in v):
+            raise ValueError("InputSize must be [h w c] (or [h w]) positive integers")
+        return tuple(int(x) for x in v)
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        return Act(self.InputSize, "SSC")
+
+    def description(self) -> str:
+        return "×".join(map(str, self.InputSize)) + " images" + self._norm_text()
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return self._normalizer(self.InputSize[2], (1, 1))
+
+
+class FeatureInputLayer(_InputLayer):
+    """featureInputLayer(numFeatures): feature batches of size C."""
+
+    type: Literal["featureInputLayer"] = "featureInputLayer"
+    InputSize: int
+    type_label: ClassVar[str] = "Feature Input"
+    default_name: ClassVar[str] = "input"
+    positional: ClassVar[tuple[str, ...]] = ("InputSize",)
+    required: ClassVar[int] = 1
+
+    @field_validator("InputSize", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)) and len(v) == 1:
+            v = v[0]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v or v < 1:
+            raise ValueError("numFeatures must be a positive integer")
+        return int(v)
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        return Act((self.InputSize,), "C")
+
+    def description(self) -> str:
+        return f"{self.InputSize} features" + self._norm_text()
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return self._normalizer(self.InputSize, ())
+
+
+__all__ = ["FeatureInputLayer", "ImageInputLayer", "fmt_vec"]

@@ -1,0 +1,133 @@
+"""Multi-input layers: concatenationLayer, depthConcatenationLayer, additionLayer."""
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import torch
+from pydantic import field_validator
+from torch import nn
+
+from layergraph.errors import NetworkError
+from layergraph.layers.base import Layer
+from layergraph.sizes import Act
+
+
+class _MultiInput(Layer):
+    """A layer with inputs in1…inN (MATLAB's NumInputs)."""
+
+    NumInputs: int = 2
+
+    @field_validator("NumInputs")
+    @classmethod
+    def _n(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("NumInputs must be a positive integer")
+        return v
+
+    @property
+    def input_names(self) -> list[str]:
+        return [f"in{i + 1}" for i in range(self.NumInputs)]
+
+    def _mismatch(self, inputs: list[Act], what: str) -> NetworkError:
+        sizes = ", ".join(f"in{i + 1} {a}" for i, a in enumerate(inputs))
+        return NetworkError(f"{self.type}: input sizes do not match {what} ({sizes})")
+
+
+class _Cat(nn.Module):
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, self.dim)
+
+
+class _Add(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+def _torch_dim(act: Act, matlab_dim: int) -> int:
+    """Map a 1-based MATLAB dimension of an SSC/C activation to its torch (NCHW/NC) axis."""
+    label_positions = {"SSC": {1: 2, 2: 3, 3: 1}, "C": {1: 1}}[act.fmt]
+    return label_positions[matlab_dim]
+
+
+class ConcatenationLayer(_MultiInput):
+    """concatenationLayer(dim, numInputs): concatenate along MATLAB dimension `dim` (3 = channels)."""
+
+    type: Literal["concatenationLayer"] = "concatenationLayer"
+    Dim: int
+    type_label: ClassVar[str] = "Concatenation"
+    default_name: ClassVar[str] = "concat"
+    positional: ClassVar[tuple[str, ...]] = ("Dim", "NumInputs")
+    required: ClassVar[int] = 2
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        first = inputs[0]
+        if any(a.fmt != first.fmt for a in inputs):
+            raise self._mismatch(inputs, "in format")
+        if self.Dim < 1 or self.Dim > len(first.size):
+            raise NetworkError(f"{self.type}: Dim {self.Dim} does not exist for {first.fmt}-format input")
+        k = self.Dim - 1
+        for a in inputs[1:]:
+            if any(a.size[i] != first.size[i] for i in range(len(first.size)) if i != k):
+                raise self._mismatch(inputs, f"outside dimension {self.Dim}")
+        size = list(first.size)
+        size[k] = sum(a.size[k] for a in inputs)
+        return Act(tuple(size), first.fmt)
+
+    def description(self) -> str:
+        return f"Concatenation of {self.NumInputs} inputs along dimension {self.Dim}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return _Cat(_torch_dim(inputs[0], self.Dim))
+
+
+class DepthConcatenationLayer(_MultiInput):
+    """depthConcatenationLayer(numInputs): concatenate along channels."""
+
+    type: Literal["depthConcatenationLayer"] = "depthConcatenationLayer"
+    type_label: ClassVar[str] = "Depth concatenation"
+    default_name: ClassVar[str] = "depthcat"
+    positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
+    required: ClassVar[int] = 1
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        first = inputs[0]
+        if any(a.fmt != first.fmt or a.spatial != first.spatial for a in inputs):
+            raise self._mismatch(inputs, "in their spatial sizes")
+        c = first.fmt.index("C")
+        size = list(first.size)
+        size[c] = sum(a.channels for a in inputs)
+        return Act(tuple(size), first.fmt)
+
+    def description(self) -> str:
+        return f"Depth concatenation of {self.NumInputs} inputs"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return _Cat(1)
+
+
+class AdditionLayer(_MultiInput):
+    """additionLayer(numInputs): element-wise sum of equally sized inputs."""
+
+    type: Literal["additionLayer"] = "additionLayer"
+    type_label: ClassVar[str] = "Addition"
+    default_name: ClassVar[str] = "addition"
+    positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
+    required: ClassVar[int] = 1
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        if any(a != inputs[0] for a in inputs):
+            raise self._mismatch(inputs, "")
+        return inputs[0]
+
+    def description(self) -> str:
+        return f"Element-wise addition of {self.NumInputs} inputs"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return _Add()

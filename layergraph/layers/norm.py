@@ -1,0 +1,129 @@
+"""batchNormalizationLayer and layerNormalizationLayer."""
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import field_validator
+from torch import nn
+
+from layergraph.layers.base import Layer, LayerModule, initialize
+from layergraph.sizes import Act
+
+
+def _param_shape(act: Act) -> tuple[int, ...]:
+    """MATLAB shape of a per-channel parameter: 1×1×C for images, C×1 for features."""
+    return (1, 1, act.channels) if act.is_image else (act.channels, 1)
+
+
+class _BatchNorm(LayerModule):
+    """Batch normalization over N(,H,W) with MATLAB names Offset/Scale and TrainedMean/TrainedVariance."""
+
+    def __init__(self, c: int, eps: float, mean_decay: float, var_decay: float, shape: tuple) -> None:
+        super().__init__()
+        self.Offset = nn.Parameter(torch.zeros(c))
+        self.Scale = nn.Parameter(torch.ones(c))
+        self.register_buffer("TrainedMean", torch.zeros(c))
+        self.register_buffer("TrainedVariance", torch.ones(c))
+        self.layout = {k: ((0,), shape) for k in ("Offset", "Scale", "TrainedMean", "TrainedVariance")}
+        self.eps, self.mean_decay, self.var_decay = eps, mean_decay, var_decay
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.mean_decay != self.var_decay:
+            return self._separate_decays(x)
+        # MATLAB's MeanDecay is torch's momentum: new = decay·batch + (1 − decay)·old
+        return F.batch_norm(x, self.TrainedMean, self.TrainedVariance, self.Scale, self.Offset,
+                            self.training, self.mean_decay, self.eps)
+
+    def _separate_decays(self, x: torch.Tensor) -> torch.Tensor:
+        dims = [0, *range(2, x.dim())]
+        mean = x.mean(dims)
+        var = x.var(dims, unbiased=False)
+        n = x.numel() // x.shape[1]
+        with torch.no_grad():
+            self.TrainedMean.lerp_(mean.detach(), self.mean_decay)
+            self.TrainedVariance.lerp_(var.detach() * n / max(n - 1, 1), self.var_decay)
+        view = (1, -1) + (1,) * (x.dim() - 2)
+        xhat = (x - mean.view(view)) / torch.sqrt(var.view(view) + self.eps)
+        return xhat * self.Scale.view(view) + self.Offset.view(view)
+
+
+class BatchNormalizationLayer(Layer):
+    """batchNormalizationLayer(): normalize each channel over the mini-batch."""
+
+    type: Literal["batchNormalizationLayer"] = "batchNormalizationLayer"
+    Epsilon: float = 1e-5
+    MeanDecay: float = 0.1
+    VarianceDecay: float = 0.1
+    OffsetInitializer: Literal["zeros", "ones", "narrow-normal"] = "zeros"
+    ScaleInitializer: Literal["zeros", "ones", "narrow-normal"] = "ones"
+    type_label: ClassVar[str] = "Batch Normalization"
+    default_name: ClassVar[str] = "batchnorm"
+
+    @field_validator("Epsilon")
+    @classmethod
+    def _eps(cls, v: float) -> float:
+        if v < 1e-5:
+            raise ValueError("Epsilon must be at least 1e-5 (MATLAB's lower bound)")
+        return v
+
+    @field_validator("MeanDecay", "VarianceDecay")
+    @classmethod
+    def _decay(cls, v: float) -> float:
+        if not 0 <= v <= 1:
+            raise ValueError("must be between 0 and 1")
+        return v
+
+    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        s = _param_shape(inputs[0])
+        return {"Offset": s, "Scale": s}
+
+    def states(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        s = _param_shape(inputs[0])
+        return {"TrainedMean": s, "TrainedVariance": s}
+
+    def description(self) -> str:
+        return "Batch normalization"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        act = inputs[0]
+        m = _BatchNorm(act.channels, self.Epsilon, self.MeanDecay, self.VarianceDecay, _param_shape(act))
+        initialize(m.Offset, self.OffsetInitializer, act.channels, act.channels)
+        initialize(m.Scale, self.ScaleInitializer, act.channels, act.channels)
+        return m
+
+
+class _LayerNorm(LayerModule):
+    """Normalize each observation over all its (C, H, W) elements; per-channel Offset and Scale."""
+
+    def __init__(self, c: int, eps: float, shape: tuple) -> None:
+        super().__init__()
+        self.Offset = nn.Parameter(torch.zeros(c))
+        self.Scale = nn.Parameter(torch.ones(c))
+        self.layout = {"Offset": ((0,), shape), "Scale": ((0,), shape)}
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        view = (1, -1) + (1,) * (x.dim() - 2)
+        y = F.layer_norm(x, x.shape[1:], eps=self.eps)
+        return y * self.Scale.view(view) + self.Offset.view(view)
+
+
+class LayerNormalizationLayer(Layer):
+    """layerNormalizationLayer(): normalize each observation across all its channels."""
+
+    type: Literal["layerNormalizationLayer"] = "layerNormalizationLayer"
+    Epsilon: float = 1e-5
+    type_label: ClassVar[str] = "Layer Normalization"
+    default_name: ClassVar[str] = "layernorm"
+
+    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        s = _param_shape(inputs[0])
+        return {"Offset": s, "Scale": s}
+
+    def description(self) -> str:
+        return "Layer normalization"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return _LayerNorm(inputs[0].channels, self.Epsilon, _param_shape(inputs[0]))

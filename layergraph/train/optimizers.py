@@ -1,0 +1,314 @@
+"""MATLAB's custom-training-loop solvers: adamupdate, sgdmupdate, rmspropupdate.
+
+Argument order, defaults and formulas follow MATLAB (see each function). Every update is a handful of fused
+`torch._foreach_*` calls over all parameters at once rather than a Python loop of per-tensor arithmetic.
+
+Parameters may be given as a network (any object with a `Learnables` Table, updated in place and returned),
+a Table of tensors, a list/tuple/dict of tensors, or a single tensor. Leaf tensors are updated in place;
+non-leaf tensors (results of a computation) are replaced by new tensors in a new container.
+Solver states are returned shaped like `grad`: a Table for a Table, a list for a list or tuple, a dict for a
+dict, a tensor for a tensor. Pass `None` or `[]` as the state on the first call, as MATLAB passes `[]`.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from layergraph.dlarray import DLArray, wrap
+from layergraph.errors import LayergraphError
+from layergraph.table import Table
+
+__all__ = ["OptimizerError", "adamupdate", "rmspropupdate", "sgdmupdate"]
+
+
+class OptimizerError(LayergraphError, ValueError):
+    """An optimizer got parameters, gradients, state or hyperparameters it cannot use."""
+
+
+@dataclass
+class _Bundle:
+    """One of net/grad/state flattened to a list, remembering how to label rows and rebuild the container."""
+
+    kind: str  # "net", "table", "list", "dict", "tensor"
+    values: list[Any]
+    source: Any
+    rows: list[tuple[str, str]] | None = None  # Table rows (Layer, Parameter)
+    keys: list[Any] | None = None  # dict keys
+
+    def label(self, i: int) -> str:
+        """How to name entry i in an error message."""
+        if self.rows is not None:
+            return f"(Layer '{self.rows[i][0]}', Parameter '{self.rows[i][1]}')"
+        if self.keys is not None:
+            return f"key {self.keys[i]!r}"
+        return f"element {i + 1}"
+
+
+def _is_empty_state(state: Any) -> bool:
+    """MATLAB passes [] for 'no state yet'; accept None, [] and () the same way."""
+    return state is None or (isinstance(state, (list, tuple)) and len(state) == 0)
+
+
+def _bundle(obj: Any, what: str, fname: str) -> _Bundle:
+    """Flatten a network, Table, list/tuple, dict or tensor into a _Bundle."""
+    if isinstance(obj, Table):
+        return _Bundle("table", list(obj.Value), obj, rows=obj.keys())
+    if isinstance(obj, torch.Tensor):
+        return _Bundle("tensor", [obj], obj)
+    if hasattr(obj, "Learnables"):
+        table = obj.Learnables
+        if not isinstance(table, Table):
+            raise OptimizerError(f"{fname}: {what}.Learnables is a {type(table).__name__}, not a Table")
+        return _Bundle("net", list(table.Value), obj, rows=table.keys())
+    if isinstance(obj, (list, tuple)):
+        return _Bundle("list", list(obj), obj)
+    if isinstance(obj, Mapping):
+        return _Bundle("dict", list(obj.values()), obj, keys=list(obj.keys()))
+    raise OptimizerError(
+        f"{fname}: {what} must be a network, a Table, a list/dict of tensors or a tensor, "
+        f"got {type(obj).__name__}")
+
+
+def _align(ref: _Bundle, ref_name: str, other: _Bundle, other_name: str, fname: str) -> list[Any]:
+    """Values of `other` in `ref`'s order; error naming the first row/key that does not correspond."""
+    if ref.rows is not None and other.rows is not None:
+        for i, (a, b) in enumerate(zip(ref.rows, other.rows)):
+            if a != b:
+                raise OptimizerError(
+                    f"{fname}: {other_name} row {i + 1} is {other.label(i)} but the {ref_name} row {i + 1} "
+                    f"is {ref.label(i)}; {other_name} must have the same rows in the same order")
+        if len(ref.rows) != len(other.rows):
+            n = min(len(ref.rows), len(other.rows))
+            if len(ref.rows) > n:
+                raise OptimizerError(
+                    f"{fname}: {other_name} has {len(other.rows)} rows but the {ref_name} has "
+                    f"{len(ref.rows)}; first row missing from {other_name}: {ref.label(n)}")
+            raise OptimizerError(
+                f"{fname}: {other_name} has {len(other.rows)} rows but the {ref_name} has {len(ref.rows)}; "
+                f"first extra row in {other_name}: {other.label(n)}")
+        return other.values
+    if ref.keys is not None and other.keys is not None:
+        lookup = dict(zip(other.keys, other.values))
+        for i, k in enumerate(ref.keys):
+            if k not in lookup:
+                raise OptimizerError(f"{fname}: {other_name} has no {ref.label(i)} that the {ref_name} has")
+        extra = [k for k in other.keys if k not in set(ref.keys)]
+        if extra:
+            raise OptimizerError(f"{fname}: {other_name} has key {extra[0]!r} that the {ref_name} does not have")
+        return [lookup[k] for k in ref.keys]
+    if len(ref.values) != len(other.values):
+        raise OptimizerError(
+            f"{fname}: {other_name} has {len(other.values)} entries but the {ref_name} has {len(ref.values)}")
+    return other.values
+
+
+def _plain(t: torch.Tensor) -> torch.Tensor:
+    """A plain, graph-free tensor sharing memory with `t` (in-place ops on it update `t`)."""
+    t = t.detach()
+    return t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
+
+
+def _matched(params: list[Any], bundle: _Bundle, values: list[Any], what: str, fname: str,
+             ) -> list[torch.Tensor]:
+    """Check every entry is a tensor of the parameter's shape; plain tensors on the parameter's device/dtype."""
+    out = []
+    for i, (p, v) in enumerate(zip(params, values)):
+        if not isinstance(v, torch.Tensor):
+            raise OptimizerError(f"{fname}: {what} {bundle.label(i)} is a {type(v).__name__}, not a tensor")
+        if v.shape != p.shape:
+            raise OptimizerError(
+                f"{fname}: {what} {bundle.label(i)} has size {tuple(v.shape)} but the parameter has size "
+                f"{tuple(p.shape)}")
+        out.append(_plain(v).to(device=p.device, dtype=p.dtype))
+    return out
+
+
+def _check_iteration(iteration: Any, fname: str) -> int:
+    """MATLAB's iteration number: a positive integer (integral doubles such as 3.0 are accepted)."""
+    if isinstance(iteration, torch.Tensor) and iteration.numel() == 1:
+        iteration = iteration.item()
+    if isinstance(iteration, bool) or not isinstance(iteration, numbers.Real):
+        raise OptimizerError(f"{fname}: iteration must be a positive integer, got {iteration!r}")
+    value = float(iteration)
+    if not math.isfinite(value) or value < 1 or value != int(value):
+        raise OptimizerError(f"{fname}: iteration must be a positive integer (1 on the first call), got {iteration!r}")
+    return int(value)
+
+
+def _check_scalar(value: Any, name: str, fname: str, low: float, high: float | None = None,
+                  low_open: bool = False, high_open: bool = True) -> float:
+    """A real scalar hyperparameter inside [low, high) (ends open or closed as asked)."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+        raise OptimizerError(f"{fname}: {name} must be a finite real scalar, got {value!r}")
+    v = float(value)
+    bad_low = v <= low if low_open else v < low
+    bad_high = high is not None and (v >= high if high_open else v > high)
+    if bad_low or bad_high:
+        left = "(" if low_open else "["
+        right = "" if high is None else (f", {high})" if high_open else f", {high}]")
+        interval = f"{left}{low}{right}" if high is not None else f"{'>' if low_open else '>='} {low}"
+        raise OptimizerError(f"{fname}: {name} must be in {interval}, got {value!r}")
+    return v
+
+
+@dataclass
+class _Prepared:
+    """Parameters, gradients and states ready for the fused update, plus how to hand results back."""
+
+    targets: list[torch.Tensor]  # tensors the update is written into (aliases of leaves, or fresh copies)
+    grads: list[torch.Tensor]
+    states: list[list[torch.Tensor]]
+    finish_net: Callable[[], Any]
+    finish_state: Callable[[list[torch.Tensor]], Any]
+
+
+def _prepare(net: Any, grad: Any, states: list[Any], state_names: list[str], fname: str) -> _Prepared | None:
+    """Validate and flatten (net, grad, states); None when there is nothing to update."""
+    pb = _bundle(net, "net", fname)
+    ref_name = "network" if pb.kind == "net" else "parameters"
+    for i, p in enumerate(pb.values):
+        if not isinstance(p, torch.Tensor):
+            raise OptimizerError(f"{fname}: parameter {pb.label(i)} is a {type(p).__name__}, not a tensor")
+        if not p.is_floating_point():
+            raise OptimizerError(f"{fname}: parameter {pb.label(i)} has integer type {p.dtype}; it cannot learn")
+    gb = _bundle(grad, "grad", fname)
+    if gb.kind == "net":
+        raise OptimizerError(f"{fname}: grad must be gradients (a Table from dlgradient), not a network")
+    params = pb.values
+    grads = _matched(params, gb, _align(pb, ref_name, gb, "grad", fname), "grad", fname)
+
+    state_lists: list[list[torch.Tensor]] = []
+    for state, name in zip(states, state_names):
+        if _is_empty_state(state):
+            state_lists.append([torch.zeros_like(g) for g in grads])
+            continue
+        sb = _bundle(state, name, fname)
+        if sb.kind == "net":
+            raise OptimizerError(f"{fname}: {name} must be solver state (as returned last call), not a network")
+        values = _align(gb if gb.rows is not None or gb.keys is not None else pb, "grad", sb, name, fname) \
+            if gb.kind in ("table", "dict") else _align(pb, ref_name, sb, name, fname)
+        if gb.kind == "dict" and gb.keys is not None and pb.keys is not None:
+            values = _align(pb, ref_name, sb, name, fname)
+        state_lists.append(_matched(params, sb, values, name, fname))
+
+    in_place = pb.kind == "net" or all(p.is_leaf for p in params)
+    if in_place:
+        targets = [_plain(p) for p in params]
+    else:
+        # non-leaf tensors hold autograd history: write into fresh copies rather than under the graph
+        targets = [_plain(p).clone() for p in params]
+
+    def finish_net() -> Any:
+        if in_place:
+            return net
+        fresh = []
+        for p, t in zip(params, targets):
+            if p.requires_grad:
+                t.requires_grad_(True)  # stays trainable for the next dlfeval/dlgradient
+            fresh.append(wrap(t, p.fmt) if isinstance(p, DLArray) else t)
+        return _rebuild(pb, fresh)
+
+    def finish_state(values: list[torch.Tensor]) -> Any:
+        if gb.kind == "dict" and pb.keys is not None:
+            return dict(zip(pb.keys, values))
+        return _rebuild(gb, values)
+
+    if not params:
+        return None
+    return _Prepared(targets, grads, state_lists, finish_net, finish_state)
+
+
+def _rebuild(b: _Bundle, values: list[torch.Tensor]) -> Any:
+    """A container of b's kind holding `values` (Tables keep their Layer/Parameter columns)."""
+    if b.kind == "table":
+        return b.source.like(values)
+    if b.kind == "tensor":
+        return values[0]
+    if b.kind == "dict":
+        return dict(zip(b.keys or [], values))
+    return list(values)
+
+
+def _empty_result(net: Any, grad: Any, n_states: int) -> tuple[Any, ...]:
+    """Nothing to learn: return the inputs unchanged and empty states shaped like grad."""
+    empty = grad.like([]) if isinstance(grad, Table) else {} if isinstance(grad, Mapping) else []
+    return (net, *([empty] * n_states))
+
+
+def adamupdate(net: Any, grad: Any, averageGrad: Any, averageSqGrad: Any, iteration: int,
+               learnRate: float = 0.001, gradDecay: float = 0.9, sqGradDecay: float = 0.999,
+               epsilon: float = 1e-8) -> tuple[Any, Any, Any]:
+    """One Adam step, MATLAB's `[net,averageGrad,averageSqGrad] = adamupdate(net,grad,averageGrad,averageSqGrad,iteration,...)`."""
+    fname = "adamupdate"
+    t = _check_iteration(iteration, fname)
+    lr = _check_scalar(learnRate, "learnRate", fname, 0.0, low_open=True)
+    b1 = _check_scalar(gradDecay, "gradDecay", fname, 0.0, 1.0)
+    b2 = _check_scalar(sqGradDecay, "sqGradDecay", fname, 0.0, 1.0)
+    eps = _check_scalar(epsilon, "epsilon", fname, 0.0, low_open=True)
+    prep = _prepare(net, grad, [averageGrad, averageSqGrad], ["averageGrad", "averageSqGrad"], fname)
+    if prep is None:
+        return _empty_result(net, grad, 2)
+    m, v = prep.states
+    g = prep.grads
+    # MATLAB (toolbox solver source, and Kingma & Ba's "efficient" form): the bias correction is folded into
+    # the step size, and epsilon is added to sqrt of the *uncorrected* average squared gradient:
+    #   theta -= learnRate * sqrt(1 - sqGradDecay^t) / (1 - gradDecay^t) * m / (sqrt(v) + epsilon)
+    # torch.optim.Adam instead adds epsilon after correcting v (sqrt(v / (1 - b2^t)) + eps); the two differ
+    # when sqrt(v) is comparable to epsilon, i.e. for tiny gradients.
+    step_size = lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+    with torch.no_grad():
+        torch._foreach_mul_(m, b1)
+        torch._foreach_add_(m, g, alpha=1.0 - b1)
+        torch._foreach_mul_(v, b2)
+        torch._foreach_addcmul_(v, g, g, value=1.0 - b2)
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_add_(denom, eps)
+        torch._foreach_addcdiv_(prep.targets, m, denom, value=-step_size)
+    return prep.finish_net(), prep.finish_state(m), prep.finish_state(v)
+
+
+def sgdmupdate(net: Any, grad: Any, vel: Any, learnRate: float = 0.01,
+               momentum: float = 0.9) -> tuple[Any, Any]:
+    """One SGD-with-momentum step, MATLAB's `[net,vel] = sgdmupdate(net,grad,vel,learnRate,momentum)`."""
+    fname = "sgdmupdate"
+    lr = _check_scalar(learnRate, "learnRate", fname, 0.0, low_open=True)
+    mom = _check_scalar(momentum, "momentum", fname, 0.0, 1.0, high_open=False)
+    prep = _prepare(net, grad, [vel], ["vel"], fname)
+    if prep is None:
+        return _empty_result(net, grad, 1)
+    (velocity,) = prep.states
+    # MATLAB: vel = momentum*vel - learnRate*grad; theta = theta + vel (the velocity holds the step itself,
+    # unlike torch.optim.SGD, whose buffer holds gradients and is scaled by the learning rate afterwards)
+    with torch.no_grad():
+        torch._foreach_mul_(velocity, mom)
+        torch._foreach_add_(velocity, prep.grads, alpha=-lr)
+        torch._foreach_add_(prep.targets, velocity)
+    return prep.finish_net(), prep.finish_state(velocity)
+
+
+def rmspropupdate(net: Any, grad: Any, averageSqGrad: Any, learnRate: float = 0.001,
+                  sqGradDecay: float = 0.9, epsilon: float = 1e-8) -> tuple[Any, Any]:
+    """One RMSProp step, MATLAB's `[net,averageSqGrad] = rmspropupdate(net,grad,averageSqGrad,learnRate,sqGradDecay,epsilon)`."""
+    fname = "rmspropupdate"
+    lr = _check_scalar(learnRate, "learnRate", fname, 0.0, low_open=True)
+    rho = _check_scalar(sqGradDecay, "sqGradDecay", fname, 0.0, 1.0)
+    eps = _check_scalar(epsilon, "epsilon", fname, 0.0, low_open=True)
+    prep = _prepare(net, grad, [averageSqGrad], ["averageSqGrad"], fname)
+    if prep is None:
+        return _empty_result(net, grad, 1)
+    (v,) = prep.states
+    # MATLAB: v = rho*v + (1-rho)*g.^2; theta -= learnRate * g ./ (sqrt(v) + epsilon)  (epsilon outside sqrt)
+    with torch.no_grad():
+        torch._foreach_mul_(v, rho)
+        torch._foreach_addcmul_(v, prep.grads, prep.grads, value=1.0 - rho)
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_add_(denom, eps)
+        torch._foreach_addcdiv_(prep.targets, prep.grads, denom, value=-lr)
+    return prep.finish_net(), prep.finish_state(v)
