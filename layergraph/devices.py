@@ -8,7 +8,7 @@ import torch
 from layergraph.dlarray import DLArray, wrap
 
 
-def canUseGPU() -> bool:  # noqa: N802 - MATLAB name
+def canUseGPU() -> bool:
     """True when a CUDA device is usable (MATLAB's canUseGPU)."""
     return torch.cuda.is_available()
 
@@ -23,7 +23,7 @@ def default_device(environment: str = "auto") -> torch.device:
     return torch.device("cuda" if env != "cpu" and canUseGPU() else "cpu")
 
 
-def gpuArray(x: Any) -> Any:  # noqa: N802 - MATLAB name
+def gpuArray(x: Any) -> Any:
     """Move data to the GPU when one is present (a no-op on CPU-only machines)."""
     return _move(x, "cuda") if canUseGPU() else x
 

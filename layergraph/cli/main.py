@@ -6,9 +6,8 @@ import importlib
 import pkgutil
 import sys
 
-from layergraph.errors import LayergraphError
-
 import layergraph.cli as cli_pkg
+from layergraph.errors import LayergraphError
 
 
 def build_parser() -> argparse.ArgumentParser:

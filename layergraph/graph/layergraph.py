@@ -70,6 +70,15 @@ class LayerGraph:
         new.graph = self.graph.copy()
         return new
 
+    def __eq__(self, other: object) -> bool:
+        """Same layers (options and order) and the same connections."""
+        if not isinstance(other, LayerGraph):
+            return NotImplemented
+        return self.Layers == other.Layers and sorted(self.graph.edges(keys=True)) == sorted(
+            other.graph.edges(keys=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __repr__(self) -> str:
         return (f"LayerGraph with {len(self.graph)} layers, {self.graph.number_of_edges()} connections; "
                 f"inputs {self.InputNames}, outputs {self.OutputNames}")

@@ -1,4 +1,4 @@
-"""MATLAB-style automatic differentiation: `dlfeval` runs a model-loss function, `dlgradient` differentiates it."""
+"""MATLAB-style autodiff: `dlfeval` runs a model-loss function, `dlgradient` differentiates its loss."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -18,7 +18,7 @@ class AutodiffError(LayergraphError, ValueError):
 
 
 def _trace(value: Any) -> Any:
-    """Give `value` a traced alias when it is an untraced floating-point dlarray (MATLAB traces dlarray inputs).
+    """Give an untraced floating-point dlarray a traced alias (MATLAB traces dlarray inputs of dlfeval).
 
     The alias shares memory with the caller's array, so nothing is copied, and the caller's own object keeps
     requires_grad=False, the way MATLAB leaves the variables outside dlfeval untraced.
@@ -30,7 +30,7 @@ def _trace(value: Any) -> Any:
         return wrap(base, value.fmt)
     if isinstance(value, list) or type(value) is tuple:
         traced = [_trace(v) for v in value]
-        if all(a is b for a, b in zip(traced, value)):
+        if all(a is b for a, b in zip(traced, value, strict=True)):
             return value  # keep the caller's own container when nothing needed tracing
         return traced if isinstance(value, list) else tuple(traced)
     if type(value) is dict:
@@ -40,7 +40,7 @@ def _trace(value: Any) -> Any:
 
 
 def dlfeval(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Evaluate `fn(*args, **kwargs)` with autograd on (even inside torch.no_grad) and return its outputs as-is.
+    """Evaluate `fn(*args, **kwargs)` with autograd on (even under torch.no_grad); return its outputs as-is.
 
     Like MATLAB, floating-point dlarray arguments are traced, so `dlgradient(loss, X)` works for an input X;
     network parameters are torch Parameters and are always traced.
@@ -80,7 +80,7 @@ def _leaves(x: Any, where: str) -> tuple[list[torch.Tensor], Callable[[list[torc
 
         def rebuild_seq(gs: list[torch.Tensor]) -> Any:
             out, start = [], 0
-            for (_, rebuild), n in zip(parts, counts):
+            for (_, rebuild), n in zip(parts, counts, strict=True):
                 out.append(rebuild(gs[start:start + n]))
                 start += n
             return out if isinstance(x, list) else tuple(out)
@@ -93,7 +93,7 @@ def _leaves(x: Any, where: str) -> tuple[list[torch.Tensor], Callable[[list[torc
 
         def rebuild_map(gs: list[torch.Tensor]) -> Any:
             out, start = {}, 0
-            for k, (_, rebuild), n in zip(keys, parts, counts):
+            for k, (_, rebuild), n in zip(keys, parts, counts, strict=True):
                 out[k] = rebuild(gs[start:start + n])
                 start += n
             return out
@@ -110,7 +110,7 @@ def _plain(t: torch.Tensor) -> torch.Tensor:
 
 def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
                EnableHigherDerivatives: bool = False) -> Any:
-    """Gradients of a scalar `loss` with respect to `x` (and `more`), shaped like each of them (MATLAB dlgradient).
+    """Gradients of a scalar `loss` with respect to `x` (and `more`), each shaped like its variable.
 
     A Table or network gives a Table like its Learnables; a tensor gives a tensor; lists/dicts keep their
     structure. Variables the loss does not depend on get zeros, as MATLAB returns. Several variables give a
@@ -154,11 +154,12 @@ def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
         if "second time" in str(exc) or "already been freed" in str(exc):
             raise AutodiffError(
                 "dlgradient: the recorded computation was already released by an earlier dlgradient call; "
-                "pass RetainData=True to the earlier call to differentiate the same forward pass again") from exc
+                "pass RetainData=True to the earlier call to differentiate the same forward pass again"
+            ) from exc
         raise
 
     filled: list[torch.Tensor] = []
-    for t, g in zip(inputs, grads):
+    for t, g in zip(inputs, grads, strict=True):
         if g is None:
             # torch reports "not used" as None; MATLAB returns zeros of the variable's size
             g = torch.zeros_like(_plain(t))
@@ -167,7 +168,7 @@ def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
         filled.append(_plain(g))
 
     outputs, start = [], 0
-    for flat, rebuild in zip(flats, rebuilds):
+    for flat, rebuild in zip(flats, rebuilds, strict=True):
         outputs.append(rebuild(filled[start:start + len(flat)]))
         start += len(flat)
     return outputs[0] if len(outputs) == 1 else tuple(outputs)

@@ -74,37 +74,39 @@ def _bundle(obj: Any, what: str, fname: str) -> _Bundle:
         f"got {type(obj).__name__}")
 
 
-def _align(ref: _Bundle, ref_name: str, other: _Bundle, other_name: str, fname: str) -> list[Any]:
-    """Values of `other` in `ref`'s order; error naming the first row/key that does not correspond."""
+def _align(ref: _Bundle, ref_name: str, other: _Bundle, other_name: str, fname: str) -> list[int]:
+    """For each entry of `ref`, its position in `other`; error naming the first row/key that differs."""
     if ref.rows is not None and other.rows is not None:
-        for i, (a, b) in enumerate(zip(ref.rows, other.rows)):
+        for i, (a, b) in enumerate(zip(ref.rows, other.rows, strict=False)):
             if a != b:
                 raise OptimizerError(
                     f"{fname}: {other_name} row {i + 1} is {other.label(i)} but the {ref_name} row {i + 1} "
                     f"is {ref.label(i)}; {other_name} must have the same rows in the same order")
-        if len(ref.rows) != len(other.rows):
-            n = min(len(ref.rows), len(other.rows))
-            if len(ref.rows) > n:
-                raise OptimizerError(
-                    f"{fname}: {other_name} has {len(other.rows)} rows but the {ref_name} has "
-                    f"{len(ref.rows)}; first row missing from {other_name}: {ref.label(n)}")
+        n = min(len(ref.rows), len(other.rows))
+        if len(ref.rows) > n:
+            raise OptimizerError(
+                f"{fname}: {other_name} has {len(other.rows)} rows but the {ref_name} has {len(ref.rows)}; "
+                f"first row missing from {other_name}: {ref.label(n)}")
+        if len(other.rows) > n:
             raise OptimizerError(
                 f"{fname}: {other_name} has {len(other.rows)} rows but the {ref_name} has {len(ref.rows)}; "
                 f"first extra row in {other_name}: {other.label(n)}")
-        return other.values
+        return list(range(n))
     if ref.keys is not None and other.keys is not None:
-        lookup = dict(zip(other.keys, other.values))
+        position = {k: j for j, k in enumerate(other.keys)}
         for i, k in enumerate(ref.keys):
-            if k not in lookup:
-                raise OptimizerError(f"{fname}: {other_name} has no {ref.label(i)} that the {ref_name} has")
-        extra = [k for k in other.keys if k not in set(ref.keys)]
-        if extra:
-            raise OptimizerError(f"{fname}: {other_name} has key {extra[0]!r} that the {ref_name} does not have")
-        return [lookup[k] for k in ref.keys]
+            if k not in position:
+                raise OptimizerError(f"{fname}: {other_name} has no {ref.label(i)}, which the {ref_name} has")
+        known = set(ref.keys)
+        for k in other.keys:
+            if k not in known:
+                raise OptimizerError(
+                    f"{fname}: {other_name} has key {k!r}, which the {ref_name} does not have")
+        return [position[k] for k in ref.keys]
     if len(ref.values) != len(other.values):
         raise OptimizerError(
             f"{fname}: {other_name} has {len(other.values)} entries but the {ref_name} has {len(ref.values)}")
-    return other.values
+    return list(range(len(ref.values)))
 
 
 def _plain(t: torch.Tensor) -> torch.Tensor:
@@ -115,9 +117,9 @@ def _plain(t: torch.Tensor) -> torch.Tensor:
 
 def _matched(params: list[Any], bundle: _Bundle, values: list[Any], what: str, fname: str,
              ) -> list[torch.Tensor]:
-    """Check every entry is a tensor of the parameter's shape; plain tensors on the parameter's device/dtype."""
+    """Check each entry is a tensor of its parameter's shape; return plain tensors on its device/dtype."""
     out = []
-    for i, (p, v) in enumerate(zip(params, values)):
+    for i, (p, v) in enumerate(zip(params, values, strict=True)):
         if not isinstance(v, torch.Tensor):
             raise OptimizerError(f"{fname}: {what} {bundle.label(i)} is a {type(v).__name__}, not a tensor")
         if v.shape != p.shape:
@@ -136,7 +138,8 @@ def _check_iteration(iteration: Any, fname: str) -> int:
         raise OptimizerError(f"{fname}: iteration must be a positive integer, got {iteration!r}")
     value = float(iteration)
     if not math.isfinite(value) or value < 1 or value != int(value):
-        raise OptimizerError(f"{fname}: iteration must be a positive integer (1 on the first call), got {iteration!r}")
+        raise OptimizerError(
+            f"{fname}: iteration must be a positive integer (1 on the first call), got {iteration!r}")
     return int(value)
 
 
@@ -177,48 +180,47 @@ def _prepare(net: Any, grad: Any, states: list[Any], state_names: list[str], fna
         if not isinstance(p, torch.Tensor):
             raise OptimizerError(f"{fname}: parameter {pb.label(i)} is a {type(p).__name__}, not a tensor")
         if not p.is_floating_point():
-            raise OptimizerError(f"{fname}: parameter {pb.label(i)} has integer type {p.dtype}; it cannot learn")
+            raise OptimizerError(
+                f"{fname}: parameter {pb.label(i)} has integer type {p.dtype}; it cannot learn")
     gb = _bundle(grad, "grad", fname)
     if gb.kind == "net":
         raise OptimizerError(f"{fname}: grad must be gradients (a Table from dlgradient), not a network")
     params = pb.values
-    grads = _matched(params, gb, _align(pb, ref_name, gb, "grad", fname), "grad", fname)
+    to_grad = _align(pb, ref_name, gb, "grad", fname)  # parameter i's gradient is grad entry to_grad[i]
+    grads = _matched(params, gb, [gb.values[j] for j in to_grad], "grad", fname)
 
     state_lists: list[list[torch.Tensor]] = []
-    for state, name in zip(states, state_names):
+    for state, name in zip(states, state_names, strict=True):
         if _is_empty_state(state):
             state_lists.append([torch.zeros_like(g) for g in grads])
             continue
         sb = _bundle(state, name, fname)
         if sb.kind == "net":
-            raise OptimizerError(f"{fname}: {name} must be solver state (as returned last call), not a network")
-        values = _align(gb if gb.rows is not None or gb.keys is not None else pb, "grad", sb, name, fname) \
-            if gb.kind in ("table", "dict") else _align(pb, ref_name, sb, name, fname)
-        if gb.kind == "dict" and gb.keys is not None and pb.keys is not None:
-            values = _align(pb, ref_name, sb, name, fname)
-        state_lists.append(_matched(params, sb, values, name, fname))
+            raise OptimizerError(
+                f"{fname}: {name} must be solver state (as returned by the last call), not a network")
+        # states are shaped like grad, so they are matched against grad's rows/keys
+        from_grad = _align(gb, "grad", sb, name, fname)
+        state_lists.append(_matched(params, sb, [sb.values[from_grad[j]] for j in to_grad], name, fname))
 
     in_place = pb.kind == "net" or all(p.is_leaf for p in params)
-    if in_place:
-        targets = [_plain(p) for p in params]
-    else:
-        # non-leaf tensors hold autograd history: write into fresh copies rather than under the graph
-        targets = [_plain(p).clone() for p in params]
+    # non-leaf tensors hold autograd history: write into fresh copies rather than under the graph
+    targets = [_plain(p) if in_place else _plain(p).clone() for p in params]
 
     def finish_net() -> Any:
         if in_place:
             return net
         fresh = []
-        for p, t in zip(params, targets):
+        for p, t in zip(params, targets, strict=True):
             if p.requires_grad:
                 t.requires_grad_(True)  # stays trainable for the next dlfeval/dlgradient
             fresh.append(wrap(t, p.fmt) if isinstance(p, DLArray) else t)
         return _rebuild(pb, fresh)
 
     def finish_state(values: list[torch.Tensor]) -> Any:
-        if gb.kind == "dict" and pb.keys is not None:
-            return dict(zip(pb.keys, values))
-        return _rebuild(gb, values)
+        in_grad_order: list[Any] = [None] * len(values)
+        for i, j in enumerate(to_grad):
+            in_grad_order[j] = values[i]
+        return _rebuild(gb, in_grad_order)
 
     if not params:
         return None
@@ -232,7 +234,7 @@ def _rebuild(b: _Bundle, values: list[torch.Tensor]) -> Any:
     if b.kind == "tensor":
         return values[0]
     if b.kind == "dict":
-        return dict(zip(b.keys or [], values))
+        return dict(zip(b.keys or [], values, strict=True))
     return list(values)
 
 
@@ -245,7 +247,7 @@ def _empty_result(net: Any, grad: Any, n_states: int) -> tuple[Any, ...]:
 def adamupdate(net: Any, grad: Any, averageGrad: Any, averageSqGrad: Any, iteration: int,
                learnRate: float = 0.001, gradDecay: float = 0.9, sqGradDecay: float = 0.999,
                epsilon: float = 1e-8) -> tuple[Any, Any, Any]:
-    """One Adam step, MATLAB's `[net,averageGrad,averageSqGrad] = adamupdate(net,grad,averageGrad,averageSqGrad,iteration,...)`."""
+    """One Adam step: MATLAB's `[net,avgG,avgSqG] = adamupdate(net,grad,avgG,avgSqG,iteration,lr,...)`."""
     fname = "adamupdate"
     t = _check_iteration(iteration, fname)
     lr = _check_scalar(learnRate, "learnRate", fname, 0.0, low_open=True)
@@ -295,7 +297,7 @@ def sgdmupdate(net: Any, grad: Any, vel: Any, learnRate: float = 0.01,
 
 def rmspropupdate(net: Any, grad: Any, averageSqGrad: Any, learnRate: float = 0.001,
                   sqGradDecay: float = 0.9, epsilon: float = 1e-8) -> tuple[Any, Any]:
-    """One RMSProp step, MATLAB's `[net,averageSqGrad] = rmspropupdate(net,grad,averageSqGrad,learnRate,sqGradDecay,epsilon)`."""
+    """One RMSProp step: MATLAB's `[net,avgSqG] = rmspropupdate(net,grad,avgSqG,lr,sqGradDecay,epsilon)`."""
     fname = "rmspropupdate"
     lr = _check_scalar(learnRate, "learnRate", fname, 0.0, low_open=True)
     rho = _check_scalar(sqGradDecay, "sqGradDecay", fname, 0.0, 1.0)

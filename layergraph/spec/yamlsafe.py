@@ -1,0 +1,90 @@
+"""Safe YAML loading that remembers the line of every mapping key and list item."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from layergraph.errors import SpecError
+
+
+class LineDict(dict):
+    """A dict from YAML with `line` (its own first line) and `lines[key]` (each key's line)."""
+
+    line: int = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: dict[Any, int] = {}
+
+
+class LineList(list):
+    """A list from YAML with `line` and `lines[i]` for each item."""
+
+    line: int = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[int] = []
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader, where: str) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = LineDict()
+        out.line = line
+        for key_node, value_node in node.value:
+            key = _build(key_node, loader, where)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise SpecError(f"{where}:{key_node.start_mark.line + 1}: mapping keys must be plain values")
+            if key in out:
+                raise SpecError(f"{where}:{key_node.start_mark.line + 1}: key '{key}' appears twice "
+                                f"(first at line {out.lines[key]})")
+            out[key] = _build(value_node, loader, where)
+            out.lines[key] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = LineList()
+        items.line = line
+        for item in node.value:
+            items.append(_build(item, loader, where))
+            items.lines.append(item.start_mark.line + 1)
+        return items
+    try:
+        return loader.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as err:
+        raise SpecError(f"{where}:{line}: unsupported YAML value ({err.problem}); specs hold plain data only") \
+            from None
+
+
+def load_yaml(text: str, where: str) -> Any:
+    """Parse YAML with the safe loader only; errors name where:line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise SpecError(f"{where}: the file is empty")
+        return _build(node, loader, where)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise SpecError(f"{where}{line}: YAML syntax error: {err.problem or err.context}") from None
+    except yaml.YAMLError as err:
+        raise SpecError(f"{where}: YAML error: {err}") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml_file(path: str | Path) -> Any:
+    """Read and parse a YAML file; a missing or unreadable file is a one-line SpecError."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(f"{p}: cannot read the file ({err.__class__.__name__})") from None
+    if not text.strip():
+        raise SpecError(f"{p}: the file is empty")
+    return load_yaml(text, str(p))

@@ -1,0 +1,74 @@
+"""Loss functions used by the ported GAN examples: MATLAB's ganLoss, a logits version of it, and MSE."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.nn.functional import binary_cross_entropy_with_logits as _bce_logits
+
+from layergraph.dlarray import DLArray, stripdims, wrap
+from layergraph.errors import LayergraphError
+
+__all__ = ["LossError", "ganLoss", "ganLossFromLogits", "mse", "sigmoid"]
+
+
+class LossError(LayergraphError, ValueError):
+    """A loss function got inputs it cannot compare."""
+
+
+def _tensor(x: Any) -> torch.Tensor:
+    """Plain tensor view of `x` that keeps autograd history (labels are irrelevant to a scalar loss)."""
+    return stripdims(x) if isinstance(x, torch.Tensor) else torch.as_tensor(x)
+
+
+def sigmoid(x: Any) -> torch.Tensor:
+    """Elementwise logistic function 1/(1+exp(-x)), MATLAB's `sigmoid` for dlarray (keeps the labels)."""
+    if isinstance(x, DLArray):
+        return wrap(torch.sigmoid(stripdims(x)), x.fmt)
+    return torch.sigmoid(_tensor(x))
+
+
+def ganLoss(probReal: Any, probGenerated: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The examples' `[lossGenerator, lossDiscriminator] = ganLoss(probReal, probGenerated)`.
+
+    lossDiscriminator = -mean(log(probReal)) - mean(log(1 - probGenerated));
+    lossGenerator = -mean(log(probGenerated)). The means run over every element: the examples' scores are
+    1×1×1×B, for which MATLAB's mean (over the first non-singleton dimension) is the same thing.
+    A probability of exactly 0 or 1 gives an infinite loss, as in MATLAB; ganLossFromLogits avoids that.
+    """
+    p_real = _tensor(probReal)
+    p_gen = _tensor(probGenerated)
+    loss_generated = -torch.log(1 - p_gen).mean()
+    loss_real = -torch.log(p_real).mean()
+    loss_discriminator = loss_real + loss_generated
+    loss_generator = -torch.log(p_gen).mean()
+    return loss_generator, loss_discriminator
+
+
+def ganLossFromLogits(yReal: Any, yGenerated: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """ganLoss(sigmoid(yReal), sigmoid(yGenerated)) computed stably from the scores before the sigmoid.
+
+    Uses log(sigmoid(y)) = -softplus(-y) and log(1 - sigmoid(y)) = -softplus(y) via
+    binary_cross_entropy_with_logits, so very confident scores give finite losses and gradients.
+    The examples' label flip `probReal(idx) = 1 - probReal(idx)` becomes `yReal[idx] = -yReal[idx]`,
+    because 1 - sigmoid(y) = sigmoid(-y).
+    """
+    y_real = _tensor(yReal)
+    y_gen = _tensor(yGenerated)
+    loss_real = _bce_logits(y_real, torch.ones_like(y_real))
+    loss_generated = _bce_logits(y_gen, torch.zeros_like(y_gen))
+    loss_generator = _bce_logits(y_gen, torch.ones_like(y_gen))
+    return loss_generator, loss_real + loss_generated
+
+
+def mse(Y: Any, T: Any) -> torch.Tensor:
+    """Mean squared error over all elements, mean((Y - T).^2), as Keras' MeanSquaredError reports it.
+
+    Not MATLAB's dlarray `mse`, which is the *half* mean squared error summed over elements and divided by
+    the number of observations; port MATLAB code that calls `mse` with that difference in mind.
+    """
+    y = _tensor(Y)
+    t = _tensor(T).to(device=y.device, dtype=y.dtype)
+    if y.shape != t.shape:
+        raise LossError(f"mse: predictions have size {tuple(y.shape)} but targets have size {tuple(t.shape)}")
+    return (y - t).square().mean()
