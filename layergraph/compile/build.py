@@ -54,7 +54,7 @@ def build_graph_module(lgraph: LayerGraph, analysis: Analysis, input_names: list
     graph.output(outs[0] if len(outs) == 1 else tuple(outs))
     gm = fx.GraphModule(root, graph, class_name="CompiledNetwork")
     # keep elided (parameter-free) modules out of the way but every learnable module registered
-    for name, key in keys.items():
+    for key in keys.values():
         if not hasattr(gm, key):
             gm.add_module(key, getattr(root, key))
     return gm, keys

@@ -69,7 +69,8 @@ class _Pooling2D(Layer):
     def description(self) -> str:
         pad = "'same'" if self.Padding == "same" else fmt_vec(self.Padding)
         what = "max" if self.kind == "max" else "average"
-        return f"{self.PoolSize[0]}×{self.PoolSize[1]} {what} pooling with stride {fmt_vec(self.Stride)} and padding {pad}"
+        size = f"{self.PoolSize[0]}×{self.PoolSize[1]}"
+        return f"{size} {what} pooling with stride {fmt_vec(self.Stride)} and padding {pad}"
 
     def build(self, inputs: list[Act]) -> nn.Module:
         return _Pool(self.kind, self.PoolSize, self.Stride, self._pads(inputs[0]))

@@ -271,9 +271,8 @@ def adamupdate(net: Any, grad: Any, averageGrad: Any, averageSqGrad: Any, iterat
         torch._foreach_mul_(v, b2)
         torch._foreach_addcmul_(v, g, g, value=1.0 - b2)
         denom = torch._foreach_sqrt(v)
-        torch._foreach_div_(denom, math.sqrt(1.0 - b2 ** t))
         torch._foreach_add_(denom, eps)
-        torch._foreach_addcdiv_(prep.targets, m, denom, value=-lr / (1.0 - b1 ** t))
+        torch._foreach_addcdiv_(prep.targets, m, denom, value=-step_size)
     return prep.finish_net(), prep.finish_state(m), prep.finish_state(v)
 
 
