@@ -180,7 +180,7 @@ def test_adam_dict_matches_by_key_not_order():
     expected_b, *_ = np_adam(np.zeros(2), np.array([1.0, -1.0]), 0, 0, 1, 0.1, 0.9, 0.999, 1e-8)
     np.testing.assert_allclose(params["w"].numpy(), expected_w, rtol=RTOL)
     np.testing.assert_allclose(params["b"].numpy(), expected_b, rtol=RTOL)
-    assert list(avg) == ["b", "w"]  # states are shaped like grad
+    assert list(avg) == ["b", "w"] and list(avg_sq) == ["b", "w"]  # states are shaped like grad
     np.testing.assert_allclose(avg["w"].numpy(), 0.1 * np.array([2.0, 0.5, -3.0]), rtol=RTOL)
 
 
@@ -234,7 +234,7 @@ def test_adam_keeps_float64_and_single_tensor():
     p = torch.zeros(4, dtype=torch.float64)
     g = torch.tensor([1.0, -2.0, 3.0, 0.0], dtype=torch.float64)
     out, m, v = adamupdate(p, g, [], [], 1, 0.5)
-    assert out is p and p.dtype == torch.float64 and isinstance(m, torch.Tensor)
+    assert out is p and p.dtype == torch.float64 and m.dtype == v.dtype == torch.float64
     expected, *_ = np_adam(np.zeros(4), g.numpy(), 0, 0, 1, 0.5, 0.9, 0.999, 1e-8)
     np.testing.assert_allclose(p.numpy(), expected, rtol=1e-12)
 

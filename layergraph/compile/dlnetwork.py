@@ -43,6 +43,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self._learn_rows, self._state_rows = self._collect_rows()
         self._training: bool | None = None
         self._device = torch.device("cpu")
+        self._fn: Any = self.module  # what forward/predict call: the fx module, or its torch.compile wrapper
         self.Initialized = bool(Initialize)
 
     # ----- structure ---------------------------------------------------------------------------
@@ -160,6 +161,16 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self.module.to(self._device)
         return self
 
+    def compile(self, **options: Any) -> dlnetwork:
+        """Run forward/predict through torch.compile(net.module, **options) (parameters stay shared)."""
+        self._fn = torch.compile(self.module, **options)
+        return self
+
+    def channels_last(self) -> dlnetwork:
+        """Store 4-D weights channels-last (NHWC), which convolution kernels on GPUs prefer."""
+        self.module.to(memory_format=torch.channels_last)
+        return self
+
     @property
     def device(self) -> torch.device:
         return self._device
@@ -191,12 +202,12 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     def forward(self, *X: Any) -> tuple[Any, ...]:
         """Training-mode pass (dropout on, batch statistics): returns (*outputs, State)."""
-        ys = self._wrap(self.module(*self._prepare(X, True)))
+        ys = self._wrap(self._fn(*self._prepare(X, True)))
         return (*ys, self.State)
 
     def predict(self, *X: Any) -> Any:
         """Inference-mode pass (dropout off, trained statistics): the output, or a tuple of outputs."""
-        ys = self._wrap(self.module(*self._prepare(X, False)))
+        ys = self._wrap(self._fn(*self._prepare(X, False)))
         return ys[0] if len(ys) == 1 else tuple(ys)
 
     def __repr__(self) -> str:

@@ -26,8 +26,8 @@ def _trace(value: Any) -> Any:
     if isinstance(value, DLArray):
         if value.requires_grad or not value.is_floating_point():
             return value
-        base = value.detach().as_subclass(torch.Tensor).requires_grad_(True)
-        return wrap(base, value.fmt)
+        # a new leaf over the same memory: requires_grad on it leaves the caller's object untouched
+        return wrap(value.detach().as_subclass(torch.Tensor), value.fmt).requires_grad_(True)
     if isinstance(value, list) or type(value) is tuple:
         traced = [_trace(v) for v in value]
         if all(a is b for a, b in zip(traced, value, strict=True)):

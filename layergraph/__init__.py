@@ -1,0 +1,43 @@
+"""layergraph: MATLAB Deep Learning Toolbox-style networks (layer arrays, layer graphs, YAML specs) on PyTorch.
+
+Everything a ported MATLAB script needs is importable from here under its MATLAB name.
+"""
+from layergraph.analyze import analyzeNetwork
+from layergraph.compile import dlnetwork, forward, initialize, predict
+from layergraph.devices import canUseGPU, gather, gpuArray
+from layergraph.dlarray import dlarray, dims, extractdata, stripdims
+from layergraph.graph import (
+    LayerGraph,
+    addLayers,
+    connectLayers,
+    disconnectLayers,
+    layerGraph,
+    removeLayers,
+    replaceLayer,
+)
+from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
+from layergraph.layers import __all__ as _layer_names
+from layergraph.spec import dump_spec, load_spec, save_spec
+from layergraph.table import Table
+from layergraph.train import (
+    adamupdate,
+    dlfeval,
+    dlgradient,
+    ganLoss,
+    ganLossFromLogits,
+    mse,
+    rmspropupdate,
+    sgdmupdate,
+    sigmoid,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LayerGraph", "Table", "adamupdate", "addLayers", "analyzeNetwork", "augmentedImageDatastore", "canUseGPU",
+    "cat", "categories", "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient",
+    "dlnetwork", "dump_spec", "extractdata", "forward", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
+    "imageDataAugmenter", "imageDatastore", "imtile", "imwrite", "initialize", "layerGraph", "load_spec",
+    "minibatchqueue", "mse", "predict", "removeLayers", "replaceLayer", "rescale", "rmspropupdate", "save_spec",
+    "sgdmupdate", "sigmoid", "stripdims", *_layer_names,
+]

@@ -1,0 +1,25 @@
+"""`layergraph generate CHECKPOINT`: new images from a trained generator."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="generate images from a training checkpoint")
+    p.add_argument("checkpoint", help="checkpoint.safetensors written by `layergraph train`")
+    p.add_argument("-n", type=int, default=8, help="images (per class for a conditional GAN)")
+    p.add_argument("--label", help="class name or 1-based index (conditional GAN); default: every class")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="generated.png",
+                   help="a .png path for one tiled image, or a folder for one PNG per image (per class)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from layergraph.train.generate import generate
+
+    if args.n < 1:
+        raise SystemExit("error: -n must be at least 1")
+    out = generate(args.checkpoint, args.out, n=args.n, label=args.label, seed=args.seed)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,366 @@
+"""exportONNXNetwork: write a compiled network as an ONNX model with explicit pads and a dynamic batch.
+
+The ONNX graph is written layer by layer from the LayerGraph (not traced), so every layer keeps its MATLAB
+name: graph inputs and outputs are the input/output layer names, a layer's main node and its output value
+carry the layer's name, helper nodes are named 'layer/role' and initializers 'layer/Parameter' (the keys
+of `net.tensors()`). Padding and cropping are always explicit `pads` (never `auto_pad`), so MATLAB's
+uneven 'same' rule (extra row/column at the bottom/right) survives in every runtime.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from layergraph.compile.dlnetwork import dlnetwork
+from layergraph.errors import SpecError
+from layergraph.graph.layergraph import LayerGraph
+from layergraph.layers.base import Layer
+from layergraph.layers.conv import conv_padding, tconv_cropping
+from layergraph.sizes import Act
+
+DEFAULT_OPSET = 13  # widely read (onnxruntime, MATLAB's importers); 13 is the first with one-axis Softmax
+MIN_OPSET = 13
+BATCH_DIM = "N"
+# MATLAB dimension (1-based) of an activation → its torch (NCHW / NC) axis, as concatenationLayer uses it
+_CAT_AXIS = {"SSC": {1: 2, 2: 3, 3: 1}, "C": {1: 1}}
+
+
+class ONNXExportError(SpecError):
+    """The network has a layer or option that cannot be written as ONNX (exit code 2)."""
+
+
+def require_onnx() -> Any:
+    """The `onnx` module, or a one-line error saying how to install it."""
+    try:
+        import onnx
+    except ImportError:  # pragma: no cover - onnx is an optional dependency
+        raise ONNXExportError("ONNX support needs the 'onnx' package: pip install 'layergraph[onnx]'") from None
+    return onnx
+
+
+class _Builder:
+    """Collects nodes and initializers; every name it hands out is unique in the graph."""
+
+    def __init__(self, onnx: Any, opset: int) -> None:
+        self.onnx, self.opset = onnx, opset
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
+
+    def const(self, name: str, value: Any, dtype: Any = np.float32) -> str:
+        """Add an initializer (float32 unless told) and return its name."""
+        if isinstance(value, torch.Tensor):
+            value = value.detach().to("cpu", torch.float32).numpy()  # bf16/fp16/GPU networks too
+        arr = np.array(value, dtype=dtype, order="C")  # (ascontiguousarray would make scalars 1-D)
+        self.inits.append(self.onnx.numpy_helper.from_array(arr, name))
+        return name
+
+    def param(self, name: str, module: nn.Module, pname: str) -> str:
+        """A learnable/state tensor of a compiled layer, in torch layout, as initializer 'layer/Param'."""
+        return self.const(f"{name}/{pname}", getattr(module, pname))
+
+    def node(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> str:
+        """Add one node with one output and return the output's name."""
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=name, **attrs))
+        return output
+
+    def ints(self, name: str, values: list[int]) -> str:
+        return self.const(name, values, np.int64)
+
+
+Emit = Callable[[_Builder, Layer, str, list[str], list[Act], Act, nn.Module], str]
+
+
+# ----- layers that reorder elements: MATLAB flattens and reshapes column-major ------------------------------
+def _flatten_matlab(g: _Builder, name: str, x: str, act: Act, out: str | None = None) -> str:
+    """Image → features in MATLAB's order (h fastest, then w, then c): transpose H/W, then row-major Flatten."""
+    if not act.is_image:
+        return x if out is None else g.node("Identity", [x], out, name=name)
+    h, w = act.spatial
+    if h > 1 and w > 1:  # with a singleton H or W both orders agree: skip the transpose
+        x = g.node("Transpose", [x], f"{name}/transpose", name=f"{name}/transpose", perm=[0, 1, 3, 2])
+    out = out or f"{name}/flatten"
+    return g.node("Flatten", [x], out, name=name if out == name else f"{name}/flatten", axis=1)
+
+
+def _unflatten_matlab(g: _Builder, name: str, x: str, size: tuple[int, int, int]) -> str:
+    """Features → H×W×C image column-major (MATLAB's reshape): Reshape to N×C×W×H, then swap W and H."""
+    h, w, c = size
+    if h == 1 or w == 1:  # the two orders agree
+        return g.node("Reshape", [x, g.ints(f"{name}/shape", [0, c, h, w])], name, name=name)
+    y = g.node("Reshape", [x, g.ints(f"{name}/shape", [0, c, w, h])], f"{name}/reshape", name=f"{name}/reshape")
+    return g.node("Transpose", [y], name, name=name, perm=[0, 1, 3, 2])
+
+
+# ----- one function per layer type ---------------------------------------------------------------------------
+def _input(g: _Builder, layer: Layer, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    if isinstance(m, nn.Identity):
+        return xs[0]
+    # MATLAB's input normalization: (x − shift)·scale with per-channel constants
+    y = g.node("Sub", [xs[0], g.const(f"{name}/Shift", m.shift.cpu())], f"{name}/centered", name=f"{name}/sub")
+    return g.node("Mul", [y, g.const(f"{name}/ScaleFactor", m.scale.cpu())], f"{name}/normalized", name=name)
+
+
+def _conv(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    t, b, left, r = conv_padding(ins[0].spatial, layer.FilterSize, layer.Stride, layer.DilationFactor,
+                                 layer.Padding)
+    return g.node("Conv", [xs[0], g.param(name, m, "Weights"), g.param(name, m, "Bias")], name, name=name,
+                  kernel_shape=list(layer.FilterSize), strides=list(layer.Stride),
+                  dilations=list(layer.DilationFactor), pads=[t, left, b, r])
+
+
+def _tconv(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    t, b, left, r = tconv_cropping(layer.FilterSize, layer.Stride, layer.Cropping)
+    crop = [max(v, 0) for v in (t, left, b, r)]  # ONNX ConvTranspose pads crop the output, unevenly if asked
+    grow = [max(-v, 0) for v in (t, left, b, r)]  # 'same' with F < S: MATLAB pads the end up to S·in
+    y = name if not any(grow) else f"{name}/convtranspose"
+    y = g.node("ConvTranspose", [xs[0], g.param(name, m, "Weights"), g.param(name, m, "Bias")], y,
+               name=name if y == name else f"{name}/convtranspose", kernel_shape=list(layer.FilterSize),
+               strides=list(layer.Stride), pads=crop)
+    if any(grow):
+        pads = g.ints(f"{name}/pads", [0, 0, grow[0], grow[1], 0, 0, grow[2], grow[3]])
+        y = g.node("Pad", [y, pads], name, name=name, mode="constant")
+    return y
+
+
+def _gemm(g: _Builder, name: str, x: str, m: nn.Module, out: str) -> str:
+    return g.node("Gemm", [x, g.param(name, m, "Weights"), g.param(name, m, "Bias")], out,
+                  name=name if out == name else f"{name}/gemm", transB=1)
+
+
+def _fc(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    x = _flatten_matlab(g, name, xs[0], ins[0])
+    if not out.is_image:
+        return _gemm(g, name, x, m, name)
+    # on image input MATLAB keeps the singleton spatial dimensions: 1×1×OutputSize
+    y = _gemm(g, name, x, m, f"{name}/gemm")
+    return g.node("Reshape", [y, g.ints(f"{name}/shape", [0, out.channels, 1, 1])], name, name=f"{name}/reshape")
+
+
+def _project(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    x = _flatten_matlab(g, name, xs[0], ins[0])
+    return _unflatten_matlab(g, name, _gemm(g, name, x, m, f"{name}/gemm"), tuple(layer.OutputSize))
+
+
+def _embedding(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    # the input holds a 1-based class index as a float; Cast truncates towards zero like torch's .long()
+    v = g.node("Reshape", [xs[0], g.ints(f"{name}/shape", [-1])], f"{name}/flat", name=f"{name}/reshape")
+    v = g.node("Cast", [v], f"{name}/index", name=f"{name}/cast", to=g.onnx.TensorProto.INT64)
+    v = g.node("Sub", [v, g.const(f"{name}/one", 1, np.int64)], f"{name}/index0", name=f"{name}/sub")
+    return g.node("Gather", [g.param(name, m, "Weights"), v], name, name=name, axis=0)
+
+
+def _batchnorm(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    args = [g.param(name, m, p) for p in ("Scale", "Offset", "TrainedMean", "TrainedVariance")]
+    return g.node("BatchNormalization", [xs[0], *args], name, name=name, epsilon=float(layer.Epsilon))
+
+
+def _layernorm(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    if g.opset < 17:
+        raise ONNXExportError(f"layer '{name}': layerNormalizationLayer needs OpsetVersion 17 or later "
+                              f"(LayerNormalization); got {g.opset}")
+    shape = (ins[0].channels, *ins[0].spatial)
+    view = (-1,) + (1,) * (len(shape) - 1)
+    # ONNX wants scale/bias over all normalized axes; layergraph's are per channel: broadcast them
+    scale = np.broadcast_to(m.Scale.detach().cpu().float().numpy().reshape(view), shape)
+    bias = np.broadcast_to(m.Offset.detach().cpu().float().numpy().reshape(view), shape)
+    return g.node("LayerNormalization", [xs[0], g.const(f"{name}/Scale", scale), g.const(f"{name}/Offset", bias)],
+                  name, name=name, axis=1, epsilon=float(layer.Epsilon))
+
+
+def _simple(op: str, **attrs: Any) -> Emit:
+    def emit(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+        values = {k: (v(layer) if callable(v) else v) for k, v in attrs.items()}
+        return g.node(op, xs, name, name=name, **values)
+
+    return emit
+
+
+def _dropout(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    # opset 12+: ratio is an input; without training_mode the node is the identity at inference
+    ratio = g.const(f"{name}/ratio", np.float32(layer.Probability))
+    return g.node("Dropout", [xs[0], ratio], name, name=name)
+
+
+def _concat(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    return g.node("Concat", xs, name, name=name, axis=_CAT_AXIS[ins[0].fmt][layer.Dim])
+
+
+def _depthcat(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    return g.node("Concat", xs, name, name=name, axis=1)
+
+
+def _add(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    return g.node("Add" if len(xs) == 2 else "Sum", xs, name, name=name)
+
+
+def _flatten(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    return _flatten_matlab(g, name, xs[0], ins[0], out=name)
+
+
+def _pool(op: str) -> Emit:
+    def emit(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+        t, b, left, r = conv_padding(ins[0].spatial, layer.PoolSize, layer.Stride, (1, 1), layer.Padding)
+        extra = {"count_include_pad": 1} if op == "AveragePool" else {}  # MATLAB averages padded zeros too
+        return g.node(op, xs, name, name=name, kernel_shape=list(layer.PoolSize), strides=list(layer.Stride),
+                      pads=[t, left, b, r], **extra)
+
+    return emit
+
+
+def _resize(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    h, w = out.spatial
+    if layer.Method == "bilinear":  # torch's align_corners=False
+        attrs = {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"}
+    else:  # torch's 'nearest-exact' = half-pixel centres, halves rounded up
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "half_pixel",
+                 "nearest_mode": "round_prefer_ceil"}
+    if g.opset >= 18:
+        sizes = g.ints(f"{name}/sizes", [h, w])
+        return g.node("Resize", [xs[0], "", "", sizes], name, name=name, axes=[2, 3], **attrs)
+    # before opset 18 `sizes` covers every axis: batch and channels come from the input's shape
+    shape = g.node("Shape", [xs[0]], f"{name}/shape", name=f"{name}/shape")
+    nc = g.node("Slice", [shape, g.ints(f"{name}/start", [0]), g.ints(f"{name}/end", [2])], f"{name}/nc",
+                name=f"{name}/slice")
+    sizes = g.node("Concat", [nc, g.ints(f"{name}/hw", [h, w])], f"{name}/sizes", name=f"{name}/concat", axis=0)
+    return g.node("Resize", [xs[0], "", "", sizes], name, name=name, **attrs)
+
+
+def _function(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    if layer.PredictFcn != "feature2image" or len(xs) != 1:
+        raise ONNXExportError(f"layer '{name}': functionLayer calling '{layer.PredictFcn}' has no ONNX form "
+                              "(only feature2image is known)")
+    return _unflatten_matlab(g, name, xs[0], (out.size[0], out.size[1], out.size[2]))
+
+
+EMITTERS: dict[str, Emit] = {
+    "imageInputLayer": _input, "featureInputLayer": _input,
+    "convolution2dLayer": _conv, "transposedConv2dLayer": _tconv,
+    "fullyConnectedLayer": _fc, "projectAndReshapeLayer": _project, "embeddingLayer": _embedding,
+    "batchNormalizationLayer": _batchnorm, "layerNormalizationLayer": _layernorm,
+    "reluLayer": _simple("Relu"), "leakyReluLayer": _simple("LeakyRelu", alpha=lambda la: float(la.Scale)),
+    "tanhLayer": _simple("Tanh"), "sigmoidLayer": _simple("Sigmoid"), "softmaxLayer": _simple("Softmax", axis=1),
+    "dropoutLayer": _dropout, "concatenationLayer": _concat, "depthConcatenationLayer": _depthcat,
+    "additionLayer": _add, "flattenLayer": _flatten, "maxPooling2dLayer": _pool("MaxPool"),
+    "averagePooling2dLayer": _pool("AveragePool"), "globalAveragePooling2dLayer": _simple("GlobalAveragePool"),
+    "resize2dLayer": _resize, "functionLayer": _function,
+}
+
+
+# ----- the model -----------------------------------------------------------------------------------------------
+def as_network(net: Any) -> dlnetwork:
+    """A dlnetwork from a dlnetwork, LayerGraph or layer array (new ones get MATLAB's default initialization)."""
+    if isinstance(net, dlnetwork):
+        return net
+    if isinstance(net, (LayerGraph, Layer, list, tuple)):
+        return dlnetwork(net)
+    raise ONNXExportError(f"exportONNXNetwork: expected a dlnetwork or LayerGraph, got {type(net).__name__}")
+
+
+def onnx_model(net: Any, NetworkName: str = "Network", OpsetVersion: int = DEFAULT_OPSET,
+               BatchSize: int | None = None) -> Any:
+    """The ONNX ModelProto of a network (see exportONNXNetwork for the options)."""
+    onnx = require_onnx()
+    net = as_network(net)
+    opset = _check_opset(OpsetVersion)
+    if BatchSize is not None and (isinstance(BatchSize, bool) or int(BatchSize) != BatchSize or BatchSize < 1):
+        raise ONNXExportError(f"exportONNXNetwork: BatchSize must be a positive integer, got {BatchSize!r}")
+    batch: int | str = BATCH_DIM if BatchSize is None else int(BatchSize)
+    lgraph, analysis = net.layer_graph, net.analysis
+    g = _Builder(onnx, opset)
+    value_of: dict[str, str] = {}
+    inputs = []
+    for name in analysis.order:
+        layer = lgraph.layer(name)
+        out = analysis.outputs[name]
+        if layer.is_input:
+            xs = [name]
+            inputs.append(_value_info(onnx, name, out, batch))
+        else:
+            wired = lgraph.inputs_of(name)
+            xs = [value_of[wired[p]] for p in layer.input_names]
+        emit = EMITTERS.get(layer.type)
+        if emit is None:
+            raise ONNXExportError(f"layer '{name}': {layer.type} has no ONNX form in layergraph")
+        value_of[name] = emit(g, layer, name, xs, analysis.inputs.get(name, []), out, net.layer_module(name))
+    outputs = [_value_info(onnx, value_of[n], analysis.outputs[n], batch) for n in net.OutputNames]
+    graph = onnx.helper.make_graph(g.nodes, str(NetworkName), inputs, outputs, initializer=g.inits)
+    opsets = [onnx.helper.make_opsetid("", opset)]
+    model = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="layergraph",
+                                   producer_version=_version(), doc_string=f"layergraph network {NetworkName}")
+    # the oldest IR version that carries this opset, so older readers (MATLAB's included) accept the file
+    model.ir_version = onnx.helper.find_min_ir_version_for(opsets)
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as err:  # a bug here, not the user's: still one line
+        raise ONNXExportError(f"the ONNX model fails onnx.checker: {str(err).splitlines()[0]}") from None
+    return model
+
+
+def exportONNXNetwork(net: Any, filename: str | os.PathLike[str], *args: Any, **kwargs: Any) -> Path:
+    """MATLAB's exportONNXNetwork(net, filename, NetworkName=…, OpsetVersion=…, BatchSize=…): write an ONNX file.
+
+    `net` is a dlnetwork (its current learnables and batch-norm statistics are written) or a LayerGraph
+    (compiled with default initialization). Options may be 'Name', value pairs or keywords, any case.
+    BatchSize=None (the default) leaves the batch dimension dynamic ('N').
+    """
+    options = _options(args, kwargs)
+    model = onnx_model(net, **options)
+    path = Path(filename)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        data = model.SerializeToString()
+    except ValueError as err:  # protobuf's 2 GB limit
+        raise ONNXExportError(f"{path}: the model is too large for one ONNX file ({err})") from None
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)  # never leave a half-written model behind
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise ONNXExportError(f"{path}: cannot write the ONNX file ({err.strerror or err})") from None
+    return path
+
+
+# ----- helpers ----------------------------------------------------------------------------------------------
+_OPTION_NAMES = ("NetworkName", "OpsetVersion", "BatchSize")
+
+
+def _options(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """MATLAB-style options: 'Name', value pairs and keywords, names matched case-insensitively."""
+    if len(args) % 2:
+        raise ONNXExportError(f"exportONNXNetwork: name-value arguments must come in pairs; '{args[-1]}' has no value")
+    out: dict[str, Any] = {}
+    for key, value in [*zip(args[::2], args[1::2]), *kwargs.items()]:
+        match = next((n for n in _OPTION_NAMES if isinstance(key, str) and n.lower() == key.lower()), None)
+        if match is None:
+            raise ONNXExportError(f"exportONNXNetwork: unknown option '{key}'; accepted options: "
+                                  f"{', '.join(_OPTION_NAMES)}")
+        out[match] = value
+    return out
+
+
+def _check_opset(opset: Any) -> int:
+    onnx = require_onnx()
+    newest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or not MIN_OPSET <= opset <= newest:
+        raise ONNXExportError(f"exportONNXNetwork: OpsetVersion must be an integer from {MIN_OPSET} to {newest}, "
+                              f"got {opset!r}")
+    return int(opset)
+
+
+def _value_info(onnx: Any, name: str, act: Act, batch: int | str) -> Any:
+    return onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [batch, *act.torch_shape(1)[1:]])
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("layergraph")
+    except Exception:  # metadata missing in a source checkout: the name is enough
+        return ""

@@ -1,0 +1,80 @@
+"""The `layergraph train` configuration: a YAML file validated like specs (file:line errors)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from layergraph.errors import SpecError
+from layergraph.spec.yamlsafe import LineDict, read_yaml_file
+
+
+class Augmentation(BaseModel):
+    """imageDataAugmenter options applied to the real images."""
+
+    model_config = ConfigDict(extra="forbid")
+    RandXReflection: bool = True
+    RandYReflection: bool = False
+
+
+class TrainConfig(BaseModel):
+    """Everything one GAN/CGAN training run needs; paths are relative to the config file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generator: Path
+    discriminator: Path
+    data: Path
+    output: Path = Path("runs/gan")
+    imageSize: tuple[int, int] = Field(description="[h w] the images are resized to")
+    conditional: bool | None = None  # None: decided by the generator's number of inputs
+    numLatentInputs: int | None = None  # None: the generator's first input size
+    numEpochs: int = Field(50, ge=1)
+    maxIterations: int | None = Field(None, ge=1)
+    miniBatchSize: int = Field(128, ge=1)
+    learnRate: float = Field(0.0002, gt=0)
+    gradientDecayFactor: float = Field(0.5, ge=0, lt=1)
+    squaredGradientDecayFactor: float = Field(0.999, ge=0, lt=1)
+    flipFactor: float = Field(0.3, ge=0, le=1)
+    validationFrequency: int = Field(100, ge=1)
+    checkpointFrequency: int = Field(200, ge=1)
+    numValidationImagesPerClass: int = Field(5, ge=1)
+    seed: int = 0
+    executionEnvironment: Literal["auto", "cpu", "gpu"] = "auto"
+    augmentation: Augmentation = Augmentation()
+    channelsLast: bool = False
+    compile: bool = False
+    bf16: bool = False
+
+    @field_validator("imageSize", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)) and len(v) == 3:
+            v = v[:2]  # channels come from the generator's output
+        return v
+
+    def resolve(self, base: Path) -> TrainConfig:
+        """Make relative paths relative to `base` (the config file's folder)."""
+        fix = {k: (base / getattr(self, k)) for k in ("generator", "discriminator", "data", "output")
+               if not getattr(self, k).is_absolute()}
+        return self.model_copy(update=fix)
+
+
+def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
+    """Read and validate a training config; errors name file:line and the key."""
+    p = Path(path)
+    data = read_yaml_file(p)
+    if not isinstance(data, dict):
+        raise SpecError(f"{p}:1: a training config must be a mapping of options")
+    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        cfg = TrainConfig(**data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else "?"
+        line = data.lines.get(key, data.line) if isinstance(data, LineDict) else 1
+        what = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
+        known = f" (options: {', '.join(TrainConfig.model_fields)})" if first["type"] == "extra_forbidden" else ""
+        raise SpecError(f"{p}:{line}: option '{'.'.join(map(str, first['loc']))}': {what}{known}") from None
+    return cfg.resolve(p.parent)

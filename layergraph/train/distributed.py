@@ -1,0 +1,73 @@
+"""Multi-process training with torch.distributed (launched by torchrun): process group, weight broadcast,
+gradient averaging.
+
+The examples' dlgradient returns gradients instead of accumulating them in `.grad`, and PyTorch's
+DistributedDataParallel reducer only hooks `.grad` accumulation (its documentation: DDP does not work
+with torch.autograd.grad). So the gradients dlgradient returns are averaged with one coalesced
+`all_reduce` per network per step — the collective DDP itself issues — over gloo (CPU) or nccl (GPU).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Dist:
+    """This process's place in the job: rank, world size, and the device it drives."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup(environment_device: torch.device) -> Dist | None:
+    """Join the process group torchrun describes (WORLD_SIZE > 1); None for a single process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return None
+    rank = int(os.environ["RANK"])
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if environment_device.type == "cuda":
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+        backend = "nccl"
+    else:
+        device = torch.device("cpu")
+        backend = "gloo"
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend)
+    return Dist(rank, world, device)
+
+
+def broadcast_tensors(tensors: list[torch.Tensor]) -> None:
+    """Give every rank rank 0's values (weights, batch-norm state) so all start identical."""
+    with torch.no_grad():
+        for t in tensors:
+            dist.broadcast(t, src=0)
+
+
+def average(tensors: list[torch.Tensor], world: int) -> None:
+    """In place: each tensor becomes its mean over all ranks (one flat all_reduce)."""
+    if not tensors:
+        return
+    flat = torch.cat([t.reshape(-1) for t in tensors])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for t in tensors:
+        n = t.numel()
+        t.copy_(flat[offset: offset + n].view_as(t))
+        offset += n
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()

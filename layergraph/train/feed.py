@@ -1,0 +1,110 @@
+"""The training data feed: decoded once, resized once, then shuffled per epoch deterministically.
+
+Batches come in an order fixed by (seed, epoch), and random reflections by (seed, epoch, batch), so a
+run resumed mid-epoch sees exactly the batches an uninterrupted run would, and each rank of a
+multi-process job reads its own slice of every global batch.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from PIL import Image
+
+from layergraph.errors import DataError
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
+
+
+class DataFeed:
+    """Images of a one-folder-per-class tree as training batches (X in [-1, 1], T 1-based labels)."""
+
+    def __init__(self, folder: Path, image_size: tuple[int, int], channels: int, batch: int, seed: int,
+                 flip_x: bool, flip_y: bool, device: torch.device, rank: int = 0, world: int = 1) -> None:
+        self.classes, images, labels = _read_tree(Path(folder), image_size, channels)
+        # uint8 N×C×H×W kept in memory: decoding and resizing happen once, not every epoch
+        self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+        self.labels = torch.as_tensor(labels, dtype=torch.float32).reshape(-1, 1)
+        if batch % world:
+            raise ValueError(f"miniBatchSize {batch} is not divisible by the {world} processes")
+        self.batch, self.local = batch, batch // world
+        self.seed, self.flip_x, self.flip_y = seed, flip_x, flip_y
+        self.device, self.rank = device, rank
+
+    @property
+    def num_observations(self) -> int:
+        return len(self.labels)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.num_observations // self.batch  # MATLAB's PartialMiniBatch="discard"
+
+    def order(self, epoch: int) -> torch.Tensor:
+        return torch.randperm(self.num_observations, generator=torch.Generator().manual_seed(
+            self.seed * 1_000_003 + epoch))
+
+    def _batch(self, order: torch.Tensor, epoch: int, b: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = order[b * self.batch + self.rank * self.local: b * self.batch + (self.rank + 1) * self.local]
+        x = self.images[idx].float().div_(127.5).sub_(1.0)  # rescale(X, -1, 1, InputMin=0, InputMax=255)
+        if self.flip_x or self.flip_y:
+            g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) * 100_003 + b)
+            flips = torch.rand(self.batch, 2, generator=g)[self.rank * self.local:(self.rank + 1) * self.local]
+            if self.flip_x:
+                m = flips[:, 0] < 0.5
+                x[m] = x[m].flip(-1)
+            if self.flip_y:
+                m = flips[:, 1] < 0.5
+                x[m] = x[m].flip(-2)
+        return x, self.labels[idx]
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches start..end of `epoch`, prepared one ahead in a background thread."""
+        order = self.order(epoch)
+        ahead: queue.Queue = queue.Queue(maxsize=2)
+
+        def work() -> None:
+            try:
+                for b in range(start, self.batches_per_epoch):
+                    x, t = self._batch(order, epoch, b)
+                    ahead.put((x.to(self.device, non_blocking=True), t.to(self.device, non_blocking=True)))
+            except BaseException as err:  # hand the failure to the training loop instead of hanging
+                ahead.put(err)
+            ahead.put(None)
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+
+def _read_tree(folder: Path, size: tuple[int, int], channels: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Class names (sub-folder names, sorted), N×H×W×C uint8 images resized to `size`, 1-based labels."""
+    if not folder.is_dir():
+        raise DataError(f"{folder}: data folder not found")
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    if not classes:
+        raise DataError(f"{folder}: no class sub-folders (expected one folder of images per class)")
+    mode = "RGB" if channels == 3 else "L"
+    images, labels = [], []
+    for k, name in enumerate(classes, start=1):
+        for f in sorted(p for p in (folder / name).rglob("*") if p.suffix.lower() in EXTENSIONS):
+            try:
+                with Image.open(f) as im:
+                    im = im.convert(mode)
+                    if im.size != (size[1], size[0]):
+                        im = im.resize((size[1], size[0]), Image.BILINEAR)
+                    arr = np.asarray(im, dtype=np.uint8)
+            except (OSError, ValueError) as err:
+                raise DataError(f"{f}: cannot read the image ({err.__class__.__name__}: {err})") from None
+            images.append(arr.reshape(size[0], size[1], channels))
+            labels.append(k)
+    if not images:
+        raise DataError(f"{folder}: no images found in the class folders")
+    return classes, np.stack(images), np.asarray(labels)

@@ -1,0 +1,84 @@
+"""Generate images from a training checkpoint (the examples' "Generate New Images" section)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from layergraph.compile.dlnetwork import dlnetwork
+from layergraph.errors import SpecError
+from layergraph.train.checkpoint import load_checkpoint
+from layergraph.train.gan import network_from_text
+from layergraph.train.progress import tile
+
+
+class Generator:
+    """The generator of a checkpoint, with its classes and latent size."""
+
+    def __init__(self, path: str | Path) -> None:
+        tensors, meta = load_checkpoint(path)
+        if "generator_spec" not in meta:
+            raise SpecError(f"{path}: not a layergraph training checkpoint (no generator spec inside)")
+        self.net: dlnetwork = network_from_text(meta["generator_spec"], f"{path}:generator_spec")
+        self.net.load_tensors({k[len("generator/"):]: v for k, v in tensors.items() if k.startswith("generator/")})
+        self.classes: list[str] = list(meta.get("classes", []))
+        self.conditional = bool(meta.get("conditional"))
+        self.latent = self.net.analysis.outputs[self.net.InputNames[0]]
+
+    def label_index(self, label: str) -> int:
+        """1-based class index of a class name, or of an index given as text (names win)."""
+        if label in self.classes:
+            return self.classes.index(label) + 1
+        if label.isdigit() and 1 <= int(label) <= len(self.classes):
+            return int(label)
+        raise SpecError(f"label '{label}' is neither a class name ({', '.join(self.classes)}) nor an index "
+                        f"1..{len(self.classes)}")
+
+    def images(self, n: int, labels: list[int] | None, seed: int) -> np.ndarray:
+        """n images per requested label (or n images) as B×H×W×C in [0, 1] (the generator's [-1, 1] mapped)."""
+        gen = torch.Generator().manual_seed(seed)
+        if self.conditional:
+            labels = labels or list(range(1, len(self.classes) + 1))
+            t = torch.tensor([lab for lab in labels for _ in range(n)], dtype=torch.float32).reshape(-1, 1)
+            z = torch.randn(len(t), *self.latent.torch_shape(1)[1:], generator=gen)
+            args: tuple[torch.Tensor, ...] = (z, t)
+        else:
+            args = (torch.randn(n, *self.latent.torch_shape(1)[1:], generator=gen),)
+        with torch.no_grad():
+            x = self.net.predict(*args).as_subclass(torch.Tensor)
+        # rescale(X, 0, 1, InputMin=-1, InputMax=1): the generator ends in tanh
+        return ((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy()
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def write_png(img: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    arr = to_uint8(img)
+    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(path)
+
+
+def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | None = None, seed: int = 0) -> Path:
+    """Write a tiled grid (out ending in .png: one row per class for a CGAN) or one PNG per image."""
+    g = Generator(checkpoint)
+    labels = [g.label_index(label)] if label is not None and g.conditional else None
+    if label is not None and not g.conditional:
+        raise SpecError(f"{checkpoint}: --label needs a conditional GAN; this generator takes no labels")
+    imgs = g.images(n, labels, seed)
+    out = Path(out)
+    if out.suffix.lower() == ".png":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        rows = len(labels or g.classes) if g.conditional else int(np.ceil(len(imgs) / n))
+        write_png(tile(imgs, rows, n), out)
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    for i, img in enumerate(imgs):
+        folder = out / (g.classes[(labels or list(range(1, len(g.classes) + 1)))[i // n] - 1]
+                        if g.conditional else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_png(img, folder / f"image_{i % n + 1:04d}.png")
+    return out

@@ -1,0 +1,87 @@
+"""Training progress: MATLAB's two-panel figure (generated images | score curves) as PNG, and a console line."""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def tile(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Tile B×H×W×C images (values in [0, 1]) row by row into one (rows·H)×(cols·W)×C image."""
+    b, h, w, c = images.shape
+    canvas = np.ones((rows * h, cols * w, c), dtype=np.float32)
+    for i in range(min(b, rows * cols)):
+        r, k = divmod(i, cols)
+        canvas[r * h:(r + 1) * h, k * w:(k + 1) * w] = images[i]
+    return canvas
+
+
+def to_unit(images: np.ndarray) -> np.ndarray:
+    """MATLAB's rescale(I): map the batch's own range to [0, 1]."""
+    lo, hi = float(images.min()), float(images.max())
+    return (images - lo) / (hi - lo) if hi > lo else np.zeros_like(images)
+
+
+def elapsed_text(seconds: float) -> str:
+    """hh:mm:ss, as MATLAB's duration display."""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def save_figure(path: Path, grid: np.ndarray, iterations: list[int], score_g: list[float],
+                score_d: list[float], title: str, row_labels: list[str] | None = None) -> None:
+    """Write the progress figure (tile on the left, scores on the right) atomically to `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_img, ax_score) = plt.subplots(1, 2, figsize=(11, 4.8), gridspec_kw={"width_ratios": [1, 1.2]})
+    ax_img.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray" if grid.shape[-1] == 1 else None,
+                  vmin=0, vmax=1, interpolation="nearest")
+    ax_img.set_xticks([])
+    ax_img.set_yticks([])
+    if row_labels:
+        h = grid.shape[0] / len(row_labels)
+        ax_img.set_yticks([h * (i + 0.5) for i in range(len(row_labels))], row_labels)
+    ax_img.set_title("Generated Images")
+    # MATLAB's colours for the two animated lines
+    ax_score.plot(iterations, score_g, color=(0, 0.447, 0.741), label="Generator")
+    ax_score.plot(iterations, score_d, color=(0.85, 0.325, 0.098), label="Discriminator")
+    ax_score.set_ylim(0, 1)
+    ax_score.set_xlabel("Iteration")
+    ax_score.set_ylabel("Score")
+    ax_score.grid(True)
+    ax_score.legend()
+    ax_score.set_title(title)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=90)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class Rate:
+    """Images per second over a sliding window of recent iterations."""
+
+    def __init__(self, window: int = 20) -> None:
+        self.window = window
+        self.marks: list[tuple[float, int]] = []
+
+    def add(self, images: int) -> float:
+        now = time.perf_counter()
+        total = (self.marks[-1][1] if self.marks else 0) + images
+        self.marks.append((now, total))
+        self.marks = self.marks[-self.window:]
+        if len(self.marks) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = self.marks[0], self.marks[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
