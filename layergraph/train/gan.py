@@ -224,7 +224,18 @@ class GANTrainer:
     def checkpoint_path(self) -> Path:
         return self.out / CHECKPOINT
 
+    def _rank_checksums(self) -> list[float]:
+        """Sum of all weights on every rank (all ranks must call this): equal sums show the ranks agree."""
+        local = torch.stack([torch.stack([t.double().sum() for t in net.tensors().values()]).sum()
+                             for net in (self.netG, self.netD)]).sum().reshape(1)
+        if self.dist is None:
+            return [float(local)]
+        every = [torch.zeros_like(local) for _ in range(self.dist.world)]
+        torch.distributed.all_gather(every, local)
+        return [float(t) for t in every]
+
     def save(self, elapsed: float) -> Path:
+        checksums = self._rank_checksums()
         if not self.main:
             return self.checkpoint_path()
         tensors: dict[str, torch.Tensor] = {}
@@ -242,6 +253,7 @@ class GANTrainer:
             "classes": self.feed.classes, "conditional": self.conditional, "numLatentInputs": self.num_latent,
             "imageSize": list(self.cfg.imageSize), "channels": self.channels,
             "iteration": self.iteration, "epoch": self.epoch, "batch": self.batch, "elapsed": elapsed,
+            "world_size": self.dist.world if self.dist else 1, "rank_checksums": checksums,
             "history": {"iteration": self.history.iteration, "scoreG": self.history.score_g,
                         "scoreD": self.history.score_d},
         }
