@@ -4,8 +4,19 @@ Everything a ported MATLAB script needs is importable from here under its MATLAB
 """
 from layergraph.analyze import analyzeNetwork
 from layergraph.compile import dlnetwork, forward, initialize, predict
+from layergraph.data import (
+    augmentedImageDatastore,
+    cat,
+    categories,
+    imageDataAugmenter,
+    imageDatastore,
+    imtile,
+    imwrite,
+    minibatchqueue,
+    rescale,
+)
 from layergraph.devices import canUseGPU, gather, gpuArray
-from layergraph.dlarray import dlarray, dims, extractdata, stripdims
+from layergraph.dlarray import dims, dlarray, extractdata, stripdims
 from layergraph.graph import (
     LayerGraph,
     addLayers,
@@ -15,6 +26,7 @@ from layergraph.graph import (
     removeLayers,
     replaceLayer,
 )
+from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork, plot_graph
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
 from layergraph.spec import dump_spec, load_spec, save_spec
@@ -36,8 +48,9 @@ __version__ = "0.1.0"
 __all__ = [
     "LayerGraph", "Table", "adamupdate", "addLayers", "analyzeNetwork", "augmentedImageDatastore", "canUseGPU",
     "cat", "categories", "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient",
-    "dlnetwork", "dump_spec", "extractdata", "forward", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
-    "imageDataAugmenter", "imageDatastore", "imtile", "imwrite", "initialize", "layerGraph", "load_spec",
-    "minibatchqueue", "mse", "predict", "removeLayers", "replaceLayer", "rescale", "rmspropupdate", "save_spec",
-    "sgdmupdate", "sigmoid", "stripdims", *_layer_names,
+    "dlnetwork", "dump_spec", "exportONNXNetwork", "extractdata", "forward", "ganLoss", "ganLossFromLogits",
+    "gather", "gpuArray", "imageDataAugmenter", "imageDatastore", "importNetworkFromONNX", "importONNXNetwork",
+    "imtile", "imwrite", "initialize", "layerGraph", "load_spec", "minibatchqueue", "mse", "plot_graph",
+    "predict", "removeLayers", "replaceLayer", "rescale", "rmspropupdate", "save_spec", "sgdmupdate", "sigmoid",
+    "stripdims", *_layer_names,
 ]

@@ -16,6 +16,7 @@ _META_KEY = "layergraph.meta"  # where layergraph.train.checkpoint keeps its JSO
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the sub-command to the `layergraph` parser."""
     p = sub.add_parser("export", help="write a network (YAML spec or training checkpoint) as an ONNX model")
     p.add_argument("source", help="network spec (YAML) or training checkpoint (.safetensors)")
     p.add_argument("--onnx", required=True, metavar="OUT", help="ONNX file to write")
@@ -30,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Export the network and print its inputs and outputs."""
     from layergraph.interop.onnx_export import DEFAULT_OPSET, exportONNXNetwork
 
     net, name = load_network(args.source, weights=args.weights, which=args.net)
@@ -58,36 +60,33 @@ def is_safetensors(path: Path) -> bool:
     return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 100_000_000
 
 
-def load_graph_any(source: str, which: str = "generator") -> tuple[LayerGraph, str]:
-    """(LayerGraph, name) from a YAML spec, a training checkpoint (its `which` network) or an ONNX model."""
+def load_graph_any(source: str, which: str = "generator") -> tuple[LayerGraph, str, dict[str, Any] | None]:
+    """(LayerGraph, name, weights or None) from a YAML spec, a training checkpoint (its `which` network) or an
+    ONNX model; a spec carries no weights."""
     path = Path(source)
     if not path.exists():
         raise SpecError(f"{path}: file not found")
     if path.suffix.lower() == ".onnx":
         from layergraph.interop.onnx_import import importONNXNetwork
 
-        return importONNXNetwork(path)[0], path.stem
+        lgraph, tensors = importONNXNetwork(path)
+        return lgraph, path.stem, tensors
     if is_safetensors(path):
-        lgraph, _, name = _from_checkpoint(path, which)
-        return lgraph, name
+        return _from_checkpoint(path, which)
     data = read_yaml_file(path)
     name = data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else path.stem
-    return graph_from_data(data, str(path)), name
+    return graph_from_data(data, str(path)), name, None
 
 
 def load_network(source: str, weights: str | None = None, which: str = "generator") -> tuple[dlnetwork, str]:
-    """(dlnetwork, name): a checkpoint's network with its trained weights, or a spec (+ optional weights file)."""
-    path = Path(source)
-    if not path.exists():
-        raise SpecError(f"{path}: file not found")
-    if is_safetensors(path):
-        if weights:
-            raise SpecError(f"{path}: a checkpoint carries its own weights; --weights is for specs")
-        lgraph, tensors, name = _from_checkpoint(path, which)
-        where = f"{path} ({which})"
-    else:
-        lgraph, name = load_graph_any(source, which)
-        tensors, where = (_read_tensors(Path(weights))[0], str(weights)) if weights else (None, "")
+    """(dlnetwork, name): a checkpoint's network with its trained weights, an ONNX model's, or a spec with the
+    weights file `weights` (default MATLAB initialization without one)."""
+    lgraph, name, tensors = load_graph_any(source, which)
+    where = f"{source} ({which})" if tensors is not None and Path(source).suffix.lower() != ".onnx" else source
+    if weights:
+        if tensors is not None:
+            raise SpecError(f"{source}: carries its own weights; --weights is for specs")
+        tensors, where = _read_tensors(Path(weights))[0], str(weights)
     net = dlnetwork(lgraph)  # an invalid network is a NetworkError (exit code 1), as for `layergraph analyze`
     if tensors is not None:
         load_weights(net, tensors, where)
@@ -106,7 +105,7 @@ def load_weights(net: dlnetwork, tensors: dict[str, Any], where: str) -> None:
         raise SpecError(f"{where}: {err}") from None
 
 
-def _from_checkpoint(path: Path, which: str) -> tuple[LayerGraph, dict[str, Any], str]:
+def _from_checkpoint(path: Path, which: str) -> tuple[LayerGraph, str, dict[str, Any]]:
     """A training checkpoint: meta['<which>_spec'] holds the spec text, tensors '<which>/layer/Param' the weights."""
     tensors, meta = _read_tensors(path)
     key = f"{which}_spec"
@@ -121,7 +120,7 @@ def _from_checkpoint(path: Path, which: str) -> tuple[LayerGraph, dict[str, Any]
     mine = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
     if not mine:
         raise SpecError(f"{path}: the checkpoint has no '{prefix}…' weights")
-    return lgraph, mine, which
+    return lgraph, which, mine
 
 
 def _read_tensors(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the sub-command to the `layergraph` parser."""
     p = sub.add_parser("import", help="turn an ONNX model into a YAML spec plus a safetensors weights file")
     p.add_argument("model", help="ONNX file (from MATLAB's exportONNXNetwork, torch.onnx.export, layergraph export)")
     p.add_argument("--out", required=True, metavar="SPEC", help="YAML spec to write")
@@ -17,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Import the ONNX model and write the spec and weights."""
     from layergraph.interop.onnx_import import import_model, load_onnx
     from layergraph.spec.io import save_spec
 

@@ -8,6 +8,7 @@ from layergraph.errors import SpecError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the sub-command to the `layergraph` parser."""
     p = sub.add_parser("plot", help="draw a network's layer graph (PNG/SVG/PDF) or print it as Mermaid text")
     p.add_argument("source", help="network spec (YAML), training checkpoint or ONNX model")
     p.add_argument("out", nargs="?", help="picture to write (.png, .svg, .pdf); with --format mermaid, optional")
@@ -20,10 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Draw the picture or print the Mermaid text."""
     from layergraph.cli.cmd_export import load_graph_any
     from layergraph.interop.plot import mermaid, plot_graph
 
-    lgraph, _ = load_graph_any(args.source, args.net)
+    lgraph = load_graph_any(args.source, args.net)[0]
     if args.format == "mermaid":
         text = mermaid(lgraph, types=not args.no_types)
         if args.out:

@@ -10,7 +10,7 @@ from torch import nn
 
 from layergraph.compile.build import build_graph_module
 from layergraph.dlarray import DLArray, wrap
-from layergraph.errors import NetworkError
+from layergraph.errors import NetworkError, SpecError
 from layergraph.graph.infer import Analysis, infer
 from layergraph.graph.layergraph import LayerGraph, layerGraph
 from layergraph.layers.base import Layer, LayerModule
@@ -143,14 +143,14 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         if strict:
             missing = [k for k in own if k not in tensors]
             if missing:
-                raise NetworkError(f"checkpoint has no value for '{missing[0]}'")
+                raise SpecError(f"checkpoint has no value for '{missing[0]}'")
         with torch.no_grad():
             for key, target in own.items():
                 if key not in tensors:
                     continue
                 value = tensors[key]
                 if tuple(value.shape) != tuple(target.shape):
-                    raise NetworkError(f"'{key}' has shape {list(value.shape)} in the checkpoint but "
+                    raise SpecError(f"'{key}' has shape {list(value.shape)} in the checkpoint but "
                                        f"{list(target.shape)} in the network")
                 target.copy_(value)
 

@@ -564,7 +564,9 @@ class _Importer:
                 raise self.fail(f"{op} of two activations has no layergraph layer")
             return self.addition(node, [self.val(a), self.val(b)])
         act_first = a in self.vals
-        src, c = (self.vals[a], self.consts[b]) if act_first else (self.vals[b], self.consts[a])
+        if not act_first and b not in self.vals:
+            raise self.fail(f"inputs '{a}' and '{b}' are not activations this importer can follow")
+        src, c = (self.vals[a], self.const(b, "operand")) if act_first else (self.vals[b], self.const(a, "operand"))
         if isinstance(src, _Index):
             if op not in ("Add", "Sub") or c.size != 1 or (op == "Sub" and not act_first):
                 raise self.fail("only adding or subtracting a constant from class indices is supported")
@@ -636,14 +638,12 @@ class _Importer:
             raise self.fail(f"adds activations of different shapes {sorted(shapes)}; additionLayer needs equal ones")
         shape = shapes.pop()
         hint = _hint(node.name)
-        same_idx = all(v.idx is None for v in vals) and len({self.nodes[v.base].tshape for v in vals}) == 1
-        if same_idx:
-            ids, out_idx = [v.base for v in vals], None
+        if all(v.idx is None for v in vals) and len({self.nodes[v.base].tshape for v in vals}) == 1:
+            ids = [v.base for v in vals]  # the layers' outputs themselves
         else:
             ids = [self.image(v) if len(shape) == 3 else self.features(v) for v in vals]
-            out_idx = None
         nid = self.add(self.make(additionLayer, len(ids)), ids, hint)
-        self.set(node.output[0], _Val(nid, out_idx, hint) if same_idx else self.out_val(nid, shape, hint))
+        self.set(node.output[0], self.out_val(nid, shape, hint))
 
     # ----- layers with weights -----------------------------------------------------------------------------------
     def op_Gemm(self, node: Any) -> None:

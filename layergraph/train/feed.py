@@ -14,11 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from PIL import Image
-
+from layergraph.data import augmentedImageDatastore, categories, imageDatastore
 from layergraph.errors import DataError
-
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
 
 
 class DataFeed:
@@ -66,45 +63,47 @@ class DataFeed:
         """Batches start..end of `epoch`, prepared one ahead in a background thread."""
         order = self.order(epoch)
         ahead: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def put(item: object) -> None:
+            while not stop.is_set():  # give up when the consumer has gone (e.g. maxIterations reached)
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
 
         def work() -> None:
             try:
                 for b in range(start, self.batches_per_epoch):
                     x, t = self._batch(order, epoch, b)
-                    ahead.put((x.to(self.device, non_blocking=True), t.to(self.device, non_blocking=True)))
+                    put((x.to(self.device, non_blocking=True), t.to(self.device, non_blocking=True)))
             except BaseException as err:  # hand the failure to the training loop instead of hanging
-                ahead.put(err)
-            ahead.put(None)
+                put(err)
+            put(None)
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
-        while (item := ahead.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        try:
+            while (item := ahead.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
 
 
 def _read_tree(folder: Path, size: tuple[int, int], channels: int) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Class names (sub-folder names, sorted), N×H×W×C uint8 images resized to `size`, 1-based labels."""
+    """Class names (sub-folder names, sorted), N×H×W×C uint8 images resized to `size`, 1-based labels.
+
+    Reads through imageDatastore/augmentedImageDatastore, so listing, decoding, colour conversion and
+    resizing follow the same (MATLAB) rules as the Python API.
+    """
     if not folder.is_dir():
         raise DataError(f"{folder}: data folder not found")
-    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    if not classes:
-        raise DataError(f"{folder}: no class sub-folders (expected one folder of images per class)")
-    mode = "RGB" if channels == 3 else "L"
-    images, labels = [], []
-    for k, name in enumerate(classes, start=1):
-        for f in sorted(p for p in (folder / name).rglob("*") if p.suffix.lower() in EXTENSIONS):
-            try:
-                with Image.open(f) as im:
-                    im = im.convert(mode)
-                    if im.size != (size[1], size[0]):
-                        im = im.resize((size[1], size[0]), Image.BILINEAR)
-                    arr = np.asarray(im, dtype=np.uint8)
-            except (OSError, ValueError) as err:
-                raise DataError(f"{f}: cannot read the image ({err.__class__.__name__}: {err})") from None
-            images.append(arr.reshape(size[0], size[1], channels))
-            labels.append(k)
-    if not images:
-        raise DataError(f"{folder}: no images found in the class folders")
-    return classes, np.stack(images), np.asarray(labels)
+    imds = imageDatastore(str(folder), IncludeSubfolders=True, LabelSource="foldernames")
+    if len(imds.Files) == 0:
+        raise DataError(f"{folder}: no images found (expected one folder of images per class)")
+    color = "gray2rgb" if channels == 3 else "rgb2gray"
+    table = augmentedImageDatastore([*size, channels], imds, ColorPreprocessing=color).readall()
+    return list(categories(imds.Labels)), np.stack(table.input), np.asarray(table.response.codes)

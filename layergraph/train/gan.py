@@ -226,8 +226,9 @@ class GANTrainer:
 
     def _rank_checksums(self) -> list[float]:
         """Sum of all weights on every rank (all ranks must call this): equal sums show the ranks agree."""
-        local = torch.stack([torch.stack([t.double().sum() for t in net.tensors().values()]).sum()
-                             for net in (self.netG, self.netD)]).sum().reshape(1)
+        with torch.no_grad():
+            local = torch.stack([torch.stack([t.double().sum() for t in net.tensors().values()]).sum()
+                                 for net in (self.netG, self.netD)]).sum().reshape(1)
         if self.dist is None:
             return [float(local)]
         every = [torch.zeros_like(local) for _ in range(self.dist.world)]

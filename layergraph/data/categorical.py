@@ -1,0 +1,82 @@
+"""A small MATLAB `categorical`: sorted class names plus 1-based integer codes (0 = <undefined>)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+
+class Categorical:
+    """Labels as MATLAB keeps them: `categories` sorted, `codes` 1-based; double(c) gives the codes."""
+
+    def __init__(self, values: Iterable[Any] = (), categories: Sequence[str] | None = None,
+                 codes: np.ndarray | None = None) -> None:
+        if codes is not None:
+            if categories is None:
+                raise ValueError("categorical: codes need their categories")
+            self.categories = [str(c) for c in categories]
+            self.codes = np.asarray(codes, dtype=np.int64)
+            return
+        names = [str(v) for v in values]
+        # MATLAB sorts the categories of categorical(values) alphabetically
+        self.categories = [str(c) for c in categories] if categories is not None else sorted(set(names))
+        lookup = {c: i + 1 for i, c in enumerate(self.categories)}
+        self.codes = np.asarray([lookup.get(n, 0) for n in names], dtype=np.int64)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.codes.shape
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0]) if self.codes.ndim else 1
+
+    def __getitem__(self, key: Any) -> Categorical:
+        return Categorical(categories=self.categories, codes=self.codes[key])
+
+    def __iter__(self) -> Iterator[Categorical]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # MATLAB's double(c): the 1-based category index, NaN where undefined
+        out = self.codes.astype(np.float64)
+        out[self.codes == 0] = np.nan
+        return out if dtype is None else out.astype(dtype)
+
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        if isinstance(other, str):
+            return np.asarray(self.tolist(), dtype=object) == other if self.codes.ndim else str(self) == other
+        if isinstance(other, Categorical):
+            return np.asarray(self.tolist(), dtype=object) == np.asarray(other.tolist(), dtype=object)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # elementwise == like MATLAB, so not hashable
+
+    def tolist(self) -> Any:
+        """The labels as strings ('<undefined>' where undefined), nested like the codes."""
+        names = np.asarray(["<undefined>", *self.categories], dtype=object)
+        return names[self.codes].tolist()
+
+    def __str__(self) -> str:
+        return str(self.tolist())
+
+    def __repr__(self) -> str:
+        return f"categorical({self.tolist()!r}, categories={self.categories!r})"
+
+
+def categorical(values: Iterable[Any], valueset: Sequence[str] | None = None) -> Categorical:
+    """MATLAB's categorical(values[, valueset]): categories sorted unless `valueset` fixes them."""
+    return Categorical(values, categories=valueset)
+
+
+def categories(c: Categorical) -> list[str]:
+    """MATLAB's categories(c): the class names, sorted as the categorical keeps them."""
+    if not isinstance(c, Categorical):
+        raise TypeError(f"categories: expected a categorical (e.g. imds.Labels), got {type(c).__name__}")
+    return list(c.categories)
+
+
+def countcats(c: Categorical) -> np.ndarray:
+    """MATLAB's countcats(c): how many elements fall in each category, in category order."""
+    return np.bincount(c.codes.ravel(), minlength=len(c.categories) + 1)[1:]
