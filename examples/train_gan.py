@@ -147,7 +147,8 @@ def main() -> None:
                 I = rescale(I)
                 imwrite(I, out / "generated.png")
                 print(f"Epoch: {epoch}, Iteration: {iteration}, Elapsed: {time.time() - start:.0f} s, "
-                      f"scoreG {float(scoreGenerator):.3f}, scoreD {float(scoreDiscriminator):.3f}")
+                      f"scoreG {float(extractdata(scoreGenerator)):.3f}, "
+                      f"scoreD {float(extractdata(scoreDiscriminator)):.3f}")
             if args.max_iterations and iteration >= args.max_iterations:
                 break
         if args.max_iterations and iteration >= args.max_iterations:

@@ -40,6 +40,12 @@ def cat(dim: int, *arrays: Any) -> Any:
     ndim = max(dim, *(p.ndim for p in parts), 2)
     parts = [_matlab_dims(p, ndim) for p in parts]
     try:
+        if dim == ndim and ndim > 2:
+            # joining along the last dimension (stacking observations, e.g. cat(4, XCell{:})): build the result
+            # observation-major in memory and return a transposed view; values and shape are MATLAB's, and the
+            # later reorder to torch's batch-first layout copies whole images instead of striding across them
+            joined = np.concatenate([np.moveaxis(p, -1, 0) for p in parts], axis=0)
+            return np.moveaxis(joined, 0, -1)
         return np.concatenate(parts, axis=dim - 1)
     except ValueError:
         sizes = ", ".join("×".join(map(str, p.shape)) for p in parts[:4])
@@ -88,12 +94,21 @@ def rescale(A: Any, *args: Any, InputMin: Any = None, InputMax: Any = None, **kw
         out = lo + scaled * (hi - lo)
         return wrap(out, A.fmt) if isinstance(A, DLArray) else out
     x = np.asarray(A)
-    # MATLAB returns single for single input and double otherwise (integers included)
-    x = x.astype(np.float32 if x.dtype == np.float32 else np.float64)
+    # MATLAB returns single for single input and double otherwise (integers included); order "K" keeps the
+    # memory layout of the input, which matters for the observation-major arrays that cat(4, ...) returns
+    x = x.astype(np.float32 if x.dtype == np.float32 else np.float64, order="K")
     amin = np.nanmin(x) if opts["InputMin"] is None else np.asarray(opts["InputMin"], dtype=x.dtype)
     amax = np.nanmax(x) if opts["InputMax"] is None else np.asarray(opts["InputMax"], dtype=x.dtype)
-    x = np.minimum(np.maximum(x, amin), amax)
     span = amax - amin
+    if np.all(span > 0):
+        # in place, four passes over the data: l + (clip(A, a, b) - a) * ((u - l) / (b - a))
+        np.clip(x, amin, amax, out=x)
+        x -= amin
+        x *= (hi - lo) / span
+        x += lo
+        return x
+    x = np.minimum(np.maximum(x, amin), amax)
     with np.errstate(divide="ignore", invalid="ignore"):
+        # a constant input (b == a) maps to the lower bound instead of dividing by zero
         scaled = np.where(span > 0, (x - amin) / np.where(span > 0, span, 1), 0)
     return (lo + scaled * (hi - lo)).astype(x.dtype, copy=False)

@@ -64,8 +64,6 @@ def _collate(column: list[Any]) -> Any:
     size = arr.numel() if isinstance(arr, torch.Tensor) else arr.size
     if arr.ndim <= 1 or size == 1:
         return cat(1, *column)
-    if isinstance(first, np.ndarray) and first.ndim == 3:
-        return np.stack(column, axis=3)  # the common H×W×C case, without cat's generality
     return cat(4, *column)
 
 
@@ -87,8 +85,10 @@ def _convert(x: Any, out: _Output) -> torch.Tensor:
         t = x
     else:
         # categoricals become their category indices, as MATLAB's minibatchqueue does
-        arr = np.ascontiguousarray(np.asarray(x))
-        t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
+        arr = np.asarray(x)
+        if not arr.flags.writeable or any(st < 0 for st in arr.strides):
+            arr = arr.copy(order="K")  # torch takes neither read-only memory nor negative strides
+        t = torch.from_numpy(arr)
     if out.cast is not None and t.is_floating_point() and out.cast.is_floating_point \
             and t.element_size() > torch.finfo(out.cast).bits // 8:
         t = t.to(out.cast)  # narrow floats on the CPU: less to permute and to transfer
