@@ -16,8 +16,23 @@ from pathlib import Path
 import torch
 
 from layergraph import (
-    augmentedImageDatastore, cat, dlarray, dlfeval, dlgradient, dlnetwork, extractdata, forward, imageDatastore,
-    imtile, imwrite, load_spec, minibatchqueue, mse, predict, rescale, rmspropupdate,
+    augmentedImageDatastore,
+    cat,
+    dlarray,
+    dlfeval,
+    dlgradient,
+    dlnetwork,
+    extractdata,
+    forward,
+    imageDatastore,
+    imtile,
+    imwrite,
+    load_spec,
+    minibatchqueue,
+    mse,
+    predict,
+    rescale,
+    rmspropupdate,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +83,7 @@ def main() -> None:
     print(f"wrote {out / 'samples.png'}")
 
 
-def discriminator_loss(discriminator, generator, real, z):  # noqa: ANN001, ANN201
+def discriminator_loss(discriminator, generator, real, z):
     """MSE against 1 for real images and 0 for generated ones (the Keras discriminator model)."""
     fake = predict(generator, z).detach()  # the generator is frozen in this step, as in the Keras code
     y_real, _ = forward(discriminator, real)
@@ -77,7 +92,7 @@ def discriminator_loss(discriminator, generator, real, z):  # noqa: ANN001, ANN2
     return dlgradient(loss, discriminator.Learnables), loss.detach()
 
 
-def generator_loss(generator, discriminator, z):  # noqa: ANN001, ANN201
+def generator_loss(generator, discriminator, z):
     """MSE against 1 for generated images (the Keras combined model, discriminator frozen)."""
     fake, _ = forward(generator, z)
     y = predict(discriminator, fake)
@@ -85,7 +100,7 @@ def generator_loss(generator, discriminator, z):  # noqa: ANN001, ANN201
     return dlgradient(loss, generator.Learnables), loss.detach()
 
 
-def to_unit_range(images):  # noqa: ANN001, ANN201
+def to_unit_range(images):
     """Stack the batch and scale pixel values to [0, 1], as the Keras code normalises its data."""
     return rescale(cat(4, *images), 0, 1, InputMin=0, InputMax=255)
 

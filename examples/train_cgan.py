@@ -15,11 +15,40 @@ from pathlib import Path
 import torch
 
 from layergraph import (
-    addLayers, adamupdate, augmentedImageDatastore, batchNormalizationLayer, canUseGPU, categories, cat,
-    concatenationLayer, connectLayers, convolution2dLayer, dlarray, dlfeval, dlgradient, dlnetwork,
-    dropoutLayer, embeddingLayer, extractdata, featureInputLayer, forward, fullyConnectedLayer, functionLayer,
-    imageDataAugmenter, imageDatastore, imageInputLayer, imtile, imwrite, layerGraph, leakyReluLayer,
-    minibatchqueue, predict, reluLayer, rescale, tanhLayer, transposedConv2dLayer,
+    adamupdate,
+    addLayers,
+    augmentedImageDatastore,
+    batchNormalizationLayer,
+    canUseGPU,
+    cat,
+    categories,
+    concatenationLayer,
+    connectLayers,
+    convolution2dLayer,
+    dlarray,
+    dlfeval,
+    dlgradient,
+    dlnetwork,
+    dropoutLayer,
+    embeddingLayer,
+    extractdata,
+    featureInputLayer,
+    forward,
+    fullyConnectedLayer,
+    functionLayer,
+    imageDataAugmenter,
+    imageDatastore,
+    imageInputLayer,
+    imtile,
+    imwrite,
+    layerGraph,
+    leakyReluLayer,
+    minibatchqueue,
+    predict,
+    reluLayer,
+    rescale,
+    tanhLayer,
+    transposedConv2dLayer,
 )
 
 
@@ -190,7 +219,7 @@ def main() -> None:
     print(f"wrote {out / 'generated.png'} and {out / f'class_{classes[idxClass - 1]}.png'}")
 
 
-def modelGradients(netG, netD, dlX, dlT, dlZ, flipFactor):  # noqa: ANN001, ANN201 - MATLAB signature
+def modelGradients(netG, netD, dlX, dlT, dlZ, flipFactor):
     """The example's modelGradients: scores, flipped real labels, ganLoss, both gradients."""
     # Calculate the predictions for real data with the discriminator network.
     dlYPred, _ = forward(netD, dlX, dlT)
@@ -221,7 +250,7 @@ def modelGradients(netG, netD, dlX, dlT, dlZ, flipFactor):  # noqa: ANN001, ANN2
     return gradientsGenerator, gradientsDiscriminator, stateGenerator, scoreGenerator, scoreDiscriminator
 
 
-def ganLoss(probReal, probGenerated):  # noqa: ANN001, ANN201 - MATLAB signature
+def ganLoss(probReal, probGenerated):
     """The example's ganLoss."""
     # Calculate losses for the discriminator network.
     lossGenerated = -torch.log(1 - probGenerated).mean()
@@ -233,7 +262,7 @@ def ganLoss(probReal, probGenerated):  # noqa: ANN001, ANN201 - MATLAB signature
     return lossGenerator, lossDiscriminator
 
 
-def preprocessData(XCell, TCell):  # noqa: ANN001, ANN201 - MATLAB signature
+def preprocessData(XCell, TCell):
     """The example's preprocessData: concatenate, then rescale the images to [-1 1]."""
     # Extract image data from cell and concatenate
     X = cat(4, *XCell)

@@ -15,10 +15,34 @@ from pathlib import Path
 import torch
 
 from layergraph import (
-    adamupdate, augmentedImageDatastore, batchNormalizationLayer, canUseGPU, cat, convolution2dLayer, dlarray,
-    dlfeval, dlgradient, dlnetwork, dropoutLayer, extractdata, forward, imageDataAugmenter, imageDatastore,
-    imageInputLayer, imtile, imwrite, layerGraph, leakyReluLayer, minibatchqueue, predict,
-    projectAndReshapeLayer, reluLayer, rescale, sigmoidLayer, tanhLayer, transposedConv2dLayer,
+    adamupdate,
+    augmentedImageDatastore,
+    batchNormalizationLayer,
+    canUseGPU,
+    cat,
+    convolution2dLayer,
+    dlarray,
+    dlfeval,
+    dlgradient,
+    dlnetwork,
+    dropoutLayer,
+    extractdata,
+    forward,
+    imageDataAugmenter,
+    imageDatastore,
+    imageInputLayer,
+    imtile,
+    imwrite,
+    layerGraph,
+    leakyReluLayer,
+    minibatchqueue,
+    predict,
+    projectAndReshapeLayer,
+    reluLayer,
+    rescale,
+    sigmoidLayer,
+    tanhLayer,
+    transposedConv2dLayer,
 )
 
 
@@ -163,7 +187,7 @@ def main() -> None:
     print(f"wrote {out / 'generated.png'} and {out / 'new_images.png'}")
 
 
-def modelGradients(dlnetGenerator, dlnetDiscriminator, dlX, dlZ, flipFactor):  # noqa: ANN001, ANN201
+def modelGradients(dlnetGenerator, dlnetDiscriminator, dlX, dlZ, flipFactor):
     """The example's modelGradients (its discriminator ends in sigmoidLayer, so outputs are probabilities)."""
     # Calculate the predictions for real data with the discriminator network.
     probReal, _ = forward(dlnetDiscriminator, dlX)
@@ -192,7 +216,7 @@ def modelGradients(dlnetGenerator, dlnetDiscriminator, dlX, dlZ, flipFactor):  #
     return gradientsGenerator, gradientsDiscriminator, stateGenerator, scoreGenerator, scoreDiscriminator
 
 
-def ganLoss(probReal, probGenerated):  # noqa: ANN001, ANN201 - MATLAB signature
+def ganLoss(probReal, probGenerated):
     """The example's ganLoss."""
     # Calculate losses for the discriminator network.
     lossGenerated = -torch.log(1 - probGenerated).mean()
@@ -204,7 +228,7 @@ def ganLoss(probReal, probGenerated):  # noqa: ANN001, ANN201 - MATLAB signature
     return lossGenerator, lossDiscriminator
 
 
-def preprocessMiniBatch(data):  # noqa: ANN001, ANN201 - MATLAB signature
+def preprocessMiniBatch(data):
     """The example's preprocessMiniBatch: concatenate, then rescale the images to [-1 1]."""
     # Concatenate mini-batch
     X = cat(4, *data)

@@ -14,7 +14,7 @@ from PIL import Image
 from layergraph.errors import SpecError
 from layergraph.train.checkpoint import load_checkpoint
 from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer, TrainingStopped
+from layergraph.train.gan import GANTrainer, TrainingStoppedError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,7 +99,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path
         return out if trainer.iteration < 5 else (out[0], out[1], float("nan"), out[3])
 
     trainer._train_step = step
-    with pytest.raises(TrainingStopped, match=r"non-finite loss at iteration 5.*iteration 4"):
+    with pytest.raises(TrainingStoppedError, match=r"non-finite loss at iteration 5.*iteration 4"):
         trainer.run()
     _, meta = load_checkpoint(Path(cfg.output) / "checkpoint.safetensors")
     assert meta["iteration"] == 4

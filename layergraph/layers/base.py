@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from torch import nn
 
 from layergraph.errors import NetworkError, OptionError
@@ -210,6 +210,30 @@ def initialize(t: torch.Tensor, method: str, num_in: int, num_out: int) -> None:
             nn.init.orthogonal_(t.view(t.shape[0], -1))
         else:
             raise ValueError(f"unknown initializer '{method}'")
+
+
+def check_initializer(value: str, allowed: Sequence[str]) -> str:
+    """Validate a MATLAB initializer name (case-insensitive), listing the accepted names on error."""
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ValueError(f"must be one of {', '.join(allowed)}")
+    return value.lower()
+
+
+class WithInitializers(Layer):
+    """The WeightsInitializer/BiasInitializer options of layers with weights and biases."""
+
+    WeightsInitializer: str = "glorot"
+    BiasInitializer: str = "zeros"
+
+    @field_validator("WeightsInitializer")
+    @classmethod
+    def _winit(cls, v: str) -> str:
+        return check_initializer(v, WEIGHT_INITS)
+
+    @field_validator("BiasInitializer")
+    @classmethod
+    def _binit(cls, v: str) -> str:
+        return check_initializer(v, BIAS_INITS)
 
 
 class LayerModule(nn.Module):

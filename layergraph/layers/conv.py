@@ -10,10 +10,8 @@ from torch import nn
 
 from layergraph.errors import NetworkError
 from layergraph.layers.base import (
-    BIAS_INITS,
-    WEIGHT_INITS,
-    Layer,
     LayerModule,
+    WithInitializers,
     fmt_vec,
     four_sides,
     initialize,
@@ -24,15 +22,13 @@ from layergraph.layers.base import (
 from layergraph.sizes import Act
 
 
-class _ConvBase(Layer):
+class _ConvBase(WithInitializers):
     """Options shared by the two convolution layers."""
 
     FilterSize: tuple[int, int]
     NumFilters: int
     Stride: tuple[int, int] = (1, 1)
     NumChannels: int | Literal["auto"] = "auto"
-    WeightsInitializer: str = "glorot"
-    BiasInitializer: str = "zeros"
     positional: ClassVar[tuple[str, ...]] = ("FilterSize", "NumFilters")
     required: ClassVar[int] = 2
 
@@ -47,20 +43,6 @@ class _ConvBase(Layer):
         if v < 1:
             raise ValueError("NumFilters must be a positive integer")
         return v
-
-    @field_validator("WeightsInitializer")
-    @classmethod
-    def _winit(cls, v: str) -> str:
-        if v.lower() not in WEIGHT_INITS:
-            raise ValueError(f"must be one of {', '.join(WEIGHT_INITS)}")
-        return v.lower()
-
-    @field_validator("BiasInitializer")
-    @classmethod
-    def _binit(cls, v: str) -> str:
-        if v.lower() not in BIAS_INITS:
-            raise ValueError(f"must be one of {', '.join(BIAS_INITS)}")
-        return v.lower()
 
     def _channels(self, act: Act) -> int:
         need_image(self, act)

@@ -10,7 +10,15 @@ from pydantic import field_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
-from layergraph.layers.base import BIAS_INITS, WEIGHT_INITS, Layer, LayerModule, fmt_vec, initialize
+from layergraph.layers.base import (
+    WEIGHT_INITS,
+    Layer,
+    LayerModule,
+    WithInitializers,
+    check_initializer,
+    fmt_vec,
+    initialize,
+)
 from layergraph.sizes import Act
 
 
@@ -23,27 +31,6 @@ def unflatten_matlab(x: torch.Tensor, size: tuple[int, int, int]) -> torch.Tenso
     """MATLAB's column-major reshape of N×(h·w·c) features to N×C×H×W (a view, no copy)."""
     h, w, c = size
     return x.view(x.shape[0], c, w, h).transpose(-1, -2)
-
-
-class _Inits(Layer):
-    """Weight and bias initializer options shared by the dense layers."""
-
-    WeightsInitializer: str = "glorot"
-    BiasInitializer: str = "zeros"
-
-    @field_validator("WeightsInitializer")
-    @classmethod
-    def _winit(cls, v: str) -> str:
-        if v.lower() not in WEIGHT_INITS:
-            raise ValueError(f"must be one of {', '.join(WEIGHT_INITS)}")
-        return v.lower()
-
-    @field_validator("BiasInitializer")
-    @classmethod
-    def _binit(cls, v: str) -> str:
-        if v.lower() not in BIAS_INITS:
-            raise ValueError(f"must be one of {', '.join(BIAS_INITS)}")
-        return v.lower()
 
 
 class _Dense(LayerModule):
@@ -61,7 +48,7 @@ class _Dense(LayerModule):
         return y if self.image_out is None else unflatten_matlab(y, self.image_out)
 
 
-class FullyConnectedLayer(_Inits):
+class FullyConnectedLayer(WithInitializers):
     """fullyConnectedLayer(outputSize): y = W·x + b; image input is flattened column-major."""
 
     type: Literal["fullyConnectedLayer"] = "fullyConnectedLayer"
@@ -104,7 +91,7 @@ class FullyConnectedLayer(_Inits):
         return m
 
 
-class ProjectAndReshapeLayer(_Inits):
+class ProjectAndReshapeLayer(WithInitializers):
     """projectAndReshapeLayer(outputSize[, numChannels, name]): fully connected projection reshaped to H×W×C.
 
     The custom layer of MATLAB's GAN example; Weights prod(outputSize)×numChannels, Bias prod(outputSize)×1.
@@ -183,9 +170,7 @@ class EmbeddingLayer(Layer):
     @field_validator("WeightsInitializer")
     @classmethod
     def _winit(cls, v: str) -> str:
-        if v.lower() not in WEIGHT_INITS:
-            raise ValueError(f"must be one of {', '.join(WEIGHT_INITS)}")
-        return v.lower()
+        return check_initializer(v, WEIGHT_INITS)
 
     def output_size(self, inputs: list[Act]) -> Act:
         if inputs[0].numel != 1:

@@ -19,9 +19,9 @@ from layergraph.errors import LayergraphError, SpecError
 from layergraph.layers import EmbeddingLayer, SigmoidLayer
 from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
+from layergraph.train import distributed
 from layergraph.train.autodiff import dlgradient
 from layergraph.train.checkpoint import flatten_state, load_checkpoint, save_checkpoint, unflatten_state
-from layergraph.train import distributed
 from layergraph.train.config import TrainConfig
 from layergraph.train.feed import DataFeed
 from layergraph.train.optimizers import adamupdate
@@ -31,7 +31,7 @@ CHECKPOINT = "checkpoint.safetensors"
 FORMAT_VERSION = 1
 
 
-class TrainingStopped(LayergraphError):
+class TrainingStoppedError(LayergraphError):
     """Training stopped on purpose (non-finite loss); the last good checkpoint is kept."""
 
     exit_code = 1
@@ -153,7 +153,7 @@ class GANTrainer:
     # ----- one iteration: the examples' modelGradients + adamupdate -----------------------------
     def _scores(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(log p, log(1 − p)) of 'real' from the discriminator output, stably for logits."""
-        y = y.reshape(y.shape[0], -1)
+        y = y.reshape(y.shape[0], -1).float()  # losses in float32 even under bf16 autocast
         if self.d_outputs_probability:
             p = y.clamp(1e-7, 1 - 1e-7)
             return torch.log(p), torch.log1p(-p)
@@ -215,7 +215,8 @@ class GANTrainer:
         path = self.out / "progress.png"
         if not self.main:
             return path
-        title = f"Epoch: {min(self.epoch, self.cfg.numEpochs)}, Iteration: {self.iteration}, Elapsed: {elapsed_text(elapsed)}"
+        epoch = min(self.epoch, self.cfg.numEpochs)
+        title = f"Epoch: {epoch}, Iteration: {self.iteration}, Elapsed: {elapsed_text(elapsed)}"
         save_figure(path, self.generate_validation(), self.history.iteration, self.history.score_g,
                     self.history.score_d, title, self.feed.classes if self.conditional else None)
         return path
@@ -332,7 +333,7 @@ class GANTrainer:
                         kept = self.checkpoint_path() if last_saved >= 0 else None
                         where = f"the last good checkpoint is {kept} (iteration {last_saved})" if kept else \
                             "no checkpoint was written yet"
-                        raise TrainingStopped(f"non-finite loss at iteration {self.iteration} (generator "
+                        raise TrainingStoppedError(f"non-finite loss at iteration {self.iteration} (generator "
                                               f"{loss_g}, discriminator {loss_d}); stopped, {where}")
                     self.history.iteration.append(self.iteration)
                     self.history.score_g.append(score_g)
