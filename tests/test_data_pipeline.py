@@ -129,7 +129,7 @@ def test_partition_contiguous_parts_cover_everything(tmp_path: Path) -> None:
     imds = imageDatastore(root, IncludeSubfolders=True)
     parts = [imds.partition(3, i) for i in (1, 2, 3)]
     assert [len(p) for p in parts] == [4, 3, 3]
-    assert sum((p.Files for p in parts), []) == imds.Files
+    assert [f for p in parts for f in p.Files] == imds.Files
     assert imds.partition("Files", 2).Files == [imds.Files[1]]
     with pytest.raises(ValueError):
         imds.partition(3, 0)  # indices are 1-based
@@ -146,7 +146,7 @@ def test_corrupt_file_error_names_the_file(tmp_path: Path) -> None:
         imds.read()
     assert str(bad) in str(err.value) and "\n" not in str(err.value)
     mbq = minibatchqueue(augmentedImageDatastore([H, W], imds), MiniBatchSize=2)
-    with pytest.raises(DataError, match="im01.png"):
+    with pytest.raises(DataError, match=r"im01\.png"):
         mbq.next()
 
 
@@ -161,7 +161,7 @@ def test_skip_mode_warns_and_skips(tmp_path: Path) -> None:
     mbq = minibatchqueue(augimds, MiniBatchSize=2, MiniBatchFormat=["SSCB", "BC"], OutputEnvironment="cpu")
     labels = []
     while mbq.hasdata():
-        X, T = mbq.next()
+        _, T = mbq.next()
         labels += T.flatten().tolist()
     # the bad file is left out and the batches are filled from the next files: a a | b b
     assert labels == [1, 1, 2, 2]
@@ -248,6 +248,11 @@ def test_partial_minibatch_return_and_discard(tmp_path: Path) -> None:
                              OutputEnvironment="cpu")
         sizes[mode] = [X.shape[0] for X, _ in mbq]
     assert sizes == {"return": [4, 4, 2], "discard": [4, 4]}
+    assert not mbq.hasdata()  # the epoch is over until reset or shuffle, as in MATLAB
+    with pytest.raises(DataError, match="reset"):
+        mbq.next()
+    mbq.reset()
+    assert mbq.hasdata()
     default = minibatchqueue(augimds, MiniBatchSize=4, OutputEnvironment="cpu")
     assert default.PartialMiniBatch == "return"
 
@@ -333,7 +338,7 @@ def test_wrong_number_of_outputs_and_formats_are_reported(tmp_path: Path) -> Non
     augimds = augmentedImageDatastore([H, W], imageDatastore(root, IncludeSubfolders=True, LabelSource="foldernames"))
     with pytest.raises(OptionError, match="MiniBatchFormat"):
         minibatchqueue(augimds, MiniBatchFormat="SSCB")  # two outputs need two formats
-    with pytest.raises(OptionError, match="minibatchqueue.*MiniBatchSiz"):
+    with pytest.raises(OptionError, match=r"minibatchqueue.*MiniBatchSiz"):
         minibatchqueue(augimds, MiniBatchSiz=2)
     mbq = minibatchqueue(augimds, 'MiniBatchSize', 2, 'MiniBatchFcn', lambda X, T: cat(4, *X),
                          'MiniBatchFormat', ["SSCB", "BC"], 'OutputEnvironment', "cpu")
@@ -358,3 +363,46 @@ def test_partition_of_queue_shards_the_data(tmp_path: Path) -> None:
     # same images, each exactly once, across the two shards
     key = lambda t: sorted(x.flatten().tolist() for x in t)  # noqa: E731
     assert key(together) == key(everything)
+
+
+def test_layout_conversion_matches_dlarray() -> None:
+    from layergraph.data.queue import _convert, _Output
+    from layergraph.dlarray import dlarray
+
+    rng = np.random.default_rng(4)
+    for fmt in ("SSCB", "BC", "CB", "SSC", "CBT", "SCB", "SSCBT"):
+        x = rng.random(tuple(range(2, 2 + len(fmt))))
+        expected = dlarray(torch.from_numpy(x).float(), fmt)
+        for data in (x, torch.from_numpy(x)):  # numpy from the mini-batch function, or torch
+            got = _convert(data, _Output(fmt, torch.float32, True, torch.device("cpu")))
+            assert got.fmt == expected.fmt and got.dtype == torch.float32
+            assert torch.equal(got.as_subclass(torch.Tensor), expected.as_subclass(torch.Tensor)), fmt
+
+
+def test_forked_child_can_still_decode(tmp_path: Path) -> None:
+    import multiprocessing
+
+    root = make_folder(tmp_path, {"a": 4})
+    imds = imageDatastore(root, IncludeSubfolders=True)
+    assert len(imds.readall()) == 4  # starts the parent's decoding threads
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:  # the child must not wait on the parent's (absent) threads
+        result = pool.apply_async(_count_images, (str(root),))
+        assert result.get(timeout=30) == 4
+
+
+def _count_images(folder: str) -> int:
+    return len(imageDatastore(folder, IncludeSubfolders=True).readall())
+
+
+def test_datastores_and_queue_pickle_for_spawned_workers(tmp_path: Path) -> None:
+    import pickle
+
+    root = make_folder(tmp_path, {"a": 3, "b": 2})
+    imds = imageDatastore(root, IncludeSubfolders=True, LabelSource="foldernames")
+    augimds = augmentedImageDatastore([H, W], imds)
+    mbq = minibatchqueue(augimds, MiniBatchSize=5, MiniBatchFormat=["SSCB", "BC"], OutputEnvironment="cpu")
+    X, T = mbq.next()  # a running worker thread must not stop the queue from pickling
+    X2, T2 = pickle.loads(pickle.dumps(mbq)).next()
+    assert torch.equal(X, X2) and torch.equal(T, T2)
+    assert pickle.loads(pickle.dumps(imds)).Files == imds.Files

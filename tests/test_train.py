@@ -109,7 +109,8 @@ def test_generate_writes_a_grid_and_per_class_folders(tmp_path: Path) -> None:
     cfg = load_config(write_config(tmp_path), maxIterations=2)
     ckpt = GANTrainer(cfg).run()
     exe = [sys.executable, "-m", "layergraph", "generate", str(ckpt)]
-    subprocess.run([*exe, "-n", "4", "--out", str(tmp_path / "grid.png")], check=True, capture_output=True)
+    subprocess.run([*exe, "-n", "4", "--zoom", "1", "--out", str(tmp_path / "grid.png")], check=True,
+                   capture_output=True)
     grid = np.asarray(Image.open(tmp_path / "grid.png"))
     assert grid.shape[:2] == (3 * 16, 4 * 16)  # one row per class, 4 images each
     subprocess.run([*exe, "-n", "2", "--label", "1", "--out", str(tmp_path / "imgs")], check=True,

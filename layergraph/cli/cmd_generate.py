@@ -10,6 +10,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=8, help="images (per class for a conditional GAN)")
     p.add_argument("--label", help="class name or 1-based index (conditional GAN); default: every class")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--zoom", type=int, help="enlarge the grid this many times (default: images ≥ 64 px high)")
     p.add_argument("--out", default="generated.png",
                    help="a .png path for one tiled image, or a folder for one PNG per image (per class)")
     p.set_defaults(func=run)
@@ -20,6 +21,6 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise SystemExit("error: -n must be at least 1")
-    out = generate(args.checkpoint, args.out, n=args.n, label=args.label, seed=args.seed)
+    out = generate(args.checkpoint, args.out, n=args.n, label=args.label, seed=args.seed, zoom=args.zoom)
     print(f"wrote {out}")
     return 0

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from layergraph.data.options import MatlabProperties, flag, parse_options
 from layergraph.errors import OptionError
@@ -151,21 +152,55 @@ def _range(func: str, name: str, value: Any) -> tuple[float, float] | Callable[[
 
 def warp_affine(img: np.ndarray, forward: np.ndarray, fill: Sequence[float] | np.ndarray = (0.0,)) -> np.ndarray:
     """Resample H×W×C `img` under the 3×3 forward map (bilinear, same output view, `fill` outside)."""
-    h, w, c = img.shape
     inv = np.linalg.inv(forward)
+    # snap round-off so exact quarter turns and whole-pixel shifts copy pixels exactly
+    snapped = np.round(inv * 2) / 2
+    inv = np.where(np.abs(inv - snapped) < 1e-9, snapped, inv)
+    if img.dtype == np.uint8:
+        return _warp_pillow(img, inv, fill)
+    return _warp_numpy(img, inv, fill)
+
+
+def _fill_vector(fill: Sequence[float] | np.ndarray, c: int) -> np.ndarray:
+    values = np.asarray(fill, dtype=np.float64).ravel()
+    return np.broadcast_to(values, (c,)) if values.size in (1, c) else np.zeros(c)
+
+
+def _warp_pillow(img: np.ndarray, inv: np.ndarray, fill: Sequence[float] | np.ndarray) -> np.ndarray:
+    """uint8 images through Pillow's affine transform: several times faster than numpy, and it frees the GIL."""
+    h, w, c = img.shape
+    fills = [int(v) for v in np.clip(np.rint(_fill_vector(fill, c)), 0, 255)]
+    # a border of fill makes samples near the edge blend with the fill value, as the numpy version (and MATLAB's
+    # imwarp) does; Pillow alone would clamp them to the edge pixels
+    pad = 2
+    padded = np.empty((h + 2 * pad, w + 2 * pad, c), dtype=np.uint8)
+    padded[...] = np.asarray(fills, dtype=np.uint8)
+    padded[pad:-pad, pad:-pad] = img
+    # Pillow's affine data maps output to input in the same continuous coordinates (pixel centres at +0.5)
+    coeffs = (inv[0, 0], inv[0, 1], inv[0, 2] + pad, inv[1, 0], inv[1, 1], inv[1, 2] + pad)
+
+    def warp(source: Image.Image, fillcolor: Any) -> np.ndarray:
+        return np.array(source.transform((w, h), Image.AFFINE, coeffs, resample=Image.BILINEAR, fillcolor=fillcolor))
+
+    if c == 3:
+        return warp(Image.fromarray(padded, "RGB"), tuple(fills))
+    return np.stack([warp(Image.fromarray(padded[:, :, k], "L"), fills[k]) for k in range(c)], axis=2)
+
+
+def _warp_numpy(img: np.ndarray, inv: np.ndarray, fill: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Bilinear sampling in numpy for any dtype; pixel centres sit at half-integers, outside samples blend fill."""
+    h, w, c = img.shape
     xs = np.arange(w, dtype=np.float64) + 0.5  # pixel centres in continuous coordinates
     ys = np.arange(h, dtype=np.float64)[:, None] + 0.5
     sx = inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2] - 0.5
     sy = inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2] - 0.5
-    # snap round-off so exact quarter turns and whole-pixel shifts copy pixels exactly
     sx = np.where(np.abs(sx - np.rint(sx)) < 1e-6, np.rint(sx), sx)
     sy = np.where(np.abs(sy - np.rint(sy)) < 1e-6, np.rint(sy), sy)
     x0 = np.floor(sx).astype(np.int64)
     y0 = np.floor(sy).astype(np.int64)
     fx = (sx - x0)[..., None]
     fy = (sy - y0)[..., None]
-    fill_vec = np.broadcast_to(np.asarray(fill, dtype=np.float64).ravel(), (c,)) if np.size(fill) in (1, c) \
-        else np.zeros(c)
+    fill_vec = _fill_vector(fill, c)
     src = img.astype(np.float32)
 
     def tap(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:

@@ -59,6 +59,13 @@ class _Cache:
         self.limit = limit
         self.lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickled copy (sent to a spawned worker process) starts with an empty cache of the same size
+        return {"n": len(self.items), "limit": self.limit}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["n"], state["limit"])
+
     def put(self, k: int, img: np.ndarray, scale: tuple[float, float]) -> None:
         with self.lock:
             if self.items[k] is None and self.nbytes + img.nbytes <= self.limit:

@@ -27,6 +27,15 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:
+    # a forked child inherits the pool object but not its threads: work sent to it would wait forever
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def decode_pool() -> ThreadPoolExecutor:
     """Threads for decoding: Pillow releases the GIL while it decodes and resizes, so threads run in parallel."""
     global _pool
@@ -46,6 +55,13 @@ class _Failures:
 
     def __init__(self) -> None:
         self.messages: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"messages": dict(self.messages)}  # locks do not pickle (spawned worker processes)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.messages = state["messages"]
         self.lock = threading.Lock()
 
     def record(self, path: str, message: str) -> bool:

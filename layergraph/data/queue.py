@@ -21,12 +21,13 @@ from layergraph.data.categorical import Categorical
 from layergraph.data.datastore import Source, split_positions
 from layergraph.data.options import MatlabProperties, as_list, choice, flag, parse_options
 from layergraph.devices import default_device
-from layergraph.dlarray import DLArray, dlarray, wrap
+from layergraph.dlarray import DLArray, canonical_format, dlarray, wrap
 from layergraph.errors import DataError, OptionError
 
 # How many prepared batches may wait in the queue: enough to hide decoding jitter, few enough to bound memory.
 PREFETCH = 2
 
+# MATLAB class names → torch dtypes; unsigned types wider than 8 bits go to the next signed type torch supports
 _CASTS: dict[str, torch.dtype | None] = {
     "single": torch.float32, "double": torch.float64, "half": torch.float16, "logical": torch.bool,
     "int8": torch.int8, "uint8": torch.uint8, "int16": torch.int16, "int32": torch.int32, "int64": torch.int64,
@@ -67,6 +68,32 @@ def _collate(column: list[Any]) -> Any:
     return cat(4, *column)
 
 
+def _torch_order(fmt: str) -> tuple[list[int], str]:
+    """The permutation dlarray(x, fmt) applies to MATLAB-layout data, and the stored labels.
+
+    Same rule as layergraph.dlarray (labels sorted into MATLAB's S, C, B, T, U order, then arranged as torch's B, C,
+    S…, T, U); done here in numpy because a single-threaded numpy copy stays fast on a busy machine where torch's
+    multi-threaded copies slow down badly.
+    """
+    fmt = fmt.upper()
+    canon = canonical_format(fmt)
+    to_canon = sorted(range(len(fmt)), key=lambda i: ("SCBTU".index(fmt[i]), i))
+    to_torch = sorted(range(len(canon)), key=lambda i: ("BCSTU".index(canon[i]), i))
+    return [to_canon[j] for j in to_torch], canon
+
+
+def _numpy_to_torch_layout(arr: np.ndarray, fmt: str, dtype: np.dtype) -> tuple[torch.Tensor, str]:
+    """Reorder MATLAB-layout numpy data to torch layout (one copy, cast on the way) and label it."""
+    if arr.ndim > len(fmt):
+        raise ValueError(f"dlarray: data has {arr.ndim} dimensions but format '{fmt}' labels {len(fmt)}")
+    while arr.ndim < len(fmt):  # MATLAB drops trailing singleton dimensions
+        arr = arr[..., None]
+    perm, canon = _torch_order(fmt)
+    out = np.empty([arr.shape[p] for p in perm], dtype=dtype)
+    np.copyto(out, arr.transpose(perm), casting="unsafe")
+    return torch.from_numpy(out), canon
+
+
 def _to_torch_layout(t: torch.Tensor, fmt: str) -> torch.Tensor:
     """MATLAB-layout tensor → torch layout labelled `fmt`, keeping the dtype (dlarray() makes double single)."""
     if t.dtype == torch.float64:
@@ -79,27 +106,27 @@ def _to_torch_layout(t: torch.Tensor, fmt: str) -> torch.Tensor:
 def _convert(x: Any, out: _Output) -> torch.Tensor:
     """Cast, label and move one output of a mini-batch (data from a mini-batch function is in MATLAB layout)."""
     fmt = ""
+    cuda = out.device.type == "cuda"
     if isinstance(x, DLArray):
         fmt, t = x.fmt, x.as_subclass(torch.Tensor)  # already labelled by the mini-batch function
     elif isinstance(x, torch.Tensor):
         t = x
+        if out.as_dlarray and out.fmt:
+            labelled = _to_torch_layout(t, out.fmt)
+            fmt, t = labelled.fmt, labelled.as_subclass(torch.Tensor)
     else:
-        # categoricals become their category indices, as MATLAB's minibatchqueue does
-        arr = np.asarray(x)
-        if not arr.flags.writeable or any(st < 0 for st in arr.strides):
-            arr = arr.copy(order="K")  # torch takes neither read-only memory nor negative strides
-        t = torch.from_numpy(arr)
-    if out.cast is not None and t.is_floating_point() and out.cast.is_floating_point \
-            and t.element_size() > torch.finfo(out.cast).bits // 8:
-        t = t.to(out.cast)  # narrow floats on the CPU: less to permute and to transfer
-    if out.as_dlarray and not fmt and out.fmt:
-        labelled = _to_torch_layout(t, out.fmt)
-        fmt, t = labelled.fmt, labelled.as_subclass(torch.Tensor)
-    if out.device.type == "cuda" and t.device.type == "cpu":
-        # integer images travel as bytes and are cast on the GPU: a quarter of the transfer of float32
-        t = t.pin_memory().to(out.device, non_blocking=True)
-    else:
-        t = t.to(out.device)
+        arr = np.asarray(x)  # categoricals become their category indices, as MATLAB's minibatchqueue does
+        dtype = arr.dtype
+        if out.cast is not None and not (cuda and arr.dtype.kind in "biu" and out.cast.is_floating_point):
+            dtype = torch.empty(0, dtype=out.cast).numpy().dtype  # cast during the copy below
+        # (integer images bound for a GPU travel as bytes and are cast there: a quarter of float32's transfer)
+        if out.as_dlarray and out.fmt:
+            t, fmt = _numpy_to_torch_layout(arr, out.fmt, dtype)
+        else:
+            t = torch.from_numpy(np.array(arr, dtype=dtype, order="K"))
+    if cuda and t.device.type == "cpu":
+        t = t.pin_memory()  # page-locked memory lets the copy to the GPU run asynchronously
+    t = t.to(out.device, non_blocking=cuda)
     if out.cast is not None and t.dtype != out.cast:
         t = t.to(out.cast)
     return wrap(t, fmt) if out.as_dlarray else t
@@ -113,7 +140,6 @@ class _Epoch:
         self.buffer: stdqueue.Queue = stdqueue.Queue(maxsize=PREFETCH)
         self.stop = threading.Event()
         self.peeked: Any = None
-        self.done = False
         # the worker only sees these arguments, never the minibatchqueue, so a dropped queue can be collected
         self.thread = threading.Thread(
             target=_produce, name="layergraph-minibatchqueue", daemon=True,
@@ -253,6 +279,13 @@ class MiniBatchQueue(MatlabProperties):
         # accepted for MATLAB compatibility: batches are always prepared on a background thread
         object.__setattr__(self, "DispatchInBackground", opts["DispatchInBackground"])
         object.__setattr__(self, "PreprocessingEnvironment", opts["PreprocessingEnvironment"])
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the worker thread stays behind: an unpickled queue starts a fresh epoch when first read
+        return {**self.__dict__, "_epoch": None, "_finalizer": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @staticmethod
     def _per_output(func: str, name: str, value: Any, n: int) -> list[Any]:

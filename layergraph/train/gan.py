@@ -14,6 +14,7 @@ import torch
 from rich.console import Console
 
 from layergraph.compile.dlnetwork import dlnetwork
+from layergraph.data import rescale
 from layergraph.devices import default_device
 from layergraph.errors import LayergraphError, SpecError
 from layergraph.layers import EmbeddingLayer, SigmoidLayer
@@ -25,7 +26,7 @@ from layergraph.train.checkpoint import flatten_state, load_checkpoint, save_che
 from layergraph.train.config import TrainConfig
 from layergraph.train.feed import DataFeed
 from layergraph.train.optimizers import adamupdate
-from layergraph.train.progress import Rate, elapsed_text, save_figure, tile, to_unit
+from layergraph.train.progress import Rate, elapsed_text, save_figure, tile
 
 CHECKPOINT = "checkpoint.safetensors"
 FORMAT_VERSION = 1
@@ -206,7 +207,7 @@ class GANTrainer:
         with torch.no_grad():
             args = (self.Zval, self.Tval) if self.conditional else (self.Zval,)
             x = self.netG.predict(*args).as_subclass(torch.Tensor)
-        imgs = to_unit(x.permute(0, 2, 3, 1).float().cpu().numpy())
+        imgs = rescale(x.permute(0, 2, 3, 1).float().cpu().numpy())  # MATLAB's rescale(I): own range → [0, 1]
         if self.conditional:
             return tile(imgs, len(self.feed.classes), self.cfg.numValidationImagesPerClass)
         return tile(imgs, 5, 5)

@@ -55,15 +55,22 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def write_png(img: np.ndarray, path: Path) -> None:
+def write_png(img: np.ndarray, path: Path, zoom: int = 1) -> None:
     from PIL import Image
 
     arr = to_uint8(img)
+    if zoom > 1:  # nearest-neighbour enlargement keeps small (16×16) images readable
+        arr = arr.repeat(zoom, axis=0).repeat(zoom, axis=1)
     Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(path)
 
 
-def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | None = None, seed: int = 0) -> Path:
-    """Write a tiled grid (out ending in .png: one row per class for a CGAN) or one PNG per image."""
+def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | None = None, seed: int = 0,
+             zoom: int | None = None) -> Path:
+    """Write a tiled grid (out ending in .png: one row per class for a CGAN) or one PNG per image.
+
+    The grid is enlarged `zoom` times (default: enough to make each image at least 64 pixels high);
+    single images are written at their own size.
+    """
     g = Generator(checkpoint)
     labels = [g.label_index(label)] if label is not None and g.conditional else None
     if label is not None and not g.conditional:
@@ -73,7 +80,7 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
     if out.suffix.lower() == ".png":
         out.parent.mkdir(parents=True, exist_ok=True)
         rows = len(labels or g.classes) if g.conditional else int(np.ceil(len(imgs) / n))
-        write_png(tile(imgs, rows, n), out)
+        write_png(tile(imgs, rows, n), out, zoom if zoom is not None else max(1, 64 // imgs.shape[1]))
         return out
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):

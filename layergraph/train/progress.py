@@ -8,21 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from layergraph.data import imtile
+
 
 def tile(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """Tile B×H×W×C images (values in [0, 1]) row by row into one (rows·H)×(cols·W)×C image."""
-    b, h, w, c = images.shape
-    canvas = np.ones((rows * h, cols * w, c), dtype=np.float32)
-    for i in range(min(b, rows * cols)):
-        r, k = divmod(i, cols)
-        canvas[r * h:(r + 1) * h, k * w:(k + 1) * w] = images[i]
-    return canvas
-
-
-def to_unit(images: np.ndarray) -> np.ndarray:
-    """MATLAB's rescale(I): map the batch's own range to [0, 1]."""
-    lo, hi = float(images.min()), float(images.max())
-    return (images - lo) / (hi - lo) if hi > lo else np.zeros_like(images)
+    """Tile B×H×W×C images row by row into one (rows·H)×(cols·W)×C image (MATLAB's imtile)."""
+    return imtile(np.ascontiguousarray(images.transpose(1, 2, 3, 0)), GridSize=[rows, cols])
 
 
 def elapsed_text(seconds: float) -> str:
