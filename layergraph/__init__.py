@@ -8,12 +8,17 @@ from layergraph.data import (
     augmentedImageDatastore,
     cat,
     categories,
+    hasdata,
     imageDataAugmenter,
     imageDatastore,
     imtile,
     imwrite,
     minibatchqueue,
+    partition,
+    readall,
     rescale,
+    reset,
+    shuffle,
 )
 from layergraph.devices import canUseGPU, gather, gpuArray
 from layergraph.dlarray import dims, dlarray, extractdata, stripdims
@@ -46,11 +51,11 @@ from layergraph.train import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "LayerGraph", "Table", "adamupdate", "addLayers", "analyzeNetwork", "augmentedImageDatastore", "canUseGPU",
-    "cat", "categories", "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient",
-    "dlnetwork", "dump_spec", "exportONNXNetwork", "extractdata", "forward", "ganLoss", "ganLossFromLogits",
-    "gather", "gpuArray", "imageDataAugmenter", "imageDatastore", "importNetworkFromONNX", "importONNXNetwork",
-    "imtile", "imwrite", "initialize", "layerGraph", "load_spec", "minibatchqueue", "mse", "plot_graph",
-    "predict", "removeLayers", "replaceLayer", "rescale", "rmspropupdate", "save_spec", "sgdmupdate", "sigmoid",
-    "stripdims", *_layer_names,
+    "adamupdate", "addLayers", "analyzeNetwork", "augmentedImageDatastore", "canUseGPU", "cat", "categories",
+    "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient", "dlnetwork", "dump_spec",
+    "exportONNXNetwork", "extractdata", "forward", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
+    "hasdata", "imageDataAugmenter", "imageDatastore", "importNetworkFromONNX", "importONNXNetwork", "imtile",
+    "imwrite", "initialize", "layerGraph", "LayerGraph", "load_spec", "minibatchqueue", "mse", "partition",
+    "plot_graph", "predict", "readall", "removeLayers", "replaceLayer", "rescale", "reset", "rmspropupdate",
+    "save_spec", "sgdmupdate", "shuffle", "sigmoid", "stripdims", "Table", *_layer_names,
 ]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from layergraph.analyze import compare_table, network_report, parse_matlab_table
@@ -47,12 +48,12 @@ def _print(result: dict) -> None:
         table.add_column(col)
     for r in result["rows"]:
         status = "[green]match[/green]" if r["match"] else "[red]differs[/red]"
-        details = "\n".join(r["differences"] + [f"note: {n}" for n in r["notes"]]) or "-"
-        desc = f"{r['description_table'] or '-'}\n[dim]{r['description_network']}[/dim]"
-        table.add_row(str(r["row"]), r["name"], status, details, desc)
+        details = escape("\n".join(r["differences"] + [f"note: {n}" for n in r["notes"]]) or "-")
+        desc = f"{escape(r['description_table'] or '-')}\n[dim]{escape(r['description_network'])}[/dim]"
+        table.add_row(str(r["row"]), escape(r["name"]), status, details, desc)
     console.print(table)
     for name in result["missing_from_table"]:
-        console.print(f"[red]layer '{name}' is in the network but not in the table[/red]")
+        console.print(f"[red]layer '{escape(name)}' is in the network but not in the table[/red]")
     if not result["same_order"]:
         console.print("note: the table lists the layers in another order than the spec (MATLAB's dlnetwork "
                       "sorts them); rows were paired by name")

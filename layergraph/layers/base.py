@@ -82,8 +82,12 @@ class Layer(BaseModel):
             return cls(type=ctor, **{k: _plain(v) for k, v in values.items()})
         except ValidationError as err:
             first = err.errors()[0]
-            field = str(first["loc"][0]) if first["loc"] else "?"
             msg = first["msg"].removeprefix("Value error, ")
+            if not first["loc"]:  # a rule across several options
+                raise OptionError(f"{where}{ctor}: {msg}") from None
+            field = str(first["loc"][0])
+            if first["type"] == "missing":
+                raise OptionError(f"{where}{ctor}: missing required option '{field}'") from None
             got = values.get(field, first.get("input"))
             raise OptionError(f"{where}{ctor}: option '{field}' = {got!r} is invalid: {msg}") from None
 

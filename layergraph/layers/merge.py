@@ -30,7 +30,7 @@ class _MultiInput(Layer):
 
     def _mismatch(self, inputs: list[Act], what: str) -> NetworkError:
         sizes = ", ".join(f"in{i + 1} {a}" for i, a in enumerate(inputs))
-        return NetworkError(f"{self.type}: input sizes do not match {what} ({sizes})")
+        return NetworkError(f"{self.type}: input sizes do not match{' ' + what if what else ''} ({sizes})")
 
 
 class _Cat(nn.Module):

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from pydantic import field_validator
 from torch import nn
 
-from layergraph.layers.base import Layer, LayerModule, initialize
+from layergraph.layers.base import BIAS_INITS, Layer, LayerModule, check_initializer, initialize
 from layergraph.sizes import Act
 
 
@@ -56,8 +56,8 @@ class BatchNormalizationLayer(Layer):
     Epsilon: float = 1e-5
     MeanDecay: float = 0.1
     VarianceDecay: float = 0.1
-    OffsetInitializer: Literal["zeros", "ones", "narrow-normal"] = "zeros"
-    ScaleInitializer: Literal["zeros", "ones", "narrow-normal"] = "ones"
+    OffsetInitializer: str = "zeros"
+    ScaleInitializer: str = "ones"
     type_label: ClassVar[str] = "Batch Normalization"
     default_name: ClassVar[str] = "batchnorm"
 
@@ -67,6 +67,11 @@ class BatchNormalizationLayer(Layer):
         if v < 1e-5:
             raise ValueError("Epsilon must be at least 1e-5 (MATLAB's lower bound)")
         return v
+
+    @field_validator("OffsetInitializer", "ScaleInitializer")
+    @classmethod
+    def _init(cls, v: str) -> str:
+        return check_initializer(v, BIAS_INITS)
 
     @field_validator("MeanDecay", "VarianceDecay")
     @classmethod

@@ -66,6 +66,11 @@ class Resize2DLayer(Layer):
             v = [v, v]
         return v
 
+    @field_validator("Method", mode="before")
+    @classmethod
+    def _method(cls, v: Any) -> Any:
+        return v.lower() if isinstance(v, str) else v
+
     @model_validator(mode="after")
     def _one_of(self) -> Resize2DLayer:
         if (self.Scale is None) == (self.OutputSize is None):

@@ -67,13 +67,15 @@ def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
     data = read_yaml_file(p)
     if not isinstance(data, dict):
         raise SpecError(f"{p}:1: a training config must be a mapping of options")
-    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    lines = data.lines if isinstance(data, LineDict) else {}
+    start = data.line if isinstance(data, LineDict) else 1
+    values = {**data, **{k: v for k, v in overrides.items() if v is not None}}
     try:
-        cfg = TrainConfig(**data)
+        cfg = TrainConfig(**values)
     except ValidationError as err:
         first = err.errors()[0]
         key = str(first["loc"][0]) if first["loc"] else "?"
-        line = data.lines.get(key, data.line) if isinstance(data, LineDict) else 1
+        line = lines.get(key, start)
         what = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
         known = f" (options: {', '.join(TrainConfig.model_fields)})" if first["type"] == "extra_forbidden" else ""
         raise SpecError(f"{p}:{line}: option '{'.'.join(map(str, first['loc']))}': {what}{known}") from None
