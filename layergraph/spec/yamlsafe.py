@@ -29,8 +29,14 @@ class LineList(list):
         self.lines: list[int] = []
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
+
+
 def _build(node: yaml.Node, loader: yaml.SafeLoader, where: str) -> Any:
     line = node.start_mark.line + 1
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
+        # e.g. !!python/object/apply: refused outright, never read as plain data
+        raise SpecError(f"{where}:{line}: unsupported YAML value (tag {node.tag}); specs hold plain data only")
     if isinstance(node, yaml.MappingNode):
         out = LineDict()
         out.line = line
