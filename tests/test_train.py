@@ -131,3 +131,19 @@ def test_config_errors_name_file_line_and_option(tmp_path: Path) -> None:
         load_config(path)
     res = subprocess.run([sys.executable, "-m", "layergraph", "train", str(path)], capture_output=True, text=True)
     assert res.returncode == 2 and "learnRate" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_cli_folders_are_relative_to_the_working_directory(tmp_path: Path) -> None:
+    """`--output` and `--data` typed on the command line mean what the shell means; paths inside the config
+    stay relative to the config file."""
+    conf_dir = tmp_path / "configs"
+    conf_dir.mkdir()
+    path = write_config(conf_dir, data="nowhere", maxIterations=2, numEpochs=1)
+    work = tmp_path / "a" / "work"
+    work.mkdir(parents=True)
+    write_digits(tmp_path / "a" / "mydata")
+    res = subprocess.run([sys.executable, "-m", "layergraph", "train", str(path), "--output", "out", "--data",
+                          "../mydata"], cwd=work, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert (work / "out" / "checkpoint.safetensors").exists()
+    assert not (conf_dir / "out").exists()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from layergraph.train.config import load_config
 
@@ -20,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from layergraph.train.gan import train
 
-    cfg = load_config(args.config, output=args.output, numEpochs=args.numEpochs,
-                      maxIterations=args.maxIterations, data=args.data)
+    # folders typed on the command line are relative to where the user is, not to the config file
+    here = {k: str(Path(v).absolute()) for k, v in (("output", args.output), ("data", args.data)) if v}
+    cfg = load_config(args.config, numEpochs=args.numEpochs, maxIterations=args.maxIterations, **here)
     train(cfg, resume=args.resume)
     return 0
