@@ -253,3 +253,27 @@ def test_python_analyzeNetwork_matches_cli(capsys: pytest.CaptureFixture) -> Non
     assert [r["name"] for r in data["layers"]][:4] == ["input", "fc", "layer_1", "cat"]
     assert _matlab_shape((5, 5, 256, 1025)) == data["layers"][4]["learnables"]["Weights"]
     _ = leakyReluLayer, imageInputLayer, convolution2dLayer  # re-exported names are importable
+
+
+def test_user_functions_load_with_import_option(tmp_path: Path) -> None:
+    """A spec naming a user's function fails with a hint until the user's module is imported with --import."""
+    (tmp_path / "userfns.py").write_text(
+        "import torch\nfrom layergraph import register_function\n\n"
+        "@register_function('triple_it', output_size=lambda inputs: inputs[0])\n"
+        "def triple_it(x: torch.Tensor) -> torch.Tensor:\n    return 3 * x\n")
+    spec = tmp_path / "net.yaml"
+    spec.write_text("layers:\n  - {type: featureInputLayer, InputSize: 4}\n"
+                    "  - {type: functionLayer, Name: thrice, PredictFcn: triple_it}\n")
+    cmd = [sys.executable, "-m", "layergraph"]
+    res = subprocess.run([*cmd, "analyze", str(spec)], capture_output=True, text=True)
+    assert res.returncode == 2 and "triple_it" in res.stderr and "--import" in res.stderr
+    assert "Traceback" not in res.stderr
+    for module in (str(tmp_path / "userfns.py"), "userfns"):
+        res = subprocess.run([*cmd, "--import", module, "analyze", str(spec), "--format", "json"],
+                             capture_output=True, text=True, cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        row = json.loads(res.stdout)["layers"][1]
+        assert row["name"] == "thrice" and row["description"] == "@(X)triple_it(X)"
+    res = subprocess.run([*cmd, "--import", "no_such_module_here", "analyze", str(spec)], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert res.returncode == 2 and "no_such_module_here" in res.stderr and "Traceback" not in res.stderr

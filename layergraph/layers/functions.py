@@ -51,7 +51,8 @@ def lookup(name: str) -> RegisteredFunction:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise KeyError(f"no registered function '{name}' (registered: {known})") from None
+        raise KeyError(f"no registered function '{name}' (registered: {known}; register yours with "
+                       "@register_function, and on the command line load it with --import MODULE)") from None
 
 
 def registered() -> list[str]:
