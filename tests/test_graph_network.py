@@ -1,7 +1,6 @@
 """Layer graphs built the MATLAB way, graph editing, shape inference issues, and dlnetwork behaviour."""
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -14,67 +13,10 @@ import layergraph as lg
 from layergraph.analyze.compare import compare_table, parse_matlab_table
 from layergraph.analyze.report import network_report
 from layergraph.errors import NetworkError
+from tests.seed_nets import cgan_discriminator, cgan_generator
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-
-
-def cgan_generator() -> lg.LayerGraph:
-    """The seed's CGAN generator code, line by line (numLatentInputs 100, 5 classes, embedding 50)."""
-    projectionSize, numFilters, filterSize = [4, 4, 1024], 64, 5
-    layersGenerator = [
-        lg.featureInputLayer(100),
-        lg.fullyConnectedLayer(math.prod(projectionSize)),
-        lg.functionLayer("feature2image", Arguments=[projectionSize], Formattable=True),
-        lg.concatenationLayer(3, 2, Name="cat"),
-        lg.transposedConv2dLayer(filterSize, 4 * numFilters),
-        lg.batchNormalizationLayer(),
-        lg.reluLayer(),
-        lg.transposedConv2dLayer(filterSize, 2 * numFilters, Stride=2, Cropping="same"),
-        lg.batchNormalizationLayer(),
-        lg.reluLayer(),
-        lg.transposedConv2dLayer(filterSize, numFilters, Stride=2, Cropping="same"),
-        lg.batchNormalizationLayer(),
-        lg.reluLayer(),
-        lg.transposedConv2dLayer(filterSize, 3, Stride=2, Cropping="same"),
-        lg.tanhLayer()]
-    lgraphGenerator = lg.layerGraph(layersGenerator)
-    layers = [
-        lg.featureInputLayer(1),
-        lg.embeddingLayer(50, 5),
-        lg.fullyConnectedLayer(math.prod(projectionSize[:2])),
-        lg.functionLayer("feature2image", Arguments=[[*projectionSize[:2], 1]], Formattable=True, Name="emb_reshape")]
-    lgraphGenerator = lg.addLayers(lgraphGenerator, layers)
-    return lg.connectLayers(lgraphGenerator, "emb_reshape", "cat/in2")
-
-
-def cgan_discriminator() -> lg.LayerGraph:
-    """The seed's CGAN discriminator code (64×64×3 input, dropout 0.75, 64 filters, leaky scale 0.2)."""
-    inputSize, numFilters, filterSize, scale = [64, 64, 3], 64, 5, 0.2
-    layers = [
-        lg.featureInputLayer(1),
-        lg.embeddingLayer(50, 5),
-        lg.fullyConnectedLayer(math.prod(inputSize[:2])),
-        lg.functionLayer("feature2image", Arguments=[[*inputSize[:2], 1]], Formattable=True, Name="emb_reshape")]
-    layersDiscriminator = [
-        lg.imageInputLayer(inputSize, Normalization="none"),
-        lg.dropoutLayer(0.75),
-        lg.concatenationLayer(3, 2, Name="cat"),
-        lg.convolution2dLayer(filterSize, numFilters, Stride=2, Padding="same"),
-        lg.leakyReluLayer(scale),
-        lg.convolution2dLayer(filterSize, 2 * numFilters, Stride=2, Padding="same"),
-        lg.batchNormalizationLayer(),
-        lg.leakyReluLayer(scale),
-        lg.convolution2dLayer(filterSize, 4 * numFilters, Stride=2, Padding="same"),
-        lg.batchNormalizationLayer(),
-        lg.leakyReluLayer(scale),
-        lg.convolution2dLayer(filterSize, 8 * numFilters, Stride=2, Padding="same"),
-        lg.batchNormalizationLayer(),
-        lg.leakyReluLayer(scale),
-        lg.convolution2dLayer(4, 1)]
-    lgraphDiscriminator = lg.layerGraph(layersDiscriminator)
-    lgraphDiscriminator = lg.addLayers(lgraphDiscriminator, layers)
-    return lg.connectLayers(lgraphDiscriminator, "emb_reshape", "cat/in2")
 
 
 # ----- the seed networks, built in Python ------------------------------------------------------------

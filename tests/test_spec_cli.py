@@ -12,29 +12,18 @@ from pathlib import Path
 import pytest
 
 from layergraph import (
-    addLayers,
-    batchNormalizationLayer,
-    concatenationLayer,
-    connectLayers,
     convolution2dLayer,
     dump_spec,
-    embeddingLayer,
-    featureInputLayer,
-    fullyConnectedLayer,
-    functionLayer,
     imageInputLayer,
-    layerGraph,
     leakyReluLayer,
     load_spec,
-    reluLayer,
     save_spec,
-    tanhLayer,
-    transposedConv2dLayer,
 )
 from layergraph.analyze import network_report
 from layergraph.errors import SpecError
 from layergraph.spec import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
+from tests.seed_nets import cgan_generator
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -42,20 +31,6 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "layergraph", *args], capture_output=True, text=True, cwd=ROOT)
-
-
-def python_cgan_generator():
-    """MATLAB's CGAN generator code, line by line."""
-    lg = layerGraph([
-        featureInputLayer(100), fullyConnectedLayer(16384),
-        functionLayer("feature2image", Arguments=[[4, 4, 1024]], Formattable=True),
-        concatenationLayer(3, 2, Name="cat"), transposedConv2dLayer(5, 256), batchNormalizationLayer(), reluLayer(),
-        transposedConv2dLayer(5, 128, Stride=2, Cropping="same"), batchNormalizationLayer(), reluLayer(),
-        transposedConv2dLayer(5, 64, Stride=2, Cropping="same"), batchNormalizationLayer(), reluLayer(),
-        transposedConv2dLayer(5, 3, Stride=2, Cropping="same"), tanhLayer()])
-    lg = addLayers(lg, [featureInputLayer(1), embeddingLayer(50, 5), fullyConnectedLayer(16),
-                        functionLayer("feature2image", Arguments=[[4, 4, 1]], Formattable=True, Name="emb_reshape")])
-    return connectLayers(lg, "emb_reshape", "cat/in2")
 
 
 # ----- round trips -------------------------------------------------------------------------------------------
@@ -69,7 +44,7 @@ def test_every_shipped_spec_saves_and_loads_back_equal(spec: Path, tmp_path: Pat
 
 
 def test_python_built_network_round_trips_through_yaml(tmp_path: Path) -> None:
-    lg = python_cgan_generator()
+    lg = cgan_generator()
     text = dump_spec(lg)
     assert "!!python" not in text
     assert graph_from_data(load_yaml(text, "x.yaml"), "x.yaml") == lg
@@ -246,7 +221,7 @@ def test_compare_unreadable_table_exit_2(tmp_path: Path) -> None:
 def test_python_analyzeNetwork_matches_cli(capsys: pytest.CaptureFixture) -> None:
     from layergraph import analyzeNetwork
 
-    data = analyzeNetwork(python_cgan_generator())
+    data = analyzeNetwork(cgan_generator())
     printed = capsys.readouterr().out
     assert "Total learnables: 9,245,997" in printed
     assert data["total_learnables"] == 9_245_997
