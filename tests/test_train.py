@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from layergraph.errors import SpecError
-from layergraph.train.checkpoint import load_checkpoint
+from layergraph.train.checkpoint import AVERAGE, load_checkpoint
 from layergraph.train.config import load_config
 from layergraph.train.gan import GANTrainer, TrainingStoppedError
 
@@ -50,7 +50,7 @@ def write_config(tmp: Path, **extra: object) -> Path:
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
     tensors, _ = load_checkpoint(path)
-    return {k: v for k, v in tensors.items() if k.startswith(("generator/", "discriminator/", "opt/"))}
+    return {k: v for k, v in tensors.items() if k.startswith(("generator/", "discriminator/", "opt/", AVERAGE))}
 
 
 def test_short_cgan_run_trains_and_checkpoints(tmp_path: Path) -> None:
@@ -74,17 +74,20 @@ def test_short_cgan_run_trains_and_checkpoints(tmp_path: Path) -> None:
         assert torch.equal(v, again.netD.tensors()[k]), k
 
 
-def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path: Path) -> None:
-    full = load_config(write_config(tmp_path), output=str(tmp_path / "full"))
+@pytest.mark.parametrize("decay", [0.0, 0.9])
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path: Path, decay: float) -> None:
+    full = load_config(write_config(tmp_path, generatorAverageDecay=decay), output=str(tmp_path / "full"))
     GANTrainer(full).run()
     # stop after 6 iterations (mid-epoch 2), then resume to the end
-    part = load_config(write_config(tmp_path), output=str(tmp_path / "part"), maxIterations=6)
+    part = load_config(write_config(tmp_path, generatorAverageDecay=decay), output=str(tmp_path / "part"),
+                       maxIterations=6)
     GANTrainer(part).run()
     assert load_checkpoint(tmp_path / "part/checkpoint.safetensors")[1]["iteration"] == 6
-    rest = load_config(write_config(tmp_path), output=str(tmp_path / "part"))
+    rest = load_config(write_config(tmp_path, generatorAverageDecay=decay), output=str(tmp_path / "part"))
     GANTrainer(rest).run(resume=True)
     a, b = weights(tmp_path / "full/checkpoint.safetensors"), weights(tmp_path / "part/checkpoint.safetensors")
     assert a.keys() == b.keys()
+    assert any(k.startswith(AVERAGE) for k in a) == (decay > 0)
     for k in a:
         assert torch.equal(a[k], b[k]), f"{k} differs after resume"
 
@@ -147,3 +150,37 @@ def test_cli_folders_are_relative_to_the_working_directory(tmp_path: Path) -> No
     assert res.returncode == 0, res.stderr
     assert (work / "out" / "checkpoint.safetensors").exists()
     assert not (conf_dir / "out").exists()
+
+
+def test_generator_average_follows_the_moving_average_and_makes_the_images(tmp_path: Path) -> None:
+    """generatorAverageDecay β: avg ← β·avg + (1 − β)·θ after every step, starting from the initial weights;
+    the checkpoint keeps the live weights for training and the average for `generate` and `export`."""
+    from layergraph.cli.cmd_export import load_network
+    from layergraph.train.generate import Generator
+
+    cfg = load_config(write_config(tmp_path, generatorAverageDecay=0.8), maxIterations=5)
+    trainer = GANTrainer(cfg)
+    keys = [f"{lay}/{par}" for lay, par in zip(trainer.netG.Learnables.Layer, trainer.netG.Learnables.Parameter)]
+    expect = {k: v.detach().double().numpy().copy() for k, v in zip(keys, trainer.netG.Learnables.Value)}
+    real_step = trainer._train_step
+
+    def step(X: torch.Tensor, T: torch.Tensor | None) -> tuple[float, float, float, float]:
+        out = real_step(X, T)
+        for k, v in zip(keys, trainer.netG.Learnables.Value):
+            expect[k] = 0.8 * expect[k] + 0.2 * v.detach().double().numpy()
+        return out
+
+    trainer._train_step = step
+    ckpt = trainer.run()
+    tensors, _ = load_checkpoint(ckpt)
+    for k in keys:
+        np.testing.assert_allclose(tensors[f"{AVERAGE}/{k}"].double().numpy(), expect[k], rtol=1e-5, atol=1e-7)
+        assert torch.equal(tensors[f"generator/{k}"], trainer.netG.tensors()[k])  # live weights, for --resume
+    assert any(not np.allclose(tensors[f"generator/{k}"].numpy(), expect[k]) for k in keys)
+    for net in (Generator(ckpt).net, load_network(str(ckpt))[0]):
+        made = net.tensors()
+        for k in keys:
+            np.testing.assert_allclose(made[k].detach().double().numpy(), expect[k], rtol=1e-5, atol=1e-7)
+        for k in made:
+            if k not in keys:  # batch-norm statistics come from the live network
+                assert torch.equal(made[k], tensors[f"generator/{k}"])

@@ -120,6 +120,10 @@ def _from_checkpoint(path: Path, which: str) -> tuple[LayerGraph, str, dict[str,
     mine = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
     if not mine:
         raise SpecError(f"{path}: the checkpoint has no '{prefix}…' weights")
+    if which == "generator":  # the averaged learnables, when trained with them, are the generator's output
+        from layergraph.train.checkpoint import AVERAGE
+
+        mine.update({k[len(AVERAGE) + 1:]: v for k, v in tensors.items() if k.startswith(AVERAGE + "/")})
     return lgraph, which, mine
 
 

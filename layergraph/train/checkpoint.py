@@ -39,6 +39,10 @@ _ORDER_KEY = "layergraph.order"
 # safetensors refuses headers above 100 MB; a larger length field means the file is not safetensors at all
 _MAX_HEADER = 100_000_000
 
+# training checkpoints keep the averaged generator learnables (generatorAverageDecay > 0) under this prefix;
+# they are the weights that make images, overlaid on "generator/…"
+AVERAGE = "generator_average"
+
 
 class CheckpointError(SpecError):
     """A checkpoint file is missing, truncated, not safetensors, or does not match what it is loaded into."""

@@ -37,6 +37,9 @@ class TrainConfig(BaseModel):
     gradientDecayFactor: float = Field(0.5, ge=0, lt=1)
     squaredGradientDecayFactor: float = Field(0.999, ge=0, lt=1)
     flipFactor: float = Field(0.3, ge=0, le=1)
+    # not in MATLAB's examples: an exponential moving average of the generator's weights makes the images
+    # (progress figure, checkpoint, `generate`); 0 turns it off
+    generatorAverageDecay: float = Field(0.0, ge=0, lt=1)
     validationFrequency: int = Field(100, ge=1)
     checkpointFrequency: int = Field(200, ge=1)
     numValidationImagesPerClass: int = Field(5, ge=1)

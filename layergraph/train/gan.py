@@ -1,10 +1,12 @@
 """GAN / CGAN training as MATLAB's examples do it (modelGradients, adamupdate), with checkpoints and resume."""
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
 from layergraph.train import distributed
 from layergraph.train.autodiff import dlgradient
-from layergraph.train.checkpoint import flatten_state, load_checkpoint, save_checkpoint, unflatten_state
+from layergraph.train.checkpoint import AVERAGE, flatten_state, load_checkpoint, save_checkpoint, unflatten_state
 from layergraph.train.config import TrainConfig
 from layergraph.train.feed import DataFeed
 from layergraph.train.optimizers import adamupdate
@@ -100,6 +102,7 @@ class GANTrainer:
         self.out = Path(cfg.output)
         self.out.mkdir(parents=True, exist_ok=True)
         self.Zval, self.Tval = self._validation_inputs()
+        self.averageG = self._fresh_average()
         self._train_step = self._step
 
     # ----- set-up checks -------------------------------------------------------------------------
@@ -199,12 +202,40 @@ class GANTrainer:
         lr, b1, b2 = cfg.learnRate, cfg.gradientDecayFactor, cfg.squaredGradientDecayFactor
         _, self.avgD, self.avgSqD = adamupdate(d, grad_d, self.avgD, self.avgSqD, it, lr, b1, b2)
         _, self.avgG, self.avgSqG = adamupdate(g, grad_g, self.avgG, self.avgSqG, it, lr, b1, b2)
+        if self.averageG is not None:
+            with torch.no_grad():
+                for avg, p in zip(self.averageG, g.Learnables.Value):
+                    avg.lerp_(p, 1 - cfg.generatorAverageDecay)
         return tuple(float(v) for v in vals[:4].cpu())  # type: ignore[return-value]
+
+    # ----- the averaged generator --------------------------------------------------------------
+    def _fresh_average(self) -> list[torch.Tensor] | None:
+        """Copies of the generator's learnables that follow them as a moving average (None when off)."""
+        if self.cfg.generatorAverageDecay == 0:
+            return None
+        return [p.detach().clone() for p in self.netG.Learnables.Value]
+
+    @contextlib.contextmanager
+    def _averaged_generator(self) -> Iterator[None]:
+        """Run the generator with its averaged weights inside the block (a no-op when averaging is off)."""
+        if self.averageG is None:
+            yield
+            return
+        live = [p.detach().clone() for p in self.netG.Learnables.Value]
+        with torch.no_grad():
+            for p, avg in zip(self.netG.Learnables.Value, self.averageG):
+                p.copy_(avg)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, saved in zip(self.netG.Learnables.Value, live):
+                    p.copy_(saved)
 
     # ----- images -------------------------------------------------------------------------------
     def generate_validation(self) -> np.ndarray:
         """Tile of the held-out batch: one row per class for a CGAN, 5×5 otherwise (values in [0, 1])."""
-        with torch.no_grad():
+        with torch.no_grad(), self._averaged_generator():
             args = (self.Zval, self.Tval) if self.conditional else (self.Zval,)
             x = self.netG.predict(*args).as_subclass(torch.Tensor)
         imgs = rescale(x.permute(0, 2, 3, 1).float().cpu().numpy())  # MATLAB's rescale(I): own range → [0, 1]
@@ -244,6 +275,10 @@ class GANTrainer:
         tensors: dict[str, torch.Tensor] = {}
         for prefix, net in (("generator", self.netG), ("discriminator", self.netD)):
             tensors.update({f"{prefix}/{k}": v for k, v in net.tensors().items()})
+        if self.averageG is not None:
+            learn = self.netG.Learnables
+            tensors.update({f"{AVERAGE}/{lay}/{par}": avg for lay, par, avg in zip(learn.Layer, learn.Parameter,
+                                                                                   self.averageG)})
         for name, state in (("G.avg", self.avgG), ("G.avgSq", self.avgSqG), ("D.avg", self.avgD),
                             ("D.avgSq", self.avgSqD)):
             tensors.update(flatten_state(name, state))
@@ -276,6 +311,11 @@ class GANTrainer:
         for prefix, net in (("generator", self.netG), ("discriminator", self.netD)):
             net.load_tensors({k[len(prefix) + 1:]: v.to(self.device) for k, v in tensors.items()
                               if k.startswith(prefix + "/")})
+        self.averageG = self._fresh_average()
+        if self.averageG is not None and any(k.startswith(AVERAGE + "/") for k in tensors):
+            learn = self.netG.Learnables
+            for avg, lay, par in zip(self.averageG, learn.Layer, learn.Parameter):
+                avg.copy_(tensors[f"{AVERAGE}/{lay}/{par}"])
         dev = {k: v.to(self.device) for k, v in tensors.items() if k.startswith("opt/")}
         self.avgG = unflatten_state("G.avg", dev, self.netG)
         self.avgSqG = unflatten_state("G.avgSq", dev, self.netG)
