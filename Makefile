@@ -29,6 +29,7 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/compile_overhead.py --quick
+	$(PY) benchmarks/train_speed.py --quick
 	$(PY) benchmarks/data_pipeline.py
 	$(PY) benchmarks/digits_quality.py
 
