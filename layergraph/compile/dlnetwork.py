@@ -162,8 +162,15 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         return self
 
     def compile(self, **options: Any) -> dlnetwork:
-        """Run forward/predict through torch.compile(net.module, **options) (parameters stay shared)."""
-        self._fn = torch.compile(self.module, **options)
+        """Run forward/predict through torch.compile (of the DDP wrapper, when distributed; parameters stay
+        shared)."""
+        self._fn = torch.compile(self._fn, **options)
+        return self
+
+    def distribute(self, **options: Any) -> dlnetwork:
+        """Run forward/predict through torch's DistributedDataParallel(net.module, **options): gradients
+        accumulated with `.backward()` are averaged across the process group as they are computed."""
+        self._fn = nn.parallel.DistributedDataParallel(self.module, **options)
         return self
 
     def channels_last(self) -> dlnetwork:

@@ -1,18 +1,21 @@
 """Multi-process training with torch.distributed (launched by torchrun): process group, weight broadcast,
-gradient averaging.
+DistributedDataParallel gradients.
 
-The examples' dlgradient returns gradients instead of accumulating them in `.grad`, and PyTorch's
-DistributedDataParallel reducer only hooks `.grad` accumulation (its documentation: DDP does not work
-with torch.autograd.grad). So the gradients dlgradient returns are averaged with one coalesced
-`all_reduce` per network per step — the collective DDP itself issues — over gloo (CPU) or nccl (GPU).
+Each network's compiled module runs inside torch's DistributedDataParallel. DDP averages gradients as
+`.backward()` accumulates them into `.grad` (its reducer does not see `torch.autograd.grad`, which is how
+dlgradient differentiates), so under torchrun the trainer asks for gradients with `gradients()` below:
+backward into `.grad` for one network's learnables, then hand them out as a Learnables-shaped table.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from layergraph.table import Table
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,19 @@ def broadcast_tensors(tensors: list[torch.Tensor]) -> None:
     with torch.no_grad():
         for t in tensors:
             dist.broadcast(t, src=0)
+
+
+def gradients(loss: torch.Tensor, net: Any, retain_graph: bool = False) -> Table:
+    """dlgradient(loss, net.Learnables) for a network run through DistributedDataParallel: the gradients
+    are accumulated by `.backward()`, averaged over all ranks by DDP's reducer on the way, and returned
+    (`.grad` is cleared again, so nothing accumulates across calls)."""
+    learn = net.Learnables
+    params = list(learn.Value)
+    torch.autograd.backward(loss, inputs=params, retain_graph=retain_graph)
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    for p in params:
+        p.grad = None
+    return Table(learn.Layer, learn.Parameter, grads)
 
 
 def average(tensors: list[torch.Tensor], world: int) -> None:

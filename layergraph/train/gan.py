@@ -91,6 +91,11 @@ class GANTrainer:
         if cfg.channelsLast:
             self.netG.channels_last()
             self.netD.channels_last()
+        if self.dist is not None:
+            # batch-norm statistics stay each rank's own, as without SyncBatchNorm (no buffer broadcast)
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            for net in (self.netG, self.netD):
+                net.distribute(device_ids=ids, broadcast_buffers=False)
         if cfg.compile:
             self.netG.compile()
             self.netD.compile()
@@ -191,12 +196,16 @@ class GANTrainer:
             loss_real = -torch.where(flip, log_q_real, log_p_real).mean()
             loss_d = loss_real - log_q_gen.mean()
             loss_g = -log_p_gen.mean()
-            grad_g = dlgradient(loss_g, g.Learnables, RetainData=True)
-            grad_d = dlgradient(loss_d, d.Learnables)
+            if self.dist is None:
+                grad_g = dlgradient(loss_g, g.Learnables, RetainData=True)
+                grad_d = dlgradient(loss_d, d.Learnables)
+            else:  # the same gradients, averaged over the ranks by DistributedDataParallel
+                grad_g = distributed.gradients(loss_g, g, retain_graph=True)
+                grad_d = distributed.gradients(loss_d, d)
         vals = torch.stack([score_g.detach(), score_d.detach(), loss_g.detach(), loss_d.detach(),
                             torch.tensor(float(self._interrupted), device=self.device)]).float()
         if self.dist is not None:
-            distributed.average(list(grad_g.Value) + list(grad_d.Value) + [vals], world)
+            distributed.average([vals], world)  # the scores shown, and whether any rank was interrupted
             self._interrupted = bool(vals[4] > 0)
         it = self.iteration
         lr, b1, b2 = cfg.learnRate, cfg.gradientDecayFactor, cfg.squaredGradientDecayFactor
@@ -258,9 +267,10 @@ class GANTrainer:
         return self.out / CHECKPOINT
 
     def _rank_checksums(self) -> list[float]:
-        """Sum of all weights on every rank (all ranks must call this): equal sums show the ranks agree."""
+        """Sum of all learnables on every rank (all ranks must call this): equal sums show the ranks agree.
+        Batch-norm statistics are left out: each rank keeps its own, as DDP without SyncBatchNorm does."""
         with torch.no_grad():
-            local = torch.stack([torch.stack([t.double().sum() for t in net.tensors().values()]).sum()
+            local = torch.stack([torch.stack([t.double().sum() for t in net.Learnables.Value]).sum()
                                  for net in (self.netG, self.netD)]).sum().reshape(1)
         if self.dist is None:
             return [float(local)]
