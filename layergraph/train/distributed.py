@@ -8,6 +8,8 @@ backward into `.grad` for one network's learnables, then hand them out as a Lear
 """
 from __future__ import annotations
 
+import gc
+import inspect
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +86,18 @@ def average(tensors: list[torch.Tensor], world: int) -> None:
         offset += n
 
 
+def ddp_options(device: torch.device) -> dict[str, Any]:
+    """DistributedDataParallel options: the rank's GPU, and no buffer sync in forward, so batch-norm statistics
+    stay each rank's own (torch ≥ 2.13 calls that forward_sync_buffers, older releases broadcast_buffers)."""
+    options: dict[str, Any] = {"device_ids": [device.index] if device.type == "cuda" else None}
+    ddp_args = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
+    options["forward_sync_buffers" if "forward_sync_buffers" in ddp_args else "broadcast_buffers"] = False
+    return options
+
+
 def shutdown() -> None:
+    """Leave the process group. DDP wrappers still waiting in reference cycles (a trainer holds its own bound
+    methods) are collected first: destroyed after their process group, they can abort the process."""
     if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()

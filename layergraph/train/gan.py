@@ -92,10 +92,8 @@ class GANTrainer:
             self.netG.channels_last()
             self.netD.channels_last()
         if self.dist is not None:
-            # batch-norm statistics stay each rank's own, as without SyncBatchNorm (no buffer broadcast)
-            ids = [self.device.index] if self.device.type == "cuda" else None
             for net in (self.netG, self.netD):
-                net.distribute(device_ids=ids, broadcast_buffers=False)
+                net.distribute(**distributed.ddp_options(self.device))
         if cfg.compile:
             self.netG.compile()
             self.netD.compile()
