@@ -252,3 +252,7 @@ def test_user_functions_load_with_import_option(tmp_path: Path) -> None:
     res = subprocess.run([*cmd, "--import", "no_such_module_here", "analyze", str(spec)], capture_output=True,
                          text=True, cwd=tmp_path)
     assert res.returncode == 2 and "no_such_module_here" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([*cmd, "--import", "missing.py", "analyze", str(spec)], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert res.returncode == 2 and "--import missing.py: file not found" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -116,14 +116,11 @@ def _from_checkpoint(path: Path, which: str) -> tuple[LayerGraph, str, dict[str,
         raise SpecError(f"{path}: not a layergraph training checkpoint (no '{key}' in its metadata)")
     where = f"{path}:{key}"
     lgraph = graph_from_data(load_yaml(meta[key], where), where)
-    prefix = f"{which}/"
-    mine = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    if not mine:
-        raise SpecError(f"{path}: the checkpoint has no '{prefix}…' weights")
-    if which == "generator":  # the averaged learnables, when trained with them, are the generator's output
-        from layergraph.train.checkpoint import AVERAGE
+    from layergraph.train.checkpoint import network_tensors
 
-        mine.update({k[len(AVERAGE) + 1:]: v for k, v in tensors.items() if k.startswith(AVERAGE + "/")})
+    mine = network_tensors(tensors, which)
+    if not mine:
+        raise SpecError(f"{path}: the checkpoint has no '{which}/…' weights")
     return lgraph, which, mine
 
 

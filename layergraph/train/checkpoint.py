@@ -25,11 +25,14 @@ from layergraph.errors import SpecError
 from layergraph.table import Table
 
 __all__ = [
+    "AVERAGE",
     "CheckpointError",
     "flatten_state",
     "flatten_table",
     "load_checkpoint",
+    "network_tensors",
     "save_checkpoint",
+    "section",
     "unflatten_state",
     "unflatten_table",
 ]
@@ -42,6 +45,21 @@ _MAX_HEADER = 100_000_000
 # training checkpoints keep the averaged generator learnables (generatorAverageDecay > 0) under this prefix;
 # they are the weights that make images, overlaid on "generator/…"
 AVERAGE = "generator_average"
+
+
+def section(tensors: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors stored under 'prefix/', keyed without it ('generator/fc/Weights' → 'fc/Weights')."""
+    start = len(prefix) + 1
+    return {k[start:]: v for k, v in tensors.items() if k.startswith(prefix + "/")}
+
+
+def network_tensors(tensors: Mapping[str, torch.Tensor], which: str) -> dict[str, torch.Tensor]:
+    """The weights of a checkpoint's network that make its outputs: for the generator, the averaged
+    learnables (when it was trained with them) over its live weights and batch-norm statistics."""
+    mine = section(tensors, which)
+    if which == "generator":
+        mine.update(section(tensors, AVERAGE))
+    return mine
 
 
 class CheckpointError(SpecError):

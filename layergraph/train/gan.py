@@ -24,7 +24,14 @@ from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
 from layergraph.train import distributed
 from layergraph.train.autodiff import dlgradient
-from layergraph.train.checkpoint import AVERAGE, flatten_state, load_checkpoint, save_checkpoint, unflatten_state
+from layergraph.train.checkpoint import (
+    AVERAGE,
+    flatten_state,
+    load_checkpoint,
+    save_checkpoint,
+    section,
+    unflatten_state,
+)
 from layergraph.train.config import TrainConfig
 from layergraph.train.feed import DataFeed
 from layergraph.train.optimizers import adamupdate
@@ -222,6 +229,11 @@ class GANTrainer:
             return None
         return [p.detach().clone() for p in self.netG.Learnables.Value]
 
+    @staticmethod
+    def _learnable_keys(net: dlnetwork) -> list[str]:
+        """'layer/Parameter' of each Learnables row, the keys `net.tensors()` uses."""
+        return [f"{lay}/{par}" for lay, par in zip(net.Learnables.Layer, net.Learnables.Parameter)]
+
     @contextlib.contextmanager
     def _averaged_generator(self) -> Iterator[None]:
         """Run the generator with its averaged weights inside the block (a no-op when averaging is off)."""
@@ -284,9 +296,8 @@ class GANTrainer:
         for prefix, net in (("generator", self.netG), ("discriminator", self.netD)):
             tensors.update({f"{prefix}/{k}": v for k, v in net.tensors().items()})
         if self.averageG is not None:
-            learn = self.netG.Learnables
-            tensors.update({f"{AVERAGE}/{lay}/{par}": avg for lay, par, avg in zip(learn.Layer, learn.Parameter,
-                                                                                   self.averageG)})
+            tensors.update({f"{AVERAGE}/{key}": avg for key, avg in zip(self._learnable_keys(self.netG),
+                                                                        self.averageG)})
         for name, state in (("G.avg", self.avgG), ("G.avgSq", self.avgSqG), ("D.avg", self.avgD),
                             ("D.avgSq", self.avgSqD)):
             tensors.update(flatten_state(name, state))
@@ -317,13 +328,12 @@ class GANTrainer:
                 raise SpecError(f"{path}: the checkpoint was trained with a different "
                                 f"{key.split('_')[0]} spec than {getattr(self.cfg, key.split('_')[0])}")
         for prefix, net in (("generator", self.netG), ("discriminator", self.netD)):
-            net.load_tensors({k[len(prefix) + 1:]: v.to(self.device) for k, v in tensors.items()
-                              if k.startswith(prefix + "/")})
+            net.load_tensors(section(tensors, prefix))  # copies onto the network's device
         self.averageG = self._fresh_average()
-        if self.averageG is not None and any(k.startswith(AVERAGE + "/") for k in tensors):
-            learn = self.netG.Learnables
-            for avg, lay, par in zip(self.averageG, learn.Layer, learn.Parameter):
-                avg.copy_(tensors[f"{AVERAGE}/{lay}/{par}"])
+        saved = section(tensors, AVERAGE)
+        if self.averageG is not None and saved:
+            for avg, key in zip(self.averageG, self._learnable_keys(self.netG)):
+                avg.copy_(saved[key])
         dev = {k: v.to(self.device) for k, v in tensors.items() if k.startswith("opt/")}
         self.avgG = unflatten_state("G.avg", dev, self.netG)
         self.avgSqG = unflatten_state("G.avgSq", dev, self.netG)

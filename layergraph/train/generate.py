@@ -8,7 +8,7 @@ import torch
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import SpecError
-from layergraph.train.checkpoint import AVERAGE, load_checkpoint
+from layergraph.train.checkpoint import load_checkpoint, network_tensors
 from layergraph.train.gan import network_from_text
 from layergraph.train.progress import tile
 
@@ -21,10 +21,7 @@ class Generator:
         if "generator_spec" not in meta:
             raise SpecError(f"{path}: not a layergraph training checkpoint (no generator spec inside)")
         self.net: dlnetwork = network_from_text(meta["generator_spec"], f"{path}:generator_spec")
-        self.net.load_tensors({k[len("generator/"):]: v for k, v in tensors.items() if k.startswith("generator/")})
-        average = {k[len(AVERAGE) + 1:]: v for k, v in tensors.items() if k.startswith(AVERAGE + "/")}
-        if average:  # trained with generatorAverageDecay: the averaged learnables make the images
-            self.net.load_tensors(average, strict=False)
+        self.net.load_tensors(network_tensors(tensors, "generator"))
         self.classes: list[str] = list(meta.get("classes", []))
         self.conditional = bool(meta.get("conditional"))
         self.latent = self.net.analysis.outputs[self.net.InputNames[0]]
