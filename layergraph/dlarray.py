@@ -6,10 +6,7 @@ from typing import Any
 import numpy as np
 import torch
 
-# MATLAB stores the labels of a formatted dlarray in this order, whatever order the user gave.
-_CANONICAL = "SCBTU"
-# torch keeps batch first, then channels, then the spatial dimensions (NCHW).
-_TORCH_ORDER = "BCSTU"
+from layergraph.formats import MATLAB_ORDER, canonical_format, torch_perm
 
 
 class DLArray(torch.Tensor):
@@ -21,24 +18,6 @@ class DLArray(torch.Tensor):
     def dims(self) -> str:
         """The MATLAB dimension labels, e.g. 'SSCB' (MATLAB's `dims`)."""
         return self.fmt
-
-
-def canonical_format(fmt: str) -> str:
-    """Sort labels into MATLAB's storage order (S…, C, B, T, U): "BC" becomes "CB"."""
-    fmt = fmt.upper()
-    bad = set(fmt) - set(_CANONICAL)
-    if bad:
-        raise ValueError(f"dlarray: unknown dimension label(s) {sorted(bad)} in '{fmt}'; use S, C, B, T, U")
-    for label in "CBT":
-        if fmt.count(label) > 1:
-            raise ValueError(f"dlarray: label '{label}' appears more than once in '{fmt}'")
-    return "".join(sorted(fmt, key=_CANONICAL.index))
-
-
-def _torch_perm(canon: str) -> list[int]:
-    """Permutation taking canonical-MATLAB-ordered dims to torch order (B, C, S…, T, U)."""
-    order = sorted(range(len(canon)), key=lambda i: (_TORCH_ORDER.index(canon[i]), i))
-    return order
 
 
 def wrap(t: torch.Tensor, fmt: str) -> DLArray:
@@ -64,15 +43,15 @@ def dlarray(x: Any, fmt: str = "") -> DLArray | torch.Tensor:
     while t.dim() < len(fmt):  # MATLAB drops trailing singleton dimensions
         t = t.unsqueeze(-1)
     # reorder user-given labels into canonical MATLAB order, then into torch order
-    to_canon = sorted(range(len(fmt)), key=lambda i: (_CANONICAL.index(fmt[i]), i))
+    to_canon = sorted(range(len(fmt)), key=lambda i: (MATLAB_ORDER.index(fmt[i]), i))
     t = t.permute(to_canon)
-    t = t.permute(_torch_perm(canon)).contiguous()
+    t = t.permute(torch_perm(canon)).contiguous()
     return wrap(t, canon)
 
 
 def to_matlab_layout(t: torch.Tensor, fmt: str) -> torch.Tensor:
     """Permute a torch-layout tensor with MATLAB labels `fmt` back into MATLAB layout."""
-    perm = _torch_perm(fmt)
+    perm = torch_perm(fmt)
     inverse = [perm.index(i) for i in range(len(perm))]
     return t.permute(inverse)
 

@@ -21,8 +21,9 @@ from layergraph.data.categorical import Categorical
 from layergraph.data.datastore import Source, split_positions
 from layergraph.data.options import MatlabProperties, as_list, choice, flag, parse_options
 from layergraph.devices import default_device
-from layergraph.dlarray import DLArray, canonical_format, dlarray, wrap
+from layergraph.dlarray import DLArray, dlarray, wrap
 from layergraph.errors import DataError, OptionError
+from layergraph.formats import canonical_format
 
 # How many prepared batches may wait in the queue: enough to hide decoding jitter, few enough to bound memory.
 PREFETCH = 2

@@ -19,6 +19,7 @@ from torch import nn
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import SpecError
+from layergraph.formats import torch_axis
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.layers.base import Layer
 from layergraph.layers.conv import conv_padding, tconv_cropping
@@ -28,7 +29,6 @@ DEFAULT_OPSET = 13  # widely read (onnxruntime, MATLAB's importers); 13 is the f
 MIN_OPSET = 13
 BATCH_DIM = "N"
 # MATLAB dimension (1-based) of an activation → its torch (NCHW / NC) axis, as concatenationLayer uses it
-_CAT_AXIS = {"SSC": {1: 2, 2: 3, 3: 1}, "C": {1: 1}}
 
 
 class ONNXExportError(SpecError):
@@ -188,7 +188,7 @@ def _dropout(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], 
 
 
 def _concat(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-    return g.node("Concat", xs, name, name=name, axis=_CAT_AXIS[ins[0].fmt][layer.Dim])
+    return g.node("Concat", xs, name, name=name, axis=torch_axis(ins[0].batch_fmt, layer.Dim))
 
 
 def _depthcat(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:

@@ -8,6 +8,7 @@ from pydantic import field_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
+from layergraph.formats import torch_axis
 from layergraph.layers.base import Layer
 from layergraph.sizes import Act
 
@@ -50,12 +51,6 @@ class _Add(nn.Module):
         return out
 
 
-def _torch_dim(act: Act, matlab_dim: int) -> int:
-    """Map a 1-based MATLAB dimension of an SSC/C activation to its torch (NCHW/NC) axis."""
-    label_positions = {"SSC": {1: 2, 2: 3, 3: 1}, "C": {1: 1}}[act.fmt]
-    return label_positions[matlab_dim]
-
-
 class ConcatenationLayer(_MultiInput):
     """concatenationLayer(dim, numInputs): concatenate along MATLAB dimension `dim` (3 = channels)."""
 
@@ -84,7 +79,7 @@ class ConcatenationLayer(_MultiInput):
         return f"Concatenation of {self.NumInputs} inputs along dimension {self.Dim}"
 
     def build(self, inputs: list[Act]) -> nn.Module:
-        return _Cat(_torch_dim(inputs[0], self.Dim))
+        return _Cat(torch_axis(inputs[0].batch_fmt, self.Dim))
 
 
 class DepthConcatenationLayer(_MultiInput):
