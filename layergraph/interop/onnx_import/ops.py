@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from layergraph.formats import matlab_dim
 from layergraph.interop.onnx_import import layout
 from layergraph.interop.onnx_import.folding import fold, fold_bias, fold_normalization, per_channel, shape_of
 from layergraph.interop.onnx_import.values import Importer, Index, ONNXImportError, Val, f32, name_hint
@@ -466,11 +467,12 @@ def concat(imp: Importer, node: Any) -> None:
     axis = imp.attrs(node).get("axis", 1)
     axis = axis + rank + 1 if axis < 0 else axis
     if rank == 3 and axis in (1, 2, 3):
-        ids, dim = [imp.image(v) for v in vals], {1: 3, 2: 1, 3: 2}[axis]
+        ids = [imp.image(v) for v in vals]
     elif rank == 1 and axis == 1:
-        ids, dim = [imp.features(v) for v in vals], 1
+        ids = [imp.features(v) for v in vals]
     else:
         raise imp.fail(f"concatenation along axis {axis} of rank-{rank + 1} tensors has no layergraph layer")
+    dim = matlab_dim(imp.nodes[ids[0]].act.batch_fmt, axis)
     hint = name_hint(node.name)
     nid = imp.add(imp.make(ConcatenationLayer, dim, len(ids)), ids, hint)
     imp.set(node.output[0], Val(nid, None, hint))
