@@ -14,8 +14,9 @@ from layergraph.data.options import MatlabProperties, choice, parse_options
 from layergraph.errors import OptionError
 
 
-def _matlab_array(A: Any) -> tuple[np.ndarray, list[str] | None]:
-    """A as an array of at least two dimensions (vectors are columns), plus categories for a categorical.
+def _matlab_array(A: Any) -> tuple[np.ndarray, list[str] | None, bool]:
+    """A as an array of at least two dimensions (vectors are columns), the categories of a categorical, and whether
+    A was a one-dimensional (numpy or categorical) vector.
 
     A Python list (a cell array) becomes an N×1 object array, so that it is sliced like any other array.
     """
@@ -27,11 +28,12 @@ def _matlab_array(A: Any) -> tuple[np.ndarray, list[str] | None]:
         arr[:] = list(A) if A else []
     else:
         arr = _as_numpy(A)
+    vector = arr.ndim == 1 and not isinstance(A, list | tuple)
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     elif arr.ndim == 1:
         arr = arr.reshape(-1, 1)
-    return arr, categories
+    return arr, categories, vector
 
 
 def _drop_trailing_ones(a: np.ndarray) -> np.ndarray:
@@ -50,7 +52,8 @@ class ArrayDatastore(MatlabProperties, BlockDatastore):
     def __init__(self, A: Any, *args: Any, **kwargs: Any) -> None:
         opts = parse_options("arrayDatastore", args, kwargs,
                              {"ReadSize": 1, "IterationDimension": 1, "OutputType": "cell"})
-        self._data, self._categories = _matlab_array(A)
+        # a Python vector (1-D, MATLAB's column) read with OutputType 'same' comes back as a vector
+        self._data, self._categories, self._vector = _matlab_array(A)
         self._is_cell = self._data.dtype == object and self._categories is None
         self._idx: np.ndarray | None = None  # a shuffled or partitioned copy reads these observations only
         self._cursor = 0
@@ -101,12 +104,13 @@ class ArrayDatastore(MatlabProperties, BlockDatastore):
         piece = np.take(self._data, [k], axis=axis) if axis < self._data.ndim else self._data
         if self.OutputType != "same":  # rows for 'same' keep every dimension: the read joins them back
             piece = _drop_trailing_ones(piece)
-        if self._categories is not None:
-            codes = piece.reshape(()) if piece.size == 1 else piece
-            return Categorical(categories=self._categories, codes=codes)
         if self._is_cell:
             # a slice of a cell array is a cell array: 1×1 → [c]; with OutputType 'same' the read joins them
             return list(piece.ravel(order="F"))
+        if piece.size == 1 and (self.OutputType != "same" or self._vector):
+            piece = piece.reshape(())  # a 1×1 value is a scalar (float(x) works; cat treats it as 1×1)
+        if self._categories is not None:
+            return Categorical(categories=self._categories, codes=piece)
         return np.array(piece)
 
     def _read_block(self, positions: Sequence[int], rng: np.random.Generator) -> Block:

@@ -88,6 +88,8 @@ def assemble(values: list[Any]) -> Any:
         from layergraph.data.arrays import cat
 
         return cat(1, *values)
+    if values and all(isinstance(v, np.ndarray) and v.ndim == 0 for v in values):
+        return np.stack(values)
     if values and all(isinstance(v, np.ndarray) and v.ndim >= 2 and v.shape[0] == 1 for v in values):
         return np.concatenate(values, axis=0)
     if values and all(isinstance(v, torch.Tensor) and v.dim() >= 2 and v.shape[0] == 1 for v in values):
@@ -144,7 +146,8 @@ def parse(data: Any, one_row: bool) -> Block:
     """What a transform function returned, as a block.
 
     A BatchTable is a table; a list of lists is a list of rows; a flat list is one row when the function was given
-    one observation (MATLAB's `{img, label}`) and one column otherwise; anything else is one observation.
+    one observation as a value or a row (MATLAB's `{img, label}`) and a column of observations when it was given a
+    column (a ReadSize×1 cell); anything else is one observation.
     """
     if isinstance(data, BatchTable):
         return Block([split_rows(data[n]) for n in data.VariableNames], "table", data.VariableNames)

@@ -117,7 +117,9 @@ class TransformedDatastore(BlockDatastore):
             result, info = self._fcn(*args), blocks[0].info
         if len(blocks) == 1 and result is args[0]:
             return Block(blocks[0].columns, blocks[0].kind, blocks[0].names, info)  # returned unchanged
-        block = parse(result, one_row=all(b.rows == 1 for b in blocks))
+        # a flat list answers one observation given as a value or a row ({img, label}), and a column otherwise
+        one_row = all(b.kind == "bare" or (b.rows == 1 and len(b.columns) > 1) for b in blocks)
+        block = parse(result, one_row)
         block.info = info if isinstance(info, dict) else {"info": info}
         return block
 
