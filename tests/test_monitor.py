@@ -22,6 +22,7 @@ from layergraph.monitor import (
 )
 from layergraph.monitor.terminal import LiveDisplay, Snapshot
 
+
 def _blue_pixels(path: Path) -> int:
     """Pixels in the hue of MATLAB's first colour [0 0.447 0.741] (blue well above red), at any shade."""
     img = np.asarray(Image.open(path).convert("RGB")).astype(int)
@@ -46,7 +47,7 @@ def test_monitor_records_metrics_info_and_writes_png(tmp_path: Path, capsys: pyt
     assert out.exists() and _blue_pixels(out) > 200  # Progress reached 100: the curves were written
     printed = capsys.readouterr().out  # not a terminal: plain lines instead of the live panel
     assert "TrainingLoss" in printed and "[100.0%]" in printed and "Epoch 2" in printed
-    with pytest.raises(ValueError, match="not in monitor.Metrics"):
+    with pytest.raises(ValueError, match=r"not in monitor\.Metrics"):
         recordMetrics(monitor, 11, Accuracy=0.5)
     with pytest.raises(ValueError, match="must be a scalar"):
         recordMetrics(monitor, 11, TrainingLoss=torch.ones(3))

@@ -6,11 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-
-def elapsed_text(seconds: float) -> str:
-    """hh:mm:ss, as MATLAB shows a duration."""
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+from layergraph.train.progress import elapsed_text
 
 
 def value_text(value: Any) -> str:
