@@ -56,6 +56,9 @@ class CombinedDatastore(BlockDatastore):
     def _align(self) -> int:
         return max(ds._align() for ds in self._stores)
 
+    def _columns(self) -> list[str]:
+        return [name for ds in self._stores for name in ds._columns()]  # no read needed to count them
+
     def _read_block(self, positions: Sequence[int], rng: np.random.Generator) -> Block:
         positions = list(positions)
         return horzcat([ds._read_block(positions, rng) for ds in self._stores])
