@@ -52,6 +52,7 @@ PROBES: dict[str, Probe] = {
     "layerNormalizationLayer": (lambda: lg.layerNormalizationLayer(), [features(5)]),
     "reluLayer": (lambda: lg.reluLayer(), [image(3, 2, 2)]),
     "leakyReluLayer": (lambda: lg.leakyReluLayer(0.2), [image(3, 2, 2)]),
+    "eluLayer": (lambda: lg.eluLayer(0.5), [image(3, 2, 2)]),
     "tanhLayer": (lambda: lg.tanhLayer(), [features(4)]),
     "sigmoidLayer": (lambda: lg.sigmoidLayer(), [features(4)]),
     "softmaxLayer": (lambda: lg.softmaxLayer(), [features(4)]),
@@ -93,8 +94,10 @@ def probe_network(name: str) -> LayerGraph:
 
 # ----- the completeness test ------------------------------------------------------------------------------
 def test_every_layer_class_is_registered_once() -> None:
-    assert len(BUILTIN) == len(set(BUILTIN)) >= 24
+    assert len(BUILTIN) == len(set(BUILTIN)) >= 25
     assert set(PROBES) >= set(BUILTIN), f"no probe in tests/test_registry.py for {set(BUILTIN) - set(PROBES)}"
+    stated = re.search(r"layergraph has (\d+) layers", DOCS)
+    assert stated and int(stated[1]) == len(BUILTIN), "docs/layers.md: update 'layergraph has N layers'"
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -1,4 +1,4 @@
-"""Activation layers: reluLayer, leakyReluLayer, tanhLayer, sigmoidLayer, softmaxLayer, dropoutLayer."""
+"""Activation layers: reluLayer, leakyReluLayer, eluLayer, tanhLayer, sigmoidLayer, softmaxLayer, dropoutLayer."""
 from __future__ import annotations
 
 from typing import ClassVar, Literal
@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 from torch import nn
 
 from layergraph.layers.base import Layer, onnx_emitter, onnx_op
-from layergraph.layers.options import Prob
+from layergraph.layers.options import Prob, Real
 from layergraph.sizes import Act
 
 
@@ -47,6 +47,23 @@ class LeakyReLULayer(_Activation):
 
     def build(self, inputs: list[Act]) -> nn.Module:
         return nn.LeakyReLU(self.Scale)
+
+
+class ELULayer(_Activation):
+    """eluLayer(alpha=1): x for x ≥ 0, alpha·(exp(x) − 1) otherwise."""
+
+    type: Literal["eluLayer"] = "eluLayer"
+    Alpha: Real = 1.0
+    type_label: ClassVar[str] = "ELU"
+    default_name: ClassVar[str] = "elu"
+    positional: ClassVar[tuple[str, ...]] = ("Alpha",)
+    onnx: ClassVar = onnx_op("Elu", alpha="Alpha")
+
+    def description(self) -> str:
+        return f"ELU with Alpha {self.Alpha:g}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.ELU(self.Alpha)
 
 
 class TanhLayer(_Activation):
