@@ -1,15 +1,19 @@
 """batchNormalizationLayer and layerNormalizationLayer."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
+from pydantic import AfterValidator
 from torch import nn
 
-from layergraph.layers.base import BIAS_INITS, Layer, LayerModule, check_initializer, initialize
+from layergraph.layers.base import Layer, LayerModule, initialize, onnx_emitter
+from layergraph.layers.options import BiasInit, Decay, at_least
 from layergraph.sizes import Act
+
+# batchNormalizationLayer refuses a smaller Epsilon
+BatchEpsilon = Annotated[float, AfterValidator(at_least(1e-5, "1e-5 (MATLAB's lower bound)"))]
 
 
 def _param_shape(act: Act) -> tuple[int, ...]:
@@ -53,32 +57,15 @@ class BatchNormalizationLayer(Layer):
     """batchNormalizationLayer(): normalize each channel over the mini-batch."""
 
     type: Literal["batchNormalizationLayer"] = "batchNormalizationLayer"
-    Epsilon: float = 1e-5
-    MeanDecay: float = 0.1
-    VarianceDecay: float = 0.1
-    OffsetInitializer: str = "zeros"
-    ScaleInitializer: str = "ones"
+    Epsilon: BatchEpsilon = 1e-5
+    MeanDecay: Decay = 0.1
+    VarianceDecay: Decay = 0.1
+    OffsetInitializer: BiasInit = "zeros"
+    ScaleInitializer: BiasInit = "ones"
     type_label: ClassVar[str] = "Batch Normalization"
     default_name: ClassVar[str] = "batchnorm"
-
-    @field_validator("Epsilon")
-    @classmethod
-    def _eps(cls, v: float) -> float:
-        if v < 1e-5:
-            raise ValueError("Epsilon must be at least 1e-5 (MATLAB's lower bound)")
-        return v
-
-    @field_validator("OffsetInitializer", "ScaleInitializer")
-    @classmethod
-    def _init(cls, v: str) -> str:
-        return check_initializer(v, BIAS_INITS)
-
-    @field_validator("MeanDecay", "VarianceDecay")
-    @classmethod
-    def _decay(cls, v: float) -> float:
-        if not 0 <= v <= 1:
-            raise ValueError("must be between 0 and 1")
-        return v
+    family: ClassVar[str] = "norm"
+    onnx: ClassVar = onnx_emitter(imports=("BatchNormalization",))
 
     def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
         s = _param_shape(inputs[0])
@@ -122,6 +109,8 @@ class LayerNormalizationLayer(Layer):
     Epsilon: float = 1e-5
     type_label: ClassVar[str] = "Layer Normalization"
     default_name: ClassVar[str] = "layernorm"
+    family: ClassVar[str] = "norm"
+    onnx: ClassVar = onnx_emitter(imports=("LayerNormalization",))
 
     def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
         s = _param_shape(inputs[0])
