@@ -274,7 +274,9 @@ def test_matlab_order_assignment_the_gan_label_flip() -> None:
     assert logits.grad is not None and torch.isfinite(logits.grad).all()
     # MATLAB-layout values on the right-hand side, and the outer-product block
     x, a = rand("SSCB")
+    kept = extractdata(x)  # a value, as MATLAB's: later assignments to x do not reach it
     x.m[:, :, 0, :] = torch.zeros(4, 5, 1, 2, dtype=torch.float64)
+    np.testing.assert_allclose(kept.numpy(), a, rtol=1e-6)
     x.m[[0, 1], [0, 4], :, :] = 7.0
     a[:, :, 0, :] = 0
     a[np.ix_([0, 1], [0, 4], [0, 1, 2], [0, 1])] = 7.0

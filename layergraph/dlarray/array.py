@@ -257,9 +257,14 @@ def matlab_data(x: Any) -> torch.Tensor:
 
 
 def extractdata(x: Any) -> torch.Tensor:
-    """The plain data of a dlarray, detached, in MATLAB layout (H×W×C×B for "SSCB")."""
+    """The plain data of a dlarray, in MATLAB layout (H×W×C×B for "SSCB"): a detached copy, as MATLAB's is a
+    value (a later `X.m[...] = v` or other in-place change of X does not reach it)."""
     if isinstance(x, torch.Tensor):
-        return matlab_data(x.detach())
+        fmt = getattr(x, "fmt", "")
+        with no_labels():
+            t = x.detach()
+            t = to_matlab_layout(t, fmt) if fmt and t.dim() == len(fmt) else t
+            return t.clone(memory_format=torch.contiguous_format)
     return torch.as_tensor(np.asarray(x))
 
 
