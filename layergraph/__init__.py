@@ -106,3 +106,28 @@ __all__ = [
     "max", "maxpool", "mean", "min", "ndims", "numel", "onehotdecode", "onehotencode", "permute", "relu",
     "reshape", "size", "softmax", "sqrt", "squeeze", "sum", "tanh",
 ]
+
+# --- issue 12 (items 6–7): datastores the way MATLAB programs feed them, monitors and charts ---------------------
+from layergraph.data import (
+    arrayDatastore,
+    categorical,
+    combine,
+    imresize,
+    preview,
+    read,
+    transform,
+)
+from layergraph.monitor import (
+    confusionchart,
+    exportgraphics,
+    groupSubPlot,
+    recordMetrics,
+    trainingProgressMonitor,
+    updateInfo,
+    yscale,
+)
+
+__all__ += [
+    "arrayDatastore", "categorical", "combine", "confusionchart", "exportgraphics", "groupSubPlot", "imresize",
+    "preview", "read", "recordMetrics", "trainingProgressMonitor", "transform", "updateInfo", "yscale",
+]
