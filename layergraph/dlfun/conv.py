@@ -36,6 +36,20 @@ def _weights(fname: str, weights: Any, d: int, fmt_option: str | None) -> torch.
     return w.reshape(tuple(w.shape) + (1,) * (d + 3 - w.dim()))
 
 
+def _setup(fname: str, X: Any, weights: Any, opts: dict[str, Any], in_at: int) -> tuple:
+    """The input labelled and as (B, C, spatial…), and MATLAB-layout weights (filter…, a, b, groups) whose
+    channels per group (a for dlconv, b for dltranspconv: `in_at`) match the input's channels."""
+    x, restore = labelled(X, opts["DataFormat"], fname)
+    d = spatial_dims(fname, x.fmt)
+    t = batched(x)
+    w = _weights(fname, weights, d, opts["WeightsFormat"]).to(t.dtype)
+    cg, groups = w.shape[d + in_at], w.shape[d + 2]
+    if t.shape[1] != cg * groups:
+        raise DLFunctionError(f"{fname}: the input has {t.shape[1]} channels but the weights of size "
+                              f"{size_str(w)} expect {cg * groups} ({cg} per group × {groups} groups)")
+    return x, restore, d, t, w
+
+
 def _bias(b: Any, n: int, ref: torch.Tensor) -> torch.Tensor | None:
     t = plain(b).to(device=ref.device, dtype=ref.dtype)
     if t.numel() == 1:
@@ -54,14 +68,8 @@ def dlconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> Any:
     """
     opts = options("dlconv", args, kwargs, {"Stride": 1, "DilationFactor": 1, "Padding": 0, "PaddingValue": 0,
                                             "WeightsFormat": None, "DataFormat": None})
-    x, restore = labelled(X, opts["DataFormat"], "dlconv")
-    d = spatial_dims("dlconv", x.fmt)
-    t = batched(x)
-    w = _weights("dlconv", weights, d, opts["WeightsFormat"]).to(t.dtype)
+    x, restore, d, t, w = _setup("dlconv", X, weights, opts, 0)
     cg, fg, groups = w.shape[d], w.shape[d + 1], w.shape[d + 2]
-    if t.shape[1] != cg * groups:
-        raise DLFunctionError(f"dlconv: the input has {t.shape[1]} channels but the weights of size "
-                              f"{size_str(w)} expect {cg * groups} ({cg} per group × {groups} groups)")
     # MATLAB (k…, C/G, F/G, G) → torch (G·F/G, C/G, k…)
     w = w.permute(d + 2, d + 1, d, *range(d)).reshape(groups * fg, cg, *w.shape[:d])
     stride = per_dim("dlconv", "Stride", opts["Stride"], d)
@@ -90,14 +98,8 @@ def dltranspconv(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> 
     """
     opts = options("dltranspconv", args, kwargs, {"Stride": 1, "DilationFactor": 1, "Cropping": 0,
                                                   "WeightsFormat": None, "DataFormat": None})
-    x, restore = labelled(X, opts["DataFormat"], "dltranspconv")
-    d = spatial_dims("dltranspconv", x.fmt)
-    t = batched(x)
-    w = _weights("dltranspconv", weights, d, opts["WeightsFormat"]).to(t.dtype)
+    x, restore, d, t, w = _setup("dltranspconv", X, weights, opts, 1)
     fg, cg, groups = w.shape[d], w.shape[d + 1], w.shape[d + 2]
-    if t.shape[1] != cg * groups:
-        raise DLFunctionError(f"dltranspconv: the input has {t.shape[1]} channels but the weights of size "
-                              f"{size_str(w)} expect {cg * groups} ({cg} per group × {groups} groups)")
     # MATLAB (k…, F/G, C/G, G) → torch (G·C/G, F/G, k…)
     kernel = tuple(w.shape[:d])
     w = w.permute(d + 2, d + 1, d, *range(d)).reshape(groups * cg, fg, *kernel)

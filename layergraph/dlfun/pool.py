@@ -22,8 +22,12 @@ from layergraph.layers.conv import conv_padding
 __all__ = ["avgpool", "maxpool"]
 
 
-def _windows(fname: str, t: torch.Tensor, d: int, poolsize: Any, opts: dict[str, Any]) -> tuple:
-    """Pool size, stride and (before, after) padding per spatial dimension ('same': the layers' rule)."""
+def _windows(fname: str, X: Any, poolsize: Any, opts: dict[str, Any]) -> tuple:
+    """The labelled input as (B, C, spatial…), and pool size, stride and (before, after) padding per spatial
+    dimension ('same': the layers' rule)."""
+    x, restore = labelled(X, opts["DataFormat"], fname)
+    d = spatial_dims(fname, x.fmt)
+    t = batched(x)
     k = per_dim(fname, "poolsize", poolsize, d)
     s = per_dim(fname, "Stride", opts["Stride"], d)
     pads = two_sided(fname, "Padding", opts["Padding"], d)
@@ -32,7 +36,7 @@ def _windows(fname: str, t: torch.Tensor, d: int, poolsize: Any, opts: dict[str,
     if pads == "same":
         pads = [conv_padding((n, n), (kk, kk), (ss, ss), (1, 1), "same")[:2]
                 for n, kk, ss in zip(t.shape[2:], k, s)]
-    return k, s, pads
+    return x, restore, d, t, k, s, pads
 
 
 def _global(fname: str, X: Any, opts: dict[str, Any], reduce: Any) -> Any:
@@ -51,10 +55,7 @@ def avgpool(X: Any, poolsize: Any, *args: Any, **kwargs: Any) -> Any:
     opts = options("avgpool", args, kwargs, {"Stride": 1, "Padding": 0, "PaddingValue": 0, "DataFormat": None})
     if isinstance(poolsize, str) and poolsize.lower() == "global":
         return _global("avgpool", X, opts, lambda t, dims: t.mean(dims, keepdim=True))
-    x, restore = labelled(X, opts["DataFormat"], "avgpool")
-    d = spatial_dims("avgpool", x.fmt)
-    t = batched(x)
-    k, s, pads = _windows("avgpool", t, d, poolsize, opts)
+    x, restore, d, t, k, s, pads = _windows("avgpool", X, poolsize, opts)
     pool = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[d - 1]
     value = opts["PaddingValue"]
     if isinstance(value, str) and value.lower() == "mean":
@@ -74,10 +75,7 @@ def maxpool(X: Any, poolsize: Any, *args: Any, **kwargs: Any) -> Any:
     opts = options("maxpool", args, kwargs, {"Stride": 1, "Padding": 0, "DataFormat": None})
     if isinstance(poolsize, str) and poolsize.lower() == "global":
         return _global("maxpool", X, opts, lambda t, dims: t.amax(dims, keepdim=True))
-    x, restore = labelled(X, opts["DataFormat"], "maxpool")
-    d = spatial_dims("maxpool", x.fmt)
-    t = batched(x)
-    k, s, pads = _windows("maxpool", t, d, poolsize, opts)
+    x, restore, d, t, k, s, pads = _windows("maxpool", X, poolsize, opts)
     pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[d - 1]
     y = pool(pad(plain(t), pads, float("-inf")), k, s)
     return restore(wrap(unbatched(y, x.fmt), x.fmt))
