@@ -85,10 +85,12 @@ def broadcastable(fname: str, what: str, value: Any, ref: DLArray, fmt_option: s
             value = label(t, order or ref.fmt)
     try:
         out = plain(_expand(value, ref.fmt) if value.fmt != ref.fmt else value)
-        torch.broadcast_shapes(out.shape, ref.shape)
-    except (ValueError, RuntimeError):
+    except RuntimeError:
+        out = None
+    # (torch.broadcast_shapes would do, but its first call imports torch._refs: seconds)
+    if out is None or out.dim() != ref.dim() or any(n not in (1, r) for n, r in zip(out.shape, ref.shape)):
         raise DLFunctionError(f"{fname}: {what} of size {size_str(value)} does not fit the predictions "
-                              f"{size_str(ref)}") from None
+                              f"{size_str(ref)}")
     return out.to(device=ref.device, dtype=ref.dtype)
 
 
