@@ -283,3 +283,16 @@ def test_matlab_order_assignment_the_gan_label_flip() -> None:
     np.testing.assert_allclose(data(x), a, rtol=1e-6)
     with pytest.raises(ValueError, match="labelled 'CB'"):
         x.m[:, :, :, 0] = dlarray(torch.ones(3, 1), "CB")
+
+
+def test_labels_survive_copies_pickling_and_saving(tmp_path) -> None:
+    import copy
+    import pickle
+    x, a = rand("SSCB")
+    for y in (copy.deepcopy(x), copy.copy(x), pickle.loads(pickle.dumps(x))):
+        assert isinstance(y, DLArray) and dims(y) == "SSCB"
+        np.testing.assert_allclose(data(y), a, rtol=1e-6)
+    torch.save(x, tmp_path / "x.pt")
+    y = torch.load(tmp_path / "x.pt", weights_only=False)
+    assert dims(y) == "SSCB" and torch.equal(y, x)
+    assert copy.deepcopy(x).data_ptr() != x.data_ptr()

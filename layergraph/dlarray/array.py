@@ -74,6 +74,17 @@ class DLArray(torch.Tensor):
             return wrap(out, fmt)
         return adopt(out, fmt)
 
+    def __deepcopy__(self, memo: dict) -> DLArray:
+        # torch's default deep copy builds the copy with new_empty([]), which carries no labels
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment")
+        if id(self) not in memo:
+            with no_labels():
+                t = self.detach().clone().requires_grad_(self.requires_grad)
+            memo[id(self)] = adopt(t, self.fmt)
+        return memo[id(self)]
+
     @property
     def dims(self) -> str:
         """The MATLAB dimension labels, e.g. 'SSCB' (MATLAB's `dims`)."""
