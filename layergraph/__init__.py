@@ -21,7 +21,51 @@ from layergraph.data import (
     shuffle,
 )
 from layergraph.devices import canUseGPU, gather, gpuArray
-from layergraph.dlarray import dims, dlarray, extractdata, stripdims
+from layergraph.dlarray import (
+    abs,
+    dims,
+    dlarray,
+    exp,
+    extractdata,
+    finddim,
+    leakyrelu,
+    log,
+    max,
+    mean,
+    min,
+    ndims,
+    numel,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    size,
+    softmax,
+    sqrt,
+    squeeze,
+    stripdims,
+    sum,
+    tanh,
+)
+from layergraph.dlfun import (
+    avgpool,
+    batchnorm,
+    crossentropy,
+    dlconv,
+    dltranspconv,
+    dlupdate,
+    fullyconnect,
+    groupnorm,
+    huber,
+    instancenorm,
+    l1loss,
+    l2loss,
+    layernorm,
+    maxpool,
+    mse,
+    onehotdecode,
+    onehotencode,
+)
 from layergraph.graph import (
     LayerGraph,
     addLayers,
@@ -42,10 +86,8 @@ from layergraph.train import (
     dlgradient,
     ganLoss,
     ganLossFromLogits,
-    mse,
     rmspropupdate,
     sgdmupdate,
-    sigmoid,
 )
 
 __version__ = "0.1.0"
@@ -58,6 +100,11 @@ __all__ = [
     "imwrite", "layerGraph", "LayerGraph", "load_spec", "minibatchqueue", "mse", "partition",
     "plot_graph", "predict", "readall", "removeLayers", "replaceLayer", "rescale", "reset", "rmspropupdate",
     "save_spec", "sgdmupdate", "shuffle", "sigmoid", "stripdims", "Table", *_layer_names,
+    # MATLAB's dlarray functions and deep-learning operations (layergraph.dlarray, layergraph.dlfun)
+    "abs", "avgpool", "batchnorm", "crossentropy", "dlconv", "dltranspconv", "dlupdate", "exp", "finddim",
+    "fullyconnect", "groupnorm", "huber", "instancenorm", "l1loss", "l2loss", "layernorm", "leakyrelu", "log",
+    "max", "maxpool", "mean", "min", "ndims", "numel", "onehotdecode", "onehotencode", "permute", "relu",
+    "reshape", "size", "softmax", "sqrt", "squeeze", "sum", "tanh",
 ]
 
 # --- issue 12 (items 6–7): datastores the way MATLAB programs feed them, monitors and charts ---------------------

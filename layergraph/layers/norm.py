@@ -42,15 +42,30 @@ class _BatchNorm(LayerModule):
 
     def _separate_decays(self, x: torch.Tensor) -> torch.Tensor:
         dims = [0, *range(2, x.dim())]
-        mean = x.mean(dims)
-        var = x.var(dims, unbiased=False)
-        n = x.numel() // x.shape[1]
+        xhat, mean, var = normalize(x, dims, self.eps)
         with torch.no_grad():
-            self.TrainedMean.lerp_(mean.detach(), self.mean_decay)
-            self.TrainedVariance.lerp_(var.detach() * n / max(n - 1, 1), self.var_decay)
+            new_mean, new_var = running_stats(self.TrainedMean, self.TrainedVariance, mean.reshape(-1),
+                                              var.reshape(-1), x.numel() // x.shape[1],
+                                              self.mean_decay, self.var_decay)
+            self.TrainedMean.copy_(new_mean)
+            self.TrainedVariance.copy_(new_var)
         view = (1, -1) + (1,) * (x.dim() - 2)
-        xhat = (x - mean.view(view)) / torch.sqrt(var.view(view) + self.eps)
         return xhat * self.Scale.view(view) + self.Offset.view(view)
+
+
+def normalize(x: torch.Tensor, dims: list[int], eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x − μ)/sqrt(σ² + ε) over `dims`, with μ and the biased σ² (kept as size-1 dims): every norm's formula."""
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, unbiased=False, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps), mean, var
+
+
+def running_stats(mean: torch.Tensor, var: torch.Tensor, batch_mean: torch.Tensor, batch_var: torch.Tensor,
+                  n: int, mean_decay: float, var_decay: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """MATLAB's running-statistics update: new = decay·batch + (1 − decay)·old; the batch variance of n values
+    enters unbiased (·n/(n − 1)), as torch's batch_norm does."""
+    return (mean.lerp(batch_mean.detach(), mean_decay),
+            var.lerp(batch_var.detach() * n / max(n - 1, 1), var_decay))
 
 
 class BatchNormalizationLayer(Layer):
