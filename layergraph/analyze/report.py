@@ -30,6 +30,7 @@ def network_report(net: Any) -> dict[str, Any]:
         layer = lgraph.layer(name)
         act = analysis.outputs.get(name)
         ins = analysis.inputs.get(name)
+        ports = analysis.ports.get(name, [])
         known = act is not None and (ins is not None or layer.is_input)
         learn = layer.learnables(ins or []) if known else {}
         states = layer.states(ins or []) if known else {}
@@ -39,7 +40,7 @@ def network_report(net: Any) -> dict[str, Any]:
             "name": name,
             "description": layer.description(),
             "type": layer.type_label,
-            "activations": str(act) if act is not None else "?",
+            "activations": _activations(layer.output_names, ports) if act is not None else "?",
             "learnables": {k: matlab_size(v) for k, v in learn.items()},
             "states": {k: matlab_size(v) for k, v in states.items()},
         })
@@ -51,6 +52,13 @@ def network_report(net: Any) -> dict[str, Any]:
             item["location"] = f"{src[0]}:{src[1]}"
         issues.append(item)
     return {"layers": rows, "total_learnables": total, "issues": issues}
+
+
+def _activations(names: list[str], acts: list[Any]) -> str:
+    """The output size ('8×8×3'); for a layer with several outputs one line each, 'mean 512'."""
+    if len(names) == 1:
+        return str(acts[0])
+    return "\n".join(f"{n} {a}" for n, a in zip(names, acts))
 
 
 def analyzeNetwork(net: Any, Plots: str = "table", console: Any = None) -> dict[str, Any]:
