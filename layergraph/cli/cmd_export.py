@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from layergraph.cli.overrides import add_set_option, set_values
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, SpecError
 from layergraph.graph.layergraph import LayerGraph
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--opset", type=int, default=None, help="ONNX opset version (default 13)")
     p.add_argument("--batch-size", type=int, default=None, help="fixed batch size (default: dynamic 'N')")
     p.add_argument("--name", help="ONNX graph name (default: the spec's name)")
+    add_set_option(p)
     p.set_defaults(func=run)
 
 
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     """Export the network and print its inputs and outputs."""
     from layergraph.interop.onnx_export import DEFAULT_OPSET, exportONNXNetwork
 
-    net, name = load_network(args.source, weights=args.weights, which=args.net)
+    net, name = load_network(args.source, weights=args.weights, which=args.net, params=set_values(args.set))
     opset = DEFAULT_OPSET if args.opset is None else args.opset
     path = exportONNXNetwork(net, args.onnx, NetworkName=args.name or name, OpsetVersion=opset,
                              BatchSize=args.batch_size)
@@ -60,12 +62,15 @@ def is_safetensors(path: Path) -> bool:
     return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 100_000_000
 
 
-def load_graph_any(source: str, which: str = "generator") -> tuple[LayerGraph, str, dict[str, Any] | None]:
-    """(LayerGraph, name, weights or None) from a YAML spec, a training checkpoint (its `which` network) or an
-    ONNX model; a spec carries no weights."""
+def load_graph_any(source: str, which: str = "generator", params: dict[str, Any] | None = None
+                   ) -> tuple[LayerGraph, str, dict[str, Any] | None]:
+    """(LayerGraph, name, weights or None) from a YAML spec (`params` override its template parameters), a
+    training checkpoint (its `which` network) or an ONNX model; a spec carries no weights."""
     path = Path(source)
     if not path.exists():
         raise SpecError(f"{path}: file not found")
+    if params and (path.suffix.lower() == ".onnx" or is_safetensors(path)):
+        raise SpecError(f"{path}: --set changes the parameters of a YAML spec; this is not one")
     if path.suffix.lower() == ".onnx":
         from layergraph.interop.onnx_import import importONNXNetwork
 
@@ -75,13 +80,14 @@ def load_graph_any(source: str, which: str = "generator") -> tuple[LayerGraph, s
         return _from_checkpoint(path, which)
     data = read_yaml_file(path)
     name = data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else path.stem
-    return graph_from_data(data, str(path)), name, None
+    return graph_from_data(data, str(path), params, "--set"), name, None
 
 
-def load_network(source: str, weights: str | None = None, which: str = "generator") -> tuple[dlnetwork, str]:
+def load_network(source: str, weights: str | None = None, which: str = "generator",
+                 params: dict[str, Any] | None = None) -> tuple[dlnetwork, str]:
     """(dlnetwork, name): a checkpoint's network with its trained weights, an ONNX model's, or a spec with the
     weights file `weights` (default MATLAB initialization without one)."""
-    lgraph, name, tensors = load_graph_any(source, which)
+    lgraph, name, tensors = load_graph_any(source, which, params)
     where = f"{source} ({which})" if tensors is not None and Path(source).suffix.lower() != ".onnx" else source
     if weights:
         if tensors is not None:
