@@ -49,9 +49,10 @@ class Ctx:
         return SpecLine(int(n), "; ".join(self.chain)) if self.chain else int(n)
 
     def fail(self, line: int, message: str, col: int | None = None) -> SpecError:
+        """'file:line[:col] (block …, instance … at line …): message', as SpecLine prints in graph_from_data."""
         pos = f"{int(line)}:{col}" if col else f"{int(line)}"
         extra = f" ({'; '.join(self.chain)})" if self.chain else ""
-        return SpecError(f"{self.where}:{pos}: {message}{extra}")
+        return SpecError(f"{self.where}:{pos}{extra}: {message}")
 
 
 def line_of(obj: Any, key: Any, default: int) -> int:

@@ -33,7 +33,7 @@ class LineList(list):
 
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
-MAX_VALUES = 500_000  # values built from one document: aliases (&a/*a) could otherwise multiply without bound
+MAX_VALUES = 200_000  # values built from one document: aliases (&a/*a) could otherwise multiply without bound
 
 
 def _at(node: yaml.Node) -> tuple[int, int]:
@@ -42,11 +42,29 @@ def _at(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1 + quoted
 
 
-def _build(node: yaml.Node, loader: yaml.SafeLoader, where: str) -> Any:
-    line = node.start_mark.line + 1
-    loader.built = getattr(loader, "built", 0) + 1  # type: ignore[attr-defined]
+def _count(loader: yaml.SafeLoader, n: int, where: str, line: int) -> None:
+    loader.built = getattr(loader, "built", 0) + n  # type: ignore[attr-defined]
     if loader.built > MAX_VALUES:  # type: ignore[attr-defined]
         raise SpecError(f"{where}:{line}: the document holds more than {MAX_VALUES:,} values (aliases included)")
+
+
+def _build(node: yaml.Node, loader: yaml.SafeLoader, where: str) -> Any:
+    """The plain value of a node; an alias (*a) of a list or mapping is the same object again, counted again."""
+    line = node.start_mark.line + 1
+    seen = loader.__dict__.setdefault("seen", {})
+    if id(node) in seen:
+        value, size = seen[id(node)]
+        _count(loader, size, where, line)
+        return value
+    start = getattr(loader, "built", 0)
+    _count(loader, 1, where, line)
+    value = _build_new(node, loader, where, line)
+    if isinstance(node, yaml.CollectionNode):
+        seen[id(node)] = (value, loader.built - start)  # type: ignore[attr-defined]
+    return value
+
+
+def _build_new(node: yaml.Node, loader: yaml.SafeLoader, where: str, line: int) -> Any:
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
         # e.g. !!python/object/apply: refused outright, never read as plain data
         raise SpecError(f"{where}:{line}: unsupported YAML value (tag {node.tag}); specs hold plain data only")
