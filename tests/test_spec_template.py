@@ -36,7 +36,7 @@ def cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def names(lgraph) -> list[str]:  # noqa: ANN001
+def names(lgraph) -> list[str]:
     return [layer.Name for layer in lgraph.Layers]
 
 
@@ -477,8 +477,20 @@ def test_overrides_from_python_and_the_command_line(tmp_path: Path, capsys: pyte
     code, _, err = cli(capsys, "analyze", str(path), "--set", "numFilters=${2^}")
     assert code == 2 and err.startswith(f"error: {path}: parameter 'numFilters' (--set): the expression ends too "
                                         "early: '${2^}'"), err
-    code, _, err = cli(capsys, "plot", str(path), "--format", "mermaid", "--set", "numBlocks=3")
-    assert code == 0 and "res3_add" in _
+    code, out, _ = cli(capsys, "plot", str(path), "--format", "mermaid", "--set", "numBlocks=3")
+    assert code == 0 and "res3_add" in out
+
+
+def test_export_takes_overrides(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    onnx_path = tmp_path / "res.onnx"
+    code, out, err = cli(capsys, "export", str(spec(tmp_path, RES)), "--onnx", str(onnx_path), "--set",
+                         "numBlocks=3")
+    assert code == 0, err
+    assert "outputs out [N×4×8×8]" in out
+    import onnx
+
+    nodes = [n.name for n in onnx.load(str(onnx_path)).graph.node]
+    assert any("res3_add" in n for n in nodes) and not any("res4" in n for n in nodes)
 
 
 def test_expand_writes_the_flat_spec_that_loads_as_the_same_network(tmp_path: Path,

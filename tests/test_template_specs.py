@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
 
 
-def learnables(lgraph) -> int:  # noqa: ANN001
+def learnables(lgraph) -> int:
     return network_report(lgraph)["total_learnables"]
 
 
@@ -213,6 +213,8 @@ def test_training_a_template_stores_the_expanded_spec(tmp_path: Path, capsys: py
     assert meta["discriminator_spec"] == (SPECS / "cgan_digits_discriminator.yaml").read_text()  # flat: as is
     assert main(["generate", str(ckpt), "-n", "1", "--out", str(tmp_path / "g.png")]) == 0
     capsys.readouterr()
+    assert main(["plot", str(ckpt), "--format", "mermaid", "--set", "numFilters=8"]) == 2
+    assert "--set changes the parameters of a YAML spec; this is not one" in capsys.readouterr().err
     # resuming with other parameters is another network: refused
     assert main(["train", str(config), "--resume", "--set", "generator.numFilters=8"]) == 2
     assert "trained with a different generator spec" in capsys.readouterr().err

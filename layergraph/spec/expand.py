@@ -42,7 +42,7 @@ def is_template(data: Any) -> bool:
     """True for a spec mapping that needs expanding (params, blocks, repeat or `${...}`)."""
     return isinstance(data, dict) and (
         "params" in data or "blocks" in data
-        or any(has_template_parts(data.get(k)) for k in ("name", "layers", "connections")))
+        or any(has_template_parts(data.get(k)) for k in ("layers", "connections")))
 
 
 def expand_spec(data: Any, where: str = "<spec>", params: Mapping[str, Any] | None = None,
@@ -482,12 +482,9 @@ class _Expander:
     def _render(self, body: _Body) -> LineDict:
         out = LineDict()
         out.line = getattr(self.data, "line", 1)
-        for key in ("name", "description"):
+        for key in ("name", "description"):  # taken as written: `layergraph export` reads the name unexpanded
             if key in self.data:
-                line = line_of(self.data, key, 1)
-                out[key] = resolve(self.data[key], self.env, self.ctx, at_of(self.data, key, line)) \
-                    if key == "name" else self.data[key]
-                out.lines[key] = line
+                out[key], out.lines[key] = self.data[key], line_of(self.data, key, 1)
         layers = LineList()
         layers.line = line_of(self.data, "layers", 1)
         for layer in body.layers:
