@@ -3,6 +3,8 @@ overrides (`--set`, `load_spec(path, name=value)`), `layergraph expand`, and err
 line and the instance's."""
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 import textwrap
 import time
@@ -244,6 +246,7 @@ def test_blocks_chain_like_layer_arrays_and_feed_every_destination_of_an_input(t
     """
     assert lg == load_spec(spec(tmp_path, flat, "flat.yaml"))
     assert len(load_spec(spec(tmp_path, RES), numBlocks=5).Layers) == 2 + 5 * 4
+    assert copy.deepcopy(lg) == lg and pickle.loads(pickle.dumps(lg)) == lg  # the lines that remember blocks
     assert len(load_spec(spec(tmp_path, RES), numBlocks=0).Layers) == 2
 
 

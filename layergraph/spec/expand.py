@@ -24,7 +24,7 @@ BLOCK_KEYS = ("description", "params", "inputs", "outputs", "layers", "connectio
 ENTRY_KEYS = ("repeat", "index")
 INSTANCE_KEYS = ("block", "repeat", "index", "inputs")  # and Name; every other key is a block parameter
 MAX_REPEAT = 1000      # instances or layers one `repeat:` makes
-MAX_LAYERS = 10_000    # layers of the expanded spec
+MAX_LAYERS = 10_000    # layers, block instances and connections one expansion makes
 MAX_NESTING = 16       # blocks inside blocks
 SEPARATOR = "_"        # instance 'down3' + layer 'conv' → 'down3_conv' ('/' is the port separator)
 
@@ -116,6 +116,8 @@ def _is_chain_port(dest: tuple[_Layer, str | None], layer: _Layer | None) -> boo
 
 @dataclass
 class _Block:
+    """A block definition: its mapping from the YAML and its parameters with their defaults."""
+
     name: str
     data: LineDict
     line: int

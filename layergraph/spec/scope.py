@@ -26,6 +26,9 @@ class SpecLine(int):
         obj.context = context
         return obj
 
+    def __getnewargs__(self) -> tuple[int, str]:  # copy and pickle
+        return int(self), self.context
+
     def __str__(self) -> str:
         return f"{int(self)} ({self.context})"
 
