@@ -42,7 +42,7 @@ def main() -> None:
     print(f"{'template':<55} {'layers':>6} {'expand':>9} {'load tmpl':>10} {'load flat':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, params in CASES:
-            path = ROOT / "specs" / name
+            path = ROOT / "specs" / "templates" / name
             data = read_yaml_file(path)
             flat = flatten(data, str(path), params)
             flat_path = Path(tmp) / name

@@ -136,7 +136,7 @@ HOSTILE = {
     "dunder_name": ('InputSize: "${__import__}"', "unknown name '__import__'"),
     "power": ('InputSize: "${10^10^10}"', "number too large"),
     "deep": ('InputSize: "${' + "(" * 10_000 + "1" + ")" * 10_000 + '}"', "longer than 4096 characters"),
-    "long": ('Name: "' + "a${1}" * 10_000 + '"', "longer than 4096 characters"),
+    "long": ('Name: "' + "a${1}" * 2_000 + '"', "longer than 4096 characters"),
     "range": ('InputSize: "${1:10^9}"', "range of 1000000000 elements"),
     "unclosed": ('InputSize: "${8"', "'${' without its closing '}'"),
 }
@@ -160,7 +160,7 @@ def test_hostile_values_in_a_spec_exit_2_in_one_line(case: str, tmp_path: Path,
     assert re.match(rf"error: {re.escape(str(path))}:2:\d+: ", err), err
     assert message in err
     assert len(err) < 400  # the offending text is shortened
-    assert elapsed < 2.0 and peak < 50e6, (elapsed, peak)
+    assert elapsed < 5.0 and peak < 50e6, (elapsed, peak)  # generous: a runaway takes minutes
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -174,6 +174,10 @@ def test_hostile_values_in_a_spec_exit_2_in_one_line(case: str, tmp_path: Path,
     ("blocks:\n  many:\n    layers:\n      - {type: reluLayer, repeat: 1000}\n"
      "layers:\n  - {type: imageInputLayer, InputSize: [8, 8, 1]}\n  - {block: many, repeat: 1000}\n",
      "expands to more than 10,000 layers"),
+    # each expression is bounded, and so is their sum
+    ("layers:\n  - {type: imageInputLayer, InputSize: [8, 8, 1]}\n"
+     "  - {type: functionLayer, PredictFcn: feature2image, Arguments: \"${1:4000}\", repeat: 1000}\n",
+     "the spec needs more than 500,000 steps to expand"),
     # a block using itself, directly or through another
     ("blocks:\n  a:\n    layers:\n      - {block: a}\nlayers:\n  - {block: a}\n", "block 'a' uses itself (a → a)"),
     ("blocks:\n  a:\n    layers:\n      - {block: b}\n  b:\n    layers:\n      - {block: a}\n"
@@ -520,7 +524,7 @@ def test_flat_specs_come_back_unchanged_and_expansion_is_fast() -> None:
 
     data = read_yaml_file(ROOT / "specs/cgan_flowers_generator.yaml")
     assert expand_spec(data, "x") is data
-    template = read_yaml_file(ROOT / "specs/cyclegan_resnet_generator.yaml")
+    template = read_yaml_file(ROOT / "specs/templates/cyclegan_resnet_generator.yaml")
     start = time.perf_counter()
     flat = flatten(template, "x", {"numResidualBlocks": 9})
     assert time.perf_counter() - start < 2.0  # a runaway guard; benchmarks/spec_expand.py measures it

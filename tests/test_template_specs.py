@@ -1,4 +1,4 @@
-"""The parameterised specs in specs/: the CGAN pair expands to exactly the shipped flat specs and follows
+"""The parameterised specs in specs/templates/: the CGAN pair expands to exactly the shipped flat specs and follows
 MATLAB's learnable formulas for other numFilters; the pix2pix U-Net and PatchGAN and the CycleGAN ResNet
 generator have the learnables of hand-written torch modules of the same architecture (and, with PyTorch's
 bias convention, the published parameter counts); a template trains with --set overrides."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -18,10 +19,13 @@ from layergraph.spec import load_spec
 from layergraph.spec.expand import flatten
 from layergraph.spec.yamlsafe import read_yaml_file
 from layergraph.train.checkpoint import load_checkpoint
+from layergraph.train.config import load_config
+from layergraph.train.gan import GANTrainer
 from tests.test_train import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
+TEMPLATES = SPECS / "templates"
 
 
 def learnables(lgraph) -> int:
@@ -35,7 +39,7 @@ def numel(module: nn.Module) -> int:
 # ----- the CGAN pair: exactly the shipped flat specs ------------------------------------------------------
 @pytest.mark.parametrize(("net", "total"), [("generator", 9_245_997), ("discriminator", 4_527_291)])
 def test_cgan_template_expands_to_exactly_the_flat_spec(net: str, total: int) -> None:
-    template, flat = SPECS / f"cgan_{net}.yaml", SPECS / f"cgan_flowers_{net}.yaml"
+    template, flat = TEMPLATES / f"cgan_{net}.yaml", SPECS / f"cgan_flowers_{net}.yaml"
     expanded = json.loads(json.dumps(flatten(read_yaml_file(template), str(template))))
     assert expanded == yaml.safe_load(flat.read_text())  # same entries, names, options and connections
     a, b = load_spec(template), load_spec(flat)
@@ -70,8 +74,8 @@ def matlab_discriminator_learnables(nf: int, size: tuple = (64, 64, 3), emb: int
 
 @pytest.mark.parametrize("nf", [64, 32, 16])
 def test_cgan_numfilters_follows_matlab_formulas(nf: int) -> None:
-    assert learnables(load_spec(SPECS / "cgan_generator.yaml", numFilters=nf)) == matlab_generator_learnables(nf)
-    assert learnables(load_spec(SPECS / "cgan_discriminator.yaml", numFilters=nf)) == \
+    assert learnables(load_spec(TEMPLATES / "cgan_generator.yaml", numFilters=nf)) == matlab_generator_learnables(nf)
+    assert learnables(load_spec(TEMPLATES / "cgan_discriminator.yaml", numFilters=nf)) == \
         matlab_discriminator_learnables(nf)
     if nf == 32:
         assert matlab_generator_learnables(32) == 5_194_925
@@ -79,7 +83,7 @@ def test_cgan_numfilters_follows_matlab_formulas(nf: int) -> None:
 
 
 def test_cgan_numfilters_32_on_the_command_line(capsys: pytest.CaptureFixture) -> None:
-    assert main(["analyze", str(SPECS / "cgan_generator.yaml"), "--set", "numFilters=32", "--format", "json"]) == 0
+    assert main(["analyze", str(TEMPLATES / "cgan_generator.yaml"), "--set", "numFilters=32", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     rows = {r["name"]: r for r in report["layers"]}
     assert rows["transposed-conv_1"]["learnables"] == {"Weights": "5×5×128×1025", "Bias": "1×1×128"}
@@ -118,7 +122,7 @@ def unet(depth: int, ngf: int = 64, bias: bool = True) -> nn.Module:
 
 @pytest.mark.parametrize("depth", [4, 5, 6, 7, 8])
 def test_unet_learnables_match_a_torch_module(depth: int) -> None:
-    lgraph = load_spec(SPECS / "pix2pix_unet_generator.yaml", depth=depth)
+    lgraph = load_spec(TEMPLATES / "pix2pix_unet_generator.yaml", depth=depth)
     report = network_report(lgraph)
     assert report["issues"] == [] and report["layers"][-1]["activations"] == "256×256×3"
     with torch.device("meta"):
@@ -133,7 +137,7 @@ def test_unet_256_architecture_is_the_published_pix2pix_generator() -> None:
     assert f"{pytorch_count / 1e6:.3f} M" == "54.414 M"  # the PyTorch pix2pix code prints this for unet_256
     # MATLAB's convolutions keep their biases: 8 encoder convolutions, 7 inner transposed convolutions
     biases = sum(64 * min(2 ** k, 8) for k in range(8)) + sum(64 * min(2 ** k, 8) for k in range(7))
-    assert learnables(load_spec(SPECS / "pix2pix_unet_generator.yaml")) == pytorch_count + biases == 54_419_459
+    assert learnables(load_spec(TEMPLATES / "pix2pix_unet_generator.yaml")) == pytorch_count + biases == 54_419_459
 
 
 def patchgan(n_layers: int, ndf: int = 64, in_ch: int = 6, bias: bool = True) -> nn.Module:
@@ -148,11 +152,11 @@ def patchgan(n_layers: int, ndf: int = 64, in_ch: int = 6, bias: bool = True) ->
 
 @pytest.mark.parametrize("n_layers", [1, 2, 3, 4])
 def test_patchgan_learnables_match_a_torch_module(n_layers: int) -> None:
-    report = network_report(load_spec(SPECS / "pix2pix_patchgan_discriminator.yaml", numLayers=n_layers))
+    report = network_report(load_spec(TEMPLATES / "pix2pix_patchgan_discriminator.yaml", numLayers=n_layers))
     assert report["issues"] == []
     assert report["total_learnables"] == numel(patchgan(n_layers))
-    out = torch.zeros(1, 6, 256, 256)
-    assert report["layers"][-1]["activations"] == "{}×{}×1".format(*patchgan(n_layers)(out).shape[2:])
+    side = 256 // 2 ** n_layers - 2  # stride-2 4×4 convolutions halve; the two stride-1 ones take 1 each
+    assert report["layers"][-1]["activations"] == f"{side}×{side}×1"  # 30×30 for the 70×70 PatchGAN
     if n_layers == 3:
         assert f"{numel(patchgan(3, bias=False)) / 1e6:.3f} M" == "2.769 M"  # the PyTorch code's basic D
 
@@ -179,7 +183,7 @@ def resnet_generator(blocks: int, ngf: int = 64, norm: type = nn.BatchNorm2d) ->
 
 @pytest.mark.parametrize("blocks", [6, 9])
 def test_cyclegan_resnet_learnables_match_a_torch_module(blocks: int) -> None:
-    lgraph = load_spec(SPECS / "cyclegan_resnet_generator.yaml", numResidualBlocks=blocks)
+    lgraph = load_spec(TEMPLATES / "cyclegan_resnet_generator.yaml", numResidualBlocks=blocks)
     report = network_report(lgraph)
     assert report["issues"] == [] and report["layers"][-1]["activations"] == "256×256×3"
     assert report["total_learnables"] == numel(resnet_generator(blocks))
@@ -218,9 +222,36 @@ def test_training_a_template_stores_the_expanded_spec(tmp_path: Path, capsys: py
     # resuming with other parameters is another network: refused
     assert main(["train", str(config), "--resume", "--set", "generator.numFilters=8"]) == 2
     assert "trained with a different generator spec" in capsys.readouterr().err
-    # the config file can hold them too; a bare name is refused
-    config2 = write_config(tmp_path, generator=str(gen), generatorParams={"numFilters": 4}, maxIterations=3,
-                           numEpochs=1)
-    assert main(["train", str(config2), "--resume"]) == 0
-    assert main(["train", str(config2), "--set", "numFilters=4"]) == 2
+    # the config file can hold them too: the same values give the same stored spec, so --resume would take it
+    config2 = write_config(tmp_path, generator=str(gen), generatorParams={"numFilters": 4})
+    assert GANTrainer(load_config(config2)).spec_text["generator"] == meta["generator_spec"]
+    assert main(["train", str(config2), "--set", "numFilters=4"]) == 2  # a bare name: which network?
     assert "write generator.NAME=VALUE or discriminator.NAME=VALUE" in capsys.readouterr().err
+
+
+# ----- small versions of the templates through ONNX and back ---------------------------------------------------
+SMALL = {
+    "cgan_generator": {"numFilters": 8, "projectionSize": [4, 4, 16], "numLatentInputs": 8},
+    "cgan_discriminator": {"numFilters": 4},
+    "pix2pix_unet_generator": {"depth": 4, "numFilters": 4, "inputSize": [32, 32, 3]},
+    "pix2pix_patchgan_discriminator": {"numFilters": 4, "inputSize": [64, 64, 3]},
+    "cyclegan_resnet_generator": {"numFilters": 4, "numResidualBlocks": 2, "inputSize": [32, 32, 3]},
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_small_templates_export_to_onnx_and_import_back(name: str) -> None:
+    """The full-size networks are large for CI; the same specs with small parameters go through ONNX."""
+    from layergraph.compile.dlnetwork import dlnetwork
+    from layergraph.interop.onnx_export import onnx_model
+    from layergraph.interop.onnx_import import importONNXNetwork
+    from tests.test_onnx import inputs, predict, randomized, run_ort, structure
+
+    torch.manual_seed(0)
+    net = randomized(dlnetwork(load_spec(TEMPLATES / f"{name}.yaml", **SMALL[name])))
+    model = onnx_model(net)
+    xs = inputs(net, 2)
+    for got, want in zip(run_ort(model, net.InputNames, xs), predict(net, xs)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    lgraph, _ = importONNXNetwork(model)
+    assert structure(lgraph) == structure(net.layer_graph)

@@ -11,14 +11,15 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from layergraph.spec.expr import FUNCTIONS, MAX_LIST, MAX_MAGNITUDE, MAX_STEPS, ExprError, parse
+from layergraph.spec.expr import FUNCTIONS, MAX_LIST, MAX_MAGNITUDE, MAX_STEPS, Budget, ExprError, parse
 
 MAX_STRING = 4096  # characters of a text value that holds ${...}, before and after interpolation
 
 
-def evaluate(text: str, env: Mapping[str, Any]) -> Any:
-    """The value of one expression (without the `${ }`); whole numbers come back as int, as MATLAB prints them."""
-    return _whole(_Evaluator(env).value(parse(text)))
+def evaluate(text: str, env: Mapping[str, Any], budget: Budget | None = None) -> Any:
+    """The value of one expression (without the `${ }`); whole numbers come back as int, as MATLAB prints them.
+    `budget` is charged for every step (an expansion shares one among all its expressions)."""
+    return _whole(_Evaluator(env, budget or Budget()).value(parse(text)))
 
 
 def has_expr(value: Any) -> bool:
@@ -26,34 +27,36 @@ def has_expr(value: Any) -> bool:
     return isinstance(value, str) and "${" in value
 
 
-def interpolate(text: str, env: Mapping[str, Any]) -> Any:
+def interpolate(text: str, env: Mapping[str, Any], budget: Budget | None = None) -> Any:
     """A YAML string with `${...}`: exactly `${e}` → e's value; otherwise text with the values written in.
 
     `$${` is a literal `${`. Errors are ExprError with the offset into `text`.
     """
     if len(text) > MAX_STRING:
         raise ExprError(f"text with ${{...}} is longer than {MAX_STRING} characters", 0)
+    budget = budget or Budget()
     parts = _split(text)
     if len(parts) == 1 and isinstance(parts[0], tuple):
         expr, at = parts[0]
-        return _at(evaluate, expr, env, at)
+        return _at(expr, env, at, budget)
     out = []
     for part in parts:
         if isinstance(part, str):
             out.append(part)
             continue
         expr, at = part
-        out.append(_as_text(_at(evaluate, expr, env, at), at))
+        out.append(_as_text(_at(expr, env, at, budget), at))
     result = "".join(out)
     if len(result) > MAX_STRING:
         raise ExprError(f"the text grows longer than {MAX_STRING} characters", 0)
+    budget.spend(len(result))
     return result
 
 
-def _at(fn: Callable[..., Any], expr: str, env: Mapping[str, Any], offset: int) -> Any:
-    """Run fn(expr, env) and shift an error's offset to where the expression starts in the text."""
+def _at(expr: str, env: Mapping[str, Any], offset: int, budget: Budget) -> Any:
+    """evaluate(expr), with an error's offset moved to where the expression starts in the text."""
     try:
-        return fn(expr, env)
+        return evaluate(expr, env, budget)
     except ExprError as err:
         raise ExprError(err.message, offset + err.offset) from None
 
@@ -168,8 +171,9 @@ def _round(x: int | float) -> int:
 
 
 class _Evaluator:
-    def __init__(self, env: Mapping[str, Any]) -> None:
+    def __init__(self, env: Mapping[str, Any], budget: Budget) -> None:
         self.env = env
+        self.budget = budget
         self.steps = 0
         self.ends: list[int] = []
 
@@ -177,6 +181,7 @@ class _Evaluator:
         self.steps += n
         if self.steps > MAX_STEPS:
             raise ExprError(f"expression takes more than {MAX_STEPS} steps", at)
+        self.budget.spend(n, at)
 
     def value(self, node: tuple) -> Any:
         self.tick(1, node[-1])

@@ -29,9 +29,24 @@ MAX_DEPTH = 32        # nesting of brackets, calls and unary signs
 MAX_LIST = 4096       # elements of a vector
 MAX_STEPS = 20_000    # evaluation steps of one expression (vector elements count one each)
 MAX_MAGNITUDE = 1e15  # largest absolute value of any number
+MAX_WORK = 500_000    # all evaluation steps, values visited and characters written by one expansion
 
 FUNCTIONS = ("prod", "sum", "min", "max", "floor", "ceil", "round", "numel")
 RESERVED = (*FUNCTIONS, "end")
+
+
+class Budget:
+    """The work one expansion may do in all, shared by its expressions: each is bounded, and so is their sum
+    (a block repeated 10,000 times must not run each bounded expression 10,000 times without end)."""
+
+    def __init__(self, limit: int = MAX_WORK) -> None:
+        self.limit = self.left = limit
+
+    def spend(self, n: int, at: int = 0) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise ExprError(f"the spec needs more than {self.limit:,} steps to expand (expressions, values and "
+                            "text in all)", at)
 
 
 class ExprError(Exception):

@@ -157,7 +157,7 @@ def _connect(lg: LayerGraph, src: str, dst: str, where: str, line: int, label: s
 
 def load_spec(path: str | Path, /, **params: Any) -> LayerGraph:
     """Read a YAML spec into a LayerGraph (safe YAML only; nothing is evaluated as Python). Keyword arguments
-    override the spec's parameters: load_spec("specs/cgan_generator.yaml", numFilters=32)."""
+    override the spec's parameters: load_spec("specs/templates/cgan_generator.yaml", numFilters=32)."""
     return graph_from_data(read_yaml_file(path), str(path), params)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from layergraph.errors import SpecError
 from layergraph.spec.evaluate import interpolate
-from layergraph.spec.expr import RESERVED, ExprError
+from layergraph.spec.expr import RESERVED, Budget, ExprError
 from layergraph.spec.yamlsafe import LineDict
 
 _IDENT = re.compile(r"[A-Za-z]\w*\Z", re.ASCII)
@@ -44,9 +44,10 @@ class Ctx:
 
     where: str
     chain: tuple[str, ...] = ()
+    budget: Budget = field(default_factory=Budget, compare=False)  # shared by the whole expansion
 
     def push(self, item: str) -> Ctx:
-        return Ctx(self.where, (item, *self.chain))
+        return Ctx(self.where, (item, *self.chain), self.budget)
 
     def line(self, n: int) -> int:
         return SpecLine(int(n), "; ".join(self.chain)) if self.chain else int(n)
@@ -81,11 +82,15 @@ def _short(text: str) -> str:
 
 def resolve(value: Any, env: Mapping[str, Any], ctx: Ctx, at: tuple[int, int | None]) -> Any:
     """`value` with every `${...}` in its strings evaluated (lists and mappings are walked)."""
+    try:
+        ctx.budget.spend(1)
+    except ExprError as err:
+        raise ctx.fail(at[0], err.message) from None
     if isinstance(value, str):
         if "${" not in value:
             return value
         try:
-            return interpolate(value, env)
+            return interpolate(value, env, ctx.budget)
         except ExprError as err:
             col = at[1] + err.offset if at[1] and "\n" not in value[: err.offset] else None
             raise ctx.fail(at[0], f"{err.message}: '{_short(value)}'", col) from None
