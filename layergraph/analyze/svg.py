@@ -71,8 +71,9 @@ def _edges(lgraph: LayerGraph, lay: Layout, pt: Any) -> list[str]:
         pts = [(ux, round(uy + half, 1)), *(pt(*b) for b in bends), end]
         d = "M" + "L".join(f"{a},{b}" for a, b in pts)
         out.append(f'<path class="edge" d="{d}" marker-end="url(#lg-arrow)"/>')
-        if len(ports) > 1:
-            out.append(f'<text class="port" x="{end[0] + 3}" y="{end[1] - 3}">{escape(port)}</text>')
+        if len(ports) > 1:  # the label beside its arrow, on the outer side
+            x, anchor = (end[0] - 4, "end") if slot < 0 else (end[0] + 4, "start")
+            out.append(f'<text class="port" x="{x:.1f}" y="{end[1] - 4}" text-anchor="{anchor}">{escape(port)}</text>')
     return out
 
 
