@@ -42,7 +42,7 @@ def residual_net(blocks: int) -> LayerGraph:
     return lg
 
 
-def open_times(driver, path: Path, loads: int) -> float:  # noqa: ANN001 - a selenium WebDriver
+def open_times(driver, path: Path, loads: int) -> float:
     """Median milliseconds from navigation start to loadEventEnd over `loads` fresh loads."""
     times = []
     for _ in range(loads):

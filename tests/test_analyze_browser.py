@@ -58,6 +58,12 @@ def visible_rows(driver) -> list[str]:
             for r in driver.find_elements(By.CSS_SELECTOR, "#layers tbody tr") if r.is_displayed()]
 
 
+def in_view(driver, el, pane: str) -> bool:
+    return driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect(), p = document.getElementById(arguments[1])"
+        ".getBoundingClientRect(); return r.top >= p.top && r.bottom <= p.bottom;", el, pane)
+
+
 def test_generator_page_select_search_and_screenshot(browser, generator_page: Path, tmp_path: Path) -> None:
     from PIL import Image, ImageStat
 
@@ -75,16 +81,17 @@ def test_generator_page_select_search_and_screenshot(browser, generator_page: Pa
     assert selected[0].get_attribute("aria-selected") == "true"
     assert "selected" in cat.get_attribute("class")
     assert browser.find_element(By.ID, "selected").text == "cat"
-    in_view = browser.execute_script(
-        "const r = arguments[0].getBoundingClientRect(), p = document.getElementById('table-pane')"
-        ".getBoundingClientRect(); return r.top >= p.top && r.bottom <= p.bottom;", selected[0])
-    assert in_view
+    assert in_view(browser, selected[0], "table-pane")
 
-    # click a row: its node is selected instead
+    # click a row: its node is selected instead, and the graph scrolls to it
+    relu_3 = next(n for n in nodes if n.find_element(By.CSS_SELECTOR, "text.name").text == "relu_3")
+    assert not in_view(browser, relu_3, "graph-pane")
     row = next(r for r in rows if r.find_element(By.CSS_SELECTOR, ".name").text == "relu_3")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
     row.click()
     chosen = browser.find_elements(By.CSS_SELECTOR, "#lg-graph g.node.selected text.name")
     assert [n.text for n in chosen] == ["relu_3"] and "selected" not in cat.get_attribute("class")
+    assert in_view(browser, relu_3, "graph-pane")
 
     # the search box filters by name or type; the other nodes are dimmed
     browser.find_element(By.ID, "search").send_keys("conv")
@@ -99,6 +106,9 @@ def test_generator_page_select_search_and_screenshot(browser, generator_page: Pa
 
     box.clear()
     box.send_keys(" ")  # an empty query shows every layer again
+    browser.get(generator_page.as_uri() + "#batchnorm_2")  # a link to a layer opens with it selected
+    assert [n.text for n in browser.find_elements(By.CSS_SELECTOR, "#lg-graph g.node.selected text.name")] == [
+        "batchnorm_2"]
     assert len(visible_rows(browser)) == 19
     shot = tmp_path / "page.png"
     assert browser.save_screenshot(str(shot))

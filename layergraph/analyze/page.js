@@ -9,6 +9,14 @@
   rows.forEach(function (r) { rowOf[r.dataset.i] = r; });
   nodes.forEach(function (n) { nodeOf[n.dataset.i] = n; });
   var current = null;
+  var graphPane = document.getElementById("graph-pane"), tablePane = document.getElementById("table-pane");
+
+  // scroll a pane (not the window) so that el is in its middle, when it is not already in view
+  function reveal(el, pane) {
+    var r = el.getBoundingClientRect(), p = pane.getBoundingClientRect();
+    if (r.top < p.top || r.bottom > p.bottom) { pane.scrollTop += (r.top + r.bottom - p.top - p.bottom) / 2; }
+    if (r.left < p.left || r.right > p.right) { pane.scrollLeft += (r.left + r.right - p.left - p.right) / 2; }
+  }
 
   function select(i, from) {
     i = String(i);
@@ -21,11 +29,11 @@
     if (row) {
       row.classList.add("selected");
       row.setAttribute("aria-selected", "true");
-      if (from !== "row") { row.scrollIntoView({block: "center", inline: "nearest"}); }
+      if (from !== "row") { reveal(row, tablePane); }
     }
     if (node) {
       node.classList.add("selected");
-      if (from !== "node") { node.scrollIntoView({block: "center", inline: "center"}); }
+      if (from !== "node") { reveal(node, graphPane); }
     }
     document.getElementById("selected").textContent = data.layers[Number(i)].name;
   }
@@ -53,4 +61,13 @@
   }
   search.addEventListener("input", filter);
   filter();
+
+  // page.html#cat opens with the layer 'cat' selected
+  function fromHash() {
+    var want;
+    try { want = decodeURIComponent(window.location.hash.slice(1)); } catch (e) { return; }
+    data.layers.forEach(function (layer, i) { if (want !== "" && layer.name === want) { select(i, "link"); } });
+  }
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
 }());
