@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the picture or print the Mermaid text."""
-    from layergraph.cli.cmd_export import load_graph_any
+    from layergraph.cli.common import load_graph_any
     from layergraph.interop.plot import mermaid, plot_graph
 
     lgraph = load_graph_any(args.source, args.net)[0]

@@ -257,6 +257,17 @@ def _produce(buffer: stdqueue.Queue, stop: threading.Event, source: Source, orde
         _put(buffer, stop, _Failure(err))
 
 
+def _outputs(func: str, formats: list[Any], casts: list[Any], envs: list[Any], as_dl: list[Any]) -> list[_Output]:
+    """How each output is delivered (format, type, dlarray or not, device), the options checked."""
+    outputs = []
+    for fmt, cast_name, env, dl in zip(formats, casts, envs, as_dl):
+        cast_name = choice(func, "OutputCast", cast_name, tuple(_CASTS))
+        env = choice(func, "OutputEnvironment", env, ("auto", "cpu", "gpu"))
+        outputs.append(_Output(str(fmt).upper(), _CASTS[cast_name], flag(func, "OutputAsDlarray", dl),
+                               default_device(env)))
+    return outputs
+
+
 class MiniBatchQueue(MatlabProperties):
     """Mini-batches for a custom training loop: shuffle, hasdata, next, reset, partition."""
 
@@ -292,16 +303,10 @@ class MiniBatchQueue(MatlabProperties):
         casts = self._per_output(func, "OutputCast", opts["OutputCast"], n_out)
         envs = self._per_output(func, "OutputEnvironment", opts["OutputEnvironment"], n_out)
         as_dl = self._per_output(func, "OutputAsDlarray", opts["OutputAsDlarray"], n_out)
-        outputs = []
-        for fmt, cast_name, env, dl in zip(formats, casts, envs, as_dl):
-            cast_name = choice(func, "OutputCast", cast_name, tuple(_CASTS))
-            env = choice(func, "OutputEnvironment", env, ("auto", "cpu", "gpu"))
-            outputs.append(_Output(str(fmt).upper(), _CASTS[cast_name], flag(func, "OutputAsDlarray", dl),
-                                   default_device(env)))
         self._ds = ds
         self._positions = np.arange(ds._num_obs(), dtype=np.int64)  # this queue's share of the datastore
         self._order = self._positions.copy()
-        self._outputs = outputs
+        self._outputs = _outputs(func, formats, casts, envs, as_dl)
         self._epoch: _Epoch | None = None
         self._finalizer: Any = None
         object.__setattr__(self, "MiniBatchSize", int(size))

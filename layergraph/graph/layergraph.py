@@ -9,6 +9,7 @@ import networkx as nx
 
 from layergraph.errors import NetworkError
 from layergraph.layers.base import Layer
+from layergraph.names import unique_name
 
 OUT = "out"  # every layer here has one output, named as MATLAB names it
 
@@ -203,16 +204,8 @@ def auto_names(layers: Sequence[Layer], taken: set[str]) -> list[str]:
         base = type(layer).default_name
         if counts[base] > 1:
             seen[base] += 1
-            candidate = f"{base}_{seen[base]}"
-        else:
-            candidate = base
-        k = 0
-        name = candidate
-        while name in used:
-            k += 1
-            name = f"{candidate}_{k}"
-        used.add(name)
-        names.append(name)
+            base = f"{base}_{seen[base]}"
+        names.append(unique_name(base, used))
     return names
 
 
