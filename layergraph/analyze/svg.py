@@ -10,7 +10,7 @@ from typing import Any
 
 from layergraph.errors import NetworkError
 from layergraph.graph.layergraph import LayerGraph
-from layergraph.interop.plot import _BOX_H, _COLORS, _FAMILY, _ROW, Layout, layout
+from layergraph.interop.plot import _BOX_H, _ROW, COLORS, Layout, layout
 
 _PX = 96  # pixels per inch of the layout
 _MARGIN = 24
@@ -18,7 +18,7 @@ _MARGIN = 24
 
 def family_css() -> str:
     """CSS giving each layer family its fill colour (the palette `layergraph plot` uses)."""
-    return "".join(f".f-{fam} rect{{fill:{color}}}" for fam, color in _COLORS.items())
+    return "".join(f".f-{fam} rect{{fill:{color}}}" for fam, color in COLORS.items())
 
 
 def _fallback(lgraph: LayerGraph, order: list[str]) -> Layout:
@@ -79,7 +79,7 @@ def _edges(lgraph: LayerGraph, lay: Layout, pt: Any) -> list[str]:
 
 def _node(lgraph: LayerGraph, name: str, i: int, xy: tuple[float, float], w: float, mark: str | None) -> str:
     layer = lgraph.layer(name)
-    fam = _FAMILY.get(layer.type, "other")
+    fam = type(layer).family if type(layer).family in COLORS else "other"
     x, y = xy
     h = _BOX_H * _PX
     cls = f"node f-{fam}" + (f" {mark}" if mark else "")

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from layergraph.cli.cmd_export import load_graph_any
+    from layergraph.cli.common import load_graph_any
 
     lgraph, name, _ = load_graph_any(args.spec, args.net)
     report = network_report(lgraph, order=args.order)
