@@ -78,3 +78,13 @@ def test_error_inside_torch_names_the_layer_and_sizes() -> None:
     net = lg.dlnetwork([lg.featureInputLayer(4, Name="in"), lg.functionLayer("test_bad_reshape", Name="oops")])
     with pytest.raises(NetworkError, match=r"layer 'oops' \(functionLayer.*input 'in' 4×3 \(CB\)"):
         net.predict(lg.dlarray(torch.zeros(4, 3), "CB"))
+
+
+def test_initialize_keeps_learnables_that_are_set() -> None:
+    net = lg.dlnetwork([lg.featureInputLayer(3, Name="in"), lg.fullyConnectedLayer(2, Name="fc")])
+    net.setLearnable("fc", "Weights", np.ones((2, 3)))
+    grown = net.addLayers(lg.fullyConnectedLayer(4, Name="fc2")).connectLayers("fc", "fc2")
+    assert not grown.Initialized and net.OutputNames == ["fc"]
+    grown = lg.initialize(grown)
+    np.testing.assert_array_equal(grown.getLearnable("fc", "Weights"), np.ones((2, 3)))
+    assert grown.OutputNames == ["fc2"] and grown.getLearnable("fc2", "Weights").shape == (4, 2)
