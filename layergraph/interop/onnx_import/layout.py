@@ -15,6 +15,7 @@ def relayout(imp: Importer, node: Any, fn: Callable[[np.ndarray], np.ndarray]) -
     """Apply an index rearrangement to an activation (or to the activation behind class indices)."""
     src = imp.vals.get(node.input[0])
     if src is None:
+        imp.val(node.input[0])  # a constant or a Pad's output: says which
         raise imp.fail(f"input '{node.input[0]}' is not an activation this importer can follow")
     v = src.val if isinstance(src, Index) else src
     try:
@@ -112,3 +113,60 @@ def cast(imp: Importer, node: Any) -> None:
         raise imp.fail("integer class indices turned back into numbers have no layergraph layer")
     else:
         imp.set(node.output[0], src)
+
+
+def gather(imp: Importer, node: Any) -> None:
+    """Gather of an activation by constant indices: a selection of its elements."""
+    per = _per_sample(imp, node.input[0])
+    axis = imp.attrs(node).get("axis", 0)
+    axis = axis + len(per) + 1 if axis < 0 else axis
+    if axis == 0:
+        raise imp.fail("it gathers along the batch dimension")
+    indices = np.asarray(imp.const(node.input[1], "indices")).astype(np.int64)
+    relayout(imp, node, lambda idx: np.take(idx, indices, axis=axis - 1))
+
+
+def slice_(imp: Importer, node: Any) -> None:
+    """Slice of an activation (starts/ends/axes/steps as attributes before opset 10, inputs after): a selection
+    of its elements."""
+    per = _per_sample(imp, node.input[0])
+    a = imp.attrs(node)
+    if "starts" in a:
+        starts, ends, axes, steps = a["starts"], a["ends"], a.get("axes"), None
+    else:
+        ins = list(node.input) + [""] * 5
+        starts, ends = (imp.const(ins[i], what).reshape(-1).tolist() for i, what in ((1, "starts"), (2, "ends")))
+        axes = imp.const(ins[3], "axes").reshape(-1).tolist() if ins[3] else None
+        steps = imp.const(ins[4], "steps").reshape(-1).tolist() if ins[4] else None
+    axes = list(range(len(starts))) if axes is None else axes
+    steps = steps or [1] * len(starts)
+    full = [BATCH, *per]
+    picks: dict[int, np.ndarray] = {}
+    for ax, start, end, step in zip(axes, starts, ends, steps):
+        ax = int(ax) + len(full) if int(ax) < 0 else int(ax)
+        if not 0 <= ax < len(full) or int(step) == 0:
+            raise imp.fail(f"cannot interpret Slice axis {ax} step {step}")
+        span = slice(int(start), int(end), int(step)).indices(full[ax])
+        if ax == 0 and span != (0, full[0], 1):
+            raise imp.fail("it slices the batch dimension")
+        if ax:
+            picks[ax - 1] = np.arange(*span)
+
+    def pick(idx: np.ndarray) -> np.ndarray:
+        for ax, rows in picks.items():
+            idx = np.take(idx, rows, axis=ax)
+        return idx
+
+    relayout(imp, node, pick)
+
+
+def crop(imp: Importer, node: Any) -> None:
+    """Crop (opsets ≤ 9): border [left top right bottom], or a window of size `scale` at its top left corner."""
+    per = _per_sample(imp, node.input[0])
+    a = imp.attrs(node)
+    border = list(a.get("border", [0, 0, 0, 0]))
+    if len(per) != 3 or len(border) != 4:
+        raise imp.fail("Crop takes an N×C×H×W input and border [left top right bottom]")
+    left, top, right, bottom = border
+    h, w = a.get("scale", [per[1] - top - bottom, per[2] - left - right])
+    relayout(imp, node, lambda idx: idx[:, top:top + h, left:left + w])
