@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from layergraph.cli.common import load_network
+from layergraph.cli.overrides import add_set_option, set_values
 
 __all__ = ["load_network", "register", "run"]  # load_network lives in cli/common.py (imported here before)
 
@@ -20,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--opset", type=int, default=None, help="ONNX opset version (default 13)")
     p.add_argument("--batch-size", type=int, default=None, help="fixed batch size (default: dynamic 'N')")
     p.add_argument("--name", help="ONNX graph name (default: the spec's name)")
+    add_set_option(p)
     p.set_defaults(func=run)
 
 
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     """Export the network and print its inputs and outputs."""
     from layergraph.interop.onnx_export import DEFAULT_OPSET, exportONNXNetwork
 
-    net, name = load_network(args.source, weights=args.weights, which=args.net)
+    net, name = load_network(args.source, weights=args.weights, which=args.net, params=set_values(args.set))
     opset = DEFAULT_OPSET if args.opset is None else args.opset
     path = exportONNXNetwork(net, args.onnx, NetworkName=args.name or name, OpsetVersion=opset,
                              BatchSize=args.batch_size)

@@ -1,21 +1,22 @@
 """Helpers shared by the sub-commands: reading a network from a spec, a training checkpoint or an ONNX model."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, SpecError
 from layergraph.graph.layergraph import LayerGraph
-from layergraph.spec import load_spec
 from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml, read_yaml_file
 from layergraph.train.checkpoint import load_checkpoint, network_tensors
 
 
-def load_graph(path: str) -> LayerGraph:
-    """A LayerGraph from a YAML spec (errors are one-line SpecErrors naming file:line)."""
-    return load_spec(Path(path))
+def load_graph(path: str, params: Mapping[str, Any] | None = None) -> LayerGraph:
+    """A LayerGraph from a YAML spec, `params` overriding its template parameters (--set); errors are
+    one-line SpecErrors naming file:line."""
+    return graph_from_data(read_yaml_file(path), str(path), params, "--set")
 
 
 def is_safetensors(path: Path) -> bool:
@@ -28,12 +29,15 @@ def is_safetensors(path: Path) -> bool:
     return len(head) == 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 100_000_000
 
 
-def load_graph_any(source: str, which: str = "generator") -> tuple[LayerGraph, str, dict[str, Any] | None]:
-    """(LayerGraph, name, weights or None) from a YAML spec, a training checkpoint (its `which` network) or an
-    ONNX model; a spec carries no weights."""
+def load_graph_any(source: str, which: str = "generator", params: Mapping[str, Any] | None = None
+                   ) -> tuple[LayerGraph, str, dict[str, Any] | None]:
+    """(LayerGraph, name, weights or None) from a YAML spec (`params` override its template parameters), a
+    training checkpoint (its `which` network) or an ONNX model; a spec carries no weights."""
     path = Path(source)
     if not path.exists():
         raise SpecError(f"{path}: file not found")
+    if params and (path.suffix.lower() == ".onnx" or is_safetensors(path)):
+        raise SpecError(f"{path}: --set changes the parameters of a YAML spec; this is not one")
     if path.suffix.lower() == ".onnx":
         from layergraph.interop.onnx_import import importONNXNetwork
 
@@ -43,13 +47,14 @@ def load_graph_any(source: str, which: str = "generator") -> tuple[LayerGraph, s
         return _from_checkpoint(path, which)
     data = read_yaml_file(path)
     name = data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else path.stem
-    return graph_from_data(data, str(path)), name, None
+    return graph_from_data(data, str(path), params, "--set"), name, None
 
 
-def load_network(source: str, weights: str | None = None, which: str = "generator") -> tuple[dlnetwork, str]:
+def load_network(source: str, weights: str | None = None, which: str = "generator",
+                 params: Mapping[str, Any] | None = None) -> tuple[dlnetwork, str]:
     """(dlnetwork, name): a checkpoint's network with its trained weights, an ONNX model's, or a spec with the
     weights file `weights` (default MATLAB initialization without one)."""
-    lgraph, name, tensors = load_graph_any(source, which)
+    lgraph, name, tensors = load_graph_any(source, which, params)
     where = f"{source} ({which})" if tensors is not None and Path(source).suffix.lower() != ".onnx" else source
     if weights:
         if tensors is not None:

@@ -25,6 +25,9 @@ class TrainConfig(BaseModel):
 
     generator: Path
     discriminator: Path
+    # values for the specs' template parameters (params:), as `--set generator.NAME=VALUE` gives them
+    generatorParams: dict[str, Any] = Field(default_factory=dict)
+    discriminatorParams: dict[str, Any] = Field(default_factory=dict)
     data: Path
     output: Path = Path("runs/gan")
     imageSize: tuple[int, int] = Field(description="[h w] the images are resized to")

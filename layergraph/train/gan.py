@@ -21,6 +21,7 @@ from layergraph.devices import default_device
 from layergraph.errors import LayergraphError, SpecError
 from layergraph.layers.activation import SigmoidLayer
 from layergraph.layers.dense import EmbeddingLayer
+from layergraph.spec.flat import flat_spec_text
 from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
 from layergraph.train import distributed
@@ -77,7 +78,10 @@ class GANTrainer:
             self.console = Console(quiet=True)
         self._interrupted = False
         torch.manual_seed(cfg.seed)
-        self.spec_text = {"generator": _read_spec(cfg.generator), "discriminator": _read_spec(cfg.discriminator)}
+        # a template is stored expanded: the checkpoint holds exactly the networks trained here
+        self.spec_text = {net: flat_spec_text(_read_spec(getattr(cfg, net)), str(getattr(cfg, net)),
+                                              getattr(cfg, f"{net}Params"), f"{net}Params / --set {net}.NAME")
+                          for net in ("generator", "discriminator")}
         self.netG = network_from_text(self.spec_text["generator"], str(cfg.generator)).to(self.device)
         self.netD = network_from_text(self.spec_text["discriminator"], str(cfg.discriminator)).to(self.device)
         self.conditional = cfg.conditional if cfg.conditional is not None else len(self.netG.InputNames) == 2
