@@ -596,7 +596,7 @@ def concat(imp: Importer, node: Any) -> None:
     rank = len(imp.shape(ref))
     axis = imp.attrs(node).get("axis", 1)
     axis = axis + rank + 1 if axis < 0 else axis
-    vals = [imp.val(i) if i in imp.vals else constant_like(imp, ref, imp.consts[i], i) for i in node.input]
+    vals = [constant_like(imp, ref, imp.consts[i], i) if i in imp.consts else imp.val(i) for i in node.input]
     hint = name_hint(node.name)
     if rank == 3 and axis in (1, 2, 3):
         ids = [imp.image(v) for v in vals]

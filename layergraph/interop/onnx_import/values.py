@@ -230,6 +230,7 @@ class Importer:
             from layergraph.interop.onnx_import.folding import fold_crop  # folding imports this module
 
             if fold_crop(self, v):
+                v.idx = None  # the layer's output is now this value (for its other readers too)
                 return v.base
             raise self.fail(f"cannot express the selection of {want.size} of {base.numel} elements as "
                             f"{list(shape)} (only a crop of H and W right after a convolution, transposed "
