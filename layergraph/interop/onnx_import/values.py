@@ -128,6 +128,8 @@ class Importer:
     # ----- errors and attributes ---------------------------------------------------------------------------------
     def fail(self, msg: str) -> ONNXImportError:
         n = self.onnx_node
+        if isinstance(n, str):  # a graph output being finished
+            return ONNXImportError(f"{self.where}: {n}: {msg}")
         if n is None:
             return ONNXImportError(f"{self.where}: {msg}")
         label = n.name or (n.output[0] if n.output else "?")
@@ -377,20 +379,21 @@ class Importer:
                 self.val(out.name)  # a Pad's output or a constant: says which
                 raise self.fail(f"output '{out.name}' is not an activation (a constant or an unsupported value)")
             v = self.vals[out.name]
+            self.onnx_node = f"output '{out.name}'"
             if isinstance(v, Index):
-                raise self.fail(f"output '{out.name}' holds class indices, not an activation")
+                raise self.fail("it holds class indices, not an activation")
             shape = self.shape(v)
             if len(shape) == 3:
                 nid = self.image(v)
             elif len(shape) == 1:
                 nid = self.features(v)
             else:
-                raise self.fail(f"output '{out.name}' has per-sample shape {list(shape)}; layergraph gives "
-                                "N×C×H×W or N×K")
+                raise self.fail(f"it has per-sample shape {list(shape)}; layergraph gives N×C×H×W or N×K")
             if self.out_degree[nid] or nid in seen:
                 other = f"output '{seen[nid]}'" if nid in seen else "another layer"
-                raise self.fail(f"output '{out.name}' is also used by {other}; layergraph's outputs are the "
-                                "layers nothing else consumes")
+                raise self.fail(f"it is also used by {other}; layergraph's outputs are the layers nothing "
+                                "else consumes")
             seen[nid] = out.name
             self.nodes[nid].hint = (0, sanitize(out.name) or "output")
             self.outputs.append(nid)
+        self.onnx_node = None
