@@ -315,6 +315,28 @@ def test_matlab_fully_connected_exported_as_full_size_conv(producer: str) -> Non
     assert types(net) == ["imageInputLayer", want, "reluLayer", want, "flattenLayer"]
 
 
+@pytest.mark.parametrize("how", ["channel slice", "reshaped features"])
+def test_matlab_full_size_conv_on_a_selection(how: str) -> None:
+    """A full-size Conv reading some channels of an image (zero weights for the others), or a dense layer's
+    output reshaped to an image (the weight columns permuted): a fullyConnectedLayer, no feature2image. (The Relu
+    after the latter takes an image, so its N×6×1×1 output becomes a projectAndReshapeLayer to 1×1×6.)"""
+    if how == "channel slice":
+        first = [node("Slice", ["x", "st", "en", "ax"], "xs")]
+        inits = {"st": np.array([1]), "en": np.array([3]), "ax": np.array([1]), "W1": rnd(6, 2, 2, 4)}
+        want = ["imageInputLayer", "fullyConnectedLayer", "reluLayer", "fullyConnectedLayer", "flattenLayer"]
+    else:
+        first = [node("Flatten", ["x"], "xf"), node("Gemm", ["xf", "W0", "B0"], "g", transB=1),
+                 node("Reshape", ["g", "shp"], "xs")]
+        inits = {"W0": rnd(12, 24), "B0": rnd(12), "shp": np.array([-1, 3, 2, 2]), "W1": rnd(6, 3, 2, 2)}
+        want = ["imageInputLayer", "flattenLayer", "fullyConnectedLayer", "projectAndReshapeLayer", "reluLayer",
+                "fullyConnectedLayer", "flattenLayer"]
+    nodes = [*first, node("Conv", ["xs", "W1", "B1"], "fc1"), node("Relu", ["fc1"], "r"),
+             node("Conv", ["r", "W2", "B2"], "fc2"), node("Flatten", ["fc2"], "y")]
+    inits |= {"B1": rnd(6), "W2": rnd(2, 6, 1, 1), "B2": rnd(2)}
+    net = matches_onnxruntime(model(nodes, {"x": [3, 2, 4]}, inits, producer=MATLAB), {"x": [3, 2, 4]}, batch=1)
+    assert types(net) == want
+
+
 def dense_numpy(path: Path, x: np.ndarray) -> np.ndarray:
     """The MATLAB R2018b MLP export (Sub mean → Gemm → Relu → … → Gemm) in numpy, read from the file."""
     m = onnx.load(str(path))

@@ -302,28 +302,50 @@ def conv(imp: Importer, node: Any) -> None:
     if w.ndim != 4:
         raise imp.fail("only 2-D convolution has a layergraph layer")
     v, before = imp.padded_val(node.input[0])
-    pick = imp.channel_pick(v)
-    if pick is not None:  # a convolution of some channels: one of all channels, zero weights for the others
-        src, chans = pick
-        spread = np.zeros((w.shape[0], imp.nodes[src].act.channels, *w.shape[2:]), np.float32)
-        np.add.at(spread, (slice(None), chans), w)
-        w = spread
-    else:
-        src = imp.image(v)
     k = (int(w.shape[2]), int(w.shape[3]))
     s, d, auto = conv_attrs(imp, node, k)
+    shape = imp.shape(v)
+    if (imp.matlab and len(shape) == 3 and k == shape[1:] and d == [1, 1] and not any(before)
+            and not any(pads(imp, node, k, k, s, d, auto))):
+        # MATLAB's exporter writes a fully connected layer on an image as a convolution covering it
+        _fully_connected_from_conv(imp, node, v, w)
+        return
+    pick = imp.channel_pick(v)
+    if pick is not None:  # a convolution of some channels: one of all channels, zero weights for the others
+        src, w = _spread_channels(imp, *pick, w)
+    else:
+        src = imp.image(v)
     spatial = imp.nodes[src].act.spatial
     explicit = plus(pads(imp, node, spatial, k, s, d, auto, any(before)), before)
     hint = name_hint(node.name)
+    layer = imp.make(Convolution2DLayer, list(k), int(w.shape[0]), Stride=s, DilationFactor=d,
+                     Padding=same_or(explicit, conv_padding(spatial, k, tuple(s), tuple(d), "same")))
     params = {"Weights": w, "Bias": _bias(imp, node, w.shape[0])}
-    if imp.matlab and k == spatial and not any(explicit) and d == [1, 1]:
-        # MATLAB's exporter writes a fully connected layer on an image as a convolution covering it
-        layer: Layer = imp.make(FullyConnectedLayer, int(w.shape[0]))
-        params["Weights"] = w.transpose(0, 1, 3, 2).reshape(w.shape[0], -1)  # MATLAB's column-major flatten
-    else:
-        layer = imp.make(Convolution2DLayer, list(k), int(w.shape[0]), Stride=s, DilationFactor=d,
-                         Padding=same_or(explicit, conv_padding(spatial, k, tuple(s), tuple(d), "same")))
     imp.set(node.output[0], Val(imp.add(layer, [src], hint, params), None, hint))
+
+
+def _fully_connected_from_conv(imp: Importer, node: Any, v: Val, w: np.ndarray) -> None:
+    """fullyConnectedLayer for a Conv whose kernel covers its unpadded input (output N×F×1×1)."""
+    f = int(w.shape[0])
+    pick = imp.channel_pick(v)
+    if (v.idx is None and imp.nodes[v.base].act.is_image) or pick is not None:
+        src, w = (v.base, w) if pick is None else _spread_channels(imp, *pick, w)
+        weights = w.transpose(0, 1, 3, 2).reshape(f, -1)  # MATLAB's column-major flatten
+    else:  # elements of a layer's output in some order: as a Gemm would take them
+        src, cols = imp.fc_input(Val(v.base, imp.index(v).reshape(-1), v.hint))
+        weights = np.zeros((f, imp.nodes[src].numel))
+        np.add.at(weights, (slice(None), cols), w.reshape(f, -1))
+    hint = name_hint(node.name)
+    params = {"Weights": weights, "Bias": _bias(imp, node, f)}
+    nid = imp.add(imp.make(FullyConnectedLayer, f), [src], hint, params)
+    imp.set(node.output[0], imp.out_val(nid, (f, 1, 1), hint))
+
+
+def _spread_channels(imp: Importer, src: int, chans: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
+    """(src, weights over all of src's channels): zero weights for the channels the Conv does not read."""
+    spread = np.zeros((w.shape[0], imp.nodes[src].act.channels, *w.shape[2:]), np.float32)
+    np.add.at(spread, (slice(None), chans), w)
+    return src, spread
 
 
 def plus(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, int]:
