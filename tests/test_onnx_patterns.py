@@ -186,6 +186,23 @@ def test_rank3_input_as_features() -> None:
     assert net.Layers[0].InputSize == 12
 
 
+def test_rank3_input_viewed_with_a_leading_unit_axis_at_batch_one() -> None:
+    """vnn-comp's verinet MLPs (PyTorch 1.3, input [1, 784, 1]): x.view(1, *x.shape) by Shape arithmetic, so the
+    batch goes to axis 1; with the file's batch of 1 that is a unit axis behind the batch. A dynamic batch is
+    refused (the view would move elements across it)."""
+    nodes = [node("Shape", ["x"], "s"), node("Gather", ["s", "i0"], "n", axis=0),
+             node("Unsqueeze", ["n"], "nu", axes=[0]), node("Unsqueeze", ["one"], "oneu", axes=[0]),
+             h.make_node("Concat", ["oneu", "nu", "rest"], ["shape"], name="shape", axis=0),
+             node("Reshape", ["x", "shape"], "v"), node("Flatten", ["v"], "f"),
+             node("Gemm", ["f", "W", "B"], "y", transB=1)]
+    inits = {"i0": np.int64(0), "one": np.int64(1), "rest": np.int64([12, 1]), "W": rnd(5, 12), "B": rnd(5)}
+    net = matches_onnxruntime(model(nodes, {"x": [12, 1]}, inits, opset=9, batch=1), {"x": [12, 1]}, batch=1,
+                              to_net=lambda x: x.reshape(x.shape[0], -1))
+    assert types(net) == ["featureInputLayer", "fullyConnectedLayer"]
+    with pytest.raises(ONNXImportError, match="cannot interpret Reshape target"):
+        importNetworkFromONNX(model(nodes, {"x": [12, 1]}, inits, opset=9))
+
+
 def test_rank3_input_sliced_and_gathered_into_dense_layers() -> None:
     """Pensieve (PyTorch 2.0, [1, 6, 8] input): Slice/Gather pick rows and columns; Gemm on one element, MatMul on
     N×1×K (keeps the 1), Add of the bias first, Reshape to N×K, Concat of features, Gemm."""

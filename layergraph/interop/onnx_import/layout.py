@@ -33,6 +33,11 @@ def reshape_target(imp: Importer, target: np.ndarray, per: tuple[int, ...], allo
     dims = [full[i] if d == 0 and not allowzero and i < len(full) else d for i, d in enumerate(dims)]
     if not dims:
         raise ValueError("Reshape to a scalar drops the batch dimension")
+    if imp.static_batch == 1 and BATCH in dims[1:] and set(dims[:dims.index(BATCH)]) == {1}:
+        # PyTorch's x.view(1, *x.shape) in a model exported for one sample (vnn-comp's verinet MLPs): the batch
+        # goes behind unit axes; for that one sample the same as a unit axis behind the batch
+        p = dims.index(BATCH)
+        dims = [BATCH, *dims[:p], *dims[p + 1:]]
     n = math.prod(per)
     first, rest = dims[0], dims[1:]
     if rest.count(-1) > 1 or any(d < -1 or d == BATCH for d in rest):
