@@ -82,12 +82,17 @@ def _private(imp: Importer, nid: int) -> bool:
     return nid not in imp.shared and not imp.out_degree[nid]
 
 
-def fold_bias(imp: Importer, src: Val, c: np.ndarray) -> bool:
-    """Add per-channel `c` to the bias of the layer making `src`; False when that is not possible."""
+def _weighted_channels(imp: Importer, src: Val, c: np.ndarray) -> np.ndarray | None:
+    """Per-channel `c` when `src` is the private output of a layer with weights and bias, else None."""
     node = imp.nodes[src.base]
     if not isinstance(node.layer, (FullyConnectedLayer, Convolution2DLayer, TransposedConv2DLayer)):
-        return False
-    values = per_channel(imp, src, c) if _private(imp, src.base) else None
+        return None
+    return per_channel(imp, src, c) if _private(imp, src.base) else None
+
+
+def fold_bias(imp: Importer, src: Val, c: np.ndarray) -> bool:
+    """Add per-channel `c` to the bias of the layer making `src`; False when that is not possible."""
+    node, values = imp.nodes[src.base], _weighted_channels(imp, src, c)
     if values is None:
         return False
     node.params["Bias"] = (node.params["Bias"] + values).astype(np.float32)
@@ -96,10 +101,7 @@ def fold_bias(imp: Importer, src: Val, c: np.ndarray) -> bool:
 
 def fold_scale(imp: Importer, src: Val, c: np.ndarray) -> bool:
     """Multiply the weights and bias of the layer making `src` by per-channel `c`; False when not possible."""
-    node = imp.nodes[src.base]
-    if not isinstance(node.layer, (FullyConnectedLayer, Convolution2DLayer, TransposedConv2DLayer)):
-        return False
-    values = per_channel(imp, src, c) if _private(imp, src.base) else None
+    node, values = imp.nodes[src.base], _weighted_channels(imp, src, c)
     if values is None:
         return False
     # output channels: rows of FC and conv weights (F×…), the second axis of transposed conv weights (C×F×…)
