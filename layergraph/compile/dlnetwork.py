@@ -14,6 +14,7 @@ from layergraph.errors import NetworkError, SpecError
 from layergraph.graph.infer import Analysis, infer
 from layergraph.graph.layergraph import LayerGraph, layerGraph
 from layergraph.layers.base import Layer, LayerModule
+from layergraph.safety.limits import check_network_size
 from layergraph.table import Table, matlab_size
 
 
@@ -33,6 +34,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             more = len(analysis.errors) - 1
             extra = f" ({more} more issue{'s' if more > 1 else ''}; run analyzeNetwork)" if more else ""
             raise NetworkError(f"dlnetwork: layer '{first.layer}': {first.message}{extra}")
+        check_network_size(lgraph, analysis)  # refused before a byte is allocated (layergraph/safety/limits.py)
         self._lgraph = lgraph
         self._analysis = analysis
         self.InputNames: list[str] = lgraph.InputNames

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from layergraph.errors import SpecError
+from layergraph.layers.options import numbers_rule
 from layergraph.spec.yamlsafe import LineDict, read_yaml_file
 
 
@@ -21,7 +22,7 @@ class Augmentation(BaseModel):
 class TrainConfig(BaseModel):
     """Everything one GAN/CGAN training run needs; paths are relative to the config file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     generator: Path
     discriminator: Path
@@ -45,8 +46,8 @@ class TrainConfig(BaseModel):
     generatorAverageDecay: float = Field(0.0, ge=0, lt=1)
     validationFrequency: int = Field(100, ge=1)
     checkpointFrequency: int = Field(200, ge=1)
-    numValidationImagesPerClass: int = Field(5, ge=1)
-    seed: int = 0
+    numValidationImagesPerClass: int = Field(5, ge=1, le=100)
+    seed: int = Field(0, ge=0, lt=2**32)  # MATLAB's rng(seed): a non-negative integer below 2^32
     executionEnvironment: Literal["auto", "cpu", "gpu"] = "auto"
     augmentation: Augmentation = Augmentation()
     channelsLast: bool = False
@@ -76,6 +77,11 @@ def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
     lines = data.lines if isinstance(data, LineDict) else {}
     start = data.line if isinstance(data, LineDict) else 1
     values = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    for key, value in values.items():
+        try:
+            numbers_rule(TrainConfig.model_fields, {key: value})  # no true/false as a number, no NaN/Inf
+        except ValueError as err:
+            raise SpecError(f"{p}:{lines.get(key, start)}: {err}") from None
     try:
         cfg = TrainConfig(**values)
     except ValidationError as err:

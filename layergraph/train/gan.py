@@ -28,7 +28,13 @@ from layergraph.train import distributed
 from layergraph.train.autodiff import dlgradient
 from layergraph.train.config import TrainConfig
 from layergraph.train.feed import DataFeed
-from layergraph.train.gan_checkpoint import CHECKPOINT, FORMAT_VERSION, restore_training, save_training
+from layergraph.train.gan_checkpoint import (
+    CHECKPOINT,
+    FORMAT_VERSION,
+    prepare_output,
+    restore_training,
+    save_training,
+)
 from layergraph.train.optimizers import adamupdate
 from layergraph.train.progress import Rate, elapsed_text, save_figure, tile
 
@@ -40,6 +46,10 @@ class TrainingStoppedError(LayergraphError):
     """Training stopped on purpose (non-finite loss); the last good checkpoint is kept."""
 
     exit_code = 1
+
+
+class _StopAfterIteration(KeyboardInterrupt):
+    """The first Ctrl-C, raised only between whole iterations: the one interrupt that writes a checkpoint."""
 
 
 def network_from_text(text: str, where: str) -> dlnetwork:
@@ -77,6 +87,7 @@ class GANTrainer:
         if not self.main:
             self.console = Console(quiet=True)
         self._interrupted = False
+        self.out = prepare_output(cfg)  # before any work: an unwritable folder is found now, not after an epoch
         torch.manual_seed(cfg.seed)
         # a template is stored expanded: the checkpoint holds exactly the networks trained here
         self.spec_text = {net: flat_spec_text(_read_spec(getattr(cfg, net)), str(getattr(cfg, net)),
@@ -108,8 +119,6 @@ class GANTrainer:
         self.history = History()
         self.elapsed_before = 0.0
         self._last_saved = -1  # the iteration of the last checkpoint written in this run (−1: none yet)
-        self.out = Path(cfg.output)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.Zval, self.Tval = self._validation_inputs()
         self.averageG = self._fresh_average()
         self._train_step = self._step
@@ -280,7 +289,7 @@ class GANTrainer:
 
     def _catch_sigint(self) -> Any:
         """First Ctrl-C: finish the current iteration, then checkpoint and stop (a half-applied Adam
-        update must never be saved); a second Ctrl-C stops at once."""
+        update must never be saved); a second Ctrl-C stops at once and writes nothing."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
@@ -295,41 +304,60 @@ class GANTrainer:
     # ----- the loop ------------------------------------------------------------------------------
     def run(self, resume: bool = False) -> Path:
         """Train until numEpochs (or maxIterations); Ctrl-C checkpoints and stops. Returns the checkpoint."""
-        self._start(resume)
-        start = time.perf_counter() - self.elapsed_before
         self._interrupted = False
+        if not self._start(resume):
+            return self.checkpoint_path()
+        start = time.perf_counter() - self.elapsed_before
         previous = self._catch_sigint()
         try:
-            self._epochs(start)
-        except KeyboardInterrupt:
-            path = self.save(time.perf_counter() - start)
-            self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
-                               "continue with --resume")
-            raise
+            try:
+                self._epochs(start)
+            except _StopAfterIteration:  # raised only between whole iterations: the state is consistent
+                path = self.save(time.perf_counter() - start)
+                self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
+                                   "continue with --resume")
+                raise KeyboardInterrupt from None
+            except KeyboardInterrupt:  # the second Ctrl-C, anywhere: the state may be half-updated
+                self.console.print(f"stopped at once; nothing written now (the checkpoint on disk is from "
+                                   f"iteration {self._last_saved})" if self._last_saved >= 0 else
+                                   "stopped at once; no checkpoint was written")
+                raise
+            elapsed = time.perf_counter() - start
+            path = self.save(elapsed)  # a Ctrl-C now only marks the stop: the run is over anyway
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
-        elapsed = time.perf_counter() - start
-        path = self.save(elapsed)
         self.write_progress(elapsed)
         self.console.print(f"done: {self.iteration} iterations in {elapsed_text(elapsed)}; checkpoint {path}; "
                            f"progress figure {self.out / 'progress.png'}")
         return path
 
-    def _start(self, resume: bool) -> None:
-        """Restore the checkpoint when resuming, check there is a mini-batch, say what will be trained."""
-        if resume:
-            if not self.checkpoint_path().exists():
-                raise SpecError(f"{self.checkpoint_path()}: no checkpoint to resume from")
-            self.restore(self.checkpoint_path())
-            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.iteration}")
-        self._last_saved = self.iteration if resume else -1
+    def _finished(self) -> bool:
+        """True when the position is at the end: after the last epoch, or at maxIterations."""
+        cfg = self.cfg
+        return self.epoch > cfg.numEpochs or (cfg.maxIterations is not None and self.iteration >= cfg.maxIterations)
+
+    def _start(self, resume: bool) -> bool:
+        """Restore the checkpoint when resuming, check there is a mini-batch, say what will be trained; False
+        when a resumed run is already finished (then nothing more is done or written)."""
         per_epoch = self.feed.batches_per_epoch
         if per_epoch == 0:
             raise SpecError(f"{self.cfg.data}: {self.feed.num_observations} images are fewer than one mini-batch "
                             f"of {self.cfg.miniBatchSize}")
+        if resume:
+            if not self.checkpoint_path().exists():
+                raise SpecError(f"{self.checkpoint_path()}: no checkpoint to resume from")
+            self.restore(self.checkpoint_path())
+            if self._finished():
+                self.console.print(f"{self.checkpoint_path()}: the run is already finished (iteration "
+                                   f"{self.iteration}, epoch {min(self.epoch, self.cfg.numEpochs)} of "
+                                   f"{self.cfg.numEpochs}); nothing to do")
+                return False
+            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.iteration}")
+        self._last_saved = self.iteration if resume else -1
         self.console.print(f"training on {self.device.type}: {self.feed.num_observations} images, "
                            f"{len(self.feed.classes)} classes, {per_epoch} iterations per epoch")
+        return True
 
     def _epochs(self, start: float) -> None:
         """Iterate over the epochs (from the saved position when resuming) until the end or maxIterations."""
@@ -362,7 +390,7 @@ class GANTrainer:
             self.save(elapsed)
             self._last_saved = self.iteration
         if self._interrupted:
-            raise KeyboardInterrupt
+            raise _StopAfterIteration
         return cfg.maxIterations is not None and self.iteration >= cfg.maxIterations
 
     def _check_finite(self, loss_g: float, loss_d: float) -> None:

@@ -7,10 +7,14 @@ import numpy as np
 import torch
 
 from layergraph.compile.dlnetwork import dlnetwork
-from layergraph.errors import SpecError
+from layergraph.errors import LayergraphError, LimitError, SpecError
+from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
+from layergraph.safety.outputs import atomic_output
 from layergraph.train.checkpoint import load_checkpoint, network_tensors
 from layergraph.train.gan import network_from_text
 from layergraph.train.progress import tile
+
+_CHUNK = 256  # images per forward pass
 
 
 class Generator:
@@ -20,10 +24,22 @@ class Generator:
         tensors, meta = load_checkpoint(path)
         if "generator_spec" not in meta:
             raise SpecError(f"{path}: not a layergraph training checkpoint (no generator spec inside)")
-        self.net: dlnetwork = network_from_text(meta["generator_spec"], f"{path}:generator_spec")
-        self.net.load_tensors(network_tensors(tensors, "generator"))
-        self.classes: list[str] = list(meta.get("classes", []))
-        self.conditional = bool(meta.get("conditional"))
+        spec, classes, conditional = meta["generator_spec"], meta.get("classes", []), meta.get("conditional", False)
+        if not isinstance(spec, str):
+            raise SpecError(f"{path}: metadata 'generator_spec' is {type(spec).__name__}; expected the spec text")
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise SpecError(f"{path}: metadata 'classes' must be a list of class names")
+        if not isinstance(conditional, bool):
+            raise SpecError(f"{path}: metadata 'conditional' is {conditional!r}; expected true or false")
+        self.net: dlnetwork = network_from_text(spec, f"{path}:generator_spec")
+        try:
+            self.net.load_tensors(network_tensors(tensors, "generator"))
+        except LayergraphError as err:
+            raise SpecError(f"{path}: {err}") from None
+        self.classes: list[str] = list(classes)
+        self.conditional = conditional
+        if conditional and not classes:
+            raise SpecError(f"{path}: a conditional generator's checkpoint lists no classes")
         self.latent = self.net.analysis.outputs[self.net.InputNames[0]]
 
     def label_index(self, label: str) -> int:
@@ -45,8 +61,9 @@ class Generator:
             args: tuple[torch.Tensor, ...] = (z, t)
         else:
             args = (torch.randn(n, *self.latent.torch_shape(1)[1:], generator=gen),)
-        with torch.no_grad():
-            x = self.net.predict(*args).as_subclass(torch.Tensor)
+        with torch.no_grad():  # in chunks: memory stays bounded however many images are asked for
+            x = torch.cat([self.net.predict(*(a[i:i + _CHUNK] for a in args)).as_subclass(torch.Tensor)
+                           for i in range(0, len(args[0]), _CHUNK)])
         # rescale(X, 0, 1, InputMin=-1, InputMax=1): the generator ends in tanh
         return ((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy()
 
@@ -61,7 +78,8 @@ def write_png(img: np.ndarray, path: Path, zoom: int = 1) -> None:
     arr = to_uint8(img)
     if zoom > 1:  # nearest-neighbour enlargement keeps small (16×16) images readable
         arr = arr.repeat(zoom, axis=0).repeat(zoom, axis=1)
-    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(path)
+    with atomic_output(path) as tmp:
+        Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(tmp, format="PNG")
 
 
 def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | None = None, seed: int = 0,
@@ -75,12 +93,23 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
     labels = [g.label_index(label)] if label is not None and g.conditional else None
     if label is not None and not g.conditional:
         raise SpecError(f"{checkpoint}: --label needs a conditional GAN; this generator takes no labels")
-    imgs = g.images(n, labels, seed)
     out = Path(out)
+    rows = len(labels or g.classes) if g.conditional else 1
+    check_count(n * rows, f"images to generate (-n {n} × {rows} classes)", 1, MAX_IMAGES)
+    made = g.net.analysis.outputs[g.net.OutputNames[0]]
+    if not made.is_image or len(made.spatial) != 2:
+        raise SpecError(f"{checkpoint}: the generator makes {made}, not images")
+    h, w = made.spatial
+    if zoom is None:
+        zoom = max(1, 64 // h)
     if out.suffix.lower() == ".png":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        rows = len(labels or g.classes) if g.conditional else int(np.ceil(len(imgs) / n))
-        write_png(tile(imgs, rows, n), out, zoom if zoom is not None else max(1, 64 // imgs.shape[1]))
+        pixels = rows * h * zoom * n * w * zoom
+        if pixels > MAX_PICTURE_PIXELS:
+            raise LimitError(f"--out {out}: the picture would have {pixels:,} pixels ({rows * h * zoom:,}×"
+                             f"{n * w * zoom:,}); the limit is {MAX_PICTURE_PIXELS:,} (lower -n or --zoom)")
+    imgs = g.images(n, labels, seed)
+    if out.suffix.lower() == ".png":
+        write_png(tile(imgs, rows, n), out, zoom)
         return out
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):

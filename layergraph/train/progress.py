@@ -1,14 +1,13 @@
 """Training progress: MATLAB's two-panel figure (generated images | score curves) as PNG, and a console line."""
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from layergraph.data import imtile
+from layergraph.safety.outputs import atomic_output
 
 
 def tile(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -49,15 +48,11 @@ def save_figure(path: Path, grid: np.ndarray, iterations: list[int], score_g: li
     ax_score.legend()
     ax_score.set_title(title)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=90)
-        os.replace(tmp, path)
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=90, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 class Rate:
