@@ -71,6 +71,10 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     def analysis(self) -> Analysis:
         return self._analysis
 
+    def _repr_html_(self) -> str:
+        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
+        return repr_html(self)
+
     def layer_module(self, name: str) -> nn.Module:
         """The compiled torch module of layer `name`."""
         if name not in self._keys:

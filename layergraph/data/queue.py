@@ -25,6 +25,7 @@ from layergraph.devices import default_device
 from layergraph.dlarray import DLArray, dlarray, wrap
 from layergraph.errors import DataError, OptionError
 from layergraph.formats import canonical_format
+from layergraph.workers import start_worker
 
 # How many prepared batches may wait in the queue: enough to hide decoding jitter, few enough to bound memory.
 PREFETCH = 2
@@ -143,10 +144,9 @@ class _Epoch:
         self.stop = threading.Event()
         self.peeked: Any = None
         # the worker only sees these arguments, never the minibatchqueue, so a dropped queue can be collected
-        self.thread = threading.Thread(
-            target=_produce, name="layergraph-minibatchqueue", daemon=True,
-            args=(self.buffer, self.stop, source, order, seed, batch, discard, fcn, outputs, num_outputs))
-        self.thread.start()
+        self.thread = start_worker(
+            _produce, (self.buffer, self.stop, source, order, seed, batch, discard, fcn, outputs, num_outputs),
+            self.stop, "layergraph-minibatchqueue")
 
     def peek(self) -> Any:
         """The next item (batch, _END or _Failure), waiting for the worker; never blocks on a dead worker."""

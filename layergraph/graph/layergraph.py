@@ -84,6 +84,10 @@ class LayerGraph:
         return (f"LayerGraph with {len(self.graph)} layers, {self.graph.number_of_edges()} connections; "
                 f"inputs {self.InputNames}, outputs {self.OutputNames}")
 
+    def _repr_html_(self) -> str:
+        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
+        return repr_html(self)
+
     # ----- editing (in place; the module-level functions copy first, like MATLAB) ------------
     def _add(self, layers: Sequence[Layer], sources: Sequence[tuple[str, int] | None] | None = None,
              chain: bool = True) -> list[str]:

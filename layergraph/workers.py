@@ -1,0 +1,39 @@
+"""Background worker threads that are stopped and joined when the interpreter exits.
+
+A daemon thread still inside a torch operation while Python shuts down aborts the process ("terminate called
+without an active exception"), so every worker is asked to stop, and waited for, before that happens.
+"""
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+# How long the exit hook waits for each worker: they check their stop event at least every 0.1 s
+_JOIN_SECONDS = 5.0
+
+_live: weakref.WeakKeyDictionary[threading.Thread, threading.Event] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def start_worker(target: Callable[..., Any], args: tuple, stop: threading.Event, name: str) -> threading.Thread:
+    """Start `target(*args)` on a daemon thread that the exit hook stops through `stop` and joins."""
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    with _lock:
+        _live[thread] = stop
+    thread.start()
+    return thread
+
+
+@atexit.register
+def stop_workers() -> None:
+    """Signal every live worker to stop and wait for it (bounded), so none runs during interpreter shutdown."""
+    with _lock:
+        workers = list(_live.items())
+    for _, stop in workers:
+        stop.set()
+    for thread, _ in workers:
+        if thread.is_alive() and thread is not threading.current_thread():
+            thread.join(_JOIN_SECONDS)
