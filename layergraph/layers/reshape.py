@@ -1,6 +1,7 @@
 """Layers that change layout: flattenLayer, resize2dLayer, functionLayer."""
 from __future__ import annotations
 
+import inspect
 from typing import Annotated, Any, ClassVar, Literal
 
 import torch
@@ -152,12 +153,25 @@ class FunctionLayer(Layer):
                 raise ValueError(str(err.args[0])) from None
         return v
 
+    @model_validator(mode="after")
+    def _arity(self) -> FunctionLayer:
+        """The Arguments fit the function's size rule (too few or too many is a spec error, found here)."""
+        try:
+            inspect.signature(lookup(self.PredictFcn).output_size).bind([], *self.Arguments)
+        except TypeError as err:
+            raise ValueError(f"Arguments {self.Arguments!r} do not fit {self.PredictFcn} ({err})") from None
+        return self
+
     @property
     def input_names(self) -> list[str]:
         return ["in"] if self.NumInputs == 1 else [f"in{i + 1}" for i in range(self.NumInputs)]
 
     def output_size(self, inputs: list[Act]) -> Act:
-        return lookup(self.PredictFcn).output_size(inputs, *self.Arguments)
+        try:
+            return lookup(self.PredictFcn).output_size(inputs, *self.Arguments)
+        except (TypeError, ValueError, OverflowError) as err:  # wrong number or kind of Arguments
+            raise NetworkError(f"{self.PredictFcn}: Arguments {self.Arguments!r} do not fit the function "
+                               f"({' '.join(str(err).split())})") from None
 
     def description(self) -> str:
         if self.Description:

@@ -36,8 +36,8 @@ def check_elements(shape: tuple[int, ...] | list[int], what: str, limit: int = M
     """The number of elements of `shape`, refused (before allocating) above `limit`."""
     n = math.prod(int(s) for s in shape)
     if n > limit:
-        dims = "×".join(f"{int(s):,}" for s in shape)
-        raise LimitError(f"{what} would have {n:,} elements ({dims}); the limit is {limit:,} "
+        dims = f" ({'×'.join(f'{int(s):,}' for s in shape)})" if len(shape) > 1 else ""
+        raise LimitError(f"{what} would have {n:,} elements{dims}; the limit is {limit:,} "
                          f"({limit * 4 / 2**30:.0f} GiB in single precision)")
     return n
 

@@ -160,8 +160,9 @@ def load_yaml(text: str, where: str) -> Any:
         raise SpecError(f"{where}{line}: YAML syntax error: {err.problem or err.context}{hint}") from None
     except yaml.reader.ReaderError as err:  # a control character or NUL byte: say which and where
         line = text.count("\n", 0, max(err.position, 0)) + 1
-        raise SpecError(f"{where}:{line}: YAML text may not hold the control character "
-                        f"{err.character!r} (position {err.position})") from None
+        char = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "\0")
+        raise SpecError(f"{where}:{line}: YAML text may not hold the control character U+{char:04X} "
+                        f"{chr(char)!r} (character {err.position + 1} of the file)") from None
     except yaml.YAMLError as err:
         raise SpecError(f"{where}: YAML error: {' '.join(str(err).split())}") from None
     finally:

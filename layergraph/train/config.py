@@ -106,4 +106,10 @@ def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
         what = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
         known = f" (options: {', '.join(TrainConfig.model_fields)})" if first["type"] == "extra_forbidden" else ""
         raise SpecError(f"{p}:{line}: option '{'.'.join(map(str, first['loc']))}': {what}{known}") from None
+    if cfg.executionEnvironment == "gpu":
+        from layergraph.devices import canUseGPU
+
+        if not canUseGPU():  # found before any work, with the line that asks for it
+            raise SpecError(f"{p}:{lines.get('executionEnvironment', start)}: option 'executionEnvironment': 'gpu' "
+                            "was requested but no CUDA device is available (use 'auto' or 'cpu')")
     return cfg.resolve(p.parent)
