@@ -311,23 +311,25 @@ class GANTrainer:
         start = time.perf_counter() - self.elapsed_before
         previous = self._catch_sigint()
         try:
+            stopped = False
             try:
                 self._epochs(start)
             except _StopAfterIteration:  # raised only between whole iterations: the state is consistent
-                path = self.save(time.perf_counter() - start)
-                self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
-                                   "continue with --resume")
-                raise KeyboardInterrupt from None
-            except KeyboardInterrupt:  # the second Ctrl-C, anywhere: the state may be half-updated
-                self.console.print(f"stopped at once; nothing written now (the checkpoint on disk is from "
-                                   f"iteration {self._last_saved})" if self._last_saved >= 0 else
-                                   "stopped at once; no checkpoint was written")
-                raise
+                stopped = True
             elapsed = time.perf_counter() - start
-            path = self.save(elapsed)  # a Ctrl-C now only marks the stop: the run is over anyway
+            path = self.save(elapsed)  # a first Ctrl-C now only marks the stop: the run ends here anyway
+        except KeyboardInterrupt:  # the second Ctrl-C, anywhere (mid-iteration, mid-save): nothing is written
+            self.console.print(f"stopped at once; nothing written now (the checkpoint on disk is from iteration "
+                               f"{self._last_saved})" if self._last_saved >= 0 else
+                               "stopped at once; no checkpoint was written")
+            raise
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
+        if stopped:
+            self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
+                               "continue with --resume")
+            raise KeyboardInterrupt
         self.write_progress(elapsed)
         self.console.print(f"done: {self.iteration} iterations in {elapsed_text(elapsed)}; checkpoint {path}; "
                            f"progress figure {self.out / 'progress.png'}")
