@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,12 @@ scalars = st.one_of(numbers, st.text(max_size=8), st.sampled_from(["same", "none
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
                                                                                             max_size=3), max_leaves=8)
 NAMES = ["in", "a", "b", "c", "cat", "x"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_work_folder():
+    yield
+    shutil.rmtree(WORK, ignore_errors=True)
 
 
 @st.composite
