@@ -59,3 +59,28 @@ __all__ = [
     "plot_graph", "predict", "readall", "removeLayers", "replaceLayer", "rescale", "reset", "rmspropupdate",
     "save_spec", "sgdmupdate", "shuffle", "sigmoid", "stripdims", "Table", *_layer_names,
 ]
+
+# --- issue 12 (items 6–7): datastores the way MATLAB programs feed them, monitors and charts ---------------------
+from layergraph.data import (
+    arrayDatastore,
+    categorical,
+    combine,
+    imresize,
+    preview,
+    read,
+    transform,
+)
+from layergraph.monitor import (
+    confusionchart,
+    exportgraphics,
+    groupSubPlot,
+    recordMetrics,
+    trainingProgressMonitor,
+    updateInfo,
+    yscale,
+)
+
+__all__ += [
+    "arrayDatastore", "categorical", "combine", "confusionchart", "exportgraphics", "groupSubPlot", "imresize",
+    "preview", "read", "recordMetrics", "trainingProgressMonitor", "transform", "updateInfo", "yscale",
+]

@@ -1,8 +1,10 @@
 """The data layer under MATLAB's names: datastores, augmentation, minibatchqueue and image helpers."""
 from layergraph.data.arrays import cat, rescale
+from layergraph.data.arraystore import ArrayDatastore, arrayDatastore
 from layergraph.data.augment import ImageDataAugmenter, warp_affine
 from layergraph.data.augmented import AugmentedImageDatastore, BatchTable, augmentedImageDatastore
 from layergraph.data.categorical import Categorical, categorical, categories, countcats
+from layergraph.data.composite import CombinedDatastore, TransformedDatastore, combine, transform
 from layergraph.data.datastore import ImageDatastore, ReadFailureWarning, imageDatastore
 from layergraph.data.digits import write_digits
 from layergraph.data.images import gray2rgb, imread, imresize, imtile, imwrite, rgb2gray
@@ -12,6 +14,7 @@ from layergraph.data.queue import (
     minibatchqueue,
     numpartitions,
     partition,
+    preview,
     read,
     readall,
     reset,
@@ -28,3 +31,6 @@ __all__ = [
     "numpartitions", "partition", "read", "readall", "rescale", "reset", "rgb2gray", "shuffle", "warp_affine",
     "write_digits",
 ]
+# in-memory data, combined and transformed datastores
+__all__ += ["ArrayDatastore", "CombinedDatastore", "TransformedDatastore", "arrayDatastore", "combine", "preview",
+            "transform"]

@@ -1,4 +1,6 @@
-"""MATLAB's augmentedImageDatastore: resize, colour-convert and augment an imageDatastore's images in mini-batches.
+"""MATLAB's augmentedImageDatastore: resize, colour-convert and augment images in mini-batches.
+
+The images come from an imageDatastore (labels from its Labels) or from an H×W×C×N array X with responses Y.
 
 Decoded, colour-converted and resized images are cached (before augmentation), so later epochs do not decode the
 files again while the random augmentation still differs every epoch.
@@ -14,40 +16,14 @@ import torch
 
 from layergraph.data import images
 from layergraph.data.augment import ImageDataAugmenter, _torch_seeded_rng
+from layergraph.data.categorical import Categorical
+from layergraph.data.cells import BatchTable, Block, assemble
 from layergraph.data.datastore import ImageDatastore, Source, decode_pool, split_positions
 from layergraph.data.options import MatlabProperties, choice, parse_options
 from layergraph.errors import DataError, OptionError
 
 # Cache at most this many bytes of prepared images per datastore; beyond it images are decoded on every read.
 DEFAULT_CACHE_LIMIT = 4 * 2**30
-
-
-class BatchTable:
-    """What read(augimds) returns, like MATLAB's table: variables `input` (list of images) and `response`."""
-
-    def __init__(self, columns: dict[str, Any]) -> None:
-        self._columns = columns
-
-    @property
-    def VariableNames(self) -> list[str]:
-        return list(self._columns)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return self._columns[name]
-        except KeyError:
-            raise AttributeError(f"table has no variable '{name}'; variables: {', '.join(self._columns)}") from None
-
-    def __getitem__(self, name: str) -> Any:
-        return self._columns[name]
-
-    def __len__(self) -> int:
-        return len(next(iter(self._columns.values())))
-
-    def __repr__(self) -> str:
-        return f"{len(self)}×{len(self._columns)} table ({', '.join(self._columns)})"
 
 
 class _Cache:
@@ -74,16 +50,83 @@ class _Cache:
                 self.nbytes += img.nbytes
 
 
+class _ObservationNames:
+    """Stands in for file names in messages about array data: 'observation k'."""
+
+    def __getitem__(self, k: int) -> str:
+        return f"augmentedImageDatastore: observation {k + 1} of X"
+
+
+class _Responses:
+    """Y of augmentedImageDatastore(outputSize, X, Y), one response per observation (`Y[k]`)."""
+
+    def __init__(self, Y: Any) -> None:
+        self.categorical = isinstance(Y, Categorical)
+        if self.categorical:
+            self.data = Y if Y.codes.ndim == 1 else Categorical(categories=Y.categories, codes=Y.codes.ravel())
+        else:
+            arr = images._as_numpy(Y)
+            # N×R responses (vectors are N×1) or H×W×C×N image responses
+            self.data = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+        self.n = len(self.data) if self.categorical else (self.data.shape[-1] if self.data.ndim > 2
+                                                          else self.data.shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: int) -> Any:
+        if self.categorical:
+            return self.data[k]
+        if self.data.ndim > 2:
+            return np.array(self.data[..., k])
+        return np.array(self.data[k: k + 1])
+
+
+class _ArrayImages:
+    """augmentedImageDatastore(outputSize, X, Y): the images X(:,:,:,k) and responses Y, read like an imds."""
+
+    def __init__(self, X: Any, Y: Any) -> None:
+        func = "augmentedImageDatastore"
+        arr = images._as_numpy(X)
+        if arr.ndim == 2:
+            arr = arr[:, :, None, None]
+        elif arr.ndim == 3:
+            arr = arr[..., None]  # MATLAB: an H×W×C array is one image (its trailing 1 is dropped)
+        elif arr.ndim != 4:
+            raise ValueError(f"{func}: X must be an H×W×C×N array of images; got {arr.ndim} dimensions")
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{func}: X must be numeric; got {arr.dtype}")
+        self.X = arr
+        self.Labels = _Responses(Y) if Y is not None else Categorical()
+        if len(self.Labels) not in (0, arr.shape[3]):
+            hint = (f" (an H×W×{arr.shape[2]} array is one image with {arr.shape[2]} channels, as in MATLAB; give "
+                    f"grey images as H×W×1×N, e.g. X[:, :, None, :])") if np.asarray(X).ndim == 3 else ""
+            raise ValueError(f"{func}: X has {arr.shape[3]} observation(s) but Y has {len(self.Labels)}{hint}")
+        self._files = _ObservationNames()
+        self.Files: list[str] = []
+
+    def __len__(self) -> int:
+        return self.X.shape[3]
+
+    def _load(self, k: int) -> np.ndarray:
+        return np.array(self.X[:, :, :, k])
+
+
 class AugmentedImageDatastore(MatlabProperties, Source):
     """Mini-batches of resized (and optionally augmented) images with their labels."""
 
     _PROPERTIES = ("MiniBatchSize", "NumObservations", "OutputSize", "OutputSizeMode", "ColorPreprocessing",
                    "DataAugmentation", "DispatchInBackground", "Files", "CacheLimitBytes")
 
-    def __init__(self, outputSize: Sequence[int], imds: ImageDatastore, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, outputSize: Sequence[int], imds: Any, *args: Any, **kwargs: Any) -> None:
         func = "augmentedImageDatastore"
-        if not isinstance(imds, ImageDatastore):
-            raise TypeError(f"{func}: expected an imageDatastore as the second argument, got {type(imds).__name__}")
+        if isinstance(imds, np.ndarray | torch.Tensor):
+            responses = args[0] if args and not isinstance(args[0], str) else None
+            args = args[1:] if responses is not None else args
+            imds = _ArrayImages(imds, responses)
+        elif not isinstance(imds, ImageDatastore):
+            raise TypeError(f"{func}: expected an imageDatastore or an H×W×C×N array X as the second argument, got "
+                            f"{type(imds).__name__}")
         opts = parse_options(func, args, kwargs, {
             "DataAugmentation": "none", "ColorPreprocessing": "none", "OutputSizeMode": "resize",
             "DispatchInBackground": False, "MiniBatchSize": 128})
@@ -132,7 +175,7 @@ class AugmentedImageDatastore(MatlabProperties, Source):
     @property
     def Files(self) -> list[str]:
         files = self._imds.Files
-        return [files[k] for k in self._idx]
+        return [files[k] for k in self._idx] if files else []
 
     @property
     def CacheLimitBytes(self) -> int:
@@ -248,10 +291,17 @@ class AugmentedImageDatastore(MatlabProperties, Source):
     def _table(self, cols: list[list[Any]]) -> BatchTable:
         table = {"input": cols[0]}
         if self._has_labels:
-            labels = self._imds.Labels
-            codes = np.asarray([lab.codes for lab in cols[1]], dtype=np.int64)
-            table["response"] = type(labels)(categories=labels.categories, codes=codes)
+            table["response"] = assemble(cols[1])
         return BatchTable(table)
+
+    def _read_size(self) -> int:
+        return self.MiniBatchSize
+
+    def _read_block(self, positions: Sequence[int], rng: np.random.Generator) -> Block:
+        return Block(self._read_positions(positions, rng), "table", self._columns())
+
+    def _subset(self, positions: np.ndarray) -> AugmentedImageDatastore:
+        return self._copy(self._idx[np.asarray(positions, dtype=np.int64)])
 
     def _copy(self, idx: np.ndarray) -> AugmentedImageDatastore:
         new = object.__new__(AugmentedImageDatastore)
@@ -278,7 +328,6 @@ class AugmentedImageDatastore(MatlabProperties, Source):
         return self._copy(self._idx[split_positions(len(self._idx), n, index, "partition")])
 
 
-def augmentedImageDatastore(outputSize: Sequence[int], imds: ImageDatastore, *args: Any,
-                            **kwargs: Any) -> AugmentedImageDatastore:
-    """MATLAB's augmentedImageDatastore(outputSize, imds, DataAugmentation=aug, ColorPreprocessing=...)."""
+def augmentedImageDatastore(outputSize: Sequence[int], imds: Any, *args: Any, **kwargs: Any) -> AugmentedImageDatastore:
+    """MATLAB's augmentedImageDatastore(outputSize, imds or X[, Y], DataAugmentation=aug, ColorPreprocessing=...)."""
     return AugmentedImageDatastore(outputSize, imds, *args, **kwargs)

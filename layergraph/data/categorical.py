@@ -56,7 +56,8 @@ class Categorical:
     def tolist(self) -> Any:
         """The labels as strings ('<undefined>' where undefined), nested like the codes."""
         names = np.asarray(["<undefined>", *self.categories], dtype=object)
-        return names[self.codes].tolist()
+        picked = names[self.codes]
+        return picked.tolist() if isinstance(picked, np.ndarray) else picked  # a scalar's code picks one name
 
     def __str__(self) -> str:
         return str(self.tolist())

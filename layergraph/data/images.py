@@ -52,17 +52,31 @@ def _to_array(im: Image.Image) -> np.ndarray:
 
 
 def imresize(img: np.ndarray, size: Sequence[int]) -> np.ndarray:
-    """Resize uint8 H×W×C to size (H W) with bilinear interpolation, antialiased when shrinking."""
+    """Resize H×W×C to size (H W) with bilinear interpolation, antialiased when shrinking; keeps the data type."""
     h, w = int(size[0]), int(size[1])
     if img.shape[0] == h and img.shape[1] == w:
         return img
     if img.dtype != np.uint8:
-        raise TypeError(f"imresize: expected uint8 image data, got {img.dtype}")
+        return _resize_float(img, h, w)
     if img.shape[2] == 3:
         return np.asarray(Image.fromarray(img, "RGB").resize((w, h), Image.BILINEAR))
     planes = [np.asarray(Image.fromarray(img[:, :, k], "L").resize((w, h), Image.BILINEAR))
               for k in range(img.shape[2])]
     return np.stack(planes, axis=2)
+
+
+def _resize_float(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Other data types through Pillow's 32-bit float planes (the same filter as for uint8, without rounding)."""
+    if img.dtype.kind not in "biuf":
+        raise TypeError(f"imresize: expected numeric image data, got {img.dtype}")
+    planes = [np.asarray(Image.fromarray(np.ascontiguousarray(img[:, :, k], dtype=np.float32), "F")
+                         .resize((w, h), Image.BILINEAR)) for k in range(img.shape[2])]
+    out = np.stack(planes, axis=2)
+    if img.dtype.kind == "f":
+        return out.astype(img.dtype)
+    info = np.iinfo(img.dtype) if img.dtype.kind in "iu" else None
+    # integer classes round and saturate, as MATLAB's arithmetic on them does
+    return np.clip(np.rint(out), info.min, info.max).astype(img.dtype) if info else (out >= 0.5)
 
 
 def gray2rgb(img: np.ndarray) -> np.ndarray:
@@ -71,11 +85,14 @@ def gray2rgb(img: np.ndarray) -> np.ndarray:
 
 
 def rgb2gray(img: np.ndarray) -> np.ndarray:
-    """MATLAB's rgb2gray weights, rounded back to uint8; one-channel images are returned unchanged."""
+    """MATLAB's rgb2gray weights, rounded back for integer images; one-channel images are returned unchanged."""
     if img.shape[2] != 3:
         return img
-    grey = img.astype(np.float64) @ _GRAY_WEIGHTS
-    return np.clip(np.rint(grey), 0, 255).astype(np.uint8)[:, :, None]
+    grey = (img.astype(np.float64) @ _GRAY_WEIGHTS)[:, :, None]
+    if img.dtype.kind == "f":
+        return grey.astype(img.dtype)
+    info = np.iinfo(img.dtype)
+    return np.clip(np.rint(grey), info.min, info.max).astype(img.dtype)
 
 
 def _as_numpy(x: Any) -> np.ndarray:

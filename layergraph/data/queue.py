@@ -18,6 +18,7 @@ import torch
 
 from layergraph.data.arrays import cat
 from layergraph.data.categorical import Categorical
+from layergraph.data.cells import present
 from layergraph.data.datastore import Source, split_positions
 from layergraph.data.options import MatlabProperties, as_list, choice, flag, parse_options
 from layergraph.devices import default_device
@@ -188,17 +189,52 @@ def _put(buffer: stdqueue.Queue, stop: threading.Event, item: Any) -> bool:
     return False
 
 
+class _Reader:
+    """Observations in `order`, read in whole reads where a transform needs them, handed out `count` at a time.
+
+    A read may give more or fewer observations than positions (a transform can add or drop some; unreadable images
+    are skipped): what is left over waits for the next mini-batch, as MATLAB's queue keeps it.
+    """
+
+    def __init__(self, source: Source, order: np.ndarray, seed: int) -> None:
+        self.source, self.order, self.seed = source, order, seed
+        self.align = max(1, source._align())
+        self.pos = 0
+        self.reads = 0
+        self.pending: list[list[Any]] | None = None
+
+    def take(self, count: int) -> list[list[Any]]:
+        while (self.pending is None or len(self.pending[0]) < count) and self.pos < len(self.order):
+            need = count - (len(self.pending[0]) if self.pending else 0)
+            chunk = self.order[self.pos: self.pos + -(-need // self.align) * self.align]
+            self.pos += len(chunk)
+            # one generator per read: the augmentation of read r depends only on (seed, r), not on thread timing
+            cols = self.source._read_positions([int(i) for i in chunk], np.random.default_rng([self.seed, self.reads]))
+            self.reads += 1
+            if self.pending is None:
+                self.pending = [list(c) for c in cols]
+            elif len(cols) != len(self.pending):
+                raise DataError(f"minibatchqueue: one read of the datastore gave {len(self.pending)} column(s) and a "
+                                f"later one {len(cols)}; every read must have the same columns")
+            else:
+                for have, got in zip(self.pending, cols):
+                    have.extend(got)
+        if self.pending is None:
+            return []
+        out = [c[:count] for c in self.pending]
+        self.pending = [c[count:] for c in self.pending]
+        return out
+
+
 def _produce(buffer: stdqueue.Queue, stop: threading.Event, source: Source, order: np.ndarray, seed: int,
              batch: int, discard: bool, fcn: Callable[..., Any] | None, outputs: list[_Output],
              num_outputs: int) -> None:
     """Worker: read, preprocess and convert batches in order until the epoch ends, an error occurs or stop."""
     try:
-        pos, b = 0, 0
-        while pos < len(order) and not stop.is_set():
-            # one generator per batch: the augmentation of batch b depends only on (seed, b), not on thread timing
-            rng = np.random.default_rng([seed, b])
-            cols, pos = source._gather(order, pos, batch, rng)
-            n = len(cols[0])
+        reader = _Reader(source, order, seed)
+        while not stop.is_set():
+            cols = reader.take(batch)
+            n = len(cols[0]) if cols else 0
             if n == 0 or (discard and n < batch):
                 break
             if fcn is not None:
@@ -216,7 +252,6 @@ def _produce(buffer: stdqueue.Queue, stop: threading.Event, source: Source, orde
             converted = tuple(_convert(x, out) for x, out in zip(result, outputs))
             if not _put(buffer, stop, converted):
                 return
-            b += 1
         _put(buffer, stop, _END)
     except BaseException as err:  # hand every failure to the consumer instead of dying silently
         _put(buffer, stop, _Failure(err))
@@ -232,7 +267,8 @@ class MiniBatchQueue(MatlabProperties):
     def __init__(self, ds: Source, numOutputs: int | None = None, *args: Any, **kwargs: Any) -> None:
         func = "minibatchqueue"
         if not isinstance(ds, Source):
-            raise TypeError(f"{func}: expected an imageDatastore or augmentedImageDatastore, got {type(ds).__name__}")
+            raise TypeError(f"{func}: expected a datastore (imageDatastore, augmentedImageDatastore, arrayDatastore, "
+                            f"combine(...), transform(...)), got {type(ds).__name__}")
         if isinstance(numOutputs, str):  # minibatchqueue(ds, 'MiniBatchSize', 64, ...) without numOutputs
             args, numOutputs = (numOutputs, *args), None
         opts = parse_options(func, args, kwargs, {
@@ -413,4 +449,13 @@ def read(ds: Any) -> Any:
 def readall(ds: Any) -> Any:
     """MATLAB's readall(ds)."""
     return ds.readall()
+
+
+def preview(ds: Any) -> Any:
+    """MATLAB's preview(ds): the first read, leaving the datastore where it was."""
+    if hasattr(ds, "preview"):
+        return ds.preview()
+    if isinstance(ds, Source):
+        return present(ds._read_block(range(min(ds._num_obs(), ds._read_size())), np.random.default_rng()))
+    raise TypeError(f"preview: {type(ds).__name__} has no preview")
 
