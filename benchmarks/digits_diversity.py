@@ -28,13 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ("recognised", "precision", "recall", "density", "coverage", "frechet")
 
 
-def run_seed(config: Path, data: Path, seed: int, overrides: dict, every: int | None) -> dict:
+def run_seed(config: Path, data: Path, seed: int, overrides: dict, every: int | None, keep: Path | None) -> dict:
     """Train one seed in this process; the final (and every `every`) scores, and the training wall time."""
     from layergraph.train.config import load_config
     from layergraph.train.gan import GANTrainer
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = load_config(config, output=tmp, data=str(data.absolute()), seed=seed,
+        out = keep / f"seed{seed}" if keep else Path(tmp)
+        cfg = load_config(config, output=str(out), data=str(data.absolute()), seed=seed,
                           validationFrequency=10**9, checkpointFrequency=10**9, evaluationFrequency=every,
                           **overrides)
         trainer = GANTrainer(cfg)
@@ -94,6 +95,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, help="also score every N iterations along the run")
     parser.add_argument("--label", help="name of this configuration in the printed table")
     parser.add_argument("--jsonl", help="append the results as one JSON line to this file")
+    parser.add_argument("--keep", help="write each seed's checkpoint to KEEP/seedN/ instead of a temporary folder")
     parser.add_argument("--cost", action="store_true",
                         help="only time a training iteration with and without the --set options (interleaved)")
     args = parser.parse_args()
@@ -109,7 +111,7 @@ def main() -> None:
         return
     results = []
     for seed in args.seeds:
-        r = run_seed(Path(args.config), data, seed, overrides, args.every)
+        r = run_seed(Path(args.config), data, seed, overrides, args.every, Path(args.keep) if args.keep else None)
         r["load"] = os.getloadavg()[0]
         results.append(r)
         f = r["final"]
