@@ -132,7 +132,7 @@ def test_collapsed_and_wrong_class_sets_score_below_the_ceiling(tmp_path: Path):
 # --- the CLI and the training loop --------------------------------------------------------------------------
 
 def test_evaluate_cli_text_and_json_and_training_records(tmp_path: Path, capsys):
-    cfg = load_config(write_config(tmp_path, evaluationFrequency=4))
+    cfg = load_config(write_config(tmp_path, evaluationFrequency=4, validationFrequency=100))
     trainer = GANTrainer(cfg)
     ckpt = trainer.run()
     rows = (Path(cfg.output) / "evaluation.csv").read_text().splitlines()

@@ -173,7 +173,7 @@ def test_discriminator_sees_diffaugmented_real_images(tmp_path):
 def test_resume_with_every_stabilizer_gives_the_same_weights_and_records(tmp_path: Path) -> None:
     switches = dict(discriminator=str(HERE / "specs/mbstd_dis.yaml"), diffAugment=["color", "translation", "cutout"],
                     r1Gamma=0.5, lossFunction="hinge", learnRateGenerator=1e-4, learnRateDiscriminator=4e-4,
-                    generatorAverageDecay=0.9, evaluationFrequency=3)
+                    generatorAverageDecay=0.9, evaluationFrequency=3, validationFrequency=100)
     full = load_config(write_config(tmp_path, **switches), output=str(tmp_path / "full"))
     GANTrainer(full).run()
     part = load_config(write_config(tmp_path, **switches), output=str(tmp_path / "part"), maxIterations=5)

@@ -38,7 +38,8 @@ def format_report(result: dict[str, Any]) -> str:
     rows = [["all", str(gen["n"]), *(f"{_cell(gen.get(m), m)} ({_cell(real.get(m), m)})" for m in METRICS)]]
     for name, sc in gen.get("classes", {}).items():
         ref = real["classes"][name]
-        rows.append([name, str(sc["n"]), *(f"{_cell(sc.get(m), m)} ({_cell(ref.get(m), m)})" for m in METRICS)])
+        rows.append([name, str(sc["n"]), *(f"{_cell(sc.get(m), m)} ({_cell(ref.get(m), m)})" if m in sc else ""
+                                           for m in METRICS)])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [head, *rows]]
     return "\n".join([f"{result['checkpoint']} against {result['data']}: generated (real held-out half)",
