@@ -29,7 +29,6 @@ from layergraph import (
     imwrite,
     load_spec,
     minibatchqueue,
-    mse,
     predict,
     rescale,
     rmspropupdate,
@@ -83,12 +82,18 @@ def main() -> None:
     print(f"wrote {out / 'samples.png'}")
 
 
+def keras_mse(y, t):
+    """Keras' loss='mse': the mean of the squared errors over all elements (MATLAB's mse halves the sum and
+    divides by the number of observations instead, so it is not used here)."""
+    return (y - t).square().mean()
+
+
 def discriminator_loss(discriminator, generator, real, z):
     """MSE against 1 for real images and 0 for generated ones (the Keras discriminator model)."""
     fake = predict(generator, z).detach()  # the generator is frozen in this step, as in the Keras code
     y_real, _ = forward(discriminator, real)
     y_fake, _ = forward(discriminator, fake)
-    loss = (mse(y_real, torch.ones_like(y_real)) + mse(y_fake, torch.zeros_like(y_fake))) / 2
+    loss = (keras_mse(y_real, torch.ones_like(y_real)) + keras_mse(y_fake, torch.zeros_like(y_fake))) / 2
     return dlgradient(loss, discriminator.Learnables), loss.detach()
 
 
@@ -96,7 +101,7 @@ def generator_loss(generator, discriminator, z):
     """MSE against 1 for generated images (the Keras combined model, discriminator frozen)."""
     fake, _ = forward(generator, z)
     y = predict(discriminator, fake)
-    loss = mse(y, torch.ones_like(y))
+    loss = keras_mse(y, torch.ones_like(y))
     return dlgradient(loss, generator.Learnables), loss.detach()
 
 

@@ -3,7 +3,7 @@
 Everything a ported MATLAB script needs is importable from here under its MATLAB name.
 """
 from layergraph.analyze import analyzeNetwork
-from layergraph.compile import dlnetwork, forward, initialize, predict
+from layergraph.compile import dlnetwork, forward, predict
 from layergraph.data import (
     augmentedImageDatastore,
     cat,
@@ -21,7 +21,51 @@ from layergraph.data import (
     shuffle,
 )
 from layergraph.devices import canUseGPU, gather, gpuArray
-from layergraph.dlarray import dims, dlarray, extractdata, stripdims
+from layergraph.dlarray import (
+    abs,
+    dims,
+    dlarray,
+    exp,
+    extractdata,
+    finddim,
+    leakyrelu,
+    log,
+    max,
+    mean,
+    min,
+    ndims,
+    numel,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    size,
+    softmax,
+    sqrt,
+    squeeze,
+    stripdims,
+    sum,
+    tanh,
+)
+from layergraph.dlfun import (
+    avgpool,
+    batchnorm,
+    crossentropy,
+    dlconv,
+    dltranspconv,
+    dlupdate,
+    fullyconnect,
+    groupnorm,
+    huber,
+    instancenorm,
+    l1loss,
+    l2loss,
+    layernorm,
+    maxpool,
+    mse,
+    onehotdecode,
+    onehotencode,
+)
 from layergraph.graph import (
     LayerGraph,
     addLayers,
@@ -34,6 +78,7 @@ from layergraph.graph import (
 from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork, plot_graph
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
+from layergraph.precision import mixed_precision
 from layergraph.spec import dump_spec, load_spec, save_spec
 from layergraph.table import Table
 from layergraph.train import (
@@ -42,22 +87,26 @@ from layergraph.train import (
     dlgradient,
     ganLoss,
     ganLossFromLogits,
-    mse,
     rmspropupdate,
     sgdmupdate,
-    sigmoid,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "adamupdate", "addLayers", "analyzeNetwork", "augmentedImageDatastore", "canUseGPU", "cat", "categories",
+    "mixed_precision",
     "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient", "dlnetwork", "dump_spec",
     "exportONNXNetwork", "extractdata", "forward", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
     "hasdata", "imageDataAugmenter", "imageDatastore", "importNetworkFromONNX", "importONNXNetwork", "imtile",
-    "imwrite", "initialize", "layerGraph", "LayerGraph", "load_spec", "minibatchqueue", "mse", "partition",
+    "imwrite", "layerGraph", "LayerGraph", "load_spec", "minibatchqueue", "mse", "partition",
     "plot_graph", "predict", "readall", "removeLayers", "replaceLayer", "rescale", "reset", "rmspropupdate",
     "save_spec", "sgdmupdate", "shuffle", "sigmoid", "stripdims", "Table", *_layer_names,
+    # MATLAB's dlarray functions and deep-learning operations (layergraph.dlarray, layergraph.dlfun)
+    "abs", "avgpool", "batchnorm", "crossentropy", "dlconv", "dltranspconv", "dlupdate", "exp", "finddim",
+    "fullyconnect", "groupnorm", "huber", "instancenorm", "l1loss", "l2loss", "layernorm", "leakyrelu", "log",
+    "max", "maxpool", "mean", "min", "ndims", "numel", "onehotdecode", "onehotencode", "permute", "relu",
+    "reshape", "size", "softmax", "sqrt", "squeeze", "sum", "tanh",
 ]
 
 # --- issue 12 (items 6–7): datastores the way MATLAB programs feed them, monitors and charts ---------------------

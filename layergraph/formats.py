@@ -37,3 +37,11 @@ def torch_axis(canon: str, dim: int) -> int:
     if not 1 <= dim <= len(canon):
         raise ValueError(f"dimension {dim} is out of range for '{canon}' data (1 to {len(canon)})")
     return torch_perm(canon).index(dim - 1)
+
+
+def matlab_dim(canon: str, axis: int) -> int:
+    """The 1-based MATLAB dimension held by torch axis `axis` of data labelled `canon` (inverse of torch_axis).
+
+    "SSCB": 0 → 4 (B), 1 → 3 (C), 2 → 1 (H), 3 → 2 (W).
+    """
+    return torch_perm(canon)[axis] + 1

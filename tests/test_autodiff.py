@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from layergraph.dlarray import DLArray, dlarray
+from layergraph.dlarray import DLArray, dlarray, sigmoid
 from layergraph.table import Table
 from layergraph.train.autodiff import AutodiffError, dlfeval, dlgradient
-from layergraph.train.losses import LossError, ganLoss, ganLossFromLogits, mse, sigmoid
+from layergraph.train.losses import ganLoss, ganLossFromLogits
 
 
 class TinyNet:
@@ -279,19 +279,6 @@ def test_label_flip_is_negating_logits():
     y_flipped[idx] = -y_flipped[idx]
     y_gen = torch.tensor([[0.1], [-1.0], [0.4], [0.0]])
     torch.testing.assert_close(ganLoss(p, sigmoid(y_gen))[1], ganLossFromLogits(y_flipped, y_gen)[1])
-
-
-def test_mse_and_sigmoid():
-    """mse is the Keras-style mean over all elements; sigmoid keeps dlarray labels."""
-    rng = np.random.default_rng(3)
-    y, t = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    assert mse(torch.tensor(y), torch.tensor(t)).item() == pytest.approx(np.mean((y - t) ** 2), rel=1e-12)
-    with pytest.raises(LossError, match=r"size \(4, 3\).*size \(3, 4\)"):
-        mse(torch.tensor(y), torch.tensor(t.T))
-    x = dlarray(np.zeros((2, 5), dtype=np.float32), "CB")
-    s = sigmoid(x)
-    assert isinstance(s, DLArray) and s.fmt == "CB"
-    torch.testing.assert_close(s.as_subclass(torch.Tensor), torch.full((5, 2), 0.5))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

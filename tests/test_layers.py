@@ -322,6 +322,20 @@ def test_activations() -> None:
     np.testing.assert_allclose(run(lg.softmaxLayer(), x), e / e.sum(2, keepdims=True), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("alpha", [None, 0.5, 2.0, -0.3])
+def test_elu_matches_matlab_formula(alpha) -> None:
+    """MATLAB's eluLayer: f(x) = x for x ≥ 0, Alpha·(exp(x) − 1) for x < 0; Alpha defaults to 1."""
+    x = rng.standard_normal((3, 4, 5, 2)) * 3
+    layer = lg.eluLayer() if alpha is None else lg.eluLayer(alpha)
+    a = 1.0 if alpha is None else alpha
+    assert layer.Alpha == a and layer.type_label == "ELU" and layer.description() == f"ELU with Alpha {a:g}"
+    np.testing.assert_allclose(run(layer, x), np.where(x >= 0, x, a * np.expm1(x)), rtol=1e-5, atol=1e-6)
+    assert run(lg.eluLayer(1.5), np.array([[-1e3], [0.0], [7.0]])).ravel().tolist() == [-1.5, 0.0, 7.0]
+    assert lg.eluLayer("Name", "elu1", "Alpha", 3).Alpha == 3 and lg.layerGraph([lg.eluLayer()]).Layers[0].Name == "elu"
+    with pytest.raises(OptionError, match="Alpha"):
+        lg.eluLayer(float("inf"))
+
+
 def test_dropout_modes() -> None:
     x = np.ones((20, 20, 4, 8))
     layer = lg.dropoutLayer(0.25)
@@ -348,7 +362,8 @@ def test_concatenation_along_matlab_dimension(dim, sizes, expect) -> None:
 def test_depth_concatenation_and_addition() -> None:
     a, b, c = (rng.standard_normal((3, 3, k, 2)) for k in (1, 2, 2))
     np.testing.assert_allclose(run(lg.depthConcatenationLayer(3), a, b, c), np.concatenate([a, b, c], 2), rtol=1e-6)
-    np.testing.assert_allclose(run(lg.additionLayer(2), b, c), b + c, rtol=1e-6)
+    # float32 sums of float64 data: b + c can cancel, so an absolute tolerance too (1e-7 error seen at 0.05)
+    np.testing.assert_allclose(run(lg.additionLayer(2), b, c), b + c, rtol=1e-6, atol=1e-6)
     with pytest.raises(NetworkError, match="additionLayer"):
         lg.additionLayer(2).output_size([image(3, 3, 1), image(3, 3, 2)])
     with pytest.raises(NetworkError, match="concatenationLayer"):

@@ -345,13 +345,13 @@ def tiny_model(op: str, **attrs: object) -> object:
 
 
 def test_unmapped_operator_names_node_and_operator(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    with pytest.raises(ONNXImportError, match=r"node 'odd' \(Elu\): no layergraph layer for ONNX operator Elu"):
-        importONNXNetwork(tiny_model("Elu"))
-    path = tmp_path / "elu.onnx"
-    onnx.save(tiny_model("Elu"), str(path))
+    with pytest.raises(ONNXImportError, match=r"node 'odd' \(Hardmax\): no layergraph layer for ONNX operator Hardmax"):
+        importONNXNetwork(tiny_model("Hardmax"))
+    path = tmp_path / "hardmax.onnx"
+    onnx.save(tiny_model("Hardmax"), str(path))
     assert main(["import", str(path), "--out", str(tmp_path / "s.yaml")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "odd" in err and "Elu" in err
+    assert err.count("\n") == 1 and "odd" in err and "Hardmax" in err
     assert not (tmp_path / "s.yaml").exists()
 
 
@@ -503,3 +503,20 @@ def test_hand_made_onnx_graphs_import_like_onnxruntime(case: str) -> None:
     np.testing.assert_allclose(got.reshape(want.shape), want, rtol=RTOL, atol=ATOL)
     if case.startswith("normalize"):
         assert net.Layers[0].Normalization == "zscore" and net.Layers[0].StandardDeviation == [1.5, 2.0, 0.5]
+
+
+@pytest.mark.parametrize("alpha", [None, 0.4])
+def test_elu_both_ways_against_onnxruntime(alpha: float | None) -> None:
+    """eluLayer is written as Elu and an Elu node (alpha given or ONNX's default 1) is read back as eluLayer;
+    both agree with onnxruntime."""
+    attrs = {} if alpha is None else {"alpha": alpha}
+    model = graph_model([make("Conv", ["x", "W"], "c"), make("Elu", ["c"], "y", **attrs)], [2, 5, 4],
+                        {"W": rnd(3, 2, 3, 3)})
+    net = importNetworkFromONNX(model)
+    assert net.Layers[-1].type == "eluLayer" and net.Layers[-1].Alpha == (1.0 if alpha is None else alpha)
+    x = torch.randn(3, 2, 5, 4) * 3
+    want = run_ort(model, ["x"], [x])[0]
+    np.testing.assert_allclose(predict(net, [x])[0], want, rtol=RTOL, atol=ATOL)
+    exported = onnx_model(net)
+    assert [n.op_type for n in exported.graph.node] == ["Conv", "Elu"]
+    np.testing.assert_allclose(run_ort(exported, net.InputNames, [x])[0], want, rtol=RTOL, atol=ATOL)

@@ -92,6 +92,24 @@ def _cell_match(expected: str, actual: str) -> bool:
     return expected == actual
 
 
+def _compare_learnables(row: TableRow, learnables: dict[str, str], strict: bool, diffs: list[str],
+                        notes: list[str]) -> None:
+    """Append the differences between the table's Learnables cell and the network's (names, then sizes)."""
+    matched = set()
+    for pname, shape in row.learnables:
+        hit = next((k for k in learnables if k not in matched and _cell_match(pname, k)), None)
+        if hit is None:
+            diffs.append(f"Learnables: table has {pname} {shape}, network has no such parameter")
+            continue
+        matched.add(hit)
+        if not _cell_match(shape, learnables[hit]):
+            diffs.append(f"Learnables: {hit} is {shape} in the table, {learnables[hit]} in the network")
+    for k, v in learnables.items():
+        if k not in matched:
+            msg = f"{k} {v} is not shown in the table"
+            (diffs if strict or not row.learnables else notes).append(f"Learnables: {msg}")
+
+
 def compare_table(rows: list[TableRow], report: dict[str, Any], strict: bool = False) -> dict[str, Any]:
     """Compare parsed MATLAB rows with an analyzeNetwork report; every difference is spelled out."""
     ours = {r["name"]: r for r in report["layers"]}
@@ -112,21 +130,7 @@ def compare_table(rows: list[TableRow], report: dict[str, Any], strict: bool = F
                 diffs.append(f"Type: table '{row.type}', network '{mine['type']}'")
             if not _cell_match(row.activations, mine["activations"]):
                 diffs.append(f"Activations: table '{row.activations}', network '{mine['activations']}'")
-            theirs = list(mine["learnables"].items())
-            matched = set()
-            for pname, shape in row.learnables:
-                hit = next((k for k, v in theirs if k not in matched and _cell_match(pname, k)), None)
-                if hit is None:
-                    diffs.append(f"Learnables: table has {pname} {shape}, network has no such parameter")
-                    continue
-                matched.add(hit)
-                if not _cell_match(shape, mine["learnables"][hit]):
-                    diffs.append(f"Learnables: {hit} is {shape} in the table, {mine['learnables'][hit]} "
-                                 "in the network")
-            for k, v in theirs:
-                if k not in matched:
-                    msg = f"{k} {v} is not shown in the table"
-                    (diffs if strict or not row.learnables else notes).append(f"Learnables: {msg}")
+            _compare_learnables(row, mine["learnables"], strict, diffs, notes)
         results.append({
             "row": row.index, "name": row.name, "match": not diffs, "differences": diffs, "notes": notes,
             "description_table": row.description,

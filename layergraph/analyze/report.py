@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+from layergraph.analyze.html import in_notebook, ipython_display, notebook_html, show, write_report_html
+from layergraph.analyze.order import layer_order
 from layergraph.graph.infer import infer
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.table import matlab_size
@@ -20,13 +23,31 @@ def _graph_and_order(net: Any) -> tuple[LayerGraph, list[str] | None]:
     return layerGraph(net), None
 
 
-def network_report(net: Any) -> dict[str, Any]:
-    """Analyse a layer array, LayerGraph or dlnetwork without running it; JSON-ready data."""
-    lgraph, order = _graph_and_order(net)
+class NetworkReport(dict):
+    """analyzeNetwork's data (a plain JSON-ready dict) that also shows itself as the interactive page."""
+
+    graph: LayerGraph
+
+    def _repr_html_(self) -> str:
+        return notebook_html(self)
+
+    def _ipython_display_(self) -> None:
+        ipython_display(self)
+
+
+def network_report(net: Any, order: str | None = None) -> NetworkReport:
+    """Analyse a layer array, LayerGraph or dlnetwork without running it; JSON-ready data.
+
+    `order` "execution" or "matlab" lists the layers in that order (layergraph.analyze.order); by default a
+    LayerGraph keeps its Layers order and a dlnetwork its own.
+    """
+    lgraph, order_names = _graph_and_order(net)
+    if order is not None:
+        order_names = layer_order(lgraph, order)
     analysis = infer(lgraph)
     rows = []
     total = 0
-    for i, name in enumerate(order or list(lgraph.graph.nodes)):
+    for i, name in enumerate(order_names or list(lgraph.graph.nodes)):
         layer = lgraph.layer(name)
         act = analysis.outputs.get(name)
         ins = analysis.inputs.get(name)
@@ -50,17 +71,27 @@ def network_report(net: Any) -> dict[str, Any]:
         if src:
             item["location"] = f"{src[0]}:{src[1]}"
         issues.append(item)
-    return {"layers": rows, "total_learnables": total, "issues": issues}
+    report = NetworkReport(layers=rows, total_learnables=total, issues=issues)
+    report.graph = lgraph
+    return report
 
 
-def analyzeNetwork(net: Any, Plots: str = "table", console: Any = None) -> dict[str, Any]:
-    """MATLAB's analyzeNetwork: print the layer table and issues; return the same data.
+def analyzeNetwork(net: Any, Plots: str = "table", console: Any = None, *, html: str | Path | None = None,
+                   order: str | None = None) -> NetworkReport:
+    """MATLAB's analyzeNetwork: print the layer table and issues (in a notebook: show the interactive page);
+    return the same data.
 
-    Plots="none" returns the data without printing, like `info = analyzeNetwork(net, Plots="none")`.
+    Plots="none" returns the data without showing anything, like `info = analyzeNetwork(net, Plots="none")`.
+    html="report.html" also writes the interactive page as one self-contained file. order: see network_report.
     """
-    report = network_report(net)
+    report = network_report(net, order)
+    if html is not None:
+        write_report_html(report, html)
     if str(Plots).lower() != "none":
-        from layergraph.analyze.render import print_report
+        if in_notebook():
+            show(report)
+        else:
+            from layergraph.analyze.render import print_report
 
-        print_report(report, console=console)
+            print_report(report, console=console)
     return report

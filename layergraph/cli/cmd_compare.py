@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true",
                    help="also fail when the table leaves out a learnable the network has")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--html", metavar="OUT", help="also write both tables side by side as one HTML page, "
+                                                "differing cells marked")
     p.set_defaults(func=run)
 
 
@@ -34,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         raise SpecError(f"{args.table}: no table rows found (rows start with the layer number)")
     result = compare_table(rows, report, strict=args.strict)
+    if args.html:
+        _write_html(args, result, rows, report)
     if args.format == "json":
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -58,3 +62,12 @@ def _print(result: dict) -> None:
         console.print("note: the table lists the layers in another order than the spec (MATLAB's dlnetwork "
                       "sorts them); rows were paired by name")
     console.print(f"{result['matched']} of {result['total']} rows match")
+
+
+def _write_html(args: argparse.Namespace, result: dict, rows: list, report: dict) -> None:
+    from layergraph.analyze.html import compare_page
+
+    out = Path(args.html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(compare_page(result, rows, report, args.spec, args.table), encoding="utf-8")
+    print(f"wrote {out}")

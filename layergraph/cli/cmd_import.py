@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     """Import the ONNX model and write the spec and weights."""
     from layergraph.interop.onnx_import import import_model, load_onnx
     from layergraph.spec.io import save_spec
+    from layergraph.train.checkpoint import save_checkpoint
 
     model, where = load_onnx(args.model)
     lgraph, tensors = import_model(model, where)
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or _name(model.graph.name) or Path(args.model).stem
     save_spec(lgraph, out, name=name)
     # plain safetensors (written atomically); `layergraph export SPEC --weights FILE` reads it back
-    _save_weights(weights, tensors, {"source": str(args.model), "spec": str(out)})
+    save_checkpoint(weights, tensors, {"source": str(args.model), "spec": str(out)})
     print(f"wrote {out} ({len(lgraph.Layers)} layers; inputs {', '.join(lgraph.InputNames)}; outputs "
           f"{', '.join(lgraph.OutputNames)}) and {weights} ({len(tensors)} tensors)")
     return 0
@@ -38,15 +39,3 @@ def run(args: argparse.Namespace) -> int:
 def _name(text: str) -> str:
     """A graph name usable as a spec name ('main_graph', 'Network'); '' when there is none."""
     return re.sub(r"[^\w.\-]", "_", text or "").strip("_")
-
-
-def _save_weights(path: Path, tensors: dict, meta: dict) -> None:
-    """Atomic safetensors through the checkpoint writer when the training package is there, else plain."""
-    try:
-        from layergraph.train.checkpoint import save_checkpoint
-    except ImportError:
-        import safetensors.torch
-
-        safetensors.torch.save_file(tensors, str(path))
-        return
-    save_checkpoint(path, tensors, meta)

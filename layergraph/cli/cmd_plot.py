@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from layergraph.cli.overrides import add_set_option, set_values
 from layergraph.errors import SpecError
 
 
@@ -17,15 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--net", default="generator", help="which network of a checkpoint (default generator)")
     p.add_argument("--no-types", action="store_true", help="layer names only, without their types")
     p.add_argument("--title", help="title above the graph (pictures only)")
+    add_set_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Draw the picture or print the Mermaid text."""
-    from layergraph.cli.cmd_export import load_graph_any
+    from layergraph.cli.common import load_graph_any
     from layergraph.interop.plot import mermaid, plot_graph
 
-    lgraph = load_graph_any(args.source, args.net)[0]
+    lgraph = load_graph_any(args.source, args.net, set_values(args.set))[0]
     if args.format == "mermaid":
         text = mermaid(lgraph, types=not args.no_types)
         if args.out:

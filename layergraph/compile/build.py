@@ -4,11 +4,11 @@ from __future__ import annotations
 import keyword
 import re
 
-import torch
 from torch import fx, nn
 
 from layergraph.graph.infer import Analysis
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.names import unique_name
 
 
 def module_key(name: str, taken: set[str]) -> str:
@@ -16,12 +16,7 @@ def module_key(name: str, taken: set[str]) -> str:
     key = re.sub(r"\W", "_", name)
     if not key or key[0].isdigit() or keyword.iskeyword(key):
         key = "l_" + key
-    base, i = key, 1
-    while key in taken:
-        i += 1
-        key = f"{base}_{i}"
-    taken.add(key)
-    return key
+    return unique_name(key, taken, start=2)
 
 
 def build_graph_module(lgraph: LayerGraph, analysis: Analysis, input_names: list[str],
@@ -59,8 +54,3 @@ def build_graph_module(lgraph: LayerGraph, analysis: Analysis, input_names: list
             gm.add_module(key, getattr(root, key))
     return gm, keys
 
-
-def torch_dtype_of(module: nn.Module) -> torch.dtype:
-    for p in module.parameters():
-        return p.dtype
-    return torch.float32

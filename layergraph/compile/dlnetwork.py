@@ -25,7 +25,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     `getLearnable`/`setLearnable` read and write them in MATLAB layout.
     """
 
-    def __init__(self, layers: LayerGraph | Iterable[Layer] | Layer, *, Initialize: bool = True) -> None:
+    def __init__(self, layers: LayerGraph | Iterable[Layer] | Layer) -> None:
         lgraph = layers.copy() if isinstance(layers, LayerGraph) else layerGraph(layers)
         analysis = infer(lgraph)
         if analysis.errors:
@@ -44,7 +44,6 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self._training: bool | None = None
         self._device = torch.device("cpu")
         self._fn: Any = self.module  # what forward/predict call: the fx module, or its torch.compile wrapper
-        self.Initialized = bool(Initialize)
 
     # ----- structure ---------------------------------------------------------------------------
     @property
@@ -62,8 +61,17 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         return self._lgraph.copy()
 
     @property
+    def Initialized(self) -> bool:
+        """MATLAB's Initialized: always true, as learnables get MATLAB's initializers when the network is made."""
+        return True
+
+    @property
     def analysis(self) -> Analysis:
         return self._analysis
+
+    def _repr_html_(self) -> str:
+        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
+        return repr_html(self)
 
     def layer_module(self, name: str) -> nn.Module:
         """The compiled torch module of layer `name`."""
@@ -183,8 +191,6 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         return self._device
 
     def _prepare(self, X: tuple[Any, ...], training: bool) -> list[torch.Tensor]:
-        if not self.Initialized:
-            raise NetworkError("dlnetwork is not initialized; call initialize(net) first")
         if len(X) != len(self.InputNames):
             raise ValueError(f"network has {len(self.InputNames)} input(s) {self.InputNames}, got {len(X)}")
         if self._training is not training:
@@ -240,9 +246,3 @@ def forward(net: dlnetwork, *X: Any) -> tuple[Any, ...]:
 def predict(net: dlnetwork, *X: Any) -> Any:
     """MATLAB's `Y = predict(net, X1, X2, …)`."""
     return net.predict(*X)
-
-
-def initialize(net: dlnetwork) -> dlnetwork:
-    """MATLAB's initialize(net) for a network made with Initialize=False (parameters get their defaults)."""
-    net.Initialized = True
-    return net

@@ -1,4 +1,4 @@
-"""MATLAB array helpers used by mini-batch functions: cat (1-based dims) and rescale."""
+"""MATLAB's cat (1-based dims; numpy, torch, categoricals and dlarrays) and rescale."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +9,7 @@ import torch
 from layergraph.data.categorical import Categorical
 from layergraph.data.options import parse_options
 from layergraph.dlarray import DLArray, wrap
+from layergraph.dlarray.functions import cat_labelled
 
 
 def _matlab_dims(a: np.ndarray | torch.Tensor, ndim: int) -> Any:
@@ -23,7 +24,11 @@ def _matlab_dims(a: np.ndarray | torch.Tensor, ndim: int) -> Any:
 
 
 def cat(dim: int, *arrays: Any) -> Any:
-    """MATLAB's cat(dim, A, B, ...): join along the 1-based dimension `dim`; `cat(4, *XCell)` stacks H×W×C images."""
+    """MATLAB's cat(dim, A, B, ...): join along the 1-based dimension `dim`; `cat(4, *XCell)` stacks H×W×C images.
+
+    Formatted dlarrays join along MATLAB dimension `dim` of their labels and keep the format: cat(3, A, B) on
+    "SSCB" data joins channels, cat(1, Z1, Z2) on "CB" data joins channels, cat(2, ...) the batch.
+    """
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
         raise ValueError(f"cat: dimension must be a positive integer (1-based, as in MATLAB); got {dim!r}")
     dim = int(dim)
@@ -31,11 +36,15 @@ def cat(dim: int, *arrays: Any) -> Any:
         return np.zeros((0, 0))
     if any(isinstance(a, Categorical) for a in arrays):
         return _cat_categorical(dim, arrays)
+    if any(isinstance(a, DLArray) and a.fmt for a in arrays):
+        return cat_labelled(dim, arrays)
     if any(isinstance(a, torch.Tensor) for a in arrays):
         device = next(a.device for a in arrays if isinstance(a, torch.Tensor))
-        parts = [a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a), device=device) for a in arrays]
+        parts = [a.as_subclass(torch.Tensor) if isinstance(a, torch.Tensor)
+                 else torch.as_tensor(np.asarray(a), device=device) for a in arrays]
         ndim = max(dim, *(p.ndim for p in parts), 2)
-        return torch.cat([_matlab_dims(p, ndim) for p in parts], dim=dim - 1)
+        out = torch.cat([_matlab_dims(p, ndim) for p in parts], dim=dim - 1)
+        return wrap(out, "") if any(isinstance(a, DLArray) for a in arrays) else out
     parts = [np.asarray(a) for a in arrays]
     ndim = max(dim, *(p.ndim for p in parts), 2)
     parts = [_matlab_dims(p, ndim) for p in parts]

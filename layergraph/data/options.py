@@ -1,30 +1,18 @@
 """MATLAB-style option handling for the data functions: name-value pairs, keywords, case-insensitive names."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from layergraph.errors import OptionError
+from layergraph.namevalue import match_name, name_value
+
+__all__ = ["MatlabProperties", "as_list", "choice", "flag", "match_name", "parse_options"]
 
 
 def parse_options(func: str, args: Sequence[Any], kwargs: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     """Merge MATLAB name-value pairs (`'Name', value, ...`) and keywords into `defaults`, names case-insensitive."""
-    if len(args) % 2:
-        raise OptionError(f"{func}: name-value arguments must come in pairs; got {len(args)} positional values")
-    out = dict(defaults)
-    for name, value in [*zip(args[::2], args[1::2]), *kwargs.items()]:
-        out[match_name(func, name, defaults)] = value
-    return out
-
-
-def match_name(func: str, name: Any, accepted: Iterable[str]) -> str:
-    """The accepted spelling of `name` (MATLAB matches option names case-insensitively); OptionError otherwise."""
-    accepted = list(accepted)
-    if isinstance(name, str):
-        for canon in accepted:
-            if canon.lower() == name.lower():
-                return canon
-    raise OptionError(f"{func}: unknown option {name!r}; accepted options: {', '.join(accepted)}")
+    return {**defaults, **name_value(func, args, kwargs, defaults)}
 
 
 def choice(func: str, option: str, value: Any, allowed: Sequence[str]) -> str:

@@ -25,6 +25,7 @@ from layergraph.devices import default_device
 from layergraph.dlarray import DLArray, dlarray, wrap
 from layergraph.errors import DataError, OptionError
 from layergraph.formats import canonical_format
+from layergraph.workers import start_worker
 
 # How many prepared batches may wait in the queue: enough to hide decoding jitter, few enough to bound memory.
 PREFETCH = 2
@@ -143,10 +144,9 @@ class _Epoch:
         self.stop = threading.Event()
         self.peeked: Any = None
         # the worker only sees these arguments, never the minibatchqueue, so a dropped queue can be collected
-        self.thread = threading.Thread(
-            target=_produce, name="layergraph-minibatchqueue", daemon=True,
-            args=(self.buffer, self.stop, source, order, seed, batch, discard, fcn, outputs, num_outputs))
-        self.thread.start()
+        self.thread = start_worker(
+            _produce, (self.buffer, self.stop, source, order, seed, batch, discard, fcn, outputs, num_outputs),
+            self.stop, "layergraph-minibatchqueue")
 
     def peek(self) -> Any:
         """The next item (batch, _END or _Failure), waiting for the worker; never blocks on a dead worker."""
@@ -257,6 +257,17 @@ def _produce(buffer: stdqueue.Queue, stop: threading.Event, source: Source, orde
         _put(buffer, stop, _Failure(err))
 
 
+def _outputs(func: str, formats: list[Any], casts: list[Any], envs: list[Any], as_dl: list[Any]) -> list[_Output]:
+    """How each output is delivered (format, type, dlarray or not, device), the options checked."""
+    outputs = []
+    for fmt, cast_name, env, dl in zip(formats, casts, envs, as_dl):
+        cast_name = choice(func, "OutputCast", cast_name, tuple(_CASTS))
+        env = choice(func, "OutputEnvironment", env, ("auto", "cpu", "gpu"))
+        outputs.append(_Output(str(fmt).upper(), _CASTS[cast_name], flag(func, "OutputAsDlarray", dl),
+                               default_device(env)))
+    return outputs
+
+
 class MiniBatchQueue(MatlabProperties):
     """Mini-batches for a custom training loop: shuffle, hasdata, next, reset, partition."""
 
@@ -292,16 +303,10 @@ class MiniBatchQueue(MatlabProperties):
         casts = self._per_output(func, "OutputCast", opts["OutputCast"], n_out)
         envs = self._per_output(func, "OutputEnvironment", opts["OutputEnvironment"], n_out)
         as_dl = self._per_output(func, "OutputAsDlarray", opts["OutputAsDlarray"], n_out)
-        outputs = []
-        for fmt, cast_name, env, dl in zip(formats, casts, envs, as_dl):
-            cast_name = choice(func, "OutputCast", cast_name, tuple(_CASTS))
-            env = choice(func, "OutputEnvironment", env, ("auto", "cpu", "gpu"))
-            outputs.append(_Output(str(fmt).upper(), _CASTS[cast_name], flag(func, "OutputAsDlarray", dl),
-                                   default_device(env)))
         self._ds = ds
         self._positions = np.arange(ds._num_obs(), dtype=np.int64)  # this queue's share of the datastore
         self._order = self._positions.copy()
-        self._outputs = outputs
+        self._outputs = _outputs(func, formats, casts, envs, as_dl)
         self._epoch: _Epoch | None = None
         self._finalizer: Any = None
         object.__setattr__(self, "MiniBatchSize", int(size))

@@ -9,6 +9,7 @@ import networkx as nx
 
 from layergraph.errors import NetworkError
 from layergraph.layers.base import Layer
+from layergraph.names import unique_name
 
 OUT = "out"  # every layer here has one output, named as MATLAB names it
 
@@ -82,6 +83,10 @@ class LayerGraph:
     def __repr__(self) -> str:
         return (f"LayerGraph with {len(self.graph)} layers, {self.graph.number_of_edges()} connections; "
                 f"inputs {self.InputNames}, outputs {self.OutputNames}")
+
+    def _repr_html_(self) -> str:
+        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
+        return repr_html(self)
 
     # ----- editing (in place; the module-level functions copy first, like MATLAB) ------------
     def _add(self, layers: Sequence[Layer], sources: Sequence[tuple[str, int] | None] | None = None,
@@ -181,7 +186,12 @@ def auto_names(layers: Sequence[Layer], taken: set[str]) -> list[str]:
     """MATLAB's automatic names: unnamed layers get their type's base name; a base used by several
     unnamed layers of one array is numbered _1, _2, …; clashes with existing names take the next free
     suffix (the CGAN table's 'input_1', 'fc_1' come from this)."""
-    explicit = [layer.Name for layer in layers if layer.Name]
+    return auto_names_of([(layer.Name, type(layer).default_name) for layer in layers], taken)
+
+
+def auto_names_of(layers: Sequence[tuple[str | None, str]], taken: set[str]) -> list[str]:
+    """auto_names for (Name or None, base name) pairs: spec templates name layers before they are built."""
+    explicit = [name for name, _ in layers if name]
     dup = [n for n, c in Counter(explicit).items() if c > 1]
     if dup:
         raise NetworkError(f"layer names must be unique: '{dup[0]}' is used more than once")
@@ -189,26 +199,17 @@ def auto_names(layers: Sequence[Layer], taken: set[str]) -> list[str]:
     if clash:
         raise NetworkError(f"layer names must be unique: a layer named '{clash[0]}' is already in the graph")
     used = set(taken) | set(explicit)
-    counts = Counter(type(layer).default_name for layer in layers if not layer.Name)
+    counts = Counter(base for name, base in layers if not name)
     seen: Counter[str] = Counter()
     names = []
-    for layer in layers:
-        if layer.Name:
-            names.append(layer.Name)
+    for given, base in layers:
+        if given:
+            names.append(given)
             continue
-        base = type(layer).default_name
         if counts[base] > 1:
             seen[base] += 1
-            candidate = f"{base}_{seen[base]}"
-        else:
-            candidate = base
-        k = 0
-        name = candidate
-        while name in used:
-            k += 1
-            name = f"{candidate}_{k}"
-        used.add(name)
-        names.append(name)
+            base = f"{base}_{seen[base]}"
+        names.append(unique_name(base, used))
     return names
 
 

@@ -21,14 +21,21 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import SpecError
 from layergraph.formats import torch_axis
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.layers.activation import DropoutLayer
 from layergraph.layers.base import Layer
-from layergraph.layers.conv import conv_padding, tconv_cropping
+from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
+from layergraph.layers.dense import EmbeddingLayer, FullyConnectedLayer, ProjectAndReshapeLayer
+from layergraph.layers.inputs import FeatureInputLayer, ImageInputLayer
+from layergraph.layers.merge import AdditionLayer, ConcatenationLayer, DepthConcatenationLayer
+from layergraph.layers.norm import BatchNormalizationLayer, LayerNormalizationLayer
+from layergraph.layers.pooling import AveragePooling2DLayer, MaxPooling2DLayer
+from layergraph.layers.reshape import FlattenLayer, FunctionLayer, Resize2DLayer
+from layergraph.namevalue import name_value
 from layergraph.sizes import Act
 
 DEFAULT_OPSET = 13  # widely read (onnxruntime, MATLAB's importers); 13 is the first with one-axis Softmax
 MIN_OPSET = 13
 BATCH_DIM = "N"
-# MATLAB dimension (1-based) of an activation → its torch (NCHW / NC) axis, as concatenationLayer uses it
 
 
 class ONNXExportError(SpecError):
@@ -173,12 +180,11 @@ def _layernorm(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act]
                   name, name=name, axis=1, epsilon=float(layer.Epsilon))
 
 
-def _simple(op: str, **attrs: Any) -> Emit:
-    def emit(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-        values = {k: (v(layer) if callable(v) else v) for k, v in attrs.items()}
-        return g.node(op, xs, name, name=name, **values)
-
-    return emit
+def _one_node(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    """A layer declared as one ONNX node (`onnx = onnx_op(...)` on its class)."""
+    form = layer.onnx
+    attrs = {k: (float(v) if isinstance(v, float) else v) for k, v in form.attributes(layer).items()}
+    return g.node(form.op, xs, name, name=name, **attrs)
 
 
 def _dropout(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
@@ -238,18 +244,29 @@ def _function(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act],
     return _unflatten_matlab(g, name, xs[0], (out.size[0], out.size[1], out.size[2]))
 
 
-EMITTERS: dict[str, Emit] = {
-    "imageInputLayer": _input, "featureInputLayer": _input,
-    "convolution2dLayer": _conv, "transposedConv2dLayer": _tconv,
-    "fullyConnectedLayer": _fc, "projectAndReshapeLayer": _project, "embeddingLayer": _embedding,
-    "batchNormalizationLayer": _batchnorm, "layerNormalizationLayer": _layernorm,
-    "reluLayer": _simple("Relu"), "leakyReluLayer": _simple("LeakyRelu", alpha=lambda la: float(la.Scale)),
-    "tanhLayer": _simple("Tanh"), "sigmoidLayer": _simple("Sigmoid"), "softmaxLayer": _simple("Softmax", axis=1),
-    "dropoutLayer": _dropout, "concatenationLayer": _concat, "depthConcatenationLayer": _depthcat,
-    "additionLayer": _add, "flattenLayer": _flatten, "maxPooling2dLayer": _pool("MaxPool"),
-    "averagePooling2dLayer": _pool("AveragePool"), "globalAveragePooling2dLayer": _simple("GlobalAveragePool"),
-    "resize2dLayer": _resize, "functionLayer": _function,
+# layers whose ONNX form takes more than one node with attributes from options (`onnx_emitter()` on the class)
+EMITTERS: dict[type[Layer], Emit] = {
+    ImageInputLayer: _input, FeatureInputLayer: _input,
+    Convolution2DLayer: _conv, TransposedConv2DLayer: _tconv,
+    FullyConnectedLayer: _fc, ProjectAndReshapeLayer: _project, EmbeddingLayer: _embedding,
+    BatchNormalizationLayer: _batchnorm, LayerNormalizationLayer: _layernorm, DropoutLayer: _dropout,
+    ConcatenationLayer: _concat, DepthConcatenationLayer: _depthcat, AdditionLayer: _add, FlattenLayer: _flatten,
+    MaxPooling2DLayer: _pool("MaxPool"), AveragePooling2DLayer: _pool("AveragePool"), Resize2DLayer: _resize,
+    FunctionLayer: _function,
 }
+
+
+def emitter(layer: Layer, name: str) -> Emit:
+    """How to write `layer`: its EMITTERS entry, else the one node its class declares; an error naming the
+    layer when it has no ONNX form."""
+    emit = EMITTERS.get(type(layer))
+    if emit is not None:
+        return emit
+    form = type(layer).onnx
+    if form is not None and form.op:
+        return _one_node
+    reason = f": {form.missing}" if form is not None and form.missing else ""
+    raise ONNXExportError(f"layer '{name}': {layer.type} has no ONNX form in layergraph{reason}")
 
 
 # ----- the model -----------------------------------------------------------------------------------------------
@@ -284,9 +301,7 @@ def onnx_model(net: Any, NetworkName: str = "Network", OpsetVersion: int = DEFAU
         else:
             wired = lgraph.inputs_of(name)
             xs = [value_of[wired[p]] for p in layer.input_names]
-        emit = EMITTERS.get(layer.type)
-        if emit is None:
-            raise ONNXExportError(f"layer '{name}': {layer.type} has no ONNX form in layergraph")
+        emit = emitter(layer, name)
         value_of[name] = emit(g, layer, name, xs, analysis.inputs.get(name, []), out, net.layer_module(name))
     outputs = [_value_info(onnx, value_of[n], analysis.outputs[n], batch) for n in net.OutputNames]
     graph = onnx.helper.make_graph(g.nodes, str(NetworkName), inputs, outputs, initializer=g.inits)
@@ -309,7 +324,8 @@ def exportONNXNetwork(net: Any, filename: str | os.PathLike[str], *args: Any, **
     (compiled with default initialization). Options may be 'Name', value pairs or keywords, any case.
     BatchSize=None (the default) leaves the batch dimension dynamic ('N').
     """
-    options = _options(args, kwargs)
+    options = name_value("exportONNXNetwork", args, kwargs, ("NetworkName", "OpsetVersion", "BatchSize"),
+                         error=ONNXExportError)
     model = onnx_model(net, **options)
     path = Path(filename)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -327,23 +343,6 @@ def exportONNXNetwork(net: Any, filename: str | os.PathLike[str], *args: Any, **
 
 
 # ----- helpers ----------------------------------------------------------------------------------------------
-_OPTION_NAMES = ("NetworkName", "OpsetVersion", "BatchSize")
-
-
-def _options(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """MATLAB-style options: 'Name', value pairs and keywords, names matched case-insensitively."""
-    if len(args) % 2:
-        raise ONNXExportError(f"exportONNXNetwork: name-value arguments must come in pairs; '{args[-1]}' has no value")
-    out: dict[str, Any] = {}
-    for key, value in [*zip(args[::2], args[1::2]), *kwargs.items()]:
-        match = next((n for n in _OPTION_NAMES if isinstance(key, str) and n.lower() == key.lower()), None)
-        if match is None:
-            raise ONNXExportError(f"exportONNXNetwork: unknown option '{key}'; accepted options: "
-                                  f"{', '.join(_OPTION_NAMES)}")
-        out[match] = value
-    return out
-
-
 def _check_opset(opset: Any) -> int:
     onnx = require_onnx()
     newest = onnx.defs.onnx_opset_version()

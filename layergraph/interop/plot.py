@@ -22,20 +22,10 @@ _ROW = 0.8
 _BOX_H = 0.42
 _GAP = 0.35
 _CHAR = 0.072
-_COLORS = {  # MATLAB-like families; anything else is grey
+COLORS = {  # box colour of each layer family (a layer class's `family`); undeclared is grey
     "input": "#cfe2f3", "conv": "#fde9c7", "norm": "#d9ead3", "act": "#ead1dc", "merge": "#d0e0e3",
     "dense": "#fff2cc", "pool": "#e6e0f0", "other": "#eeeeee",
 }
-_FAMILY = {
-    "imageInputLayer": "input", "featureInputLayer": "input", "convolution2dLayer": "conv",
-    "transposedConv2dLayer": "conv", "batchNormalizationLayer": "norm", "layerNormalizationLayer": "norm",
-    "reluLayer": "act", "leakyReluLayer": "act", "tanhLayer": "act", "sigmoidLayer": "act", "softmaxLayer": "act",
-    "concatenationLayer": "merge", "depthConcatenationLayer": "merge", "additionLayer": "merge",
-    "fullyConnectedLayer": "dense", "projectAndReshapeLayer": "dense", "embeddingLayer": "dense",
-    "maxPooling2dLayer": "pool", "averagePooling2dLayer": "pool", "globalAveragePooling2dLayer": "pool",
-}
-
-
 @dataclass
 class Layout:
     """Box centres (x, y) in inches for every layer, bend points for every edge, and box widths."""
@@ -203,7 +193,7 @@ def plot_graph(lgraph: Any, path: str | Path, *, types: bool = True, title: str 
         for name, (x, y) in lay.pos.items():
             layer = lg.layer(name)
             w = lay.width[name]
-            color = _COLORS[_FAMILY.get(layer.type, "other")]
+            color = COLORS.get(type(layer).family, COLORS["other"])
             ax.add_patch(FancyBboxPatch((x - w / 2, y - _BOX_H / 2), w, _BOX_H,
                                         boxstyle="round,pad=0,rounding_size=0.08", facecolor=color,
                                         edgecolor="#555555", linewidth=0.8, zorder=3))

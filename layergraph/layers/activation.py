@@ -1,21 +1,29 @@
-"""Element-wise layers: reluLayer, leakyReluLayer, tanhLayer, sigmoidLayer, softmaxLayer, dropoutLayer."""
+"""Activation layers: reluLayer, leakyReluLayer, eluLayer, tanhLayer, sigmoidLayer, softmaxLayer, dropoutLayer."""
 from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import field_validator
 from torch import nn
 
-from layergraph.layers.base import Layer
+from layergraph.layers.base import Layer, onnx_emitter, onnx_op
+from layergraph.layers.options import Prob, Real
 from layergraph.sizes import Act
 
 
-class ReLULayer(Layer):
+class _Activation(Layer):
+    """A layer that maps each element alone (its output has the input's size)."""
+
+    family: ClassVar[str] = "act"
+    elementwise: ClassVar[bool] = True
+
+
+class ReLULayer(_Activation):
     """reluLayer(): max(x, 0)."""
 
     type: Literal["reluLayer"] = "reluLayer"
     type_label: ClassVar[str] = "ReLU"
     default_name: ClassVar[str] = "relu"
+    onnx: ClassVar = onnx_op("Relu")
 
     def description(self) -> str:
         return "ReLU"
@@ -24,7 +32,7 @@ class ReLULayer(Layer):
         return nn.ReLU()
 
 
-class LeakyReLULayer(Layer):
+class LeakyReLULayer(_Activation):
     """leakyReluLayer(scale=0.01): x for x ≥ 0, scale·x otherwise."""
 
     type: Literal["leakyReluLayer"] = "leakyReluLayer"
@@ -32,6 +40,7 @@ class LeakyReLULayer(Layer):
     type_label: ClassVar[str] = "Leaky ReLU"
     default_name: ClassVar[str] = "leakyrelu"
     positional: ClassVar[tuple[str, ...]] = ("Scale",)
+    onnx: ClassVar = onnx_op("LeakyRelu", alpha="Scale")
 
     def description(self) -> str:
         return f"Leaky ReLU with scale {self.Scale:g}"
@@ -40,7 +49,24 @@ class LeakyReLULayer(Layer):
         return nn.LeakyReLU(self.Scale)
 
 
-class TanhLayer(Layer):
+class ELULayer(_Activation):
+    """eluLayer(alpha=1): x for x ≥ 0, alpha·(exp(x) − 1) otherwise."""
+
+    type: Literal["eluLayer"] = "eluLayer"
+    Alpha: Real = 1.0
+    type_label: ClassVar[str] = "ELU"
+    default_name: ClassVar[str] = "elu"
+    positional: ClassVar[tuple[str, ...]] = ("Alpha",)
+    onnx: ClassVar = onnx_op("Elu", alpha="Alpha")
+
+    def description(self) -> str:
+        return f"ELU with Alpha {self.Alpha:g}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.ELU(self.Alpha)
+
+
+class TanhLayer(_Activation):
     """tanhLayer(): hyperbolic tangent.
 
     Its automatic name is 'layer' (not 'tanh'): the CGAN generator table in MATLAB's documentation
@@ -50,6 +76,7 @@ class TanhLayer(Layer):
     type: Literal["tanhLayer"] = "tanhLayer"
     type_label: ClassVar[str] = "Tanh"
     default_name: ClassVar[str] = "layer"
+    onnx: ClassVar = onnx_op("Tanh")
 
     def description(self) -> str:
         return "Hyperbolic tangent"
@@ -58,12 +85,13 @@ class TanhLayer(Layer):
         return nn.Tanh()
 
 
-class SigmoidLayer(Layer):
+class SigmoidLayer(_Activation):
     """sigmoidLayer(): 1/(1+exp(−x))."""
 
     type: Literal["sigmoidLayer"] = "sigmoidLayer"
     type_label: ClassVar[str] = "Sigmoid"
     default_name: ClassVar[str] = "sigmoid"
+    onnx: ClassVar = onnx_op("Sigmoid")
 
     def description(self) -> str:
         return "sigmoid"
@@ -78,6 +106,8 @@ class SoftmaxLayer(Layer):
     type: Literal["softmaxLayer"] = "softmaxLayer"
     type_label: ClassVar[str] = "Softmax"
     default_name: ClassVar[str] = "softmax"
+    family: ClassVar[str] = "act"
+    onnx: ClassVar = onnx_op("Softmax", axis=1)  # imported by its own handler: only over channels
 
     def description(self) -> str:
         return "softmax"
@@ -90,17 +120,13 @@ class DropoutLayer(Layer):
     """dropoutLayer(probability=0.5): zero inputs with this probability in training, scale the rest."""
 
     type: Literal["dropoutLayer"] = "dropoutLayer"
-    Probability: float = 0.5
+    Probability: Prob = 0.5
     type_label: ClassVar[str] = "Dropout"
     default_name: ClassVar[str] = "dropout"
     positional: ClassVar[tuple[str, ...]] = ("Probability",)
-
-    @field_validator("Probability")
-    @classmethod
-    def _prob(cls, v: float) -> float:
-        if not 0 <= v < 1:
-            raise ValueError("Probability must be in [0, 1)")
-        return v
+    family: ClassVar[str] = "other"
+    elementwise: ClassVar[bool] = True
+    onnx: ClassVar = onnx_emitter(imports=("Dropout",))  # opset 12+ takes the ratio as an input
 
     def description(self) -> str:
         return f"{self.Probability * 100:g}% dropout"

@@ -1,25 +1,75 @@
-"""The Layer base class: a pydantic model of MATLAB options plus output-size, learnable and build rules."""
+"""The Layer base class and the layer registry.
+
+A layer is a pydantic model of its MATLAB options plus the rules that make it part of a network (output size,
+learnables, build). Defining a subclass that declares its own `type` registers it: the registry gives the
+class by MATLAB name (`LAYERS`, used by specs), and the MATLAB-named constructor (`constructors()`, exported by
+`layergraph.layers`). What other parts need to know about a layer is declared on its class (`family` for
+plot colours, `elementwise`, `onnx` for ONNX export and import); tests/test_registry.py checks that every
+built-in layer declares all of it.
+"""
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 from torch import nn
 
 from layergraph.errors import NetworkError, OptionError
+from layergraph.layers.options import BiasInit, WeightsInit, plain
+from layergraph.namevalue import match_name, name_value
 from layergraph.sizes import Act
+
+
+@dataclass(frozen=True)
+class OnnxForm:
+    """How a layer is written to and read from ONNX; made by `onnx_op`, `onnx_emitter` or `no_onnx`.
+
+    layers/ never imports the ONNX code: interop reads this declaration (and tests/test_registry.py checks it).
+    """
+
+    op: str = ""  # the one ONNX node the layer is exported as ("" when an emitter or nothing writes it)
+    attrs: tuple[tuple[str, Any], ...] = ()  # ONNX attribute → option name (str) or constant
+    imports: tuple[str, ...] = ()  # ONNX operators the importer turns into this layer
+    missing: str = ""  # why the layer has no ONNX form
+
+    def attributes(self, layer: Layer) -> dict[str, Any]:
+        """The ONNX attributes of `layer`'s node: option values read from the layer, constants as given."""
+        return {a: (getattr(layer, v) if isinstance(v, str) else v) for a, v in self.attrs}
+
+
+def onnx_op(op: str, imports: tuple[str, ...] | None = None, **attrs: Any) -> OnnxForm:
+    """The layer is one ONNX node `op` with attributes taken from its options (`alpha="Scale"`) or constants.
+
+    An `elementwise` layer declared this way needs no other ONNX code: the importer reads `op` back with
+    the options from the node's attributes (ONNX's defaults where absent). `imports` defaults to (op,).
+    """
+    return OnnxForm(op=op, attrs=tuple(attrs.items()), imports=(op,) if imports is None else tuple(imports))
+
+
+def onnx_emitter(imports: tuple[str, ...] = ()) -> OnnxForm:
+    """The layer is written by its emitter in interop/onnx_export.py (EMITTERS) and read from `imports`
+    (handlers in interop/onnx_import/ops.py)."""
+    return OnnxForm(imports=tuple(imports))
+
+
+def no_onnx(reason: str) -> OnnxForm:
+    """The layer has no ONNX form; `reason` is what exportONNXNetwork says."""
+    return OnnxForm(missing=reason)
 
 
 class Layer(BaseModel):
     """One MATLAB layer: its options (fields, MATLAB names) and the rules that make it a network part.
 
-    Subclasses set `type` (the MATLAB constructor name, used as the YAML `type`), `type_label`
-    (analyzeNetwork's Type column), `default_name` (MATLAB's automatic name) and `positional`
-    (the option names MATLAB takes positionally, in order).
+    Subclasses set `type` (the MATLAB constructor name, used as the YAML `type`; declaring it registers the
+    class), `type_label` (analyzeNetwork's Type column), `default_name` (MATLAB's automatic name) and
+    `positional` (the option names MATLAB takes positionally, in order). Built-in layers also declare
+    `family`, `onnx` and, for layers that act on each element alone, `elementwise`.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True)
@@ -32,31 +82,35 @@ class Layer(BaseModel):
     positional: ClassVar[tuple[str, ...]] = ()
     required: ClassVar[int] = 0
     is_input: ClassVar[bool] = False
+    family: ClassVar[str] = ""  # plot colour: input, conv, norm, act, merge, dense, pool or other
+    elementwise: ClassVar[bool] = False  # y[i] depends on x[i] alone (the ONNX importer may reorder around it)
+    onnx: ClassVar[OnnxForm | None] = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "type" in inspect.get_annotations(cls):  # the class declares its own MATLAB name
+            register(cls)
+
+    @classmethod
+    def matlab_name(cls) -> str:
+        """The MATLAB constructor name (the `type` of the class)."""
+        return cls.model_fields["type"].default
 
     # ----- MATLAB construction ------------------------------------------------------------------
     @classmethod
     def create(cls, *args: Any, **kwargs: Any) -> Layer:
         """Build from MATLAB-style arguments: positionals, then 'Name', value pairs and/or keywords."""
-        ctor = cls.model_fields["type"].default
+        ctor = cls.matlab_name()
         if len(args) < cls.required:
             need = ", ".join(cls.positional[: cls.required])
             raise OptionError(f"{ctor}: expected {cls.required} positional argument(s) ({need}), got {len(args)}")
         values: dict[str, Any] = {}
-        pos = list(args)
         i = 0
-        while i < len(pos) and i < len(cls.positional) and not _is_option_name(cls, pos[i], i):
-            values[cls.positional[i]] = pos[i]
+        while i < len(args) and i < len(cls.positional) and not _is_option_name(cls, args[i]):
+            values[cls.positional[i]] = args[i]
             i += 1
-        rest = pos[i:]
-        if len(rest) % 2:
-            raise OptionError(f"{ctor}: name-value arguments must come in pairs; '{rest[-1]}' has no value")
-        pairs = list(zip(rest[::2], rest[1::2])) + list(kwargs.items())
-        for key, value in pairs:
-            field = cls.option_field(key)
-            if field in values:
-                raise OptionError(f"{ctor}: option '{field}' is given twice")
-            values[field] = value
-        return cls.from_options(values)
+        return cls.from_options(name_value(ctor, args[i:], kwargs, cls.options(), given=values))
 
     @classmethod
     def options(cls) -> list[str]:
@@ -66,20 +120,14 @@ class Layer(BaseModel):
     @classmethod
     def option_field(cls, key: Any) -> str:
         """Match an option name case-insensitively, as MATLAB does; unknown names raise OptionError."""
-        ctor = cls.model_fields["type"].default
-        if not isinstance(key, str):
-            raise OptionError(f"{ctor}: expected an option name, got {key!r}")
-        for field in cls.options():
-            if field.lower() == key.lower():
-                return field
-        raise OptionError(f"{ctor}: unknown option '{key}'; accepted options: {', '.join(cls.options())}")
+        return match_name(cls.matlab_name(), key, cls.options())
 
     @classmethod
     def from_options(cls, values: dict[str, Any], where: str = "") -> Layer:
         """Validate options (already keyed by field name) into a layer; errors name the option."""
-        ctor = cls.model_fields["type"].default
+        ctor = cls.matlab_name()
         try:
-            return cls(type=ctor, **{k: _plain(v) for k, v in values.items()})
+            return cls(type=ctor, **{k: plain(v) for k, v in values.items()})
         except ValidationError as err:
             first = err.errors()[0]
             msg = first["msg"].removeprefix("Value error, ")
@@ -118,7 +166,7 @@ class Layer(BaseModel):
         raise NotImplementedError(f"{self.type} cannot be compiled")
 
 
-def _is_option_name(cls: type[Layer], value: Any, position: int) -> bool:
+def _is_option_name(cls: type[Layer], value: Any) -> bool:
     """True when a positional string is really the start of the name-value pairs.
 
     MATLAB resolves the same ambiguity: 'Name' in `dropoutLayer('Name','d')` is an option, while
@@ -129,50 +177,48 @@ def _is_option_name(cls: type[Layer], value: Any, position: int) -> bool:
     return any(f.lower() == value.lower() for f in cls.options())
 
 
-def _plain(value: Any) -> Any:
-    """numpy arrays and tensors become lists/scalars so pydantic and YAML see plain data."""
-    if isinstance(value, (np.ndarray, torch.Tensor)):
-        value = np.asarray(value).tolist()
-    elif isinstance(value, np.generic):
-        value = value.item()
-    return value
+# ----- the registry -------------------------------------------------------------------------------------------
+LAYERS: dict[str, type[Layer]] = {}  # MATLAB name → class, in registration order
+_CONSTRUCTORS: dict[str, Callable[..., Layer]] = {}
 
 
-def pair(value: Any, name: str = "value") -> tuple[int, int]:
-    """MATLAB's scalar-or-[a b] convention for sizes such as FilterSize and Stride."""
-    value = _plain(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = [value, value]
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"{name} must be a positive integer or a vector of two positive integers")
-    out = []
-    for v in value:
-        if isinstance(v, bool) or not float(v).is_integer() or v < 1:
-            raise ValueError(f"{name} must be a positive integer or a vector of two positive integers")
-        out.append(int(v))
-    return out[0], out[1]
+def register(cls: type[Layer]) -> type[Layer]:
+    """Add a layer class under its MATLAB name (done for every subclass that declares `type`).
+
+    A second class with a name already taken is refused, unless it is the same class defined again
+    (a reloaded module).
+    """
+    name = cls.matlab_name()
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__qualname__}: a registered layer needs a default `type` (its MATLAB name)")
+    old = LAYERS.get(name)
+    if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise TypeError(f"layer type '{name}' of {cls.__module__}.{cls.__qualname__} is already registered by "
+                        f"{old.__module__}.{old.__qualname__}")
+    LAYERS[name] = cls
+    _CONSTRUCTORS[name] = _constructor(cls)
+    return cls
 
 
-def four_sides(value: Any, name: str, allowed: Sequence[str] = ("same",)) -> str | tuple[int, int, int, int]:
-    """MATLAB padding/cropping: 'same', p, [a b] (top&bottom, left&right) or [t b l r]."""
-    value = _plain(value)
-    if isinstance(value, str):
-        if value.lower() in allowed:
-            return value.lower()
-        raise ValueError(f"{name} must be {' or '.join(repr(a) for a in allowed)}, a non-negative integer, "
-                         "[a b] or [t b l r]")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, (list, tuple)) or len(value) not in (1, 2, 4):
-        raise ValueError(f"{name} must be 'same', a non-negative integer, [a b] or [t b l r]")
-    if any(isinstance(v, bool) or not float(v).is_integer() or v < 0 for v in value):
-        raise ValueError(f"{name} values must be non-negative integers")
-    v = [int(x) for x in value]
-    if len(v) == 1:
-        return (v[0],) * 4
-    if len(v) == 2:
-        return (v[0], v[0], v[1], v[1])
-    return (v[0], v[1], v[2], v[3])
+def _constructor(cls: type[Layer]) -> Callable[..., Layer]:
+    """The MATLAB-named function that builds `cls` from MATLAB-style arguments."""
+    def make(*args: Any, **kwargs: Any) -> Layer:
+        return cls.create(*args, **kwargs)
+
+    make.__name__ = make.__qualname__ = cls.matlab_name()
+    make.__doc__ = cls.__doc__
+    make.__module__ = "layergraph.layers"
+    return make
+
+
+def constructors() -> dict[str, Callable[..., Layer]]:
+    """MATLAB name → constructor function of every registered layer."""
+    return dict(_CONSTRUCTORS)
+
+
+def is_builtin(cls: type[Layer]) -> bool:
+    """True for layergraph's own layers (which must declare everything tests/test_registry.py checks)."""
+    return cls.__module__.startswith("layergraph.layers.")
 
 
 def fmt_vec(values: Sequence[Any]) -> str:
@@ -192,10 +238,6 @@ def same_total(n: int, k: int, s: int) -> int:
 
 
 # ----- initializers (MATLAB defaults: glorot weights, zero biases) ----------------------------------
-WEIGHT_INITS = ("glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal")
-BIAS_INITS = ("zeros", "ones", "narrow-normal")
-
-
 def initialize(t: torch.Tensor, method: str, num_in: int, num_out: int) -> None:
     """Fill `t` in place with MATLAB's initializer `method` (fan sizes as MATLAB defines them)."""
     with torch.no_grad():
@@ -216,28 +258,11 @@ def initialize(t: torch.Tensor, method: str, num_in: int, num_out: int) -> None:
             raise ValueError(f"unknown initializer '{method}'")
 
 
-def check_initializer(value: str, allowed: Sequence[str]) -> str:
-    """Validate a MATLAB initializer name (case-insensitive), listing the accepted names on error."""
-    if not isinstance(value, str) or value.lower() not in allowed:
-        raise ValueError(f"must be one of {', '.join(allowed)}")
-    return value.lower()
-
-
 class WithInitializers(Layer):
     """The WeightsInitializer/BiasInitializer options of layers with weights and biases."""
 
-    WeightsInitializer: str = "glorot"
-    BiasInitializer: str = "zeros"
-
-    @field_validator("WeightsInitializer")
-    @classmethod
-    def _winit(cls, v: str) -> str:
-        return check_initializer(v, WEIGHT_INITS)
-
-    @field_validator("BiasInitializer")
-    @classmethod
-    def _binit(cls, v: str) -> str:
-        return check_initializer(v, BIAS_INITS)
+    WeightsInitializer: WeightsInit = "glorot"
+    BiasInitializer: BiasInit = "zeros"
 
 
 class LayerModule(nn.Module):

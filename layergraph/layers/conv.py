@@ -1,11 +1,10 @@
 """convolution2dLayer and transposedConv2dLayer with MATLAB's padding/cropping rules."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
@@ -13,36 +12,25 @@ from layergraph.layers.base import (
     LayerModule,
     WithInitializers,
     fmt_vec,
-    four_sides,
     initialize,
     need_image,
-    pair,
+    onnx_emitter,
     same_total,
 )
+from layergraph.layers.options import FourSides, Pair, PositiveInt
 from layergraph.sizes import Act
 
 
 class _ConvBase(WithInitializers):
     """Options shared by the two convolution layers."""
 
-    FilterSize: tuple[int, int]
-    NumFilters: int
-    Stride: tuple[int, int] = (1, 1)
+    FilterSize: Pair
+    NumFilters: PositiveInt
+    Stride: Pair = (1, 1)
     NumChannels: int | Literal["auto"] = "auto"
     positional: ClassVar[tuple[str, ...]] = ("FilterSize", "NumFilters")
     required: ClassVar[int] = 2
-
-    @field_validator("FilterSize", "Stride", mode="before")
-    @classmethod
-    def _pair(cls, v: Any, info: Any) -> Any:
-        return pair(v, info.field_name)
-
-    @field_validator("NumFilters")
-    @classmethod
-    def _positive(cls, v: int) -> int:
-        if v < 1:
-            raise ValueError("NumFilters must be a positive integer")
-        return v
+    family: ClassVar[str] = "conv"
 
     def _channels(self, act: Act) -> int:
         need_image(self, act)
@@ -88,20 +76,11 @@ class Convolution2DLayer(_ConvBase):
     """convolution2dLayer(filterSize, numFilters): 2-D convolution."""
 
     type: Literal["convolution2dLayer"] = "convolution2dLayer"
-    DilationFactor: tuple[int, int] = (1, 1)
-    Padding: Literal["same"] | tuple[int, int, int, int] = (0, 0, 0, 0)
+    DilationFactor: Pair = (1, 1)
+    Padding: FourSides = (0, 0, 0, 0)
     type_label: ClassVar[str] = "Convolution"
     default_name: ClassVar[str] = "conv"
-
-    @field_validator("DilationFactor", mode="before")
-    @classmethod
-    def _dil(cls, v: Any) -> Any:
-        return pair(v, "DilationFactor")
-
-    @field_validator("Padding", mode="before")
-    @classmethod
-    def _pad(cls, v: Any) -> Any:
-        return four_sides(v, "Padding")
+    onnx: ClassVar = onnx_emitter(imports=("Conv",))
 
     def _pads(self, act: Act) -> tuple[int, int, int, int]:
         return conv_padding(act.spatial, self.FilterSize, self.Stride, self.DilationFactor, self.Padding)
@@ -184,14 +163,10 @@ class TransposedConv2DLayer(_ConvBase):
     """transposedConv2dLayer(filterSize, numFilters): 2-D transposed convolution."""
 
     type: Literal["transposedConv2dLayer"] = "transposedConv2dLayer"
-    Cropping: Literal["same"] | tuple[int, int, int, int] = (0, 0, 0, 0)
+    Cropping: FourSides = (0, 0, 0, 0)
     type_label: ClassVar[str] = "Transposed Convolution"
     default_name: ClassVar[str] = "transposed-conv"
-
-    @field_validator("Cropping", mode="before")
-    @classmethod
-    def _crop(cls, v: Any) -> Any:
-        return four_sides(v, "Cropping")
+    onnx: ClassVar = onnx_emitter(imports=("ConvTranspose", "Pad"))  # Pad: MATLAB's 'same' with F < S
 
     def output_size(self, inputs: list[Act]) -> Act:
         act = inputs[0]

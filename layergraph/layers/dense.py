@@ -2,23 +2,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
-from layergraph.layers.base import (
-    WEIGHT_INITS,
-    Layer,
-    LayerModule,
-    WithInitializers,
-    check_initializer,
-    fmt_vec,
-    initialize,
-)
+from layergraph.layers.base import Layer, LayerModule, WithInitializers, fmt_vec, initialize, onnx_emitter
+from layergraph.layers.options import PositiveInt, WeightsInit, positive_ints
 from layergraph.sizes import Act
 
 
@@ -52,19 +44,14 @@ class FullyConnectedLayer(WithInitializers):
     """fullyConnectedLayer(outputSize): y = W·x + b; image input is flattened column-major."""
 
     type: Literal["fullyConnectedLayer"] = "fullyConnectedLayer"
-    OutputSize: int
+    OutputSize: PositiveInt
     InputSize: int | Literal["auto"] = "auto"
     type_label: ClassVar[str] = "Fully Connected"
     default_name: ClassVar[str] = "fc"
     positional: ClassVar[tuple[str, ...]] = ("OutputSize",)
     required: ClassVar[int] = 1
-
-    @field_validator("OutputSize", mode="before")
-    @classmethod
-    def _pos(cls, v: Any) -> Any:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v or v < 1:
-            raise ValueError("OutputSize must be a positive integer")
-        return int(v)
+    family: ClassVar[str] = "dense"
+    onnx: ClassVar = onnx_emitter(imports=("Gemm", "MatMul"))
 
     def _n_in(self, act: Act) -> int:
         if self.InputSize != "auto" and self.InputSize != act.numel:
@@ -98,19 +85,14 @@ class ProjectAndReshapeLayer(WithInitializers):
     """
 
     type: Literal["projectAndReshapeLayer"] = "projectAndReshapeLayer"
-    OutputSize: tuple[int, int, int]
+    OutputSize: Annotated[tuple[int, int, int], positive_ints(3, "[h w c]")]
     NumChannels: int | Literal["auto"] = "auto"
     type_label: ClassVar[str] = "projectAndReshapeLayer"
     default_name: ClassVar[str] = "layer"
     positional: ClassVar[tuple[str, ...]] = ("OutputSize", "NumChannels", "Name")
     required: ClassVar[int] = 1
-
-    @field_validator("OutputSize", mode="before")
-    @classmethod
-    def _size(cls, v: Any) -> Any:
-        if not isinstance(v, (list, tuple)) or len(v) != 3 or any(int(x) != x or x < 1 for x in v):
-            raise ValueError("OutputSize must be [h w c] positive integers")
-        return tuple(int(x) for x in v)
+    family: ClassVar[str] = "dense"
+    onnx: ClassVar = onnx_emitter()  # imported from Gemm (+ Flatten) + Reshape, folded after the walk
 
     def _n_in(self, act: Act) -> int:
         if self.NumChannels != "auto" and self.NumChannels != act.numel:
@@ -152,25 +134,15 @@ class EmbeddingLayer(Layer):
     """embeddingLayer(embeddingDimension, inputDimension): the CGAN example's label embedding (1-based)."""
 
     type: Literal["embeddingLayer"] = "embeddingLayer"
-    OutputSize: int
-    InputSize: int
-    WeightsInitializer: str = "narrow-normal"
+    OutputSize: PositiveInt
+    InputSize: PositiveInt
+    WeightsInitializer: WeightsInit = "narrow-normal"
     type_label: ClassVar[str] = "embeddingLayer"
     default_name: ClassVar[str] = "layer"
     positional: ClassVar[tuple[str, ...]] = ("OutputSize", "InputSize")
     required: ClassVar[int] = 2
-
-    @field_validator("OutputSize", "InputSize")
-    @classmethod
-    def _pos(cls, v: int) -> int:
-        if v < 1:
-            raise ValueError("must be a positive integer")
-        return v
-
-    @field_validator("WeightsInitializer")
-    @classmethod
-    def _winit(cls, v: str) -> str:
-        return check_initializer(v, WEIGHT_INITS)
+    family: ClassVar[str] = "dense"
+    onnx: ClassVar = onnx_emitter(imports=("Gather",))
 
     def output_size(self, inputs: list[Act]) -> Act:
         if inputs[0].numel != 1:

@@ -1,16 +1,16 @@
 """Input layers: imageInputLayer (H×W×C) and featureInputLayer (C)."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
-from pydantic import field_validator
 from torch import nn
 
-from layergraph.layers.base import Layer, fmt_vec
+from layergraph.layers.base import Layer, onnx_emitter
+from layergraph.layers.options import Lower, PositiveInt, positive_ints
 from layergraph.sizes import Act
 
-Normalization = Literal["none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one"]
+Normalization = Annotated[Literal["none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one"], Lower]
 
 
 class _Normalize(nn.Module):
@@ -29,16 +29,13 @@ class _InputLayer(Layer):
     """Shared normalization options of the input layers."""
 
     is_input: ClassVar[bool] = True
+    family: ClassVar[str] = "input"
+    onnx: ClassVar = onnx_emitter()  # a graph input (normalization as Sub and Mul nodes, folded back on import)
     Normalization: Normalization = "none"
     Mean: float | list[float] | None = None
     StandardDeviation: float | list[float] | None = None
     Min: float | list[float] | None = None
     Max: float | list[float] | None = None
-
-    @field_validator("Normalization", mode="before")
-    @classmethod
-    def _lower(cls, v: Any) -> Any:
-        return v.lower() if isinstance(v, str) else v
 
     def _stat(self, value: float | list[float] | None, default: float, channels: int) -> torch.Tensor:
         vals = [default] if value is None else ([value] if isinstance(value, (int, float)) else list(value))
@@ -71,20 +68,11 @@ class ImageInputLayer(_InputLayer):
     """imageInputLayer(inputSize): image batches of size H×W×C."""
 
     type: Literal["imageInputLayer"] = "imageInputLayer"
-    InputSize: tuple[int, int, int]
+    InputSize: Annotated[tuple[int, int, int], positive_ints(3, "[h w c] (or [h w])", fill_channels=True)]
     type_label: ClassVar[str] = "Image Input"
     default_name: ClassVar[str] = "imageinput"
     positional: ClassVar[tuple[str, ...]] = ("InputSize",)
     required: ClassVar[int] = 1
-
-    @field_validator("InputSize", mode="before")
-    @classmethod
-    def _size(cls, v: Any) -> Any:
-        if isinstance(v, (list, tuple)) and len(v) == 2:
-            v = [*v, 1]  # MATLAB: [h w] means one channel
-        if not isinstance(v, (list, tuple)) or len(v) != 3 or any(int(x) != x or x < 1 for x in v):
-            raise ValueError("InputSize must be [h w c] (or [h w]) positive integers")
-        return tuple(int(x) for x in v)
 
     def output_size(self, inputs: list[Act]) -> Act:
         return Act(self.InputSize, "SSC")
@@ -100,20 +88,11 @@ class FeatureInputLayer(_InputLayer):
     """featureInputLayer(numFeatures): feature batches of size C."""
 
     type: Literal["featureInputLayer"] = "featureInputLayer"
-    InputSize: int
+    InputSize: PositiveInt  # MATLAB's numFeatures
     type_label: ClassVar[str] = "Feature Input"
     default_name: ClassVar[str] = "input"
     positional: ClassVar[tuple[str, ...]] = ("InputSize",)
     required: ClassVar[int] = 1
-
-    @field_validator("InputSize", mode="before")
-    @classmethod
-    def _size(cls, v: Any) -> Any:
-        if isinstance(v, (list, tuple)) and len(v) == 1:
-            v = v[0]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v or v < 1:
-            raise ValueError("numFeatures must be a positive integer")
-        return int(v)
 
     def output_size(self, inputs: list[Act]) -> Act:
         return Act((self.InputSize,), "C")
@@ -124,5 +103,3 @@ class FeatureInputLayer(_InputLayer):
     def build(self, inputs: list[Act]) -> nn.Module:
         return self._normalizer(self.InputSize, ())
 
-
-__all__ = ["FeatureInputLayer", "ImageInputLayer", "fmt_vec"]

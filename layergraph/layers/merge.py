@@ -4,26 +4,20 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import torch
-from pydantic import field_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
 from layergraph.formats import torch_axis
-from layergraph.layers.base import Layer
+from layergraph.layers.base import Layer, onnx_emitter
+from layergraph.layers.options import PositiveInt
 from layergraph.sizes import Act
 
 
 class _MultiInput(Layer):
     """A layer with inputs in1…inN (MATLAB's NumInputs)."""
 
-    NumInputs: int = 2
-
-    @field_validator("NumInputs")
-    @classmethod
-    def _n(cls, v: int) -> int:
-        if v < 1:
-            raise ValueError("NumInputs must be a positive integer")
-        return v
+    NumInputs: PositiveInt = 2
+    family: ClassVar[str] = "merge"
 
     @property
     def input_names(self) -> list[str]:
@@ -60,6 +54,7 @@ class ConcatenationLayer(_MultiInput):
     default_name: ClassVar[str] = "concat"
     positional: ClassVar[tuple[str, ...]] = ("Dim", "NumInputs")
     required: ClassVar[int] = 2
+    onnx: ClassVar = onnx_emitter(imports=("Concat",))
 
     def output_size(self, inputs: list[Act]) -> Act:
         first = inputs[0]
@@ -90,6 +85,7 @@ class DepthConcatenationLayer(_MultiInput):
     default_name: ClassVar[str] = "depthcat"
     positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
     required: ClassVar[int] = 1
+    onnx: ClassVar = onnx_emitter()  # Concat along channels, imported as concatenationLayer(3)
 
     def output_size(self, inputs: list[Act]) -> Act:
         first = inputs[0]
@@ -115,6 +111,7 @@ class AdditionLayer(_MultiInput):
     default_name: ClassVar[str] = "addition"
     positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
     required: ClassVar[int] = 1
+    onnx: ClassVar = onnx_emitter(imports=("Add", "Sum"))
 
     def output_size(self, inputs: list[Act]) -> Act:
         if any(a != inputs[0] for a in inputs):

@@ -1,15 +1,19 @@
 """batchNormalizationLayer and layerNormalizationLayer."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
+from pydantic import AfterValidator
 from torch import nn
 
-from layergraph.layers.base import BIAS_INITS, Layer, LayerModule, check_initializer, initialize
+from layergraph.layers.base import Layer, LayerModule, initialize, onnx_emitter
+from layergraph.layers.options import BiasInit, Decay, at_least
 from layergraph.sizes import Act
+
+# batchNormalizationLayer refuses a smaller Epsilon
+BatchEpsilon = Annotated[float, AfterValidator(at_least(1e-5, "1e-5 (MATLAB's lower bound)"))]
 
 
 def _param_shape(act: Act) -> tuple[int, ...]:
@@ -38,47 +42,46 @@ class _BatchNorm(LayerModule):
 
     def _separate_decays(self, x: torch.Tensor) -> torch.Tensor:
         dims = [0, *range(2, x.dim())]
-        mean = x.mean(dims)
-        var = x.var(dims, unbiased=False)
-        n = x.numel() // x.shape[1]
+        xhat, mean, var = normalize(x, dims, self.eps)
         with torch.no_grad():
-            self.TrainedMean.lerp_(mean.detach(), self.mean_decay)
-            self.TrainedVariance.lerp_(var.detach() * n / max(n - 1, 1), self.var_decay)
+            new_mean, new_var = running_stats(self.TrainedMean, self.TrainedVariance, mean.reshape(-1),
+                                              var.reshape(-1), x.numel() // x.shape[1],
+                                              self.mean_decay, self.var_decay)
+            self.TrainedMean.copy_(new_mean)
+            self.TrainedVariance.copy_(new_var)
         view = (1, -1) + (1,) * (x.dim() - 2)
-        xhat = (x - mean.view(view)) / torch.sqrt(var.view(view) + self.eps)
         return xhat * self.Scale.view(view) + self.Offset.view(view)
+
+
+def normalize(x: torch.Tensor, dims: list[int], eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(x − μ)/sqrt(σ² + ε) over `dims`, with μ and the biased σ² (kept as size-1 dims): every norm's formula."""
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, unbiased=False, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps), mean, var
+
+
+def running_stats(mean: torch.Tensor, var: torch.Tensor, batch_mean: torch.Tensor, batch_var: torch.Tensor,
+                  n: int, mean_decay: float, var_decay: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """MATLAB's running-statistics update: new = decay·batch + (1 − decay)·old; the batch variance of n values
+    enters unbiased (·n/(n − 1)), as torch's batch_norm does."""
+    # .to(dtype): under bf16 autocast the batch statistics are bf16, the running ones stay float32
+    return (mean.lerp(batch_mean.detach().to(mean.dtype), mean_decay),
+            var.lerp(batch_var.detach().to(var.dtype) * n / max(n - 1, 1), var_decay))
 
 
 class BatchNormalizationLayer(Layer):
     """batchNormalizationLayer(): normalize each channel over the mini-batch."""
 
     type: Literal["batchNormalizationLayer"] = "batchNormalizationLayer"
-    Epsilon: float = 1e-5
-    MeanDecay: float = 0.1
-    VarianceDecay: float = 0.1
-    OffsetInitializer: str = "zeros"
-    ScaleInitializer: str = "ones"
+    Epsilon: BatchEpsilon = 1e-5
+    MeanDecay: Decay = 0.1
+    VarianceDecay: Decay = 0.1
+    OffsetInitializer: BiasInit = "zeros"
+    ScaleInitializer: BiasInit = "ones"
     type_label: ClassVar[str] = "Batch Normalization"
     default_name: ClassVar[str] = "batchnorm"
-
-    @field_validator("Epsilon")
-    @classmethod
-    def _eps(cls, v: float) -> float:
-        if v < 1e-5:
-            raise ValueError("Epsilon must be at least 1e-5 (MATLAB's lower bound)")
-        return v
-
-    @field_validator("OffsetInitializer", "ScaleInitializer")
-    @classmethod
-    def _init(cls, v: str) -> str:
-        return check_initializer(v, BIAS_INITS)
-
-    @field_validator("MeanDecay", "VarianceDecay")
-    @classmethod
-    def _decay(cls, v: float) -> float:
-        if not 0 <= v <= 1:
-            raise ValueError("must be between 0 and 1")
-        return v
+    family: ClassVar[str] = "norm"
+    onnx: ClassVar = onnx_emitter(imports=("BatchNormalization",))
 
     def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
         s = _param_shape(inputs[0])
@@ -122,6 +125,8 @@ class LayerNormalizationLayer(Layer):
     Epsilon: float = 1e-5
     type_label: ClassVar[str] = "Layer Normalization"
     default_name: ClassVar[str] = "layernorm"
+    family: ClassVar[str] = "norm"
+    onnx: ClassVar = onnx_emitter(imports=("LayerNormalization",))
 
     def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
         s = _param_shape(inputs[0])

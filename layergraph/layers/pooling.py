@@ -1,16 +1,16 @@
 """maxPooling2dLayer, averagePooling2dLayer, globalAveragePooling2dLayer."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
-from layergraph.layers.base import Layer, fmt_vec, four_sides, need_image, pair
+from layergraph.layers.base import Layer, fmt_vec, need_image, onnx_emitter, onnx_op
 from layergraph.layers.conv import conv_padding
+from layergraph.layers.options import FourSides, Pair
 from layergraph.sizes import Act
 
 
@@ -35,22 +35,13 @@ class _Pool(nn.Module):
 class _Pooling2D(Layer):
     """Options shared by the 2-D pooling layers."""
 
-    PoolSize: tuple[int, int]
-    Stride: tuple[int, int] = (1, 1)
-    Padding: Literal["same"] | tuple[int, int, int, int] = (0, 0, 0, 0)
+    PoolSize: Pair
+    Stride: Pair = (1, 1)
+    Padding: FourSides = (0, 0, 0, 0)
     positional: ClassVar[tuple[str, ...]] = ("PoolSize",)
     required: ClassVar[int] = 1
     kind: ClassVar[str] = "max"
-
-    @field_validator("PoolSize", "Stride", mode="before")
-    @classmethod
-    def _pair(cls, v: Any, info: Any) -> Any:
-        return pair(v, info.field_name)
-
-    @field_validator("Padding", mode="before")
-    @classmethod
-    def _pad(cls, v: Any) -> Any:
-        return four_sides(v, "Padding")
+    family: ClassVar[str] = "pool"
 
     def _pads(self, act: Act) -> tuple[int, int, int, int]:
         return conv_padding(act.spatial, self.PoolSize, self.Stride, (1, 1), self.Padding)
@@ -83,6 +74,7 @@ class MaxPooling2DLayer(_Pooling2D):
     type_label: ClassVar[str] = "Max Pooling"
     default_name: ClassVar[str] = "maxpool"
     kind: ClassVar[str] = "max"
+    onnx: ClassVar = onnx_emitter(imports=("MaxPool",))
 
 
 class AveragePooling2DLayer(_Pooling2D):
@@ -92,6 +84,7 @@ class AveragePooling2DLayer(_Pooling2D):
     type_label: ClassVar[str] = "Average Pooling"
     default_name: ClassVar[str] = "avgpool"
     kind: ClassVar[str] = "average"
+    onnx: ClassVar = onnx_emitter(imports=("AveragePool",))
 
 
 class _GlobalAvg(nn.Module):
@@ -105,6 +98,8 @@ class GlobalAveragePooling2DLayer(Layer):
     type: Literal["globalAveragePooling2dLayer"] = "globalAveragePooling2dLayer"
     type_label: ClassVar[str] = "Global Average Pooling"
     default_name: ClassVar[str] = "gapool"
+    family: ClassVar[str] = "pool"
+    onnx: ClassVar = onnx_op("GlobalAveragePool", imports=("GlobalAveragePool", "ReduceMean"))
 
     def output_size(self, inputs: list[Act]) -> Act:
         need_image(self, inputs[0])

@@ -1,18 +1,25 @@
 """Layers that change layout: flattenLayer, resize2dLayer, functionLayer."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator, model_validator
+from pydantic import BeforeValidator, field_validator, model_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
-from layergraph.layers.base import Layer, fmt_vec, need_image
+from layergraph.layers.base import Layer, fmt_vec, need_image, onnx_emitter
 from layergraph.layers.dense import flatten_matlab
 from layergraph.layers.functions import RegisteredFunction, lookup
+from layergraph.layers.options import Lower, PositiveInt, plain
 from layergraph.sizes import Act
+
+
+def _scalar_pair(value: Any) -> Any:
+    """A scalar scale means the same for height and width."""
+    value = plain(value)
+    return [value, value] if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 class _Flatten(nn.Module):
@@ -26,6 +33,8 @@ class FlattenLayer(Layer):
     type: Literal["flattenLayer"] = "flattenLayer"
     type_label: ClassVar[str] = "Flatten"
     default_name: ClassVar[str] = "flatten"
+    family: ClassVar[str] = "other"
+    onnx: ClassVar = onnx_emitter()  # made on import wherever ONNX flattens an image column-major
 
     def output_size(self, inputs: list[Act]) -> Act:
         return Act((inputs[0].numel,), "C")
@@ -53,23 +62,13 @@ class Resize2DLayer(Layer):
     """resize2dLayer(Scale=s) or resize2dLayer(OutputSize=[h w]): resize images (nearest by default)."""
 
     type: Literal["resize2dLayer"] = "resize2dLayer"
-    Scale: tuple[float, float] | None = None
+    Scale: Annotated[tuple[float, float] | None, BeforeValidator(_scalar_pair)] = None
     OutputSize: tuple[int, int] | None = None
-    Method: Literal["nearest", "bilinear"] = "nearest"
+    Method: Annotated[Literal["nearest", "bilinear"], Lower] = "nearest"
     type_label: ClassVar[str] = "Resize"
     default_name: ClassVar[str] = "resize"
-
-    @field_validator("Scale", mode="before")
-    @classmethod
-    def _scale(cls, v: Any) -> Any:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            v = [v, v]
-        return v
-
-    @field_validator("Method", mode="before")
-    @classmethod
-    def _method(cls, v: Any) -> Any:
-        return v.lower() if isinstance(v, str) else v
+    family: ClassVar[str] = "other"
+    onnx: ClassVar = onnx_emitter(imports=("Resize",))
 
     @model_validator(mode="after")
     def _one_of(self) -> Resize2DLayer:
@@ -126,7 +125,7 @@ class FunctionLayer(Layer):
     type: Literal["functionLayer"] = "functionLayer"
     PredictFcn: str
     Arguments: list[Any] = []
-    NumInputs: int = 1
+    NumInputs: PositiveInt = 1
     Formattable: bool = False
     Acceleratable: bool = False
     Description: str = ""
@@ -134,6 +133,8 @@ class FunctionLayer(Layer):
     default_name: ClassVar[str] = "layer"
     positional: ClassVar[tuple[str, ...]] = ("PredictFcn",)
     required: ClassVar[int] = 1
+    family: ClassVar[str] = "other"
+    onnx: ClassVar = onnx_emitter()  # feature2image only: made on import where ONNX reshapes features to images
 
     @field_validator("PredictFcn", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ layerGraph chains an array; input layers are never chained.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from layergraph.errors import LayergraphError, SpecError
 from layergraph.graph.layergraph import LayerGraph, auto_names
 from layergraph.layers import BY_TYPE
 from layergraph.layers.base import Layer
+from layergraph.spec.expand import expand_spec
 from layergraph.spec.yamlsafe import LineDict, LineList, read_yaml_file
 
 TOP_KEYS = ("name", "description", "layers", "connections")
@@ -86,8 +88,11 @@ def _inputs_of(entry: Any, layer: Layer, name: str, where: str, line: int) -> di
     raise SpecError(f"{where}:{at}: layer '{name}': 'inputs' must be a list of layer names or a mapping")
 
 
-def graph_from_data(data: Any, where: str = "<spec>") -> LayerGraph:
-    """Validate parsed spec data into a LayerGraph; every error names where:line and the layer."""
+def graph_from_data(data: Any, where: str = "<spec>", params: Mapping[str, Any] | None = None,
+                    origin: str = "given in code") -> LayerGraph:
+    """Validate parsed spec data into a LayerGraph; every error names where:line and the layer. A template
+    (params, blocks, repeat, ${...}) is expanded first, with `params` overriding its parameters."""
+    data = expand_spec(data, where, params, origin)
     if not isinstance(data, dict):
         raise SpecError(f"{where}:{_line(data, default=1)}: a spec must be a mapping with a 'layers:' list")
     for key in data:
@@ -150,9 +155,10 @@ def _connect(lg: LayerGraph, src: str, dst: str, where: str, line: int, label: s
         raise SpecError(f"{where}:{line}: {what}: {err}") from None
 
 
-def load_spec(path: str | Path) -> LayerGraph:
-    """Read a YAML spec into a LayerGraph (safe YAML only; nothing is evaluated)."""
-    return graph_from_data(read_yaml_file(path), str(path))
+def load_spec(path: str | Path, /, **params: Any) -> LayerGraph:
+    """Read a YAML spec into a LayerGraph (safe YAML only; nothing is evaluated as Python). Keyword arguments
+    override the spec's parameters: load_spec("specs/templates/cgan_generator.yaml", numFilters=32)."""
+    return graph_from_data(read_yaml_file(path), str(path), params)
 
 
 # ----- saving -----------------------------------------------------------------------------------

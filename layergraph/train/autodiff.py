@@ -1,14 +1,14 @@
 """MATLAB-style autodiff: `dlfeval` runs a model-loss function, `dlgradient` differentiates its loss."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from layergraph.dlarray import DLArray, wrap
 from layergraph.errors import LayergraphError
-from layergraph.table import Table
+from layergraph.tree import Tree, TreeError, check_tensors, flatten, plain, unflatten
 
 __all__ = ["AutodiffError", "dlfeval", "dlgradient"]
 
@@ -53,69 +53,8 @@ def dlfeval(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 # --- dlgradient -------------------------------------------------------------------------------------------
 
-def _leaves(x: Any, where: str) -> tuple[list[torch.Tensor], Callable[[list[torch.Tensor]], Any]]:
-    """Flatten one dlgradient variable into tensors plus a function that rebuilds the same structure."""
-    if isinstance(x, Table):
-        table = x
-    elif not isinstance(x, torch.Tensor) and hasattr(x, "Learnables"):
-        table = x.Learnables
-        if not isinstance(table, Table):
-            raise AutodiffError(f"dlgradient: {where}.Learnables is a {type(table).__name__}, not a Table")
-    else:
-        table = None
-    if table is not None:
-        for lay, par, val in table:
-            if not isinstance(val, torch.Tensor):
-                raise AutodiffError(
-                    f"dlgradient: {where} row (Layer '{lay}', Parameter '{par}') holds a "
-                    f"{type(val).__name__}, not a tensor")
-        return list(table.Value), table.like
-
-    if isinstance(x, torch.Tensor):
-        return [x], lambda gs: gs[0]
-    if isinstance(x, (list, tuple)):
-        parts = [_leaves(v, f"{where}[{i}]") for i, v in enumerate(x)]
-        counts = [len(p[0]) for p in parts]
-        flat = [t for p in parts for t in p[0]]
-
-        def rebuild_seq(gs: list[torch.Tensor]) -> Any:
-            out, start = [], 0
-            for (_, rebuild), n in zip(parts, counts, strict=True):
-                out.append(rebuild(gs[start:start + n]))
-                start += n
-            return out if isinstance(x, list) else tuple(out)
-        return flat, rebuild_seq
-    if isinstance(x, Mapping):
-        keys = list(x.keys())
-        parts = [_leaves(x[k], f"{where}[{k!r}]") for k in keys]
-        counts = [len(p[0]) for p in parts]
-        flat = [t for p in parts for t in p[0]]
-
-        def rebuild_map(gs: list[torch.Tensor]) -> Any:
-            out, start = {}, 0
-            for k, (_, rebuild), n in zip(keys, parts, counts, strict=True):
-                out[k] = rebuild(gs[start:start + n])
-                start += n
-            return out
-        return flat, rebuild_map
-    raise AutodiffError(
-        f"dlgradient: cannot differentiate with respect to {where} of type {type(x).__name__}; "
-        "pass a tensor, a Table, a network (its Learnables), or a list/dict of those")
-
-
-def _plain(t: torch.Tensor) -> torch.Tensor:
-    """Drop tensor subclasses (DLArray, Parameter) so gradients come back as plain tensors."""
-    return t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
-
-
-def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
-               EnableHigherDerivatives: bool = False) -> Any:
-    """Gradients of a scalar `loss` with respect to `x` (and `more`), each shaped like its variable.
-
-    A Table or network gives a Table like its Learnables; a tensor gives a tensor; lists/dicts keep their
-    structure. Variables the loss does not depend on get zeros, as MATLAB returns. Several variables give a
-    tuple, like `[g1, g2] = dlgradient(loss, x1, x2)`.
-    """
+def _check_loss(loss: Any) -> None:
+    """The loss must be a traced floating-point scalar tensor."""
     if not isinstance(loss, torch.Tensor):
         raise AutodiffError(f"dlgradient: the loss must be a scalar tensor, got {type(loss).__name__}")
     if loss.numel() != 1:
@@ -129,22 +68,38 @@ def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
             "dlgradient: the loss is not traced (it does not depend on any traced variable); compute it "
             "inside dlfeval from the network or from tensors that require grad")
 
-    variables = (x, *more)
-    flats: list[list[torch.Tensor]] = []
-    rebuilds: list[Callable[[list[torch.Tensor]], Any]] = []
-    for i, var in enumerate(variables):
-        flat, rebuild = _leaves(var, f"input {i + 2}")
-        for j, t in enumerate(flat):
-            if not t.requires_grad:
-                where = (f"row {j + 1} (Layer '{var.Layer[j]}', Parameter '{var.Parameter[j]}')"
-                         if isinstance(var, Table) else f"element {j + 1}")
-                raise AutodiffError(
-                    f"dlgradient: input {i + 2} {where} is not traced (requires_grad is False); "
-                    "differentiate with respect to network Learnables or tensors that require grad")
-        flats.append(flat)
-        rebuilds.append(rebuild)
 
-    inputs = [t for flat in flats for t in flat]
+def _variables(variables: tuple[Any, ...]) -> tuple[list[torch.Tensor], list[Tree]]:
+    """All tensors to differentiate by, in order, and one Tree per variable; errors name the input and row."""
+    inputs: list[torch.Tensor] = []
+    trees: list[Tree] = []
+    for i, var in enumerate(variables):
+        where = f"input {i + 2}"
+        try:
+            flat, tree = flatten(var, where)
+            check_tensors(flat, tree, where)
+        except TreeError as err:
+            raise AutodiffError(f"dlgradient: {err}") from None
+        for t, label in zip(flat, tree.labels(), strict=True):
+            if not t.requires_grad:
+                raise AutodiffError(
+                    f"dlgradient: {where} {label or 'tensor'} is not traced (requires_grad is False); "
+                    "differentiate with respect to network Learnables or tensors that require grad")
+        inputs += flat
+        trees.append(tree)
+    return inputs, trees
+
+
+def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
+               EnableHigherDerivatives: bool = False) -> Any:
+    """Gradients of a scalar `loss` with respect to `x` (and `more`), each shaped like its variable.
+
+    A Table or network gives a Table like its Learnables; a tensor gives a tensor; lists/dicts keep their
+    structure. Variables the loss does not depend on get zeros, as MATLAB returns. Several variables give a
+    tuple, like `[g1, g2] = dlgradient(loss, x1, x2)`.
+    """
+    _check_loss(loss)
+    inputs, trees = _variables((x, *more))
     keep_graph = bool(RetainData) or bool(EnableHigherDerivatives)
     try:
         grads = torch.autograd.grad(
@@ -162,13 +117,13 @@ def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
     for t, g in zip(inputs, grads, strict=True):
         if g is None:
             # torch reports "not used" as None; MATLAB returns zeros of the variable's size
-            g = torch.zeros_like(_plain(t))
+            g = torch.zeros_like(plain(t))
         elif not EnableHigherDerivatives:
             g = g.detach()
-        filled.append(_plain(g))
+        filled.append(plain(g, detach=False))
 
     outputs, start = [], 0
-    for flat, rebuild in zip(flats, rebuilds, strict=True):
-        outputs.append(rebuild(filled[start:start + len(flat)]))
-        start += len(flat)
+    for tree in trees:
+        outputs.append(unflatten(tree, filled[start:start + tree.size()]))
+        start += tree.size()
     return outputs[0] if len(outputs) == 1 else tuple(outputs)

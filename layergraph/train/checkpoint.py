@@ -23,6 +23,7 @@ import torch
 
 from layergraph.errors import SpecError
 from layergraph.table import Table
+from layergraph.tree import TreeError, as_table, check_tensors, flatten, plain
 
 __all__ = [
     "AVERAGE",
@@ -82,10 +83,7 @@ def _prepare_tensors(path: Path, tensors: Mapping[str, torch.Tensor]) -> dict[st
             raise CheckpointError(f"{path}: '{name}' is a {type(t).__name__}, not a tensor")
         if t.layout != torch.strided:
             raise CheckpointError(f"{path}: '{name}' is a {t.layout} tensor; only dense tensors can be saved")
-        t = t.detach()
-        if type(t) is not torch.Tensor:
-            t = t.as_subclass(torch.Tensor)
-        t = t.cpu().contiguous()
+        t = plain(t).cpu().contiguous()
         if t.numel():
             # safetensors rejects tensors that share storage (views of one buffer); give later ones a copy
             key = (str(t.device), t.untyped_storage().data_ptr())
@@ -231,34 +229,20 @@ def _unescape(part: str) -> str:
     return re.sub(r"%(25|2F)", lambda m: "%" if m.group(1) == "25" else "/", part)
 
 
-def _plain(t: Any, where: str) -> torch.Tensor:
-    """A detached plain tensor for storing; error naming `where` for anything else."""
-    if not isinstance(t, torch.Tensor):
-        raise CheckpointError(f"{where} is a {type(t).__name__}, not a tensor")
-    t = t.detach()
-    return t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
-
-
 def _as_table(obj: Any) -> Table:
     """A Table, or the Learnables Table of a network."""
-    if isinstance(obj, Table):
-        return obj
-    table = getattr(obj, "Learnables", None)
-    if isinstance(table, Table):
-        return table
-    raise CheckpointError(f"expected a Table or a network with Learnables, got {type(obj).__name__}")
+    try:
+        table = as_table(obj)
+    except TreeError as err:
+        raise CheckpointError(f"the network's Learnables: {err}") from None
+    if table is None:
+        raise CheckpointError(f"expected a Table or a network with Learnables, got {type(obj).__name__}")
+    return table
 
 
 def flatten_table(prefix: str, table: Any) -> dict[str, torch.Tensor]:
     """Tensors of a Table (or a network's Learnables) keyed `<prefix>/<Layer>/<Parameter>`."""
-    table = _as_table(table)
-    out: dict[str, torch.Tensor] = {}
-    for lay, par, val in table:
-        key = f"{prefix}/{_escape(lay)}/{_escape(par)}"
-        if key in out:
-            raise CheckpointError(f"Table has two rows with Layer '{lay}' and Parameter '{par}'")
-        out[key] = _plain(val, f"row (Layer '{lay}', Parameter '{par}')")
-    return out
+    return _flat_dict(prefix, _as_table(table), "row")
 
 
 def _under(prefix: str, tensors: Mapping[str, torch.Tensor]) -> list[tuple[list[str], str]]:
@@ -299,21 +283,35 @@ def unflatten_table(prefix: str, tensors: Mapping[str, torch.Tensor], like: Any 
 
 def flatten_state(name: str, state: Any) -> dict[str, torch.Tensor]:
     """Tensors of one optimizer state (Table, list, dict or tensor) under `opt/<name>`; {} for None or []."""
-    prefix = f"opt/{_escape(name)}"
     if state is None or (isinstance(state, (list, tuple)) and not state):
         return {}
-    if isinstance(state, torch.Tensor):
-        return {prefix: _plain(state, f"state '{name}'")}
-    if isinstance(state, (list, tuple)):
-        return {f"{prefix}/[{i}]": _plain(t, f"state '{name}' element {i + 1}") for i, t in enumerate(state)}
-    if isinstance(state, Mapping):
-        out = {}
-        for k, t in state.items():
-            if not isinstance(k, str):
-                raise CheckpointError(f"state '{name}' has a non-string key {k!r}")
-            out[f"{prefix}/{_escape(k)}"] = _plain(t, f"state '{name}' key {k!r}")
-        return out
-    return flatten_table(prefix, state)
+    return _flat_dict(f"opt/{_escape(name)}", state, f"state '{name}'")
+
+
+def _flat_dict(prefix: str, obj: Any, what: str) -> dict[str, torch.Tensor]:
+    """Leaves of a Table/network, list, dict or tensor keyed `prefix/Layer/Parameter`, `prefix/[i]`,
+    `prefix/key` or `prefix`, as detached plain tensors; errors name the row, key or element."""
+    try:
+        leaves, tree = flatten(obj, what, nested=False)
+        check_tensors(leaves, tree, what)
+    except TreeError as err:
+        raise CheckpointError(str(err)) from None
+    if tree.kind == "tensor":
+        return {prefix: plain(leaves[0])}
+    out: dict[str, torch.Tensor] = {}
+    for i, (key, value) in enumerate(zip(tree.keys, leaves, strict=True)):
+        if tree.is_table:
+            name = f"{prefix}/{_escape(key[0])}/{_escape(key[1])}"
+            if name in out:
+                raise CheckpointError(f"Table has two rows with Layer '{key[0]}' and Parameter '{key[1]}'")
+        elif tree.kind == "dict":
+            if not isinstance(key, str):
+                raise CheckpointError(f"{what} has a non-string key {key!r}")
+            name = f"{prefix}/{_escape(key)}"
+        else:
+            name = f"{prefix}/[{i}]"
+        out[name] = plain(value)
+    return out
 
 
 def unflatten_state(name: str, tensors: Mapping[str, torch.Tensor], like: Any = None) -> Any:

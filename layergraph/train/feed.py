@@ -16,6 +16,7 @@ import torch
 
 from layergraph.data import augmentedImageDatastore, categories, imageDatastore
 from layergraph.errors import DataError
+from layergraph.workers import start_worker
 
 
 class DataFeed:
@@ -82,8 +83,7 @@ class DataFeed:
                 put(err)
             put(None)
 
-        thread = threading.Thread(target=work, daemon=True)
-        thread.start()
+        start_worker(work, (), stop, "layergraph-datafeed")
         try:
             while (item := ahead.get()) is not None:
                 if isinstance(item, BaseException):

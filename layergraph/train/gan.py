@@ -19,27 +19,23 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.data import rescale
 from layergraph.devices import default_device
 from layergraph.errors import LayergraphError, SpecError
-from layergraph.layers import EmbeddingLayer, SigmoidLayer
+from layergraph.layers.activation import SigmoidLayer
+from layergraph.layers.dense import EmbeddingLayer
+from layergraph.precision import resolve_precision
+from layergraph.spec.flat import flat_spec_text
 from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
 from layergraph.train import distributed
 from layergraph.train.autodiff import dlgradient
-from layergraph.train.checkpoint import (
-    AVERAGE,
-    flatten_state,
-    load_checkpoint,
-    save_checkpoint,
-    section,
-    unflatten_state,
-)
 from layergraph.train.config import TrainConfig
 from layergraph.train.feed import DataFeed
+from layergraph.train.gan_checkpoint import CHECKPOINT, FORMAT_VERSION, restore_training, save_training
 from layergraph.train.optimizers import adamupdate
 from layergraph.train.progress import Rate, elapsed_text, save_figure, tile, write_csv
 from layergraph.train.stabilizers import DiffAugment, hinge_losses, r1_penalty
 
-CHECKPOINT = "checkpoint.safetensors"
-FORMAT_VERSION = 1
+__all__ = ["CHECKPOINT", "FORMAT_VERSION", "GANTrainer", "History", "TrainingStoppedError", "network_from_text",
+           "train"]
 
 
 class TrainingStoppedError(LayergraphError):
@@ -79,12 +75,16 @@ class GANTrainer:
         self.dist = distributed.setup(self.device)
         if self.dist is not None:
             self.device = self.dist.device
+        self.precision = resolve_precision(cfg.precision, self.device)
         self.main = self.dist is None or self.dist.is_main
         if not self.main:
             self.console = Console(quiet=True)
         self._interrupted = False
         torch.manual_seed(cfg.seed)
-        self.spec_text = {"generator": _read_spec(cfg.generator), "discriminator": _read_spec(cfg.discriminator)}
+        # a template is stored expanded: the checkpoint holds exactly the networks trained here
+        self.spec_text = {net: flat_spec_text(_read_spec(getattr(cfg, net)), str(getattr(cfg, net)),
+                                              getattr(cfg, f"{net}Params"), f"{net}Params / --set {net}.NAME")
+                          for net in ("generator", "discriminator")}
         self.netG = network_from_text(self.spec_text["generator"], str(cfg.generator)).to(self.device)
         self.netD = network_from_text(self.spec_text["discriminator"], str(cfg.discriminator)).to(self.device)
         self.conditional = cfg.conditional if cfg.conditional is not None else len(self.netG.InputNames) == 2
@@ -110,6 +110,7 @@ class GANTrainer:
         self.avgG = self.avgSqG = self.avgD = self.avgSqD = None
         self.history = History()
         self.elapsed_before = 0.0
+        self._last_saved = -1  # the iteration of the last checkpoint written in this run (−1: none yet)
         self.out = Path(cfg.output)
         self.out.mkdir(parents=True, exist_ok=True)
         self.Zval, self.Tval = self._validation_inputs()
@@ -210,8 +211,7 @@ class GANTrainer:
         if cfg.channelsLast:
             X = X.contiguous(memory_format=torch.channels_last)
         cond = (T,) if self.conditional else ()
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.bf16 and self.device.type == "cuda")
-        with torch.enable_grad(), autocast:
+        with torch.enable_grad(), self.precision.autocast():
             X_d = self._d_input(X, traced=True)
             y_real, _ = d.forward(X_d, *cond)
             x_gen, _ = g.forward(Z, *cond)
@@ -258,11 +258,6 @@ class GANTrainer:
         if self.cfg.generatorAverageDecay == 0:
             return None
         return [p.detach().clone() for p in self.netG.Learnables.Value]
-
-    @staticmethod
-    def _learnable_keys(net: dlnetwork) -> list[str]:
-        """'layer/Parameter' of each Learnables row, the keys `net.tensors()` uses."""
-        return [f"{lay}/{par}" for lay, par in zip(net.Learnables.Layer, net.Learnables.Parameter)]
 
     @contextlib.contextmanager
     def _averaged_generator(self) -> Iterator[None]:
@@ -319,82 +314,13 @@ class GANTrainer:
     def checkpoint_path(self) -> Path:
         return self.out / CHECKPOINT
 
-    def _rank_checksums(self) -> list[float]:
-        """Sum of all learnables on every rank (all ranks must call this): equal sums show the ranks agree.
-        Batch-norm statistics are left out: each rank keeps its own, as DDP without SyncBatchNorm does."""
-        with torch.no_grad():
-            local = torch.stack([torch.stack([t.double().sum() for t in net.Learnables.Value]).sum()
-                                 for net in (self.netG, self.netD)]).sum().reshape(1)
-        if self.dist is None:
-            return [float(local)]
-        every = [torch.zeros_like(local) for _ in range(self.dist.world)]
-        torch.distributed.all_gather(every, local)
-        return [float(t) for t in every]
-
     def save(self, elapsed: float) -> Path:
-        checksums = self._rank_checksums()
-        if not self.main:
-            return self.checkpoint_path()
-        tensors: dict[str, torch.Tensor] = {}
-        for prefix, net in (("generator", self.netG), ("discriminator", self.netD)):
-            tensors.update({f"{prefix}/{k}": v for k, v in net.tensors().items()})
-        if self.averageG is not None:
-            tensors.update({f"{AVERAGE}/{key}": avg for key, avg in zip(self._learnable_keys(self.netG),
-                                                                        self.averageG)})
-        for name, state in (("G.avg", self.avgG), ("G.avgSq", self.avgSqG), ("D.avg", self.avgD),
-                            ("D.avgSq", self.avgSqD)):
-            tensors.update(flatten_state(name, state))
-        tensors["rng/torch"] = torch.get_rng_state()
-        if self.augment is not None:
-            tensors["rng/diffAugment"] = self.augment.rng.get_state()
-        if self.device.type == "cuda":
-            tensors["rng/cuda"] = torch.cuda.get_rng_state(self.device)
-        meta = {
-            "format": FORMAT_VERSION, "config": self.cfg.model_dump(mode="json"),
-            "generator_spec": self.spec_text["generator"], "discriminator_spec": self.spec_text["discriminator"],
-            "classes": self.feed.classes, "conditional": self.conditional, "numLatentInputs": self.num_latent,
-            "imageSize": list(self.cfg.imageSize), "channels": self.channels,
-            "iteration": self.iteration, "epoch": self.epoch, "batch": self.batch, "elapsed": elapsed,
-            "world_size": self.dist.world if self.dist else 1, "rank_checksums": checksums,
-            "history": {"iteration": self.history.iteration, "scoreG": self.history.score_g,
-                        "scoreD": self.history.score_d},
-            "evaluation": self.evaluations,
-        }
-        path = self.checkpoint_path()
-        save_checkpoint(path, tensors, meta)
-        return path
+        """Write the checkpoint (train/gan_checkpoint.py); every rank calls this, the main rank writes."""
+        return save_training(self, elapsed)
 
     def restore(self, path: Path) -> None:
         """Continue from a checkpoint written by `save`: weights, optimizer state, RNG, position."""
-        tensors, meta = load_checkpoint(path)
-        if meta.get("format") != FORMAT_VERSION:
-            raise SpecError(f"{path}: not a layergraph training checkpoint (format {meta.get('format')!r})")
-        for key in ("generator_spec", "discriminator_spec"):
-            if meta.get(key) != self.spec_text[key.split("_")[0]]:
-                raise SpecError(f"{path}: the checkpoint was trained with a different "
-                                f"{key.split('_')[0]} spec than {getattr(self.cfg, key.split('_')[0])}")
-        for prefix, net in (("generator", self.netG), ("discriminator", self.netD)):
-            net.load_tensors(section(tensors, prefix))  # copies onto the network's device
-        self.averageG = self._fresh_average()
-        saved = section(tensors, AVERAGE)
-        if self.averageG is not None and saved:
-            for avg, key in zip(self.averageG, self._learnable_keys(self.netG)):
-                avg.copy_(saved[key])
-        dev = {k: v.to(self.device) for k, v in tensors.items() if k.startswith("opt/")}
-        self.avgG = unflatten_state("G.avg", dev, self.netG)
-        self.avgSqG = unflatten_state("G.avgSq", dev, self.netG)
-        self.avgD = unflatten_state("D.avg", dev, self.netD)
-        self.avgSqD = unflatten_state("D.avgSq", dev, self.netD)
-        torch.set_rng_state(tensors["rng/torch"])
-        if self.augment is not None and "rng/diffAugment" in tensors:
-            self.augment.rng.set_state(tensors["rng/diffAugment"])
-        self.evaluations = list(meta.get("evaluation", []))
-        if "rng/cuda" in tensors and self.device.type == "cuda":
-            torch.cuda.set_rng_state(tensors["rng/cuda"], self.device)
-        self.iteration, self.epoch, self.batch = meta["iteration"], meta["epoch"], meta["batch"]
-        self.elapsed_before = float(meta.get("elapsed", 0.0))
-        h = meta.get("history", {})
-        self.history = History(list(h.get("iteration", [])), list(h.get("scoreG", [])), list(h.get("scoreD", [])))
+        restore_training(self, path)
 
     def _catch_sigint(self) -> Any:
         """First Ctrl-C: finish the current iteration, then checkpoint and stop (a half-applied Adam
@@ -412,60 +338,13 @@ class GANTrainer:
 
     # ----- the loop ------------------------------------------------------------------------------
     def run(self, resume: bool = False) -> Path:
-        cfg = self.cfg
-        if resume:
-            if not self.checkpoint_path().exists():
-                raise SpecError(f"{self.checkpoint_path()}: no checkpoint to resume from")
-            self.restore(self.checkpoint_path())
-            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.iteration}")
+        """Train until numEpochs (or maxIterations); Ctrl-C checkpoints and stops. Returns the checkpoint."""
+        self._start(resume)
         start = time.perf_counter() - self.elapsed_before
-        rate = Rate()
-        last_saved = self.iteration if resume else -1
-        per_epoch = self.feed.batches_per_epoch
-        if per_epoch == 0:
-            raise SpecError(f"{cfg.data}: {self.feed.num_observations} images are fewer than one mini-batch "
-                            f"of {cfg.miniBatchSize}")
-        self.console.print(f"training on {self.device.type}: {self.feed.num_observations} images, "
-                           f"{len(self.feed.classes)} classes, {per_epoch} iterations per epoch")
-        done = False
         self._interrupted = False
         previous = self._catch_sigint()
         try:
-            while self.epoch <= cfg.numEpochs and not done:
-                for X, T in self.feed.epoch(self.epoch, self.batch):
-                    self.iteration += 1
-                    score_g, score_d, loss_g, loss_d = self._train_step(X, T if self.conditional else None)
-                    self.batch += 1
-                    elapsed = time.perf_counter() - start
-                    if not (math.isfinite(loss_g) and math.isfinite(loss_d)):
-                        kept = self.checkpoint_path() if last_saved >= 0 else None
-                        where = f"the last good checkpoint is {kept} (iteration {last_saved})" if kept else \
-                            "no checkpoint was written yet"
-                        raise TrainingStoppedError(f"non-finite loss at iteration {self.iteration} (generator "
-                                              f"{loss_g}, discriminator {loss_d}); stopped, {where}")
-                    self.history.iteration.append(self.iteration)
-                    self.history.score_g.append(score_g)
-                    self.history.score_d.append(score_d)
-                    ips = rate.add(X.shape[0])
-                    if cfg.evaluationFrequency and self.iteration % cfg.evaluationFrequency == 0:
-                        self.record_evaluation()
-                    if self.iteration % cfg.validationFrequency == 0 or self.iteration == 1:
-                        self.write_progress(elapsed)
-                        self.console.print(
-                            f"Epoch {self.epoch}/{cfg.numEpochs}  Iteration {self.iteration}  Elapsed "
-                            f"{elapsed_text(elapsed)}  {ips:7.0f} images/s  scoreG {score_g:.3f}  "
-                            f"scoreD {score_d:.3f}")
-                    if self.iteration % cfg.checkpointFrequency == 0:
-                        self.save(elapsed)
-                        last_saved = self.iteration
-                    if self._interrupted:
-                        raise KeyboardInterrupt
-                    if cfg.maxIterations is not None and self.iteration >= cfg.maxIterations:
-                        done = True
-                        break
-                if not done:
-                    self.epoch += 1
-                    self.batch = 0
+            self._epochs(start)
         except KeyboardInterrupt:
             path = self.save(time.perf_counter() - start)
             self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
@@ -475,13 +354,73 @@ class GANTrainer:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
         elapsed = time.perf_counter() - start
-        if cfg.evaluationFrequency:
+        if self.cfg.evaluationFrequency:
             self.record_evaluation()
         path = self.save(elapsed)
         self.write_progress(elapsed)
         self.console.print(f"done: {self.iteration} iterations in {elapsed_text(elapsed)}; checkpoint {path}; "
                            f"progress figure {self.out / 'progress.png'}")
         return path
+
+    def _start(self, resume: bool) -> None:
+        """Restore the checkpoint when resuming, check there is a mini-batch, say what will be trained."""
+        if resume:
+            if not self.checkpoint_path().exists():
+                raise SpecError(f"{self.checkpoint_path()}: no checkpoint to resume from")
+            self.restore(self.checkpoint_path())
+            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.iteration}")
+        self._last_saved = self.iteration if resume else -1
+        per_epoch = self.feed.batches_per_epoch
+        if per_epoch == 0:
+            raise SpecError(f"{self.cfg.data}: {self.feed.num_observations} images are fewer than one mini-batch "
+                            f"of {self.cfg.miniBatchSize}")
+        self.console.print(f"training on {self.device.type} in {self.precision}: {self.feed.num_observations} images, "
+                           f"{len(self.feed.classes)} classes, {per_epoch} iterations per epoch")
+
+    def _epochs(self, start: float) -> None:
+        """Iterate over the epochs (from the saved position when resuming) until the end or maxIterations."""
+        rate = Rate()
+        while self.epoch <= self.cfg.numEpochs:
+            for X, T in self.feed.epoch(self.epoch, self.batch):
+                if self._iteration(X, T, start, rate):
+                    return
+            self.epoch += 1
+            self.batch = 0
+
+    def _iteration(self, X: torch.Tensor, T: torch.Tensor | None, start: float, rate: Rate) -> bool:
+        """One training step plus its bookkeeping; True when maxIterations is reached."""
+        cfg = self.cfg
+        self.iteration += 1
+        score_g, score_d, loss_g, loss_d = self._train_step(X, T if self.conditional else None)
+        self.batch += 1
+        elapsed = time.perf_counter() - start
+        self._check_finite(loss_g, loss_d)
+        self.history.iteration.append(self.iteration)
+        self.history.score_g.append(score_g)
+        self.history.score_d.append(score_d)
+        ips = rate.add(X.shape[0])
+        if cfg.evaluationFrequency and self.iteration % cfg.evaluationFrequency == 0:
+            self.record_evaluation()
+        if self.iteration % cfg.validationFrequency == 0 or self.iteration == 1:
+            self.write_progress(elapsed)
+            self.console.print(
+                f"Epoch {self.epoch}/{cfg.numEpochs}  Iteration {self.iteration}  Elapsed "
+                f"{elapsed_text(elapsed)}  {ips:7.0f} images/s  scoreG {score_g:.3f}  scoreD {score_d:.3f}")
+        if self.iteration % cfg.checkpointFrequency == 0:
+            self.save(elapsed)
+            self._last_saved = self.iteration
+        if self._interrupted:
+            raise KeyboardInterrupt
+        return cfg.maxIterations is not None and self.iteration >= cfg.maxIterations
+
+    def _check_finite(self, loss_g: float, loss_d: float) -> None:
+        """Stop on a non-finite loss, keeping the last good checkpoint (nothing is written now)."""
+        if math.isfinite(loss_g) and math.isfinite(loss_d):
+            return
+        where = (f"the last good checkpoint is {self.checkpoint_path()} (iteration {self._last_saved})"
+                 if self._last_saved >= 0 else "no checkpoint was written yet")
+        raise TrainingStoppedError(f"non-finite loss at iteration {self.iteration} (generator {loss_g}, "
+                                   f"discriminator {loss_d}); stopped, {where}")
 
 
 def train(cfg: TrainConfig, resume: bool = False, console: Any = None) -> Path:

@@ -1,4 +1,4 @@
-"""Loss functions used by the ported GAN examples: MATLAB's ganLoss, a logits version of it, and MSE."""
+"""The GAN examples' loss: MATLAB's ganLoss and a logits version of it (MATLAB's own losses are in dlfun)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,10 +6,10 @@ from typing import Any
 import torch
 from torch.nn.functional import binary_cross_entropy_with_logits as _bce_logits
 
-from layergraph.dlarray import DLArray, stripdims, wrap
+from layergraph.dlarray import plain
 from layergraph.errors import LayergraphError
 
-__all__ = ["LossError", "ganLoss", "ganLossFromLogits", "mse", "sigmoid"]
+__all__ = ["LossError", "ganLoss", "ganLossFromLogits"]
 
 
 class LossError(LayergraphError, ValueError):
@@ -17,15 +17,10 @@ class LossError(LayergraphError, ValueError):
 
 
 def _tensor(x: Any) -> torch.Tensor:
-    """Plain tensor view of `x` that keeps autograd history (labels are irrelevant to a scalar loss)."""
-    return stripdims(x) if isinstance(x, torch.Tensor) else torch.as_tensor(x)
-
-
-def sigmoid(x: Any) -> torch.Tensor:
-    """Elementwise logistic function 1/(1+exp(-x)), MATLAB's `sigmoid` for dlarray (keeps the labels)."""
-    if isinstance(x, DLArray):
-        return wrap(torch.sigmoid(stripdims(x)), x.fmt)
-    return torch.sigmoid(_tensor(x))
+    """Plain float32-or-wider view of `x` that keeps autograd history (labels are irrelevant to a scalar loss);
+    bf16/fp16 network outputs under mixed precision are widened so the loss is computed in float32."""
+    t = plain(x)
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
 
 
 def ganLoss(probReal: Any, probGenerated: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,16 +54,3 @@ def ganLossFromLogits(yReal: Any, yGenerated: Any) -> tuple[torch.Tensor, torch.
     loss_generated = _bce_logits(y_gen, torch.zeros_like(y_gen))
     loss_generator = _bce_logits(y_gen, torch.ones_like(y_gen))
     return loss_generator, loss_real + loss_generated
-
-
-def mse(Y: Any, T: Any) -> torch.Tensor:
-    """Mean squared error over all elements, mean((Y - T).^2), as Keras' MeanSquaredError reports it.
-
-    Not MATLAB's dlarray `mse`, which is the *half* mean squared error summed over elements and divided by
-    the number of observations; port MATLAB code that calls `mse` with that difference in mind.
-    """
-    y = _tensor(Y)
-    t = _tensor(T).to(device=y.device, dtype=y.dtype)
-    if y.shape != t.shape:
-        raise LossError(f"mse: predictions have size {tuple(y.shape)} but targets have size {tuple(t.shape)}")
-    return (y - t).square().mean()

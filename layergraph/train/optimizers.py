@@ -6,8 +6,8 @@ Argument order, defaults and formulas follow MATLAB (see each function). Every u
 Parameters may be given as a network (any object with a `Learnables` Table, updated in place and returned),
 a Table of tensors, a list/tuple/dict of tensors, or a single tensor. Leaf tensors are updated in place;
 non-leaf tensors (results of a computation) are replaced by new tensors in a new container.
-Solver states are returned shaped like `grad`: a Table for a Table, a list for a list or tuple, a dict for a
-dict, a tensor for a tensor. Pass `None` or `[]` as the state on the first call, as MATLAB passes `[]`.
+Solver states are returned shaped like `grad`: a Table for a Table, a list for a list, a tuple for a tuple, a
+dict for a dict, a tensor for a tensor. Pass `None` or `[]` as the state on the first call, as MATLAB passes `[]`.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import torch
 from layergraph.dlarray import DLArray, wrap
 from layergraph.errors import LayergraphError
 from layergraph.table import Table
+from layergraph.tree import Tree, TreeError, flatten, plain, unflatten
 
 __all__ = ["OptimizerError", "adamupdate", "rmspropupdate", "sgdmupdate"]
 
@@ -32,21 +33,14 @@ class OptimizerError(LayergraphError, ValueError):
 
 @dataclass
 class _Bundle:
-    """One of net/grad/state flattened to a list, remembering how to label rows and rebuild the container."""
+    """One of net/grad/state flattened to its entries (tree.flatten, one level), with its Tree."""
 
-    kind: str  # "net", "table", "list", "dict", "tensor"
     values: list[Any]
-    source: Any
-    rows: list[tuple[str, str]] | None = None  # Table rows (Layer, Parameter)
-    keys: list[Any] | None = None  # dict keys
+    tree: Tree
 
     def label(self, i: int) -> str:
         """How to name entry i in an error message."""
-        if self.rows is not None:
-            return f"(Layer '{self.rows[i][0]}', Parameter '{self.rows[i][1]}')"
-        if self.keys is not None:
-            return f"key {self.keys[i]!r}"
-        return f"element {i + 1}"
+        return self.tree.label(i)
 
 
 def _is_empty_state(state: Any) -> bool:
@@ -56,63 +50,52 @@ def _is_empty_state(state: Any) -> bool:
 
 def _bundle(obj: Any, what: str, fname: str) -> _Bundle:
     """Flatten a network, Table, list/tuple, dict or tensor into a _Bundle."""
-    if isinstance(obj, Table):
-        return _Bundle("table", list(obj.Value), obj, rows=obj.keys())
-    if isinstance(obj, torch.Tensor):
-        return _Bundle("tensor", [obj], obj)
-    if hasattr(obj, "Learnables"):
-        table = obj.Learnables
-        if not isinstance(table, Table):
-            raise OptimizerError(f"{fname}: {what}.Learnables is a {type(table).__name__}, not a Table")
-        return _Bundle("net", list(table.Value), obj, rows=table.keys())
-    if isinstance(obj, (list, tuple)):
-        return _Bundle("list", list(obj), obj)
-    if isinstance(obj, Mapping):
-        return _Bundle("dict", list(obj.values()), obj, keys=list(obj.keys()))
-    raise OptimizerError(
-        f"{fname}: {what} must be a network, a Table, a list/dict of tensors or a tensor, "
-        f"got {type(obj).__name__}")
+    try:
+        values, tree = flatten(obj, what, nested=False)
+    except TreeError as err:
+        raise OptimizerError(f"{fname}: {err}") from None
+    return _Bundle(values, tree)
 
 
 def _align(ref: _Bundle, ref_name: str, other: _Bundle, other_name: str, fname: str) -> list[int]:
     """For each entry of `ref`, its position in `other`; error naming the first row/key that differs."""
-    if ref.rows is not None and other.rows is not None:
-        for i, (a, b) in enumerate(zip(ref.rows, other.rows, strict=False)):
-            if a != b:
-                raise OptimizerError(
-                    f"{fname}: {other_name} row {i + 1} is {other.label(i)} but the {ref_name} row {i + 1} "
-                    f"is {ref.label(i)}; {other_name} must have the same rows in the same order")
-        n = min(len(ref.rows), len(other.rows))
-        if len(ref.rows) > n:
-            raise OptimizerError(
-                f"{fname}: {other_name} has {len(other.rows)} rows but the {ref_name} has {len(ref.rows)}; "
-                f"first row missing from {other_name}: {ref.label(n)}")
-        if len(other.rows) > n:
-            raise OptimizerError(
-                f"{fname}: {other_name} has {len(other.rows)} rows but the {ref_name} has {len(ref.rows)}; "
-                f"first extra row in {other_name}: {other.label(n)}")
-        return list(range(n))
-    if ref.keys is not None and other.keys is not None:
-        position = {k: j for j, k in enumerate(other.keys)}
-        for i, k in enumerate(ref.keys):
+    if ref.tree.is_table and other.tree.is_table:
+        return _align_rows(ref, ref_name, other, other_name, fname)
+    if ref.tree.kind == "dict" and other.tree.kind == "dict":
+        position = {k: j for j, k in enumerate(other.tree.keys)}
+        for i, k in enumerate(ref.tree.keys):
             if k not in position:
                 raise OptimizerError(f"{fname}: {other_name} has no {ref.label(i)}, which the {ref_name} has")
-        known = set(ref.keys)
-        for k in other.keys:
+        known = set(ref.tree.keys)
+        for k in other.tree.keys:
             if k not in known:
                 raise OptimizerError(
                     f"{fname}: {other_name} has key {k!r}, which the {ref_name} does not have")
-        return [position[k] for k in ref.keys]
+        return [position[k] for k in ref.tree.keys]
     if len(ref.values) != len(other.values):
         raise OptimizerError(
             f"{fname}: {other_name} has {len(other.values)} entries but the {ref_name} has {len(ref.values)}")
     return list(range(len(ref.values)))
 
 
-def _plain(t: torch.Tensor) -> torch.Tensor:
-    """A plain, graph-free tensor sharing memory with `t` (in-place ops on it update `t`)."""
-    t = t.detach()
-    return t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
+def _align_rows(ref: _Bundle, ref_name: str, other: _Bundle, other_name: str, fname: str) -> list[int]:
+    """Two Tables must have the same (Layer, Parameter) rows in the same order."""
+    rows, other_rows = ref.tree.keys, other.tree.keys
+    for i, (a, b) in enumerate(zip(rows, other_rows, strict=False)):
+        if a != b:
+            raise OptimizerError(
+                f"{fname}: {other_name} row {i + 1} is {other.label(i)} but the {ref_name} row {i + 1} "
+                f"is {ref.label(i)}; {other_name} must have the same rows in the same order")
+    n = min(len(rows), len(other_rows))
+    if len(rows) > n:
+        raise OptimizerError(
+            f"{fname}: {other_name} has {len(other_rows)} rows but the {ref_name} has {len(rows)}; "
+            f"first row missing from {other_name}: {ref.label(n)}")
+    if len(other_rows) > n:
+        raise OptimizerError(
+            f"{fname}: {other_name} has {len(other_rows)} rows but the {ref_name} has {len(rows)}; "
+            f"first extra row in {other_name}: {other.label(n)}")
+    return list(range(n))
 
 
 def _matched(params: list[Any], bundle: _Bundle, values: list[Any], what: str, fname: str,
@@ -126,7 +109,7 @@ def _matched(params: list[Any], bundle: _Bundle, values: list[Any], what: str, f
             raise OptimizerError(
                 f"{fname}: {what} {bundle.label(i)} has size {tuple(v.shape)} but the parameter has size "
                 f"{tuple(p.shape)}")
-        out.append(_plain(v).to(device=p.device, dtype=p.dtype))
+        out.append(plain(v).to(device=p.device, dtype=p.dtype))
     return out
 
 
@@ -172,70 +155,69 @@ class _Prepared:
     finish_state: Callable[[list[torch.Tensor]], Any]
 
 
-def _prepare(net: Any, grad: Any, states: list[Any], state_names: list[str], fname: str) -> _Prepared | None:
-    """Validate and flatten (net, grad, states); None when there is nothing to update."""
+def _parameters(net: Any, fname: str) -> _Bundle:
+    """The parameters to update, each a floating-point tensor."""
     pb = _bundle(net, "net", fname)
-    ref_name = "network" if pb.kind == "net" else "parameters"
     for i, p in enumerate(pb.values):
         if not isinstance(p, torch.Tensor):
             raise OptimizerError(f"{fname}: parameter {pb.label(i)} is a {type(p).__name__}, not a tensor")
         if not p.is_floating_point():
             raise OptimizerError(
                 f"{fname}: parameter {pb.label(i)} has integer type {p.dtype}; it cannot learn")
+    return pb
+
+
+def _state_values(state: Any, name: str, params: list[Any], gb: _Bundle, to_grad: list[int], fname: str,
+                  ) -> list[torch.Tensor]:
+    """One solver state as tensors in parameter order; zeros for MATLAB's [] (the first call)."""
+    if _is_empty_state(state):
+        return [torch.zeros_like(plain(p)) for p in params]
+    sb = _bundle(state, name, fname)
+    if sb.tree.kind == "net":
+        raise OptimizerError(f"{fname}: {name} must be solver state (as returned by the last call), not a network")
+    # states are shaped like grad, so they are matched against grad's rows/keys
+    from_grad = _align(gb, "grad", sb, name, fname)
+    return _matched(params, sb, [sb.values[from_grad[j]] for j in to_grad], name, fname)
+
+
+def _prepare(net: Any, grad: Any, states: list[Any], state_names: list[str], fname: str) -> _Prepared | None:
+    """Validate and flatten (net, grad, states); None when there is nothing to update."""
+    pb = _parameters(net, fname)
     gb = _bundle(grad, "grad", fname)
-    if gb.kind == "net":
+    if gb.tree.kind == "net":
         raise OptimizerError(f"{fname}: grad must be gradients (a Table from dlgradient), not a network")
     params = pb.values
+    ref_name = "network" if pb.tree.kind == "net" else "parameters"
     to_grad = _align(pb, ref_name, gb, "grad", fname)  # parameter i's gradient is grad entry to_grad[i]
     grads = _matched(params, gb, [gb.values[j] for j in to_grad], "grad", fname)
-
-    state_lists: list[list[torch.Tensor]] = []
-    for state, name in zip(states, state_names, strict=True):
-        if _is_empty_state(state):
-            state_lists.append([torch.zeros_like(g) for g in grads])
-            continue
-        sb = _bundle(state, name, fname)
-        if sb.kind == "net":
-            raise OptimizerError(
-                f"{fname}: {name} must be solver state (as returned by the last call), not a network")
-        # states are shaped like grad, so they are matched against grad's rows/keys
-        from_grad = _align(gb, "grad", sb, name, fname)
-        state_lists.append(_matched(params, sb, [sb.values[from_grad[j]] for j in to_grad], name, fname))
-
-    in_place = pb.kind == "net" or all(p.is_leaf for p in params)
+    state_lists = [_state_values(state, name, params, gb, to_grad, fname)
+                   for state, name in zip(states, state_names, strict=True)]
+    if not params:
+        return None
+    in_place = pb.tree.kind == "net" or all(p.is_leaf for p in params)
     # non-leaf tensors hold autograd history: write into fresh copies rather than under the graph
-    targets = [_plain(p) if in_place else _plain(p).clone() for p in params]
+    targets = [plain(p) if in_place else plain(p).clone() for p in params]
 
     def finish_net() -> Any:
-        if in_place:
-            return net
-        fresh = []
-        for p, t in zip(params, targets, strict=True):
-            if p.requires_grad:
-                t.requires_grad_(True)  # stays trainable for the next dlfeval/dlgradient
-            fresh.append(wrap(t, p.fmt) if isinstance(p, DLArray) else t)
-        return _rebuild(pb, fresh)
+        return net if in_place else unflatten(pb.tree, _fresh(params, targets))
 
     def finish_state(values: list[torch.Tensor]) -> Any:
         in_grad_order: list[Any] = [None] * len(values)
         for i, j in enumerate(to_grad):
             in_grad_order[j] = values[i]
-        return _rebuild(gb, in_grad_order)
+        return unflatten(gb.tree, in_grad_order)
 
-    if not params:
-        return None
     return _Prepared(targets, grads, state_lists, finish_net, finish_state)
 
 
-def _rebuild(b: _Bundle, values: list[torch.Tensor]) -> Any:
-    """A container of b's kind holding `values` (Tables keep their Layer/Parameter columns)."""
-    if b.kind == "table":
-        return b.source.like(values)
-    if b.kind == "tensor":
-        return values[0]
-    if b.kind == "dict":
-        return dict(zip(b.keys or [], values, strict=True))
-    return list(values)
+def _fresh(params: list[torch.Tensor], targets: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Updated copies of non-leaf parameters, trainable and labelled like the originals."""
+    fresh = []
+    for p, t in zip(params, targets, strict=True):
+        if p.requires_grad:
+            t.requires_grad_(True)  # stays trainable for the next dlfeval/dlgradient
+        fresh.append(wrap(t, p.fmt) if isinstance(p, DLArray) else t)
+    return fresh
 
 
 def _empty_result(net: Any, grad: Any, n_states: int) -> tuple[Any, ...]:

@@ -1,0 +1,41 @@
+"""dlarray: MATLAB's labelled deep-learning array on torch, and MATLAB's array functions for it.
+
+`array` holds the type (labels, conversion between MATLAB and torch layouts), `functions` the MATLAB array
+functions with MATLAB dimension numbers, `elementwise` the MATLAB elementwise functions, `indexing` the
+MATLAB-order indexer `X.m[...]`.
+"""
+from layergraph.dlarray.array import (
+    DLArray,
+    dims,
+    dlarray,
+    extractdata,
+    label,
+    labelled,
+    matlab_data,
+    matlab_shape,
+    plain,
+    stripdims,
+    to_matlab_layout,
+    wrap,
+)
+from layergraph.dlarray.elementwise import abs, exp, leakyrelu, log, relu, sigmoid, softmax, sqrt, tanh
+from layergraph.dlarray.functions import (
+    finddim,
+    max,
+    mean,
+    min,
+    ndims,
+    numel,
+    permute,
+    reshape,
+    size,
+    squeeze,
+    sum,
+)
+
+__all__ = [
+    "DLArray", "abs", "dims", "dlarray", "exp", "extractdata", "finddim", "label", "labelled", "leakyrelu",
+    "log", "matlab_data", "matlab_shape", "max", "mean", "min", "ndims", "numel", "permute", "plain", "relu",
+    "reshape", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum", "tanh", "to_matlab_layout",
+    "wrap",
+]

@@ -1,0 +1,310 @@
+"""The dlarray type: a torch tensor in torch layout (B×C×H×W) that carries MATLAB's dimension labels.
+
+`dlarray(x, "SSCB")` takes data in MATLAB layout (H×W×C×B) and stores it in torch's layout with the labels
+in `fmt`. Elementwise torch operations keep the labels (see `DLArray.__torch_function__`); operations that
+move dimensions around (reshape, permute, reductions, torch-order indexing that drops a dimension) return
+plain tensors, which MATLAB would call unformatted.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from layergraph.formats import MATLAB_ORDER, canonical_format, torch_perm
+
+# `with no_labels():` torch operations treat dlarrays as plain tensors: no dispatch, no alias, plain results.
+no_labels = torch._C.DisableTorchFunctionSubclass
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# torch functions and Tensor methods whose result has the layout of their (formatted) tensor arguments:
+# elementwise maths, comparisons, activations, copies/casts/moves, *_like constructors and concatenation.
+_ELEMENTWISE_BINARY = _names("""
+    add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow float_power atan2 arctan2
+    maximum minimum fmax fmin eq ne lt le gt ge greater greater_equal less less_equal not_equal equal logical_and
+    logical_or logical_xor bitwise_and bitwise_or bitwise_xor hypot copysign xlogy rsub where lerp addcmul addcdiv
+    masked_fill clamp clip __add__ __radd__ __iadd__ __sub__ __rsub__ __isub__ __mul__ __rmul__ __imul__
+    __truediv__ __rtruediv__ __itruediv__ __div__ __rdiv__ __idiv__ __pow__ __rpow__ __ipow__ __floordiv__
+    __rfloordiv__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __eq__ __ne__ __lt__ __le__
+    __gt__ __ge__
+""")
+_KEEP = _ELEMENTWISE_BINARY | _names("""
+    abs absolute neg negative positive exp exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos
+    atan sinh cosh tanh asinh acosh atanh sigmoid logit relu relu6 elu selu celu gelu silu mish softplus softsign
+    hardtanh hardsigmoid hardswish leaky_relu tanhshrink sign sgn floor ceil round trunc frac reciprocal erf erfc
+    erfinv clamp_min clamp_max nan_to_num logical_not bitwise_not isnan isinf isfinite softmax log_softmax dropout
+    alpha_dropout deg2rad rad2deg lgamma digamma signbit flip __neg__ __abs__ __pos__ __invert__ clone detach
+    contiguous to cpu cuda float double half bfloat16 bool int long type type_as requires_grad_ ones_like
+    zeros_like full_like empty_like rand_like randn_like randint_like bernoulli cat concat concatenate __getitem__
+""")
+
+
+class DLArray(torch.Tensor):
+    """A torch tensor in torch layout that remembers its MATLAB dimension labels in `fmt` ('' = unformatted).
+
+    A formatted array's labels are in MATLAB's order (S…, C, B, T, U); its data are in torch's order
+    (B, C, S…, T, U). An unformatted array is stored as given, which is MATLAB layout.
+    """
+
+    fmt: str = ""
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
+        name = getattr(func, "__name__", "")
+        with no_labels():
+            if name in _ELEMENTWISE_BINARY:
+                args = _align_labels(args)
+            out = func(*args, **kwargs) if kwargs else func(*args)
+        # in-place methods return their (already labelled) input object; non-tensors pass through
+        if type(out) is not torch.Tensor or name not in _KEEP:
+            return out
+        fmt = _labels_of(args)
+        if not fmt or out.dim() != len(fmt):
+            return out
+        if name == "__getitem__" and not _keeps_dims(args[1]):
+            return out
+        if any(out is a for a in args):  # e.g. x.type_as(y) may return the caller's own plain tensor
+            return wrap(out, fmt)
+        return adopt(out, fmt)
+
+    def __deepcopy__(self, memo: dict) -> DLArray:
+        # torch's default deep copy builds the copy with new_empty([]), which carries no labels
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment")
+        if id(self) not in memo:
+            with no_labels():
+                t = self.detach().clone().requires_grad_(self.requires_grad)
+            memo[id(self)] = adopt(t, self.fmt)
+        return memo[id(self)]
+
+    @property
+    def dims(self) -> str:
+        """The MATLAB dimension labels, e.g. 'SSCB' (MATLAB's `dims`)."""
+        return self.fmt
+
+    @property
+    def m(self) -> Any:
+        """Index in MATLAB's dimension order, 0-based: `X.m[:, :, :, idx]` is MATLAB's `X(:,:,:,idx)`."""
+        from layergraph.dlarray.indexing import MatlabIndexer
+        return MatlabIndexer(self)
+
+    def __repr__(self, **kwargs: Any) -> str:
+        body = torch.Tensor.__repr__(self.as_subclass(torch.Tensor), **kwargs)
+        if not self.fmt or self.dim() != len(self.fmt):
+            return f"{'×'.join(map(str, self.shape)) or '1×1'} dlarray\n{body}"
+        head = " × ".join(f"{n}({lab})" for n, lab in zip(matlab_shape(self), self.fmt))
+        return f"{head} dlarray (stored in torch layout {'×'.join(map(str, self.shape))})\n{body}"
+
+
+def _labels_of(args: Any) -> str:
+    """The format of the first formatted dlarray among `args` (looking into lists, for torch.cat)."""
+    for a in args:
+        if type(a) is DLArray and a.fmt:
+            return a.fmt
+        if type(a) in (list, tuple):
+            for b in a:
+                if type(b) is DLArray and b.fmt:
+                    return b.fmt
+    return ""
+
+
+def _keeps_dims(key: Any) -> bool:
+    """True if torch-order indexing with `key` keeps every dimension in place (slices, one index list)."""
+    keys = key if type(key) is tuple else (key,)
+    advanced = 0
+    for k in keys:
+        if k is None or isinstance(k, int):
+            return False
+        if not isinstance(k, slice) and k is not Ellipsis:
+            advanced += 1
+    return advanced <= 1
+
+
+def _align_labels(args: tuple) -> tuple:
+    """Expand formatted operands with fewer labels to the richest format (MATLAB matches labels, not positions).
+
+    `X + Y` with X "SSCB" and Y "CB" treats Y as 1×1×C×B. Formats that do not nest are an error rather than a
+    silent broadcast along the wrong dimensions.
+    """
+    fmts = {a.fmt for a in args if type(a) is DLArray and a.fmt}
+    if len(fmts) < 2:
+        return args
+    target = max(fmts, key=len)
+    want = Counter(target)
+    for f in fmts:
+        if Counter(f) - want:
+            raise ValueError(f"dlarray: cannot combine '{f}' and '{target}' data elementwise: the labels do not "
+                             "match; relabel one of them with dlarray(stripdims(X), fmt)")
+    return tuple(_expand(a, target) if type(a) is DLArray and a.fmt and a.fmt != target else a for a in args)
+
+
+def _expand(t: torch.Tensor, target: str) -> torch.Tensor:
+    """View torch-layout `t` (labels t.fmt ⊂ target) with singleton dimensions for the labels it lacks."""
+    have = [t.fmt[i] for i in torch_perm(t.fmt)]
+    shape, j = [], 0
+    for label in (target[i] for i in torch_perm(target)):
+        if j < len(have) and have[j] == label:
+            shape.append(t.shape[j])
+            j += 1
+        else:
+            shape.append(1)
+    return t.reshape(shape)
+
+
+def wrap(t: torch.Tensor, fmt: str) -> DLArray:
+    """Label a tensor that is already in torch layout (a labelled alias; `t` itself is left as it is)."""
+    out = t.as_subclass(DLArray)
+    out.fmt = fmt
+    return out
+
+
+def adopt(t: torch.Tensor, fmt: str) -> DLArray:
+    """Label a freshly computed torch-layout tensor that nothing else refers to, in place.
+
+    Cheaper than `wrap`: no alias object, so no extra node in the autograd graph. Only for results an
+    operation has just created (never a caller's tensor, whose class would change under them).
+    """
+    if type(t) is not torch.Tensor:
+        return wrap(t, fmt)
+    t.__class__ = DLArray
+    t.fmt = fmt
+    return t  # type: ignore[return-value]
+
+
+def plain(x: Any) -> torch.Tensor:
+    """The same tensor without its dlarray class (torch layout, autograd history kept); numbers → tensors."""
+    if isinstance(x, torch.Tensor):
+        return x.as_subclass(torch.Tensor) if type(x) is not torch.Tensor else x
+    return torch.as_tensor(np.asarray(x))
+
+
+def dlarray(x: Any, fmt: str = "") -> DLArray:
+    """Create a formatted array from data in MATLAB layout (dims in the order `fmt` names them)."""
+    if isinstance(x, DLArray) and x.fmt:
+        if not fmt or canonical_format(fmt) == x.fmt:
+            return x
+        raise ValueError(f"dlarray: the input is already labelled '{x.fmt}'; to relabel it as '{fmt}' use "
+                         f"dlarray(stripdims(X), '{fmt}')")
+    t = plain(x)
+    if t.dtype == torch.float64:
+        t = t.float()  # MATLAB examples pass "single"; keep float32 like minibatchqueue does
+    return label(t, fmt)
+
+
+def label(t: torch.Tensor, fmt: str) -> DLArray:
+    """Label MATLAB-layout data `t` (dims in the order `fmt` names them): stored in torch layout, dtype kept."""
+    if not fmt:
+        return wrap(t, "")
+    fmt = fmt.upper()
+    canon = canonical_format(fmt)
+    if t.dim() > len(fmt):
+        raise ValueError(f"dlarray: data has {t.dim()} dimensions but format '{fmt}' labels {len(fmt)}")
+    while t.dim() < len(fmt):  # MATLAB drops trailing singleton dimensions
+        t = t.unsqueeze(-1)
+    # reorder user-given labels into canonical MATLAB order, then into torch order
+    to_canon = sorted(range(len(fmt)), key=lambda i: (MATLAB_ORDER.index(fmt[i]), i))
+    t = t.permute(to_canon)
+    t = t.permute(torch_perm(canon)).contiguous()
+    return wrap(t, canon)
+
+
+def labelled(x: Any, DataFormat: str | None, fname: str) -> tuple[DLArray, Callable[[Any], Any]]:
+    """`x` as a formatted dlarray, plus a function that returns results in x's own form.
+
+    A formatted input is used as it is. Unformatted data (MATLAB layout) need MATLAB's `DataFormat` option;
+    results then come back unformatted in that dimension order, as MATLAB's functions return them.
+    """
+    if isinstance(x, DLArray) and x.fmt:
+        if DataFormat:
+            raise ValueError(f"{fname}: DataFormat is only for unformatted input; the input is labelled '{x.fmt}'")
+        return x, _same
+    if not DataFormat:
+        raise ValueError(f"{fname}: the input is unformatted; give its DataFormat (e.g. DataFormat='SSCB') "
+                         "or label it with dlarray(X, fmt)")
+    order = DataFormat.upper()
+
+    def restore(y: Any) -> Any:
+        if not isinstance(y, DLArray) or not y.fmt:
+            return y
+        return stripdims(y, order) if sorted(y.fmt) == sorted(order) else stripdims(y)
+    return label(plain(x), order), restore
+
+
+def _same(y: Any) -> Any:
+    return y
+
+
+def to_matlab_layout(t: torch.Tensor, fmt: str) -> torch.Tensor:
+    """Permute a torch-layout tensor with MATLAB labels `fmt` back into MATLAB layout."""
+    perm = torch_perm(fmt)
+    inverse = [perm.index(i) for i in range(len(perm))]
+    return t.permute(inverse)
+
+
+def matlab_shape(x: Any) -> tuple[int, ...]:
+    """Every dimension of `x` in MATLAB layout (formatted: in label order; otherwise as stored)."""
+    fmt = getattr(x, "fmt", "")
+    with no_labels():
+        shape = tuple(x.shape)
+    if fmt and len(shape) == len(fmt):
+        perm = torch_perm(fmt)
+        return tuple(shape[perm.index(i)] for i in range(len(fmt)))
+    return shape
+
+
+def matlab_data(x: Any) -> torch.Tensor:
+    """A plain tensor view of `x` in MATLAB layout (keeps autograd history); numpy and numbers become tensors."""
+    t = plain(x)
+    fmt = getattr(x, "fmt", "")
+    return to_matlab_layout(t, fmt) if fmt and t.dim() == len(fmt) else t
+
+
+def extractdata(x: Any) -> torch.Tensor:
+    """The plain data of a dlarray, in MATLAB layout (H×W×C×B for "SSCB"): a detached copy, as MATLAB's is a
+    value (a later `X.m[...] = v` or other in-place change of X does not reach it)."""
+    if isinstance(x, torch.Tensor):
+        fmt = getattr(x, "fmt", "")
+        with no_labels():
+            t = x.detach()
+            t = to_matlab_layout(t, fmt) if fmt and t.dim() == len(fmt) else t
+            return t.clone(memory_format=torch.contiguous_format)
+    return torch.as_tensor(np.asarray(x))
+
+
+def dims(x: Any) -> str:
+    """MATLAB's dims(X): the labels of a formatted array, '' for unformatted data."""
+    return getattr(x, "fmt", "")
+
+
+def stripdims(x: Any, fmt: str | None = None) -> Any:
+    """MATLAB's stripdims: the data unformatted, in MATLAB layout, still traced for dlgradient.
+
+    `stripdims(X, fmt)` orders the dimensions as the labels in `fmt` name them (e.g. "CBT" → C×B×T).
+    """
+    if not isinstance(x, torch.Tensor):
+        return x
+    labels = getattr(x, "fmt", "")
+    data = matlab_data(x)
+    if fmt:
+        if not labels:
+            raise ValueError("stripdims: a format to order by needs a formatted dlarray")
+        data = data.permute(_order(labels, fmt.upper()))
+    return wrap(data, "")
+
+
+def _order(labels: str, fmt: str) -> list[int]:
+    """Positions in `labels` of the labels of `fmt`, taken in order (repeated S matched left to right)."""
+    if sorted(fmt) != sorted(labels):
+        raise ValueError(f"stripdims: format '{fmt}' does not have the same labels as the data ('{labels}')")
+    used: list[int] = []
+    for lab in fmt:
+        used.append(next(i for i, c in enumerate(labels) if c == lab and i not in used))
+    return used

@@ -1,0 +1,98 @@
+"""importONNXNetwork: turn an ONNX graph of layer-like operators into a LayerGraph plus weights.
+
+ONNX tensors are row-major NCHW; layergraph flattens and reshapes column-major like MATLAB. Rather than
+matching fixed node patterns, the importer follows each ONNX value as *elements of a layer's output*
+(values.py); Transpose/Reshape/Flatten/Squeeze/Unsqueeze only rearrange those elements (layout.py). No layer
+is made until an operator (ops.py, one handler per ONNX operator in the table `OPS`) needs its input in a
+form a layer can give:
+
+* a fully connected layer takes any element order: its weight columns are permuted instead;
+* an image input is made with MATLAB's feature2image (column-major) when the order fits, otherwise the
+  rows of the fully connected layer that produced the features are permuted so that it does;
+* features from an image are made with flattenLayer (column-major).
+
+Constant expressions (Shape → Gather → Concat → Reshape) are folded with onnx's reference evaluator, and
+constants are folded into biases and input normalization (folding.py). After the walk, helper layers are
+merged back, and the layers are ordered and named (rewrite.py).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from layergraph.errors import LayergraphError
+from layergraph.graph.layergraph import LayerGraph
+from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
+from layergraph.interop.onnx_import.rewrite import build
+from layergraph.interop.onnx_import.values import Importer, ONNXImportError
+
+__all__ = ["OPS", "ONNXImportError", "handler_for", "importNetworkFromONNX", "importONNXNetwork", "import_model",
+           "load_onnx"]
+
+
+def load_onnx(source: str | Path | Any) -> tuple[Any, str]:
+    """(ModelProto, label) from a path or a ModelProto; a truncated or non-ONNX file is a one-line error."""
+    try:
+        import onnx
+        from google.protobuf.message import DecodeError
+    except ImportError:  # pragma: no cover - optional dependency
+        raise ONNXImportError("ONNX support needs the 'onnx' package: pip install 'layergraph[onnx]'") from None
+    if isinstance(source, onnx.ModelProto):
+        model, where = source, "<model>"
+    else:
+        where = str(source)
+        path = Path(source)
+        if not path.is_file():
+            raise ONNXImportError(f"{where}: file not found")
+        try:
+            model = onnx.load(str(path))  # plain protobuf parsing: no code runs, no custom operators load
+        except (DecodeError, ValueError, RuntimeError, OSError, UnicodeDecodeError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ONNXImportError(f"{where}: not an ONNX model or the file is truncated ({first})") from None
+    if not model.HasField("graph") or not model.graph.node or not model.opset_import:
+        raise ONNXImportError(f"{where}: not an ONNX model or the file is truncated (no graph or no opset)")
+    if not model.graph.output:
+        raise ONNXImportError(f"{where}: the ONNX graph has no outputs (truncated file?)")
+    try:
+        onnx.checker.check_model(model)
+    except (onnx.checker.ValidationError, ValueError) as err:
+        raise ONNXImportError(f"{where}: invalid ONNX model: {str(err).strip().splitlines()[0]}") from None
+    return model, where
+
+
+def importONNXNetwork(source: str | Path | Any) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
+    """MATLAB's importONNXNetwork: (LayerGraph, weights keyed 'layer/Parameter' in torch layout, as net.tensors()).
+
+    Load them with `net = dlnetwork(lgraph); net.load_tensors(weights)`, or call importNetworkFromONNX.
+    """
+    return import_model(*load_onnx(source))
+
+
+def import_model(model: Any, where: str) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
+    """importONNXNetwork for a loaded and checked ModelProto; errors begin with `where`."""
+    imp = Importer(model, where)
+    imp.inputs()
+    for node in imp.graph.node:
+        imp.onnx_node = node
+        convert(imp, node)
+    imp.onnx_node = None
+    imp.finish_outputs()
+    try:
+        return build(imp)
+    except LayergraphError as err:
+        raise ONNXImportError(f"{where}: {err}") from None
+
+
+def importNetworkFromONNX(source: str | Path | Any) -> Any:
+    """MATLAB's importNetworkFromONNX: an initialized dlnetwork holding the ONNX model's weights."""
+    from layergraph.compile.dlnetwork import dlnetwork
+
+    lgraph, tensors = importONNXNetwork(source)
+    try:
+        net = dlnetwork(lgraph)
+        net.load_tensors(tensors)
+    except LayergraphError as err:
+        raise ONNXImportError(f"{source}: the imported network does not compile: {err}") from None
+    return net

@@ -1,0 +1,114 @@
+"""ONNX operators that only rearrange elements (Reshape, Flatten, Squeeze, Unsqueeze, Transpose) or pass a
+value on (Identity, Cast): they change which elements a value is, never make a layer."""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Val, name_hint
+
+
+def relayout(imp: Importer, node: Any, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Apply an index rearrangement to an activation (or to the activation behind class indices)."""
+    src = imp.vals.get(node.input[0])
+    if src is None:
+        raise imp.fail(f"input '{node.input[0]}' is not an activation this importer can follow")
+    v = src.val if isinstance(src, Index) else src
+    try:
+        idx = fn(imp.index(v))
+    except ValueError as err:
+        raise imp.fail(str(err)) from None
+    new = Val(v.base, idx, name_hint(node.name) or v.hint)
+    imp.set(node.output[0], Index(new, src.offset) if isinstance(src, Index) else new)
+
+
+def reshape_target(imp: Importer, target: np.ndarray, per: tuple[int, ...], allowzero: bool) -> tuple[int, ...]:
+    """The per-sample shape a Reshape to `target` gives an input of per-sample shape `per`."""
+    dims = [int(d) for d in np.asarray(target).reshape(-1)]
+    full = [BATCH, *per]
+    dims = [full[i] if d == 0 and not allowzero and i < len(full) else d for i, d in enumerate(dims)]
+    if not dims:
+        raise ValueError("Reshape to a scalar drops the batch dimension")
+    n = math.prod(per)
+    first, rest = dims[0], dims[1:]
+    if rest.count(-1) > 1 or any(d < -1 or d == BATCH for d in rest):
+        raise ValueError(f"cannot interpret Reshape target {dims}")
+    known = math.prod(d for d in rest if d != -1)
+    if first == -1:
+        if -1 in rest or known != n:
+            raise ValueError(f"Reshape target {dims} moves elements across the batch dimension")
+    elif first != BATCH and first != imp.static_batch:
+        raise ValueError(f"Reshape target {dims} changes the batch dimension")
+    if -1 in rest:
+        if known == 0 or n % known:
+            raise ValueError(f"Reshape target {dims} does not fit {n} elements per sample")
+        rest = [n // known if d == -1 else d for d in rest]
+    if math.prod(rest) != n:
+        raise ValueError(f"Reshape target {dims} does not fit {n} elements per sample")
+    return tuple(rest)
+
+
+def reshape(imp: Importer, node: Any) -> None:
+    target = imp.const(node.input[1], "shape")
+    allow = bool(imp.attrs(node).get("allowzero", 0))
+    relayout(imp, node, lambda idx: idx.reshape(reshape_target(imp, target, idx.shape, allow)))
+
+
+def flatten(imp: Importer, node: Any) -> None:
+    if imp.attrs(node).get("axis", 1) != 1:
+        raise imp.fail("only Flatten with axis=1 (keep the batch) has a layergraph layer")
+    relayout(imp, node, lambda idx: idx.reshape(-1))
+
+
+def _per_sample(imp: Importer, name: str) -> tuple[int, ...]:
+    v = imp.vals.get(name)
+    return imp.shape(v.val if isinstance(v, Index) else v) if v is not None else ()
+
+
+def squeeze(imp: Importer, node: Any) -> None:
+    per = _per_sample(imp, node.input[0])
+    axes = imp.axes(node, len(per) + 1)
+    if axes is None:
+        axes = [i + 1 for i, d in enumerate(per) if d == 1]
+    keep = tuple(d for i, d in enumerate(per) if i + 1 not in axes)
+    if any(per[a - 1] != 1 for a in axes if a - 1 < len(per)):
+        raise imp.fail("Squeeze of a dimension that is not 1")
+    relayout(imp, node, lambda idx: idx.reshape(keep))
+
+
+def unsqueeze(imp: Importer, node: Any) -> None:
+    per = list(_per_sample(imp, node.input[0]))
+    n_axes = len(imp.attrs(node).get("axes") or []) or (
+        imp.const(node.input[1], "axes").size if len(node.input) > 1 else 0)
+    axes = imp.axes(node, len(per) + 1 + n_axes) or []
+    full = [BATCH, *per]
+    for a in axes:
+        full.insert(a, 1)
+    relayout(imp, node, lambda idx: idx.reshape(full[1:]))
+
+
+def transpose(imp: Importer, node: Any) -> None:
+    perm = imp.attrs(node).get("perm")
+    if perm is None or perm[0] != 0:
+        raise imp.fail("it moves the batch dimension")
+    relayout(imp, node, lambda idx: idx.transpose([p - 1 for p in perm[1:]]))
+
+
+def identity(imp: Importer, node: Any) -> None:
+    imp.set(node.output[0], imp.vals[node.input[0]])
+
+
+def cast(imp: Importer, node: Any) -> None:
+    """A cast to integers turns an activation into class indices (for Gather); other casts pass it on."""
+    src = imp.vals[node.input[0]]
+    to = imp.attrs(node).get("to")
+    elem = imp.onnx.TensorProto
+    if to in (elem.INT64, elem.INT32, elem.INT16, elem.INT8, elem.UINT8):
+        imp.set(node.output[0], src if isinstance(src, Index) else Index(src, 0))
+    elif isinstance(src, Index):
+        raise imp.fail("integer class indices turned back into numbers have no layergraph layer")
+    else:
+        imp.set(node.output[0], src)

@@ -1,0 +1,350 @@
+"""Value tracking for the ONNX importer: which layer output (and which of its elements) each ONNX value is.
+
+A `Val` is (layer node, idx) where `idx` has the ONNX per-sample shape and holds flat (torch-layout) element
+numbers of the layer's output; Transpose/Reshape/Flatten/Squeeze/Unsqueeze only rearrange `idx`. No layer
+is made until an operator needs its input in a form a layer can give (`image`, `features`, `fc_input`).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from layergraph.errors import LayergraphError, SpecError
+from layergraph.layers.base import Layer
+from layergraph.layers.dense import FullyConnectedLayer
+from layergraph.layers.inputs import FeatureInputLayer, ImageInputLayer
+from layergraph.layers.norm import BatchNormalizationLayer
+from layergraph.layers.reshape import FlattenLayer, FunctionLayer
+from layergraph.sizes import Act
+
+BATCH = 1_000_000_007  # the batch size inside folded shape computations
+
+
+class ONNXImportError(SpecError):
+    """The file is not a readable ONNX model, or an operator has no layergraph layer (exit code 2)."""
+
+
+@dataclass
+class LayerNode:
+    """One layer of the result: unnamed layer, input node ids (port order), name hint, size, parameters."""
+
+    layer: Layer
+    inputs: list[int]
+    hint: tuple[int, str] | None  # (priority: 0 graph output, 1 node name, 2 scope; the name)
+    act: Act
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    norm: tuple[np.ndarray, np.ndarray] | None = None  # input layers: (shift, scale) folded from Sub/Mul/Div
+
+    @property
+    def tshape(self) -> tuple[int, ...]:
+        return self.act.torch_shape(1)[1:]
+
+    @property
+    def numel(self) -> int:
+        return self.act.numel
+
+
+@dataclass
+class Val:
+    """An ONNX activation: elements of node `base`'s output; `idx` None means exactly that output."""
+
+    base: int
+    idx: np.ndarray | None
+    hint: tuple[int, str] | None
+
+
+@dataclass
+class Index:
+    """Integer class indices: the values of activation `val` plus `offset` (from Cast and Sub/Add)."""
+
+    val: Val
+    offset: int
+
+
+def colmajor(shape: tuple[int, ...]) -> np.ndarray:
+    """Flat element numbers of a (C,H,W) output in MATLAB's flatten order (h fastest, then w, then c)."""
+    n = math.prod(shape)
+    if len(shape) != 3:
+        return np.arange(n)
+    c, h, w = shape
+    return np.arange(n).reshape(c, h, w).transpose(0, 2, 1).reshape(-1)
+
+
+def is_perm(idx: np.ndarray, n: int) -> bool:
+    flat = idx.reshape(-1)
+    return flat.size == n and np.array_equal(np.sort(flat), np.arange(n))
+
+
+def f32(value: Any) -> float:
+    """A float attribute stored as float32, read back as the decimal it was written from (1e-05, not 9.99e-06)."""
+    return float(str(np.float32(np.asarray(value).reshape(-1)[0])))
+
+
+def sanitize(name: str) -> str:
+    return re.sub(r"[^\w.\-]", "_", name).strip("_")
+
+
+def name_hint(name: str) -> tuple[int, str] | None:
+    """A layer name from an ONNX node name: 'conv1' (layergraph's own), 'conv1/role' (its helpers) or
+    PyTorch's '/scope/Op' (the scope); the dynamo exporter's generated 'node_…' names give none."""
+    if not name or name.startswith("node_"):
+        return None
+    if name.startswith("/"):
+        scope = sanitize("_".join(name.split("/")[1:-1]))
+        return (2, scope) if scope else None
+    base = sanitize(name.split("/")[0])
+    return ((1 if "/" not in name else 2), base) if base else None
+
+
+class Importer:
+    """The state of one import: ONNX values, the layer nodes made so far, and how to make more."""
+
+    def __init__(self, model: Any, where: str) -> None:
+        import onnx
+
+        self.onnx, self.model, self.where = onnx, model, where
+        self.graph = model.graph
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+        self.consts: dict[str, np.ndarray] = {
+            t.name: onnx.numpy_helper.to_array(t) for t in self.graph.initializer}
+        self.vals: dict[str, Val | Index] = {}
+        self.nodes: list[LayerNode] = []
+        self.out_degree: Counter[int] = Counter()
+        self.shared: set[int] = set()  # nodes whose output reaches more than one ONNX consumer
+        self.consumers: Counter[str] = Counter(i for n in self.graph.node for i in n.input if i)
+        self.consumers.update(o.name for o in self.graph.output)
+        self.static_batch: int | None = None
+        self.onnx_node: Any = None  # the node being converted, named in errors
+        self.outputs: list[int] = []
+
+    # ----- errors and attributes ---------------------------------------------------------------------------------
+    def fail(self, msg: str) -> ONNXImportError:
+        n = self.onnx_node
+        if n is None:
+            return ONNXImportError(f"{self.where}: {msg}")
+        label = n.name or (n.output[0] if n.output else "?")
+        return ONNXImportError(f"{self.where}: node '{label}' ({n.op_type}): {msg}")
+
+    def attrs(self, node: Any) -> dict[str, Any]:
+        return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+    def unused(self, node: Any, *positions: int) -> None:
+        """Refuse a node whose extra outputs (mask, mean, …) something reads: layers have one output."""
+        for p in positions:
+            if len(node.output) > p and node.output[p] and self.consumers[node.output[p]]:
+                raise self.fail(f"its output #{p + 1} ('{node.output[p]}') is used; layergraph layers have one output")
+
+    def axes(self, node: Any, rank: int) -> list[int] | None:
+        """The node's `axes` (attribute or constant input), non-negative and sorted; the batch axis is refused."""
+        a = self.attrs(node).get("axes")
+        if a is None and len(node.input) > 1 and node.input[1]:
+            a = self.const(node.input[1], "axes").reshape(-1).tolist()
+        if a is None:
+            return None
+        out = sorted(int(x) + rank if int(x) < 0 else int(x) for x in a)
+        if 0 in out:
+            raise self.fail("it changes the batch dimension")
+        return out
+
+    # ----- values ------------------------------------------------------------------------------------------------
+    def set(self, name: str, value: Val | Index | np.ndarray) -> None:
+        if isinstance(value, np.ndarray):
+            self.consts[name] = value
+            return
+        if self.consumers[name] > 1:
+            self.shared.add(value.base if isinstance(value, Val) else value.val.base)
+        self.vals[name] = value
+
+    def val(self, name: str) -> Val:
+        v = self.vals.get(name)
+        if isinstance(v, Val):
+            return v
+        if name in self.consts:
+            raise self.fail(f"input '{name}' is a constant; layergraph layers take activations here")
+        raise self.fail(f"input '{name}' is not an activation this importer can follow")
+
+    def const(self, name: str, what: str) -> np.ndarray:
+        if name not in self.consts:
+            raise self.fail(f"{what} '{name}' must be a constant (an initializer)")
+        return self.consts[name]
+
+    def shape(self, v: Val) -> tuple[int, ...]:
+        return self.nodes[v.base].tshape if v.idx is None else tuple(v.idx.shape)
+
+    def index(self, v: Val) -> np.ndarray:
+        return np.arange(self.nodes[v.base].numel).reshape(self.nodes[v.base].tshape) if v.idx is None else v.idx
+
+    def out_val(self, nid: int, onnx_shape: tuple[int, ...], hint: tuple[int, str] | None) -> Val:
+        """The ONNX value a new layer gives, when ONNX's shape of it differs from layergraph's (1×1×C vs C)."""
+        node = self.nodes[nid]
+        same = tuple(onnx_shape) == node.tshape
+        return Val(nid, None if same else np.arange(node.numel).reshape(onnx_shape), hint)
+
+    # ----- layers ------------------------------------------------------------------------------------------------
+    def add(self, layer: Layer, inputs: list[int], hint: tuple[int, str] | None,
+            params: dict[str, np.ndarray] | None = None) -> int:
+        """A new layer node reading `inputs`; its size is checked now, so errors name the ONNX node."""
+        try:
+            act = layer.output_size([self.nodes[i].act for i in inputs])
+        except (LayergraphError, ValueError, KeyError) as err:
+            raise self.fail(f"{layer.type}: {err}") from None
+        self.nodes.append(LayerNode(layer, inputs, hint, act, {k: np.asarray(v, np.float32) for k, v in
+                                                                (params or {}).items()}))
+        for i in inputs:
+            self.out_degree[i] += 1
+        return len(self.nodes) - 1
+
+    def make(self, cls: type[Layer], *args: Any, **kwargs: Any) -> Layer:
+        """`cls` built from MATLAB-style arguments; an invalid option is an error naming the ONNX node."""
+        try:
+            return cls.create(*args, **kwargs)
+        except LayergraphError as err:
+            raise self.fail(str(err)) from None
+
+    def image(self, v: Val) -> int:
+        """A node whose output is exactly this N×C×H×W ONNX value (feature2image when the elements move)."""
+        shape = self.shape(v)
+        if len(shape) != 3:
+            raise self.fail(f"expects N×C×H×W input but gets per-sample shape {list(shape)}")
+        base = self.nodes[v.base]
+        if v.idx is None and base.act.is_image:
+            return v.base
+        want = self.index(v)
+        c, h, w = shape
+        if base.numel != want.size:
+            raise self.fail(f"cannot express the reshape of {base.numel} elements to {list(shape)}")
+        order = np.arange(want.size).reshape(c, w, h).transpose(0, 2, 1)  # where feature2image reads from
+        if base.act.is_image and base.tshape == shape and np.array_equal(want, np.arange(want.size).reshape(shape)):
+            return v.base
+        if not np.array_equal(want, order):
+            # features in row-major order: reorder the rows of the fully connected layer that made them
+            if not is_perm(want, base.numel) or not self.permutable(v.base):
+                raise self.fail("the elements of its input are rearranged (Reshape/Transpose) in a way no "
+                                "layergraph layer reproduces")
+            perm = np.empty(want.size, dtype=np.int64)
+            perm[order.reshape(-1)] = want.reshape(-1)
+            self.permute(v.base, perm)
+        layer = self.make(FunctionLayer, "feature2image", Arguments=[[h, w, c]])
+        return self.add(layer, [v.base], v.hint)
+
+    def features(self, v: Val, strict: bool = True) -> int:
+        """A node whose output is this N×K ONNX value; with strict=False a 1×1×K image also does."""
+        shape = self.shape(v)
+        if len(shape) != 1:
+            raise self.fail(f"expects N×K input but gets per-sample shape {list(shape)}")
+        base = self.nodes[v.base]
+        idx = self.index(v).reshape(-1)
+        if base.numel != idx.size:
+            raise self.fail(f"cannot express the reshape of {base.numel} elements to {list(shape)}")
+        in_order = np.array_equal(idx, np.arange(idx.size))
+        if in_order and (not base.act.is_image or (not strict and base.act.spatial == (1, 1))):
+            return v.base
+        if base.act.is_image and np.array_equal(idx, colmajor(base.tshape)):
+            return self.add(self.make(FlattenLayer), [v.base], v.hint)
+        if not base.act.is_image and is_perm(idx, base.numel) and self.permutable(v.base):
+            self.permute(v.base, idx)
+            return v.base
+        raise self.fail("the elements of its input are flattened in an order no layergraph layer reproduces")
+
+    def image_or_features(self, v: Val) -> int:
+        """image() for an N×C×H×W value, features() (1×1×C images accepted) for an N×C one."""
+        return self.image(v) if len(self.shape(v)) == 3 else self.features(v, strict=False)
+
+    def fc_input(self, v: Val) -> tuple[int, np.ndarray]:
+        """(node, columns) so that fullyConnectedLayer on node with W[:, columns] equals ONNX's x·Wᵀ."""
+        shape = self.shape(v)
+        if len(shape) != 1:
+            raise self.fail(f"expects N×K input but gets per-sample shape {list(shape)}")
+        base = self.nodes[v.base]
+        idx = self.index(v).reshape(-1)
+        if not is_perm(idx, base.numel):
+            raise self.fail("its input repeats or drops elements of the layer before it")
+        where = np.argsort(idx)  # where[e]: the ONNX position holding the layer's element e
+        if not base.act.is_image:
+            return v.base, where
+        # MATLAB flattens column-major: permute the weight columns rather than the data
+        flat = self.add(self.make(FlattenLayer), [v.base], v.hint)
+        return flat, where[colmajor(base.tshape)]
+
+    def permutable(self, nid: int) -> bool:
+        return self._chain(nid) is not None
+
+    def _chain(self, nid: int) -> list[int] | None:
+        """nid and the layers back to a fully connected layer whose output order can change with it."""
+        chain, cur, degree = [], nid, 0
+        while True:
+            node = self.nodes[cur]
+            if cur in self.shared or self.out_degree[cur] != degree or node.act.is_image:
+                return None
+            chain.append(cur)
+            if isinstance(node.layer, FullyConnectedLayer):
+                return chain
+            # element-wise layers and per-channel batch normalization commute with a reordering of features
+            if not (node.layer.elementwise or isinstance(node.layer, BatchNormalizationLayer)):
+                return None
+            cur, degree = node.inputs[0], 1
+
+    def permute(self, nid: int, perm: np.ndarray) -> None:
+        """Reorder the outputs of nid (and of the layers back to its fully connected layer): out'[j] = out[perm[j]]."""
+        for cur in self._chain(nid) or []:
+            node = self.nodes[cur]
+            node.params = {k: p[perm] for k, p in node.params.items()}
+
+    # ----- graph inputs and outputs ----------------------------------------------------------------------------
+    def inputs(self) -> None:
+        """An input layer for every graph input: N×C×H×W images or N×K features."""
+        elem = self.onnx.TensorProto
+        for inp in self.graph.input:
+            if inp.name in self.consts:  # old IR versions list initializers as inputs too
+                continue
+            tt = inp.type.tensor_type
+            if not inp.type.HasField("tensor_type") or tt.elem_type not in (
+                    elem.FLOAT, elem.DOUBLE, elem.FLOAT16, elem.BFLOAT16, elem.INT64, elem.INT32):
+                raise self.fail(f"input '{inp.name}' is not a numeric tensor")
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+            if not dims or any(d is None or d < 1 for d in dims[1:]):
+                shown = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tt.shape.dim]
+                raise self.fail(f"input '{inp.name}' has shape {shown}; layergraph needs fixed sizes apart from "
+                                "the batch: N×C×H×W images or N×K features")
+            if dims[0] is not None:
+                self.static_batch = dims[0]
+            per = dims[1:]
+            name = (0, sanitize(inp.name) or "input")
+            if len(per) == 3:
+                layer = self.make(ImageInputLayer, [per[1], per[2], per[0]], Normalization="none")
+            elif len(per) in (0, 1):
+                layer = self.make(FeatureInputLayer, per[0] if per else 1)
+            else:
+                raise self.fail(f"input '{inp.name}' has rank {len(dims)}; layergraph takes N×C×H×W or N×K")
+            nid = self.add(layer, [], name)
+            self.set(inp.name, self.out_val(nid, tuple(per), name))
+
+    def finish_outputs(self) -> None:
+        """Each graph output must be a layer's output that nothing else reads; it names that layer."""
+        seen: dict[int, str] = {}
+        for out in self.graph.output:
+            if out.name not in self.vals:
+                raise self.fail(f"output '{out.name}' is not an activation (a constant or an unsupported value)")
+            v = self.vals[out.name]
+            if isinstance(v, Index):
+                raise self.fail(f"output '{out.name}' holds class indices, not an activation")
+            shape = self.shape(v)
+            if len(shape) == 3:
+                nid = self.image(v)
+            elif len(shape) == 1:
+                nid = self.features(v)
+            else:
+                raise self.fail(f"output '{out.name}' has per-sample shape {list(shape)}; layergraph gives "
+                                "N×C×H×W or N×K")
+            if self.out_degree[nid] or nid in seen:
+                other = f"output '{seen[nid]}'" if nid in seen else "another layer"
+                raise self.fail(f"output '{out.name}' is also used by {other}; layergraph's outputs are the "
+                                "layers nothing else consumes")
+            seen[nid] = out.name
+            self.nodes[nid].hint = (0, sanitize(out.name) or "output")
+            self.outputs.append(nid)
