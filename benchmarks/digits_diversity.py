@@ -8,7 +8,8 @@ seed (wall clock; the machine's load average is printed beside it, since other w
 
 Usage: python benchmarks/digits_diversity.py [--config examples/cgan_digits.yaml] [--seeds 1 2 3]
        [--set lossFunction=hinge --set "diffAugment=[translation]" ...] [--every 300] [--label NAME]
-       [--jsonl results.jsonl]
+       [--jsonl results.jsonl] [--keep DIR]
+       python benchmarks/digits_diversity.py --jsonl results.jsonl --show LABEL ...   (print stored results)
 """
 from __future__ import annotations
 
@@ -85,6 +86,44 @@ def parse_set(items: list[str]) -> dict:
     return out
 
 
+# the issue's acceptance for the demo checkpoint, per seed
+TARGETS = {"recognised": 0.98, "precision": 0.80, "recall": 0.30}
+
+
+def summarize(label: str, results: list[dict]) -> None:
+    """Mean and worst seed of each figure, the real-vs-real ceiling, and each seed against TARGETS."""
+    mean = {k: statistics.mean(r["final"][k] for r in results) for k in FIGURES}
+    # the worst seed of each figure: the lowest, or for the Fréchet distance the highest
+    worst = {k: (max if k == "frechet" else min)(r["final"][k] for r in results) for k in FIGURES}
+    ceiling = results[0]["ceiling"]
+    print(f"\n== {label} ==")
+    print(f"{'':>22}" + "".join(f"{k:>12}" for k in FIGURES))
+    print(f"{'mean over seeds':>22}" + "".join(f"{mean[k]:>12.3f}" for k in FIGURES))
+    print(f"{'worst seed':>22}" + "".join(f"{worst[k]:>12.3f}" for k in FIGURES))
+    print(f"{'real vs real ceiling':>22}" + "".join(f"{ceiling[k]:>12.3f}" for k in FIGURES))
+    print(f"training time per seed: {statistics.mean(r['seconds'] for r in results):.0f} s "
+          f"(load average {statistics.mean(r['load'] for r in results):.1f})")
+    for r in results:
+        misses = [f"{k} {r['final'][k]:.3f} < {t}" for k, t in TARGETS.items() if r["final"][k] < t]
+        print(f"seed {r['seed']}: " + ("meets " + ", ".join(f"{k} ≥ {t}" for k, t in TARGETS.items())
+                                       if not misses else "misses: " + "; ".join(misses)))
+
+
+def show(path: Path, labels: list[str]) -> None:
+    """Print the summary of results stored with --jsonl: all seeds of the runs whose label starts with
+    one of `labels`, pooled (so seeds trained in separate runs are summarized together)."""
+    runs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for want in labels:
+        results = [r for run in runs if run["label"].startswith(want) for r in run["results"]]
+        if not results:
+            raise SystemExit(f"{path}: no results labelled {want!r}")
+        for r in results:
+            f = r["final"]
+            print(f"seed {r['seed']}: {r['iterations']} iterations in {r['seconds']:.0f} s (load {r['load']:.1f})  "
+                  + "  ".join(f"{k} {f[k]:.3f}" for k in FIGURES))
+        summarize(want, results)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default=str(ROOT / "examples/cgan_digits.yaml"))
@@ -98,7 +137,12 @@ def main() -> None:
     parser.add_argument("--keep", help="write each seed's checkpoint to KEEP/seedN/ instead of a temporary folder")
     parser.add_argument("--cost", action="store_true",
                         help="only time a training iteration with and without the --set options (interleaved)")
+    parser.add_argument("--show", nargs="+", metavar="LABEL",
+                        help="print the summary of the results stored in --jsonl under these labels (prefixes)")
     args = parser.parse_args()
+    if args.show:
+        show(Path(args.jsonl), args.show)
+        return
     data = Path(args.data)
     if not data.exists():
         subprocess.run([sys.executable, "-m", "layergraph", "data", "digits", str(data)], check=True)
@@ -119,17 +163,7 @@ def main() -> None:
               "  ".join(f"{k} {f[k]:.3f}" for k in FIGURES), flush=True)
         for e in r["along"][:-1]:
             print(f"    at {e['iteration']:>5}: " + "  ".join(f"{k} {e[k]:.3f}" for k in FIGURES), flush=True)
-    mean = {k: statistics.mean(r["final"][k] for r in results) for k in FIGURES}
-    # the worst seed of each figure: the lowest, or for the Fréchet distance the highest
-    worst = {k: (max if k == "frechet" else min)(r["final"][k] for r in results) for k in FIGURES}
-    ceiling = results[0]["ceiling"]
-    print(f"\n== {label} ==")
-    print(f"{'':>22}" + "".join(f"{k:>12}" for k in FIGURES))
-    print(f"{'mean over seeds':>22}" + "".join(f"{mean[k]:>12.3f}" for k in FIGURES))
-    print(f"{'worst seed':>22}" + "".join(f"{worst[k]:>12.3f}" for k in FIGURES))
-    print(f"{'real vs real ceiling':>22}" + "".join(f"{ceiling[k]:>12.3f}" for k in FIGURES))
-    print(f"training time per seed: {statistics.mean(r['seconds'] for r in results):.0f} s "
-          f"(load average {statistics.mean(r['load'] for r in results):.1f})")
+    summarize(label, results)
     if args.jsonl:
         with open(args.jsonl, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({"label": label, "overrides": overrides, "config": args.config,
