@@ -15,6 +15,7 @@ def relayout(imp: Importer, node: Any, fn: Callable[[np.ndarray], np.ndarray]) -
     """Apply an index rearrangement to an activation (or to the activation behind class indices)."""
     src = imp.vals.get(node.input[0])
     if src is None:
+        imp.val(node.input[0])  # a constant or a Pad's output: says which
         raise imp.fail(f"input '{node.input[0]}' is not an activation this importer can follow")
     v = src.val if isinstance(src, Index) else src
     try:
@@ -32,6 +33,11 @@ def reshape_target(imp: Importer, target: np.ndarray, per: tuple[int, ...], allo
     dims = [full[i] if d == 0 and not allowzero and i < len(full) else d for i, d in enumerate(dims)]
     if not dims:
         raise ValueError("Reshape to a scalar drops the batch dimension")
+    if imp.static_batch == 1 and BATCH in dims[1:] and set(dims[:dims.index(BATCH)]) == {1}:
+        # PyTorch's x.view(1, *x.shape) in a model exported for one sample (vnn-comp's verinet MLPs): the batch
+        # goes behind unit axes; for that one sample the same as a unit axis behind the batch
+        p = dims.index(BATCH)
+        dims = [BATCH, *dims[:p], *dims[p + 1:]]
     n = math.prod(per)
     first, rest = dims[0], dims[1:]
     if rest.count(-1) > 1 or any(d < -1 or d == BATCH for d in rest):
@@ -112,3 +118,60 @@ def cast(imp: Importer, node: Any) -> None:
         raise imp.fail("integer class indices turned back into numbers have no layergraph layer")
     else:
         imp.set(node.output[0], src)
+
+
+def gather(imp: Importer, node: Any) -> None:
+    """Gather of an activation by constant indices: a selection of its elements."""
+    per = _per_sample(imp, node.input[0])
+    axis = imp.attrs(node).get("axis", 0)
+    axis = axis + len(per) + 1 if axis < 0 else axis
+    if axis == 0:
+        raise imp.fail("it gathers along the batch dimension")
+    indices = np.asarray(imp.const(node.input[1], "indices")).astype(np.int64)
+    relayout(imp, node, lambda idx: np.take(idx, indices, axis=axis - 1))
+
+
+def slice_(imp: Importer, node: Any) -> None:
+    """Slice of an activation (starts/ends/axes/steps as attributes before opset 10, inputs after): a selection
+    of its elements."""
+    per = _per_sample(imp, node.input[0])
+    a = imp.attrs(node)
+    if "starts" in a:
+        starts, ends, axes, steps = a["starts"], a["ends"], a.get("axes"), None
+    else:
+        ins = list(node.input) + [""] * 5
+        starts, ends = (imp.const(ins[i], what).reshape(-1).tolist() for i, what in ((1, "starts"), (2, "ends")))
+        axes = imp.const(ins[3], "axes").reshape(-1).tolist() if ins[3] else None
+        steps = imp.const(ins[4], "steps").reshape(-1).tolist() if ins[4] else None
+    axes = list(range(len(starts))) if axes is None else axes
+    steps = steps or [1] * len(starts)
+    full = [BATCH, *per]
+    picks: dict[int, np.ndarray] = {}
+    for ax, start, end, step in zip(axes, starts, ends, steps):
+        ax = int(ax) + len(full) if int(ax) < 0 else int(ax)
+        if not 0 <= ax < len(full) or int(step) == 0:
+            raise imp.fail(f"cannot interpret Slice axis {ax} step {step}")
+        span = slice(int(start), int(end), int(step)).indices(full[ax])
+        if ax == 0 and span != (0, full[0], 1):
+            raise imp.fail("it slices the batch dimension")
+        if ax:
+            picks[ax - 1] = np.arange(*span)
+
+    def pick(idx: np.ndarray) -> np.ndarray:
+        for ax, rows in picks.items():
+            idx = np.take(idx, rows, axis=ax)
+        return idx
+
+    relayout(imp, node, pick)
+
+
+def crop(imp: Importer, node: Any) -> None:
+    """Crop (opsets ≤ 9): border [left top right bottom], or a window of size `scale` at its top left corner."""
+    per = _per_sample(imp, node.input[0])
+    a = imp.attrs(node)
+    border = list(a.get("border", [0, 0, 0, 0]))
+    if len(per) != 3 or len(border) != 4:
+        raise imp.fail("Crop takes an N×C×H×W input and border [left top right bottom]")
+    left, top, right, bottom = border
+    h, w = a.get("scale", [per[1] - top - bottom, per[2] - left - right])
+    relayout(imp, node, lambda idx: idx[:, top:top + h, left:left + w])

@@ -16,8 +16,15 @@ import numpy as np
 
 from layergraph.formats import matlab_dim
 from layergraph.interop.onnx_import import layout
-from layergraph.interop.onnx_import.folding import fold, fold_bias, fold_normalization, per_channel, shape_of
-from layergraph.interop.onnx_import.values import Importer, Index, ONNXImportError, Val, f32, name_hint
+from layergraph.interop.onnx_import.folding import (
+    fold,
+    fold_bias,
+    fold_normalization,
+    fold_scale,
+    per_channel,
+    shape_of,
+)
+from layergraph.interop.onnx_import.values import Importer, Index, ONNXImportError, Val, f32, name_hint, sanitize
 from layergraph.layers.activation import DropoutLayer, SoftmaxLayer
 from layergraph.layers.base import LAYERS, Layer, same_total
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
@@ -136,11 +143,40 @@ def arith(imp: Importer, node: Any) -> None:
         raise imp.fail(f"constant {what} activation has no layergraph layer")
     if imp.nodes[src.base].layer.is_input and fold_normalization(imp, src, c, op):
         imp.set(node.output[0], Val(src.base, src.idx, src.hint))
-    elif op in ("Add", "Sub") and fold_bias(imp, src, c if op == "Add" else -c):
+    elif _fold_into_layer(imp, src, c, op):
         imp.set(node.output[0], Val(src.base, src.idx, name_hint(node.name) or src.hint))
     else:
-        raise imp.fail(f"{op} with a constant has no layergraph layer here (it folds only into the bias of a "
-                       "fully connected or convolution layer, or into an input layer's normalization)")
+        raise imp.fail(f"{op} with a constant has no layergraph layer here (it folds only into the weights and "
+                       "bias of a fully connected or convolution layer, or into an input layer's normalization)")
+
+
+def _fold_into_layer(imp: Importer, src: Val, c: np.ndarray, op: str) -> bool:
+    """Add/Sub/Mul/Div by per-channel constant `c` folded into the bias (and weights) of the layer before."""
+    if op in ("Add", "Sub"):
+        return fold_bias(imp, src, c if op == "Add" else -c)
+    if op == "Div" and not np.all(c != 0):
+        return False
+    return fold_scale(imp, src, c if op == "Mul" else 1 / c.astype(np.float64))
+
+
+def image_scaler(imp: Importer, node: Any) -> None:
+    """ImageScaler (opsets ≤ 9): scale·x + bias per channel, folded into the input layer's normalization or the
+    weights and bias of the layer before."""
+    a = imp.attrs(node)
+    v = imp.val(node.input[0])
+    shape = imp.shape(v)
+    if len(shape) != 3:
+        raise imp.fail(f"ImageScaler expects N×C×H×W input but gets per-sample shape {list(shape)}")
+    scale = np.float32(a.get("scale", 1.0))
+    bias = np.asarray(a.get("bias", [0.0] * shape[0]), np.float32).reshape(-1, 1, 1)
+    if imp.nodes[v.base].layer.is_input:
+        done = fold_normalization(imp, v, np.asarray(scale), "Mul") and fold_normalization(imp, v, bias, "Add")
+    else:
+        done = fold_scale(imp, v, np.asarray(scale)) and fold_bias(imp, v, bias)
+    if not done:
+        raise imp.fail("ImageScaler folds only into an input layer's normalization or the weights and bias of "
+                       "a convolution or fully connected layer that nothing else reads")
+    imp.set(node.output[0], Val(v.base, v.idx, name_hint(node.name) or v.hint))
 
 
 def add_all(imp: Importer, node: Any) -> None:
@@ -186,17 +222,27 @@ def matmul(imp: Importer, node: Any) -> None:
 
 
 def dense(imp: Importer, node: Any, w: np.ndarray, bias: np.ndarray) -> None:
+    """A fully connected layer for x·Wᵀ + b; x may be any selection of a layer's elements (fc_input)."""
     v = imp.val(node.input[0])
-    if imp.shape(v) != (w.shape[1],):
-        raise imp.fail(f"expects N×{w.shape[1]} input, gets per-sample shape {list(imp.shape(v))}")
-    src, cols = imp.fc_input(v)
+    shape, k = imp.shape(v), w.shape[1]
+    if node.op_type == "MatMul" and shape and shape[-1] == k and math.prod(shape) == k:
+        out: tuple[int, ...] = (*shape[:-1], w.shape[0])  # MatMul keeps leading 1s: N×1×K → N×1×M
+    elif shape == (k,) or (node.op_type == "Gemm" and math.prod(shape) == k):
+        out = (w.shape[0],)  # Gemm on N×1×1×K (MATLAB R2018b, Caffe2): read as its row-major flattening
+    else:
+        raise imp.fail(f"expects N×{k} input, gets per-sample shape {list(shape)}")
+    src, cols = imp.fc_input(Val(v.base, imp.index(v).reshape(-1), v.hint))
+    weights = np.zeros((w.shape[0], imp.nodes[src].numel))
+    np.add.at(weights, (slice(None), cols), w)
     hint = name_hint(node.name)
-    nid = imp.add(imp.make(FullyConnectedLayer, int(w.shape[0])), [src], hint,
-                  {"Weights": w[:, cols], "Bias": bias})
-    imp.set(node.output[0], Val(nid, None, hint))
+    nid = imp.add(imp.make(FullyConnectedLayer, int(w.shape[0])), [src], hint, {"Weights": weights, "Bias": bias})
+    imp.set(node.output[0], imp.out_val(nid, out, hint))
 
 
 def gather(imp: Importer, node: Any) -> None:
+    if node.input[0] in imp.vals:  # elements of an activation picked by constant indices
+        layout.gather(imp, node)
+        return
     table = imp.const(node.input[0], "embedding table")
     idx = imp.vals.get(node.input[1])
     if not isinstance(idx, Index) or table.ndim != 2 or imp.attrs(node).get("axis", 0) != 0:
@@ -226,10 +272,12 @@ def conv_attrs(imp: Importer, node: Any, k: tuple[int, int]) -> tuple[list[int],
 
 
 def pads(imp: Importer, node: Any, spatial: tuple[int, ...], k: tuple[int, int], s: list[int], d: list[int],
-         auto: Any) -> tuple[int, int, int, int]:
-    """[t b l r] from ONNX pads [t l b r] or auto_pad."""
+         auto: Any, padded: bool = False) -> tuple[int, int, int, int]:
+    """[t b l r] from ONNX pads [t l b r] or auto_pad (not after a Pad node, whose padding it would ignore)."""
     auto = auto.decode() if isinstance(auto, bytes) else str(auto)
     if auto in ("SAME_UPPER", "SAME_LOWER"):
+        if padded:
+            raise imp.fail("auto_pad after a Pad node has no layergraph form")
         tot = [same_total(spatial[i], (k[i] - 1) * d[i] + 1, s[i]) for i in range(2)]
         lo = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in tot]
         return lo[0], tot[0] - lo[0], lo[1], tot[1] - lo[1]
@@ -253,16 +301,56 @@ def conv(imp: Importer, node: Any) -> None:
     w = imp.const(node.input[1], "weights")
     if w.ndim != 4:
         raise imp.fail("only 2-D convolution has a layergraph layer")
-    src = imp.image(imp.val(node.input[0]))
+    v, before = imp.padded_val(node.input[0])
     k = (int(w.shape[2]), int(w.shape[3]))
     s, d, auto = conv_attrs(imp, node, k)
+    shape = imp.shape(v)
+    if (imp.matlab and len(shape) == 3 and k == shape[1:] and d == [1, 1] and not any(before)
+            and not any(pads(imp, node, k, k, s, d, auto))):
+        # MATLAB's exporter writes a fully connected layer on an image as a convolution covering it
+        _fully_connected_from_conv(imp, node, v, w)
+        return
+    pick = imp.channel_pick(v)
+    if pick is not None:  # a convolution of some channels: one of all channels, zero weights for the others
+        src, w = _spread_channels(imp, *pick, w)
+    else:
+        src = imp.image(v)
     spatial = imp.nodes[src].act.spatial
-    explicit = pads(imp, node, spatial, k, s, d, auto)
+    explicit = plus(pads(imp, node, spatial, k, s, d, auto, any(before)), before)
+    hint = name_hint(node.name)
     layer = imp.make(Convolution2DLayer, list(k), int(w.shape[0]), Stride=s, DilationFactor=d,
                      Padding=same_or(explicit, conv_padding(spatial, k, tuple(s), tuple(d), "same")))
-    hint = name_hint(node.name)
     params = {"Weights": w, "Bias": _bias(imp, node, w.shape[0])}
     imp.set(node.output[0], Val(imp.add(layer, [src], hint, params), None, hint))
+
+
+def _fully_connected_from_conv(imp: Importer, node: Any, v: Val, w: np.ndarray) -> None:
+    """fullyConnectedLayer for a Conv whose kernel covers its unpadded input (output N×F×1×1)."""
+    f = int(w.shape[0])
+    pick = imp.channel_pick(v)
+    if (v.idx is None and imp.nodes[v.base].act.is_image) or pick is not None:
+        src, w = (v.base, w) if pick is None else _spread_channels(imp, *pick, w)
+        weights = w.transpose(0, 1, 3, 2).reshape(f, -1)  # MATLAB's column-major flatten
+    else:  # elements of a layer's output in some order: as a Gemm would take them
+        src, cols = imp.fc_input(Val(v.base, imp.index(v).reshape(-1), v.hint))
+        weights = np.zeros((f, imp.nodes[src].numel))
+        np.add.at(weights, (slice(None), cols), w.reshape(f, -1))
+    hint = name_hint(node.name)
+    params = {"Weights": weights, "Bias": _bias(imp, node, f)}
+    nid = imp.add(imp.make(FullyConnectedLayer, f), [src], hint, params)
+    imp.set(node.output[0], imp.out_val(nid, (f, 1, 1), hint))
+
+
+def _spread_channels(imp: Importer, src: int, chans: np.ndarray, w: np.ndarray) -> tuple[int, np.ndarray]:
+    """(src, weights over all of src's channels): zero weights for the channels the Conv does not read."""
+    spread = np.zeros((w.shape[0], imp.nodes[src].act.channels, *w.shape[2:]), np.float32)
+    np.add.at(spread, (slice(None), chans), w)
+    return src, spread
+
+
+def plus(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, int]:
+    t, bottom, left, r = (x + y for x, y in zip(a, b))
+    return t, bottom, left, r
 
 
 def conv_transpose(imp: Importer, node: Any) -> None:
@@ -310,25 +398,51 @@ def _tconv_auto_pads(imp: Importer, a: dict[str, Any], auto: str, spatial: tuple
 
 
 def pad(imp: Importer, node: Any) -> None:
-    """Zero padding at the end after a transposed convolution: MATLAB's 'same' cropping when F < S."""
+    """Pad: none at all (an identity); zero padding of H and W, which the following Conv or AveragePool takes
+    into its own padding (MATLAB R2024b writes Padding="same" so); or zero padding at the end after a transposed
+    convolution, which is MATLAB's 'same' cropping when FilterSize < Stride."""
     v = imp.val(node.input[0])
-    mode = imp.attrs(node).get("mode", b"constant")
-    amounts = (imp.const(node.input[1], "pads").reshape(-1).tolist() if len(node.input) > 1
-               else list(imp.attrs(node).get("pads", [])))
-    value = imp.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    a = imp.attrs(node)
+    mode = a.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    ins = list(node.input) + [""] * 3
+    amounts = (imp.const(ins[1], "pads").reshape(-1).tolist() if ins[1] else list(a.get("pads", [])))
+    value = imp.const(ins[2], "constant_value") if ins[2] else a.get("value", 0.0)
+    rank = len(imp.shape(v)) + 1
+    if ins[3]:  # opset 18: pads of the listed axes only
+        axes = [int(x) % rank for x in imp.const(ins[3], "axes").reshape(-1)]
+        full = [0] * (2 * rank)
+        for i, ax in enumerate(axes):
+            full[ax], full[rank + ax] = amounts[i], amounts[len(axes) + i]
+        amounts = full
+    if len(amounts) != 2 * rank:
+        raise imp.fail(f"pads {amounts} do not fit a rank-{rank} input")
+    if not any(amounts):
+        imp.set(node.output[0], v)
+        return
+    zero = mode == "constant" and not np.any(value)
+    if zero and _tconv_same_pad(imp, v, amounts):
+        return _end_pad_into_cropping(imp, node, v)
+    if not zero or rank != 4 or any(amounts[i] for i in (0, 1, 4, 5)) or min(amounts) < 0:
+        raise imp.fail(f"only zero padding of H and W has a layergraph form (in a following convolution or "
+                       f"average pooling); this node pads {amounts} in '{mode}' mode")
+    imp.padded[node.output[0]] = (v, (amounts[2], amounts[6], amounts[3], amounts[7]))
+
+
+def _tconv_same_pad(imp: Importer, v: Val, amounts: list[int]) -> bool:
+    """True for the end padding MATLAB's 'same' cropping adds after a transposed conv with FilterSize < Stride."""
+    layer = imp.nodes[v.base].layer
+    if (len(amounts) != 8 or any(amounts[:6]) or v.idx is not None or not isinstance(layer, TransposedConv2DLayer)
+            or v.base in imp.shared or imp.out_degree[v.base]):
+        return False
+    same = tconv_cropping(layer.FilterSize, layer.Stride, "same")
+    return (tuple(layer.Cropping) == tuple(max(c, 0) for c in same) and
+            (0, amounts[6], 0, amounts[7]) == tuple(max(-c, 0) for c in same))
+
+
+def _end_pad_into_cropping(imp: Importer, node: Any, v: Val) -> None:
     base = imp.nodes[v.base]
-    layer = base.layer
-    ok = (mode in (b"constant", "constant") and len(amounts) == 8 and not any(amounts[:6]) and
-          (value is None or not np.any(value)) and len(node.input) < 4 and v.idx is None and
-          isinstance(layer, TransposedConv2DLayer) and v.base not in imp.shared and not imp.out_degree[v.base])
-    if ok:
-        same = tconv_cropping(layer.FilterSize, layer.Stride, "same")
-        ok = (tuple(layer.Cropping) == tuple(max(c, 0) for c in same) and
-              (0, amounts[6], 0, amounts[7]) == tuple(max(-c, 0) for c in same))
-    if not ok:
-        raise imp.fail("only the zero padding MATLAB's 'same' cropping adds after a transposed convolution "
-                       "with FilterSize < Stride has a layergraph form")
-    base.layer = layer.model_copy(update={"Cropping": "same"})
+    base.layer = base.layer.model_copy(update={"Cropping": "same"})
     base.act = base.layer.output_size([imp.nodes[base.inputs[0]].act])
     imp.set(node.output[0], Val(v.base, None, v.hint))
 
@@ -371,27 +485,46 @@ def layer_normalization(imp: Importer, node: Any) -> None:
 
 # ----- pooling, resizing, concatenation ----------------------------------------------------------------------
 def pool(imp: Importer, node: Any) -> None:
-    """MaxPool / AveragePool with MATLAB's padding rules (ceil_mode only where it changes nothing)."""
+    """MaxPool / AveragePool with MATLAB's padding rules; ceil_mode=1 is extra bottom/right −inf padding for
+    max pooling; a Pad node's zeros before an AveragePool are its padding (MATLAB counts padded zeros)."""
     imp.unused(node, 1)
     a = imp.attrs(node)
     k = tuple(a["kernel_shape"])
     if len(k) != 2 or any(x != 1 for x in a.get("dilations", [1, 1])):
         raise imp.fail("only undilated 2-D pooling has a layergraph layer")
-    src = imp.image(imp.val(node.input[0]))
+    maxpool = node.op_type == "MaxPool"
+    v, before = imp.padded_val(node.input[0]) if not maxpool else (imp.val(node.input[0]), (0, 0, 0, 0))
+    src = imp.image(v)
     spatial = imp.nodes[src].act.spatial
     s = list(a.get("strides", [1, 1]))
-    explicit = pads(imp, node, spatial, k, s, [1, 1], a.get("auto_pad", b"NOTSET"))
-    if a.get("ceil_mode", 0):
-        sides = ((explicit[0], explicit[1]), (explicit[2], explicit[3]))
-        if any((n + p[0] + p[1] - kk) % ss for n, p, kk, ss in zip(spatial, sides, k, s)):
-            raise imp.fail("ceil_mode=1 gives a larger output than any layergraph pooling layer")
-    if node.op_type == "AveragePool" and any(explicit) and not a.get("count_include_pad", 0):
+    own = pads(imp, node, spatial, k, s, [1, 1], a.get("auto_pad", b"NOTSET"), any(before))
+    if not maxpool and any(own) and not a.get("count_include_pad", 0):
         raise imp.fail("averagePooling2dLayer counts padded zeros (count_include_pad=1), this node does not")
+    explicit = plus(own, before)
+    if a.get("ceil_mode", 0):
+        extra = _ceil_extra(spatial, k, s, explicit)
+        if any(extra) and not maxpool:
+            raise imp.fail("ceil_mode=1 gives a larger output than averagePooling2dLayer (its last windows "
+                           "average fewer elements)")
+        explicit = plus(explicit, (0, extra[0], 0, extra[1]))
     same = conv_padding(spatial, k, tuple(s), (1, 1), "same")
-    cls = MaxPooling2DLayer if node.op_type == "MaxPool" else AveragePooling2DLayer
+    cls = MaxPooling2DLayer if maxpool else AveragePooling2DLayer
     layer = imp.make(cls, list(k), Stride=s, Padding=same_or(explicit, same))
     hint = name_hint(node.name)
     imp.set(node.output[0], Val(imp.add(layer, [src], hint), None, hint))
+
+
+def _ceil_extra(spatial: tuple[int, ...], k: tuple[int, ...], s: list[int],
+                explicit: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The bottom and right padding that makes floor-mode pooling give ceil_mode's output size: one more window
+    when the last one starts inside the input or its top/left padding (PyTorch's and onnxruntime's rule)."""
+    extra = []
+    for n, (lo, hi), kk, ss in zip(spatial, ((explicit[0], explicit[1]), (explicit[2], explicit[3])), k, s):
+        out = -(-(n + lo + hi - kk) // ss) + 1
+        if (out - 1) * ss >= n + lo:
+            out -= 1
+        extra.append(max((out - 1) * ss + kk - (n + lo + hi), 0))
+    return extra[0], extra[1]
 
 
 def global_average_pool(imp: Importer, node: Any) -> None:
@@ -460,22 +593,84 @@ def _resize_size(imp: Importer, node: Any, chw: tuple[int, int, int], axes: Any)
     raise imp.fail("Resize needs constant scales or sizes")
 
 
+def upsample(imp: Importer, node: Any) -> None:
+    """Upsample (opsets 7–9) by integer factors, nearest neighbour: resize2dLayer with Scale."""
+    a = imp.attrs(node)
+    mode = a.get("mode", b"nearest")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    scales = [float(x) for x in (a["scales"] if "scales" in a else imp.const(node.input[1], "scales").reshape(-1))]
+    if len(scales) != 4 or scales[:2] != [1.0, 1.0] or any(x != int(x) or x < 1 for x in scales[2:]):
+        raise imp.fail(f"Upsample scales {scales}: resize2dLayer takes integer factors of H and W")
+    if mode != "nearest":
+        raise imp.fail(f"Upsample mode '{mode}' (asymmetric coordinates) has no layergraph layer")
+    src = imp.image(imp.val(node.input[0]))
+    hint = name_hint(node.name)
+    layer = imp.make(Resize2DLayer, Method="nearest", Scale=[int(scales[2]), int(scales[3])])
+    imp.set(node.output[0], Val(imp.add(layer, [src], hint), None, hint))
+
+
 def concat(imp: Importer, node: Any) -> None:
-    vals = [imp.val(i) for i in node.input]
-    shapes = [imp.shape(v) for v in vals]
-    rank = len(shapes[0])
+    """Concatenation of activations (constants become layers: see `constant_like`)."""
+    first = next((i for i in node.input if i in imp.vals), None)
+    if first is None:
+        raise imp.fail("it concatenates constants only")
+    ref = imp.val(first)
+    rank = len(imp.shape(ref))
     axis = imp.attrs(node).get("axis", 1)
     axis = axis + rank + 1 if axis < 0 else axis
+    vals = [constant_like(imp, ref, imp.consts[i], i) if i in imp.consts else imp.val(i) for i in node.input]
+    hint = name_hint(node.name)
     if rank == 3 and axis in (1, 2, 3):
         ids = [imp.image(v) for v in vals]
     elif rank == 1 and axis == 1:
-        ids = [imp.features(v) for v in vals]
+        _concat_features(imp, node, vals, hint)
+        return
     else:
         raise imp.fail(f"concatenation along axis {axis} of rank-{rank + 1} tensors has no layergraph layer")
     dim = matlab_dim(imp.nodes[ids[0]].act.batch_fmt, axis)
-    hint = name_hint(node.name)
     nid = imp.add(imp.make(ConcatenationLayer, dim, len(ids)), ids, hint)
     imp.set(node.output[0], Val(nid, None, hint))
+
+
+def _concat_features(imp: Importer, node: Any, vals: list[Val], hint: tuple[int, str] | None) -> None:
+    """Features concatenated; one whose order no layer gives is taken in its layer's order, and the result
+    is a rearrangement that a following fully connected layer takes up in its weight columns."""
+    ids, positions = [], []
+    for v in vals:
+        try:
+            nid, pos = imp.features(v), np.arange(math.prod(imp.shape(v)))
+        except ONNXImportError:
+            nid, pos = imp.flat_features(v)
+        ids.append(nid)
+        positions.append(pos)
+    offsets = np.cumsum([0] + [imp.nodes[i].numel for i in ids])
+    idx = np.concatenate([p + o for p, o in zip(positions, offsets)])
+    nid = imp.add(imp.make(ConcatenationLayer, 1, len(ids)), ids, hint)
+    in_order = np.array_equal(idx, np.arange(imp.nodes[nid].numel))
+    imp.set(node.output[0], Val(nid, None if in_order else idx, hint))
+
+
+def constant_like(imp: Importer, ref: Val, c: np.ndarray, name: str) -> Val:
+    """A constant to concatenate with activation `ref`, as a layer: a fully connected (features) or 1×1
+    convolution (images, one value per channel) layer with zero weights whose bias is the constant, reading
+    `ref`'s layer. The constant's batch dimension must be 1: it is repeated for every observation."""
+    if c.ndim != len(imp.shape(ref)) + 1 or c.shape[0] != 1:
+        raise imp.fail(f"constant '{name}' of shape {list(c.shape)} cannot be concatenated per observation")
+    per = c.shape[1:]
+    if len(per) == 1:
+        nid, _ = imp.flat_features(ref)
+        layer: Layer = imp.make(FullyConnectedLayer, int(per[0]))
+        weights = np.zeros((per[0], imp.nodes[nid].numel))
+        params = {"Weights": weights, "Bias": c.reshape(-1)}
+    else:
+        nid = imp.image(ref)
+        flat = c.reshape(per[0], -1)
+        if not np.all(flat == flat[:, :1]) or tuple(per[1:]) != imp.nodes[nid].act.spatial:
+            raise imp.fail(f"constant '{name}' varies over H and W; only one value per channel has a layer")
+        layer = imp.make(Convolution2DLayer, [1, 1], int(per[0]))
+        params = {"Weights": np.zeros((per[0], imp.nodes[nid].act.channels, 1, 1)), "Bias": flat[:, 0]}
+    hint = (2, sanitize(name) or "constant")
+    return Val(imp.add(layer, [nid], hint, params), None, hint)
 
 
 # ----- the table ---------------------------------------------------------------------------------------------
@@ -489,10 +684,10 @@ OPS: dict[str, Handler] = {
     "Add": arith, "Sub": arith, "Mul": arith, "Div": arith, "Sum": add_all,
     # layers with weights
     "Gemm": gemm, "MatMul": matmul, "Gather": gather, "Conv": conv, "ConvTranspose": conv_transpose, "Pad": pad,
-    "BatchNormalization": batch_normalization, "LayerNormalization": layer_normalization,
+    "ImageScaler": image_scaler, "BatchNormalization": batch_normalization, "LayerNormalization": layer_normalization,
     # pooling, resizing, concatenation
     "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
-    "Resize": resize, "Concat": concat,
+    "Resize": resize, "Upsample": upsample, "Concat": concat, "Slice": layout.slice_, "Crop": layout.crop,
 }
 
 

@@ -119,12 +119,17 @@ class Importer:
         self.consumers: Counter[str] = Counter(i for n in self.graph.node for i in n.input if i)
         self.consumers.update(o.name for o in self.graph.output)
         self.static_batch: int | None = None
+        # Pad outputs: the activation and the zero padding [t b l r] a following Conv or pooling takes over
+        self.padded: dict[str, tuple[Val, tuple[int, int, int, int]]] = {}
+        self.matlab = model.producer_name.startswith("MATLAB")  # MATLAB's exporter writes some layers its own way
         self.onnx_node: Any = None  # the node being converted, named in errors
         self.outputs: list[int] = []
 
     # ----- errors and attributes ---------------------------------------------------------------------------------
     def fail(self, msg: str) -> ONNXImportError:
         n = self.onnx_node
+        if isinstance(n, str):  # a graph output being finished
+            return ONNXImportError(f"{self.where}: {n}: {msg}")
         if n is None:
             return ONNXImportError(f"{self.where}: {msg}")
         label = n.name or (n.output[0] if n.output else "?")
@@ -162,11 +167,18 @@ class Importer:
 
     def val(self, name: str) -> Val:
         v = self.vals.get(name)
+        if name in self.padded:
+            raise self.fail(f"input '{name}' is zero-padded by a Pad node; layergraph takes that padding only into "
+                            "a following convolution or average pooling")
         if isinstance(v, Val):
             return v
         if name in self.consts:
             raise self.fail(f"input '{name}' is a constant; layergraph layers take activations here")
         raise self.fail(f"input '{name}' is not an activation this importer can follow")
+
+    def padded_val(self, name: str) -> tuple[Val, tuple[int, int, int, int]]:
+        """An activation and the zero padding [t b l r] a Pad node put around it (zeros when none)."""
+        return self.padded[name] if name in self.padded else (self.val(name), (0, 0, 0, 0))
 
     def const(self, name: str, what: str) -> np.ndarray:
         if name not in self.consts:
@@ -217,7 +229,14 @@ class Importer:
         want = self.index(v)
         c, h, w = shape
         if base.numel != want.size:
-            raise self.fail(f"cannot express the reshape of {base.numel} elements to {list(shape)}")
+            from layergraph.interop.onnx_import.folding import fold_crop  # folding imports this module
+
+            if fold_crop(self, v):
+                v.idx = None  # the layer's output is now this value (for its other readers too)
+                return v.base
+            raise self.fail(f"cannot express the selection of {want.size} of {base.numel} elements as "
+                            f"{list(shape)} (only a crop of H and W right after a convolution, transposed "
+                            "convolution or pooling layer has a layergraph form)")
         order = np.arange(want.size).reshape(c, w, h).transpose(0, 2, 1)  # where feature2image reads from
         if base.act.is_image and base.tshape == shape and np.array_equal(want, np.arange(want.size).reshape(shape)):
             return v.base
@@ -251,25 +270,39 @@ class Importer:
             return v.base
         raise self.fail("the elements of its input are flattened in an order no layergraph layer reproduces")
 
+    def channel_pick(self, v: Val) -> tuple[int, np.ndarray] | None:
+        """(image node, channels) when `v` is some of that node's channels, whole (Slice/Gather on axis 1)."""
+        base = self.nodes[v.base]
+        if v.idx is None or v.idx.ndim != 3 or not base.act.is_image or v.idx.shape[1:] != base.tshape[1:]:
+            return None
+        full = np.arange(base.numel).reshape(base.tshape)
+        chans = v.idx[:, 0, 0] // (base.numel // base.tshape[0])
+        return (v.base, chans) if np.array_equal(v.idx, full[chans]) else None
+
     def image_or_features(self, v: Val) -> int:
         """image() for an N×C×H×W value, features() (1×1×C images accepted) for an N×C one."""
         return self.image(v) if len(self.shape(v)) == 3 else self.features(v, strict=False)
 
     def fc_input(self, v: Val) -> tuple[int, np.ndarray]:
-        """(node, columns) so that fullyConnectedLayer on node with W[:, columns] equals ONNX's x·Wᵀ."""
+        """(node, columns): fullyConnectedLayer on node with weights W' where W'[:, columns[j]] += W[:, j] equals
+        ONNX's x·Wᵀ. The ONNX value may be any selection of the node's elements (Slice, Gather, a permutation):
+        an element it leaves out gets a zero column, one it repeats the sum of its columns."""
         shape = self.shape(v)
         if len(shape) != 1:
             raise self.fail(f"expects N×K input but gets per-sample shape {list(shape)}")
+        return self.flat_features(v)
+
+    def flat_features(self, v: Val) -> tuple[int, np.ndarray]:
+        """(node giving features, positions): ONNX element j of `v` is feature positions[j] of node's output.
+        An image is flattened column-major (flattenLayer), as MATLAB's fully connected layer reads it."""
         base = self.nodes[v.base]
         idx = self.index(v).reshape(-1)
-        if not is_perm(idx, base.numel):
-            raise self.fail("its input repeats or drops elements of the layer before it")
-        where = np.argsort(idx)  # where[e]: the ONNX position holding the layer's element e
-        if not base.act.is_image:
-            return v.base, where
-        # MATLAB flattens column-major: permute the weight columns rather than the data
+        if not base.act.is_image or base.act.spatial == (1, 1):  # a 1×1×C image needs no flattenLayer
+            return v.base, idx
+        where = np.empty(base.numel, dtype=np.int64)
+        where[colmajor(base.tshape)] = np.arange(base.numel)  # where[e]: e's position after MATLAB's flatten
         flat = self.add(self.make(FlattenLayer), [v.base], v.hint)
-        return flat, where[colmajor(base.tshape)]
+        return flat, where[idx]
 
     def permutable(self, nid: int) -> bool:
         return self._chain(nid) is not None
@@ -297,7 +330,7 @@ class Importer:
 
     # ----- graph inputs and outputs ----------------------------------------------------------------------------
     def inputs(self) -> None:
-        """An input layer for every graph input: N×C×H×W images or N×K features."""
+        """An input layer for every graph input: N×C×H×W (or N×H×W×C) images, N×K or N×A×B features."""
         elem = self.onnx.TensorProto
         for inp in self.graph.input:
             if inp.name in self.consts:  # old IR versions list initializers as inputs too
@@ -315,36 +348,52 @@ class Importer:
                 self.static_batch = dims[0]
             per = dims[1:]
             name = (0, sanitize(inp.name) or "input")
-            if len(per) == 3:
+            nhwc = len(per) == 3 and self._nhwc(inp.name)
+            if nhwc:  # tf2onnx's Keras CNNs: an N×H×W×C input transposed to N×C×H×W before the first layer
+                layer = self.make(ImageInputLayer, list(per), Normalization="none")
+            elif len(per) == 3:
                 layer = self.make(ImageInputLayer, [per[1], per[2], per[0]], Normalization="none")
-            elif len(per) in (0, 1):
-                layer = self.make(FeatureInputLayer, per[0] if per else 1)
+            elif len(per) <= 2:  # N×A×B (PyTorch's [1, 784, 1], [1, 6, 8]) as A·B features in ONNX's order
+                layer = self.make(FeatureInputLayer, math.prod(per))
             else:
-                raise self.fail(f"input '{inp.name}' has rank {len(dims)}; layergraph takes N×C×H×W or N×K")
+                raise self.fail(f"input '{inp.name}' has rank {len(dims)}; layergraph takes N×C×H×W images, "
+                                "N×K features or N×A×B arrays (read as A·B features)")
             nid = self.add(layer, [], name)
-            self.set(inp.name, self.out_val(nid, tuple(per), name))
+            if nhwc:
+                h, w, c = per
+                self.set(inp.name, Val(nid, np.arange(h * w * c).reshape(c, h, w).transpose(1, 2, 0), name))
+            else:
+                self.set(inp.name, self.out_val(nid, tuple(per), name))
+
+    def _nhwc(self, name: str) -> bool:
+        """True when every reader of graph input `name` is a Transpose from N×H×W×C to N×C×H×W."""
+        readers = [n for n in self.graph.node if name in n.input]
+        return bool(readers) and all(
+            n.op_type == "Transpose" and list(self.attrs(n).get("perm", [])) == [0, 3, 1, 2] for n in readers)
 
     def finish_outputs(self) -> None:
         """Each graph output must be a layer's output that nothing else reads; it names that layer."""
         seen: dict[int, str] = {}
         for out in self.graph.output:
             if out.name not in self.vals:
+                self.val(out.name)  # a Pad's output or a constant: says which
                 raise self.fail(f"output '{out.name}' is not an activation (a constant or an unsupported value)")
             v = self.vals[out.name]
+            self.onnx_node = f"output '{out.name}'"
             if isinstance(v, Index):
-                raise self.fail(f"output '{out.name}' holds class indices, not an activation")
+                raise self.fail("it holds class indices, not an activation")
             shape = self.shape(v)
             if len(shape) == 3:
                 nid = self.image(v)
             elif len(shape) == 1:
                 nid = self.features(v)
             else:
-                raise self.fail(f"output '{out.name}' has per-sample shape {list(shape)}; layergraph gives "
-                                "N×C×H×W or N×K")
+                raise self.fail(f"it has per-sample shape {list(shape)}; layergraph gives N×C×H×W or N×K")
             if self.out_degree[nid] or nid in seen:
                 other = f"output '{seen[nid]}'" if nid in seen else "another layer"
-                raise self.fail(f"output '{out.name}' is also used by {other}; layergraph's outputs are the "
-                                "layers nothing else consumes")
+                raise self.fail(f"it is also used by {other}; layergraph's outputs are the layers nothing "
+                                "else consumes")
             seen[nid] = out.name
             self.nodes[nid].hint = (0, sanitize(out.name) or "output")
             self.outputs.append(nid)
+        self.onnx_node = None
