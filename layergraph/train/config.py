@@ -44,6 +44,13 @@ class TrainConfig(BaseModel):
     # not in MATLAB's examples: an exponential moving average of the generator's weights makes the images
     # (progress figure, checkpoint, `generate`); 0 turns it off
     generatorAverageDecay: float = Field(0.0, ge=0, lt=1)
+    # not in MATLAB's examples either: stabilizers from the GAN literature, all off by default (docs/cli.md)
+    lossFunction: Literal["ganLoss", "hinge"] = "ganLoss"
+    learnRateGenerator: float | None = Field(None, gt=0)  # None: learnRate (two time-scale rates when they differ)
+    learnRateDiscriminator: float | None = Field(None, gt=0)
+    diffAugment: list[Literal["color", "translation", "cutout"]] = Field(default_factory=list)
+    r1Gamma: float = Field(0.0, ge=0)
+    evaluationFrequency: int | None = Field(None, ge=1)  # score the generator every N iterations (layergraph evaluate)
     validationFrequency: int = Field(100, ge=1)
     checkpointFrequency: int = Field(200, ge=1)
     numValidationImagesPerClass: int = Field(5, ge=1, le=100)

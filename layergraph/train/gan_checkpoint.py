@@ -2,8 +2,9 @@
 generators, the position in the data and the score history, in one safetensors file (train/checkpoint.py).
 
 Tensor keys: 'generator/<layer>/<Parameter>', 'discriminator/…', 'generator_average/…' (when averaging),
-'opt/G.avg/…' and the other solver states, 'rng/torch' (and 'rng/cuda'). The metadata holds both specs'
-text, the configuration and the position, so `layergraph export|generate|plot` need nothing else.
+'opt/G.avg/…' and the other solver states, 'rng/torch' (and 'rng/cuda', 'rng/diffAugment'). The metadata
+holds both specs' text, the configuration, the position and the evaluations, so `layergraph
+export|generate|plot` need nothing else.
 """
 from __future__ import annotations
 
@@ -79,6 +80,8 @@ def _tensors(trainer: GANTrainer) -> dict[str, torch.Tensor]:
     for key, attr in _STATES:
         tensors.update(flatten_state(key, getattr(trainer, attr)))
     tensors["rng/torch"] = torch.get_rng_state()
+    if trainer.augment is not None:
+        tensors["rng/diffAugment"] = trainer.augment.rng.get_state()
     if trainer.device.type == "cuda":
         tensors["rng/cuda"] = torch.cuda.get_rng_state(trainer.device)
     return tensors
@@ -95,6 +98,7 @@ def _meta(trainer: GANTrainer, elapsed: float, checksums: list[float]) -> dict[s
         "world_size": trainer.dist.world if trainer.dist else 1, "rank_checksums": checksums,
         "precision": trainer.precision.name,
         "history": {"iteration": h.iteration, "scoreG": h.score_g, "scoreD": h.score_d},
+        "evaluation": trainer.evaluations,
     }
 
 
@@ -144,6 +148,9 @@ def restore_training(trainer: GANTrainer, path: Path) -> None:
         for avg, key in zip(trainer.averageG, learnable_keys(trainer.netG)):
             avg.copy_(average[key])
     torch.set_rng_state(tensors["rng/torch"])
+    if trainer.augment is not None and "rng/diffAugment" in tensors:
+        trainer.augment.rng.set_state(tensors["rng/diffAugment"])
+    trainer.evaluations = list(meta.get("evaluation", []))
     if "rng/cuda" in tensors and trainer.device.type == "cuda":
         torch.cuda.set_rng_state(tensors["rng/cuda"], trainer.device)
     _resume_precision(trainer, meta.get("precision"))

@@ -12,7 +12,6 @@ from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
 from layergraph.safety.outputs import atomic_output
 from layergraph.train.checkpoint import load_checkpoint, network_tensors
 from layergraph.train.gan import network_from_text
-from layergraph.train.progress import tile
 
 _CHUNK = 256  # images per forward pass
 
@@ -72,6 +71,30 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
+def grid_picture(images: np.ndarray, rows: int, cols: int, zoom: int, row_labels: list[str] | None = None
+                 ) -> np.ndarray:
+    """B×H×W×C images in [0, 1] as one uint8 picture a person reads: each tile enlarged `zoom` times, white gaps
+    between and around the tiles, and the row labels (class names) in a white strip on the left."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    tiles = to_uint8(images).repeat(zoom, axis=1).repeat(zoom, axis=2)
+    n, th, tw, c = tiles.shape
+    gap = max(2, th // 16)
+    font = ImageFont.load_default(size=max(10, min(24, th // 2)))
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    strip = (max(probe.textbbox((0, 0), t, font=font)[2] for t in row_labels) + 2 * gap) if row_labels else 0
+    canvas = np.full((rows * (th + gap) + gap, strip + cols * (tw + gap) + gap, c), 255, np.uint8)
+    for i in range(min(n, rows * cols)):
+        top, left = gap + (i // cols) * (th + gap), strip + gap + (i % cols) * (tw + gap)
+        canvas[top:top + th, left:left + tw] = tiles[i]
+    picture = Image.fromarray(canvas[..., 0] if c == 1 else canvas)
+    draw = ImageDraw.Draw(picture)
+    for r, text in enumerate(row_labels or []):
+        draw.text((strip - gap, gap + r * (th + gap) + th // 2), text, fill=0 if c == 1 else (0, 0, 0),
+                  font=font, anchor="rm")
+    return np.asarray(picture)
+
+
 def write_png(img: np.ndarray, path: Path, zoom: int = 1) -> None:
     from PIL import Image
 
@@ -86,8 +109,9 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
              zoom: int | None = None) -> Path:
     """Write a tiled grid (out ending in .png: one row per class for a CGAN) or one PNG per image.
 
-    The grid is enlarged `zoom` times (default: enough to make each image at least 64 pixels high);
-    single images are written at their own size.
+    The grid's tiles are enlarged `zoom` times (default: enough to make each image at least 64 pixels high),
+    with gaps between them and, one row per class, the class names on the left; single images are written at
+    their own size.
     """
     g = Generator(checkpoint)
     labels = [g.label_index(label)] if label is not None and g.conditional else None
@@ -109,7 +133,12 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
                              f"{n * w * zoom:,}); the limit is {MAX_PICTURE_PIXELS:,} (lower -n or --zoom)")
     imgs = g.images(n, labels, seed)
     if out.suffix.lower() == ".png":
-        write_png(tile(imgs, rows, n), out, zoom)
+        names = [g.classes[k - 1] for k in labels or range(1, len(g.classes) + 1)] if g.conditional else None
+        picture = grid_picture(imgs, rows, n, zoom, names)
+        from PIL import Image
+
+        with atomic_output(out) as tmp:
+            Image.fromarray(picture).save(tmp, format="PNG")
         return out
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):
