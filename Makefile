@@ -19,6 +19,7 @@ demo: install
 	$(BIN)/layergraph data digits data/digits
 	$(BIN)/layergraph train examples/cgan_digits.yaml
 	$(BIN)/layergraph generate $(DEMO_OUT)/checkpoint.safetensors -n 10 --seed 1 --out $(DEMO_OUT)/samples.png
+	$(BIN)/layergraph evaluate $(DEMO_OUT)/checkpoint.safetensors --data data/digits
 	@echo "Per-class samples (one row per digit): $(DEMO_OUT)/samples.png"
 
 test: install

@@ -6,6 +6,7 @@ from typing import Any
 import torch
 
 from layergraph.dlarray import DLArray, wrap
+from layergraph.errors import DeviceError
 
 
 def canUseGPU() -> bool:
@@ -19,7 +20,8 @@ def default_device(environment: str = "auto") -> torch.device:
     if env not in ("auto", "gpu", "cpu"):
         raise ValueError(f"execution environment '{environment}' is not one of 'auto', 'gpu', 'cpu'")
     if env == "gpu" and not canUseGPU():
-        raise RuntimeError("execution environment 'gpu' was requested but no CUDA device is available")
+        raise DeviceError("execution environment 'gpu' was requested but no CUDA device is available "
+                          "(use 'auto' or 'cpu')")
     return torch.device("cuda" if env != "cpu" and canUseGPU() else "cpu")
 
 

@@ -24,3 +24,11 @@ class NetworkError(LayergraphError, ValueError):
 
 class DataError(LayergraphError, ValueError):
     """A data file or folder cannot be read."""
+
+
+class DeviceError(LayergraphError, RuntimeError):
+    """The requested device (executionEnvironment 'gpu') is not available."""
+
+
+class LimitError(SpecError):
+    """The input asks for more than layergraph's caps allow (docs/limits.md); refused before any work."""

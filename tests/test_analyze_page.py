@@ -166,7 +166,7 @@ def hostile_spec(tmp_path: Path) -> Path:
     unconnected concatenation input) so that the issue list carries the names too."""
     data = {"name": "hostile", "layers": [
         {"type": "featureInputLayer", "Name": PAYLOAD_NAME, "InputSize": 4},
-        {"type": "functionLayer", "Name": "fn<u>under</u>", "PredictFcn": PAYLOAD_FN, "Description": PAYLOAD_DESC},
+        {"type": "functionLayer", "Name": "fn<u>under<i>x", "PredictFcn": PAYLOAD_FN, "Description": PAYLOAD_DESC},
         {"type": "functionLayer", "Name": "fn2", "PredictFcn": PAYLOAD_FN},  # described by its function's name
         {"type": "concatenationLayer", "Name": "cat\"'<i>", "Dim": 1, "NumInputs": 2},
     ]}
@@ -184,7 +184,7 @@ def test_spec_text_is_escaped_everywhere(tmp_path: Path) -> None:
     assert not [t for t, _ in page.tags if t in ("img", "u", "i")]
     assert len(page.scripts) == 2  # the JSON data block and the page's code, nothing else
     assert not [a for _, a in page.tags if any(k.startswith("on") for k in a)]
-    for payload in (PAYLOAD_NAME, PAYLOAD_DESC, PAYLOAD_FN, "fn<u>under</u>"):
+    for payload in (PAYLOAD_NAME, PAYLOAD_DESC, PAYLOAD_FN, "fn<u>under<i>x"):
         assert html.escape(payload, quote=False) in text or html.escape(payload) in text
 
 

@@ -15,6 +15,7 @@ from layergraph.errors import SpecError
 from layergraph.train.checkpoint import AVERAGE, load_checkpoint
 from layergraph.train.config import load_config
 from layergraph.train.gan import GANTrainer, TrainingStoppedError
+from layergraph.train.generate import grid_picture
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,7 +116,8 @@ def test_generate_writes_a_grid_and_per_class_folders(tmp_path: Path) -> None:
     subprocess.run([*exe, "-n", "4", "--zoom", "1", "--out", str(tmp_path / "grid.png")], check=True,
                    capture_output=True)
     grid = np.asarray(Image.open(tmp_path / "grid.png"))
-    assert grid.shape[:2] == (3 * 16, 4 * 16)  # one row per class, 4 images each
+    # one row per class, 4 images each, 2-pixel white gaps, a label strip on the left
+    assert grid.shape[0] == 3 * (16 + 2) + 2 and grid.shape[1] > 4 * (16 + 2) + 2
     subprocess.run([*exe, "-n", "2", "--label", "1", "--out", str(tmp_path / "imgs")], check=True,
                    capture_output=True)
     assert sorted(p.name for p in (tmp_path / "imgs").iterdir()) == ["1"]
@@ -184,3 +186,28 @@ def test_generator_average_follows_the_moving_average_and_makes_the_images(tmp_p
         for k in made:
             if k not in keys:  # batch-norm statistics come from the live network
                 assert torch.equal(made[k], tensors[f"generator/{k}"])
+
+
+def test_grid_picture_has_gaps_row_labels_and_the_images_untouched() -> None:
+    rng = np.random.default_rng(1)
+    imgs = rng.uniform(0, 0.8, (6, 8, 8, 1))  # never white, so gap pixels are told apart from tiles
+    pic = grid_picture(imgs, 2, 3, zoom=2, row_labels=["zero", "one"])
+    gap, th = 2, 16
+    strip = pic.shape[1] - (3 * (th + gap) + gap)
+    assert pic.shape == (2 * (th + gap) + gap, strip + 3 * (th + gap) + gap) and pic.dtype == np.uint8
+    assert strip > 10  # room for the class names
+    tiles = np.zeros(pic.shape, bool)
+    for i in range(6):
+        top, left = gap + (i // 3) * (th + gap), strip + gap + (i % 3) * (th + gap)
+        want = (np.clip(imgs[i, :, :, 0], 0, 1) * 255 + 0.5).astype(np.uint8).repeat(2, 0).repeat(2, 1)
+        np.testing.assert_array_equal(pic[top:top + th, left:left + th], want)
+        tiles[top:top + th, left:left + th] = True
+    assert (pic[~tiles & (np.arange(pic.shape[1]) >= strip)[None, :]] == 255).all()  # gaps: background only
+    for r in range(2):  # each row's band of the label strip holds dark text, the rest of the strip is white
+        band = pic[gap + r * (th + gap): gap + r * (th + gap) + th, :strip]
+        assert (band < 128).sum() > 5
+    assert (pic[:gap, :strip] == 255).all()
+    plain = grid_picture(imgs, 2, 3, zoom=1)  # no labels: no strip
+    assert plain.shape == (2 * (8 + 2) + 2, 3 * (8 + 2) + 2)
+    colour = grid_picture(np.repeat(imgs, 3, axis=3), 2, 3, zoom=2, row_labels=["zero", "one"])
+    assert colour.shape == (*pic.shape, 3) and (colour[..., 0] == pic).all()

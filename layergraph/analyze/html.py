@@ -115,10 +115,10 @@ def _table(report: Any, marks: dict[str, str]) -> str:
 
 def write_report_html(report: Any, path: str | Path, title: str | None = None) -> Path:
     """Write the analyzeNetwork page to `path` (UTF-8); returns the path."""
+    from layergraph.safety.outputs import write_text_atomic
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report_page(report, title or path.stem), encoding="utf-8")
-    return path
+    return write_text_atomic(path, report_page(report, title or path.stem))
 
 
 # ----- notebooks -------------------------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from layergraph.cli.common import load_graph_any
+    from layergraph.safety.outputs import guard_outputs
 
+    guard_outputs([("--html", args.html)], [args.spec])
     lgraph, name, _ = load_graph_any(args.spec, args.net, set_values(args.set))
     report = network_report(lgraph, order=args.order)
     errors = sum(i["severity"] == "error" for i in report["issues"])

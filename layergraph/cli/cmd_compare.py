@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -27,11 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from layergraph.safety import MAX_YAML_BYTES, guard_outputs, read_text
+
+    guard_outputs([("--html", args.html)], [args.spec, args.table])
     report = network_report(load_graph(args.spec))
-    try:
-        text = Path(args.table).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"{args.table}: cannot read the table ({err.__class__.__name__})") from None
+    text = read_text(args.table, MAX_YAML_BYTES, "table")  # a regular text file of at most 4 MiB
     rows = parse_matlab_table(text)
     if not rows:
         raise SpecError(f"{args.table}: no table rows found (rows start with the layer number)")
@@ -66,8 +65,7 @@ def _print(result: dict) -> None:
 
 def _write_html(args: argparse.Namespace, result: dict, rows: list, report: dict) -> None:
     from layergraph.analyze.html import compare_page
+    from layergraph.safety.outputs import write_text_atomic
 
-    out = Path(args.html)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(compare_page(result, rows, report, args.spec, args.table), encoding="utf-8")
+    out = write_text_atomic(args.html, compare_page(result, rows, report, args.spec, args.table))
     print(f"wrote {out}")

@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_digits(args: argparse.Namespace) -> int:
     from layergraph.data.digits import write_digits  # imported on use: the CLI starts fast
+    from layergraph.safety.outputs import guard_outputs
+
+    guard_outputs([("FOLDER", args.folder)], folders=["FOLDER"])
 
     count = write_digits(args.folder, size=args.size, force=args.force)
     print(f"wrote {count} digit images ({args.size}×{args.size} grey PNG, 10 classes) to {args.folder}")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from layergraph.cli.overrides import add_set_option, set_values
 
@@ -18,11 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Expand, check that the result is a valid spec, print or write it."""
+    from layergraph.safety.outputs import guard_outputs, write_text_atomic
     from layergraph.spec.expand import flatten
     from layergraph.spec.flat import dump_flat
     from layergraph.spec.io import graph_from_data
     from layergraph.spec.yamlsafe import read_yaml_file
 
+    guard_outputs([("--out", args.out)], [args.spec])
     params = set_values(args.set)
     data = flatten(read_yaml_file(args.spec), args.spec, params, "--set")
     graph_from_data(data, args.spec)  # the same checks as every command that reads the spec (exit code 2)
@@ -32,9 +33,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print(text, end="")
         return 0
-    out = Path(args.out)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)  # never a half-written file
+    out = write_text_atomic(args.out, text)  # never a half-written file
     print(f"wrote {out} ({len(data['layers'])} layers)")
     return 0

@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export the network and print its inputs and outputs."""
     from layergraph.interop.onnx_export import DEFAULT_OPSET, exportONNXNetwork
+    from layergraph.safety.outputs import guard_outputs
 
+    guard_outputs([("--onnx", args.onnx)], [args.source, args.weights])
     net, name = load_network(args.source, weights=args.weights, which=args.net, params=set_values(args.set))
     opset = DEFAULT_OPSET if args.opset is None else args.opset
     path = exportONNXNetwork(net, args.onnx, NetworkName=args.name or name, OpsetVersion=opset,

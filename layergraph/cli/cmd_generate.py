@@ -17,10 +17,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from layergraph.safety.limits import MAX_IMAGES, check_count
+    from layergraph.safety.outputs import guard_outputs
     from layergraph.train.generate import generate
 
-    if args.n < 1:
-        raise SystemExit("error: -n must be at least 1")
+    check_count(args.n, "-n", 1, MAX_IMAGES)
+    check_count(args.seed, "--seed", 0, 2**63 - 1)
+    if args.zoom is not None:
+        check_count(args.zoom, "--zoom", 1, 1024)
+    folder = not args.out.lower().endswith(".png")
+    guard_outputs([("--out", args.out)], [args.checkpoint], folders=["--out"] if folder else [])
     out = generate(args.checkpoint, args.out, n=args.n, label=args.label, seed=args.seed, zoom=args.zoom)
     print(f"wrote {out}")
     return 0

@@ -20,13 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import the ONNX model and write the spec and weights."""
     from layergraph.interop.onnx_import import import_model, load_onnx
+    from layergraph.safety.outputs import guard_outputs
     from layergraph.spec.io import save_spec
     from layergraph.train.checkpoint import save_checkpoint
 
-    model, where = load_onnx(args.model)
-    lgraph, tensors = import_model(model, where)
     out = Path(args.out)
     weights = Path(args.weights) if args.weights else out.with_suffix(".safetensors")
+    guard_outputs([("--out", args.out), ("--weights", weights)], [args.model])
+    model, where = load_onnx(args.model)
+    lgraph, tensors = import_model(model, where)
     name = args.name or _name(model.graph.name) or Path(args.model).stem
     save_spec(lgraph, out, name=name)
     # plain safetensors (written atomically); `layergraph export SPEC --weights FILE` reads it back

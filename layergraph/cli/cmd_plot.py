@@ -26,21 +26,23 @@ def run(args: argparse.Namespace) -> int:
     """Draw the picture or print the Mermaid text."""
     from layergraph.cli.common import load_graph_any
     from layergraph.interop.plot import mermaid, plot_graph
+    from layergraph.safety.outputs import guard_outputs, write_text_atomic
 
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and args.format not in ("auto", "mermaid") and out.suffix.lower() != f".{args.format}":
+        out = out.with_suffix(f".{args.format}")
+    guard_outputs([("OUT", out)], [args.source])
     lgraph = load_graph_any(args.source, args.net, set_values(args.set))[0]
     if args.format == "mermaid":
         text = mermaid(lgraph, types=not args.no_types)
-        if args.out:
-            Path(args.out).write_text(text, encoding="utf-8")
-            print(f"wrote {args.out}")
+        if out is not None:
+            write_text_atomic(out, text)
+            print(f"wrote {out}")
         else:
             print(text, end="")
         return 0
-    if not args.out:
+    if out is None:
         raise SpecError("plot: give the picture to write (out.png, out.svg, out.pdf) or --format mermaid")
-    out = Path(args.out)
-    if args.format != "auto" and out.suffix.lower() != f".{args.format}":
-        out = out.with_suffix(f".{args.format}")
     plot_graph(lgraph, out, types=not args.no_types, title=args.title)
     print(f"wrote {out} ({len(lgraph.Layers)} layers)")
     return 0

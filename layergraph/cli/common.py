@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from layergraph.compile.dlnetwork import dlnetwork
-from layergraph.errors import LayergraphError, SpecError
+from layergraph.errors import LayergraphError, LimitError, SpecError
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml, read_yaml_file
@@ -33,9 +33,9 @@ def load_graph_any(source: str, which: str = "generator", params: Mapping[str, A
                    ) -> tuple[LayerGraph, str, dict[str, Any] | None]:
     """(LayerGraph, name, weights or None) from a YAML spec (`params` override its template parameters), a
     training checkpoint (its `which` network) or an ONNX model; a spec carries no weights."""
-    path = Path(source)
-    if not path.exists():
-        raise SpecError(f"{path}: file not found")
+    from layergraph.safety.files import regular_file
+
+    path = regular_file(source, "network file")  # opening a FIFO to sniff it would block, /dev/zero never end
     if params and (path.suffix.lower() == ".onnx" or is_safetensors(path)):
         raise SpecError(f"{path}: --set changes the parameters of a YAML spec; this is not one")
     if path.suffix.lower() == ".onnx":
@@ -60,7 +60,10 @@ def load_network(source: str, weights: str | None = None, which: str = "generato
         if tensors is not None:
             raise SpecError(f"{source}: carries its own weights; --weights is for specs")
         tensors, where = load_checkpoint(Path(weights))[0], str(weights)
-    net = dlnetwork(lgraph)  # an invalid network is a NetworkError (exit code 1), as for `layergraph analyze`
+    try:
+        net = dlnetwork(lgraph)  # an invalid network is a NetworkError (exit code 1), as for `layergraph analyze`
+    except LimitError as err:  # too large to build: name the file too
+        raise LimitError(f"{source}: {err}") from None
     if tensors is not None:
         load_weights(net, tensors, where)
     return net, name
@@ -82,6 +85,8 @@ def _from_checkpoint(path: Path, which: str) -> tuple[LayerGraph, str, dict[str,
     """A training checkpoint: meta['<which>_spec'] holds the spec text, tensors '<which>/layer/Param' the weights."""
     tensors, meta = load_checkpoint(path)
     key = f"{which}_spec"
+    if key in meta and not isinstance(meta[key], str):
+        raise SpecError(f"{path}: metadata '{key}' is {type(meta[key]).__name__}; expected the spec text")
     if not isinstance(meta.get(key), str):
         held = sorted(k[: -len("_spec")] for k in meta if k.endswith("_spec"))
         if held:

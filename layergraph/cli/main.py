@@ -4,17 +4,35 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import pkgutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import layergraph.cli as cli_pkg
 from layergraph.errors import LayergraphError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (`error: layergraph train: the following arguments are required: config`,
+    exit 2); the sub-command parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {one_line(self.prog + ': ' + message)} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def one_line(text: str, limit: int = 600) -> str:
+    """A message as one printable line: line breaks become spaces, other control characters are escaped."""
+    text = " ".join(str(text).split("\n"))
+    out = "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Collect every `layergraph.cli.cmd_*` module's `register(subparsers)`."""
-    parser = argparse.ArgumentParser(prog="layergraph", description="MATLAB-style networks on PyTorch")
+    parser = _Parser(prog="layergraph", description="MATLAB-style networks on PyTorch")
     parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                         help="import your Python module (a .py file or a module name) first, so the functions it "
                              "registers with @register_function can be used by functionLayer in specs; repeatable")
@@ -46,22 +64,41 @@ def import_user_module(name: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; exit 2 with a one-line message on bad input, never a traceback."""
-    args = build_parser().parse_args(argv)
+    """Run one command; bad input ends in a one-line `error: …` message and exit 2, never a traceback."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error (2, already printed on one line)
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         for module in args.imports:
             import_user_module(module)
-        code = args.func(args)
-    except LayergraphError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    except FileNotFoundError as err:
-        print(f"error: {err.filename or err}: file not found", file=sys.stderr)
-        return 2
+        return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return int(code or 0)
+    except Exception as err:  # every other way out is one line on stderr
+        if os.environ.get("LAYERGRAPH_DEBUG") and not isinstance(err, LayergraphError):
+            raise
+        code, message = describe(err)
+        print(f"error: {one_line(message)}", file=sys.stderr)
+        return code
+
+
+def describe(err: BaseException) -> tuple[int, str]:
+    """(exit code, message) for an exception that ended a command."""
+    if isinstance(err, LayergraphError):
+        return err.exit_code, str(err)
+    if isinstance(err, FileNotFoundError):
+        return 2, f"{err.filename or err}: file not found"
+    if isinstance(err, OSError):
+        name = f"{err.filename}: " if err.filename else ""
+        return 2, f"{name}{err.strerror or type(err).__name__}"
+    if isinstance(err, RecursionError):
+        return 2, "the input is nested too deeply to process"
+    if isinstance(err, MemoryError):
+        return 2, "out of memory: the input asks for more than this machine has"
+    # not a known kind of bad input: still one line, with the way to see where it came from
+    return 2, f"unexpected {type(err).__name__}: {err} (LAYERGRAPH_DEBUG=1 shows the traceback)"
 
 
 if __name__ == "__main__":

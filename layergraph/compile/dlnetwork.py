@@ -22,6 +22,7 @@ from layergraph.graph.infer import Analysis, infer
 from layergraph.graph.layergraph import LayerGraph, layerGraph
 from layergraph.layers.base import Layer, LayerModule
 from layergraph.namevalue import name_value
+from layergraph.safety.limits import check_network_size
 from layergraph.table import Table, matlab_size
 
 _Rows = list[tuple[str, str, torch.Tensor, tuple[int, ...]]]
@@ -94,6 +95,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             more = len(analysis.errors) - 1
             extra = f" ({more} more issue{'s' if more > 1 else ''}; run analyzeNetwork)" if more else ""
             raise NetworkError(f"dlnetwork: layer '{first.layer}': {first.message}{extra}")
+        check_network_size(lgraph, analysis)  # refused before a byte is allocated (layergraph/safety/limits.py)
         self._analysis = analysis
         self.module, self._keys = build_graph_module(lgraph, analysis, self.InputNames, self.OutputNames)
         self._fn = self.module

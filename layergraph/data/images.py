@@ -192,8 +192,11 @@ def imwrite(I: Any, path: str | os.PathLike[str]) -> None:
         data = np.rint(data / 257.0).astype(np.uint8)
     elif data.dtype != np.uint8:
         data = np.clip(data, 0, 255).astype(np.uint8)
+    from layergraph.safety.outputs import atomic_output
+
     path = os.fspath(path)
     try:
-        Image.fromarray(np.ascontiguousarray(data)).save(path)
+        with atomic_output(path, make_folder=False) as tmp:  # the temporary name keeps the suffix (the format)
+            Image.fromarray(np.ascontiguousarray(data)).save(tmp)
     except (OSError, ValueError, KeyError) as err:
         raise DataError(f"{path}: cannot write the image ({type(err).__name__}: {err})") from None

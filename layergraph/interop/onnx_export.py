@@ -37,6 +37,7 @@ from layergraph.layers.norm import (
 from layergraph.layers.pooling import AveragePooling2DLayer, MaxPooling2DLayer
 from layergraph.layers.reshape import Crop2DLayer, FlattenLayer, FunctionLayer, Resize2DLayer
 from layergraph.namevalue import name_value
+from layergraph.safety.outputs import write_bytes_atomic
 from layergraph.sizes import Act
 
 DEFAULT_OPSET = 13  # widely read (onnxruntime, MATLAB's importers); 13 is the first with one-axis Softmax
@@ -449,16 +450,13 @@ def exportONNXNetwork(net: Any, filename: str | os.PathLike[str], *args: Any, **
                          error=ONNXExportError)
     model = onnx_model(net, **options)
     path = Path(filename)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
         data = model.SerializeToString()
     except ValueError as err:  # protobuf's 2 GB limit
         raise ONNXExportError(f"{path}: the model is too large for one ONNX file ({err})") from None
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)  # never leave a half-written model behind
+        write_bytes_atomic(path, data)  # never leave a half-written model behind
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise ONNXExportError(f"{path}: cannot write the ONNX file ({err.strerror or err})") from None
     return path
 

@@ -16,6 +16,7 @@ import networkx as nx
 
 from layergraph.errors import NetworkError, SpecError
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.safety.outputs import atomic_output
 
 # drawing units are inches: a 9-point name is about 0.075 in per character
 _ROW = 0.8
@@ -204,8 +205,8 @@ def plot_graph(lgraph: Any, path: str | Path, *, types: bool = True, title: str 
                         color="#555555", zorder=4)
         if title:
             ax.text((left + right) / 2, top - 0.2, title, ha="center", va="center", fontsize=10, weight="bold")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, format=fmt, dpi=dpi)
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi)
     return path
 
 

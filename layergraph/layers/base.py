@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from torch import nn
 
 from layergraph.errors import NetworkError, OptionError
-from layergraph.layers.options import BiasInit, NonNegative, WeightsInit, plain
+from layergraph.layers.options import BiasInit, LayerName, NonNegative, WeightsInit, numbers_rule, plain
 from layergraph.namevalue import match_name, name_value
 from layergraph.sizes import Act
 
@@ -72,10 +72,11 @@ class Layer(BaseModel):
     `family`, `onnx` and, for layers that act on each element alone, `elementwise`.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True,
+                              allow_inf_nan=False)
 
     type: str
-    Name: str = ""
+    Name: LayerName = ""
 
     type_label: ClassVar[str] = ""
     default_name: ClassVar[str] = "layer"
@@ -91,6 +92,11 @@ class Layer(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         if "type" in inspect.get_annotations(cls):  # the class declares its own MATLAB name
             register(cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers(cls, data: Any) -> Any:
+        return numbers_rule(cls.model_fields, data)  # no bool as a number, no NaN/Inf (layers/options.py)
 
     @classmethod
     def matlab_name(cls) -> str:

@@ -78,3 +78,25 @@ def feature2image(X: torch.Tensor, output_size: list[int]) -> torch.Tensor:
     h, w, *c = (int(v) for v in output_size)
     channels = c[0] if c else 1
     return X.reshape(X.shape[0], channels, w, h).transpose(-1, -2)
+
+
+def _stddev_size(inputs: list[Act], group_size: int = 4) -> Act:
+    """One channel more than the input image."""
+    act = inputs[0]
+    if not act.is_image or int(group_size) < 1:
+        raise NetworkError(f"minibatchStdDev: needs an image input and a group size ≥ 1, got {act} and "
+                           f"{group_size}")
+    return Act((*act.spatial, act.channels + 1), act.fmt)
+
+
+@register_function("minibatchStdDev", output_size=_stddev_size)
+def minibatch_stddev(x: torch.Tensor, group_size: Any = 4) -> torch.Tensor:
+    """Append one channel: the standard deviation of each feature over a group of images, averaged over
+    features and positions (Karras et al. 2018). Image i is in group i mod (N/G), G = the largest divisor of
+    N not above group_size, as in the authors' code (which requires G to divide N)."""
+    n, c, h, w = x.shape
+    g = max(d for d in range(1, min(int(group_size), n) + 1) if n % d == 0)
+    y = x.reshape(g, -1, c, h, w).float()
+    y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt().mean(dim=(1, 2, 3))  # one figure per group
+    y = y.to(x.dtype).reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
+    return torch.cat([x, y], 1)

@@ -9,14 +9,14 @@ from torch import nn
 from layergraph.errors import NetworkError
 from layergraph.formats import torch_axis
 from layergraph.layers.base import Layer, onnx_emitter
-from layergraph.layers.options import PositiveInt
+from layergraph.layers.options import PortCount
 from layergraph.sizes import Act
 
 
 class _MultiInput(Layer):
     """A layer with inputs in1…inN (MATLAB's NumInputs)."""
 
-    NumInputs: PositiveInt = 2
+    NumInputs: PortCount = 2
     family: ClassVar[str] = "merge"
 
     @property

@@ -8,12 +8,15 @@ size into [a a], 'SAME' into 'same', a numpy array into a tuple) and words its e
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
+
+from layergraph.safety.limits import MAX_INTEGER, MAX_PORTS
 
 WEIGHT_INITS = ("glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal")
 BIAS_INITS = ("zeros", "ones", "narrow-normal")
@@ -33,14 +36,22 @@ def _is_number(v: Any) -> bool:
 
 
 def _is_count(v: Any, least: int) -> bool:
-    """An integral number ≥ least (3.0 counts, True does not)."""
-    return _is_number(v) and math.isfinite(v) and float(v).is_integer() and v >= least
+    """An integral number ≥ least (3.0 counts, True does not), at most MATLAB's flintmax (2^53)."""
+    return _is_number(v) and math.isfinite(v) and float(v).is_integer() and least <= v <= MAX_INTEGER
+
+
+def _too_big(values: Any, name: str) -> None:
+    """Say so when an integer option is above flintmax (the largest integer a double holds exactly)."""
+    for v in values if isinstance(values, (list, tuple)) else [values]:
+        if _is_number(v) and math.isfinite(v) and v > MAX_INTEGER:
+            raise ValueError(f"{name} values must be at most 2^53 = {MAX_INTEGER:,} (MATLAB's flintmax)")
 
 
 def _pair(value: Any, info: ValidationInfo) -> tuple[int, int]:
     value = plain(value)
     if _is_number(value):
         value = [value, value]
+    _too_big(value, info.field_name)
     if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(_is_count(v, 1) for v in value):
         raise ValueError(f"{info.field_name} must be a positive integer or a vector of two positive integers")
     return int(value[0]), int(value[1])
@@ -57,6 +68,7 @@ def four_sides(value: Any, name: str) -> str | tuple[int, int, int, int]:
         value = [value]
     if not isinstance(value, (list, tuple)) or len(value) not in (1, 2, 4):
         raise ValueError(f"{name} must be 'same', a non-negative integer, [a b] or [t b l r]")
+    _too_big(value, name)
     if not all(_is_count(v, 0) for v in value):
         raise ValueError(f"{name} values must be non-negative integers")
     v = [int(x) for x in value]
@@ -71,9 +83,17 @@ def _positive_int(value: Any, info: ValidationInfo) -> int:
     value = plain(value)
     if isinstance(value, (list, tuple)) and len(value) == 1:  # a 1-element MATLAB vector
         value = value[0]
+    _too_big(value, info.field_name)
     if not _is_count(value, 1):
         raise ValueError(f"{info.field_name} must be a positive integer")
     return int(value)
+
+
+def _port_count(value: Any, info: ValidationInfo) -> int:
+    n = _positive_int(value, info)
+    if n > MAX_PORTS:  # every input is a named port and an edge: a million of them never finish
+        raise ValueError(f"{info.field_name} must be at most {MAX_PORTS:,}")
+    return n
 
 
 def _lower(value: Any) -> Any:
@@ -92,6 +112,7 @@ def positive_ints(n: int, what: str, fill_channels: bool = False) -> Any:
         value = plain(value)
         if fill_channels and isinstance(value, (list, tuple)) and len(value) == n - 1:
             value = [*value, 1]  # MATLAB: [h w] means one channel
+        _too_big(value, info.field_name)
         if not isinstance(value, (list, tuple)) or len(value) != n or not all(_is_count(v, 1) for v in value):
             raise ValueError(f"{info.field_name} must be {what} positive integers")
         return tuple(int(v) for v in value)
@@ -143,6 +164,20 @@ FourSides = Annotated[Literal["same"] | tuple[int, int, int, int],
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 """NumFilters, OutputSize, NumInputs, numFeatures: a positive integer (3.0 and [3] count)."""
 
+def _layer_name(value: str, info: ValidationInfo) -> str:
+    if "/" in value:  # 'layer/port' addresses a layer's input or output (connectLayers): a name cannot hold one
+        raise ValueError("Name may not contain '/' (it separates a layer name from a port name, as in 'cat/in2')")
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError("Name may not contain control characters or line breaks")
+    return value
+
+
+LayerName = Annotated[str, AfterValidator(_layer_name)]
+"""A layer's Name: any text without '/' (MATLAB's port separator) or control characters."""
+
+PortCount = Annotated[int, BeforeValidator(_port_count)]
+"""NumInputs: a positive integer up to MAX_PORTS (1,024)."""
+
 Real = Annotated[float, AfterValidator(_finite)]
 """A finite real scalar (eluLayer's Alpha)."""
 
@@ -160,3 +195,40 @@ NonNegative = Annotated[float, AfterValidator(_finite), AfterValidator(at_least(
 
 Lower = BeforeValidator(_lower)
 """Put on a Literal of lower-case words to match them case-insensitively (MATLAB compares these so)."""
+
+
+# ----- rules for every option of every layer ------------------------------------------------------------------
+def _accepts_bool(annotation: Any) -> bool:
+    """True when a field's type takes true/false (bool itself, inside a union, or Any)."""
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_accepts_bool(a) for a in typing.get_args(annotation))
+
+
+def _any(value: Any, test: Callable[[Any], bool], depth: int = 0) -> bool:
+    """True when `test` holds for the value or for an element of its (nested) lists."""
+    if isinstance(value, (list, tuple)) and depth < 8:
+        return any(_any(v, test, depth + 1) for v in value)
+    return test(value)
+
+
+def _non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def numbers_rule(fields: dict[str, Any], data: Any) -> Any:
+    """Every layer's options, before their own validators: true/false is no number (Python's bool is an int,
+    but MATLAB's logical is no size or count), and NaN or Inf is no option value anywhere (a NaN Epsilon or
+    Scale would silently poison every result)."""
+    if not isinstance(data, dict):
+        return data
+    for name, value in data.items():
+        field = fields.get(name)
+        if field is None:
+            continue
+        value = plain(value)
+        if _any(value, lambda v: isinstance(v, bool)) and not _accepts_bool(field.annotation):
+            raise ValueError(f"option '{name}' = {value} is invalid: {name} must be a number, not true/false")
+        if _any(value, _non_finite):
+            raise ValueError(f"option '{name}' = {value!r} is invalid: {name} must be finite (no NaN or Inf)")
+    return data

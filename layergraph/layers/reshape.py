@@ -1,6 +1,7 @@
 """Layers that change layout: flattenLayer, resize2dLayer, crop2dLayer, functionLayer."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -169,6 +170,12 @@ class FunctionLayer(Layer):
                                (self.OutputNames, self.NumOutputs, "OutputNames")):
             if names is not None and len(names) != n:
                 raise ValueError(f"{what} has {len(names)} names but the layer has {n}")
+        entry = self._static()
+        if entry is not None:  # the Arguments fit the function's size rule (a spec error, found here)
+            try:
+                inspect.signature(entry.output_size).bind([], *self.Arguments)  # type: ignore[arg-type]
+            except TypeError as err:
+                raise ValueError(f"Arguments {self.Arguments!r} do not fit {self.PredictFcn} ({err})") from None
         return self
 
     @property
@@ -194,7 +201,11 @@ class FunctionLayer(Layer):
     def output_sizes(self, inputs: list[Act]) -> list[Act]:
         entry = self._static()
         if entry is not None:
-            return [entry.output_size(inputs, *self.Arguments)]  # type: ignore[misc]
+            try:
+                return [entry.output_size(inputs, *self.Arguments)]  # type: ignore[misc]
+            except (TypeError, ValueError, OverflowError) as err:  # wrong number or kind of Arguments
+                raise NetworkError(f"{self.PredictFcn}: Arguments {self.Arguments!r} do not fit the function "
+                                   f"({' '.join(str(err).split())})") from None
         return probe(self._callable(), inputs, self.Formattable, f"functionLayer {self._fname()}",
                      self.NumOutputs)
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from layergraph.safety.outputs import atomic_output
 
 # MATLAB's default line colours (the "gem" colour order)
 COLORS = [(0, 0.447, 0.741), (0.85, 0.325, 0.098), (0.929, 0.694, 0.125), (0.494, 0.184, 0.556),
@@ -26,13 +27,6 @@ def save_png(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path}: figures are written as PNG; give a file name ending in .png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

@@ -200,8 +200,7 @@ def dump_spec(lgraph: Any, name: str | None = None) -> str:
 
 def save_spec(lgraph: Any, path: str | Path, name: str | None = None) -> Path:
     """Write a network's spec to YAML (to a temporary file first, so an existing spec is never half-written)."""
+    from layergraph.safety.outputs import write_text_atomic
+
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(dump_spec(lgraph, name or p.stem), encoding="utf-8")
-    tmp.replace(p)
-    return p
+    return write_text_atomic(p, dump_spec(lgraph, name or p.stem))

@@ -7,6 +7,8 @@ from typing import Any
 import yaml
 
 from layergraph.errors import SpecError
+from layergraph.safety.files import read_text
+from layergraph.safety.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH
 
 
 class LineDict(dict):
@@ -58,7 +60,17 @@ def _build(node: yaml.Node, loader: yaml.SafeLoader, where: str) -> Any:
         return value
     start = getattr(loader, "built", 0)
     _count(loader, 1, where, line)
-    value = _build_new(node, loader, where, line)
+    building = loader.__dict__.setdefault("building", set())
+    if id(node) in building:  # `&a [*a]`: a value that holds itself would never end
+        raise SpecError(f"{where}:{line}: a YAML alias refers to a list or mapping that holds it")
+    if len(building) >= MAX_YAML_DEPTH:  # aliases nest values deeper than the text does
+        raise _too_deep(where, line)
+    if isinstance(node, yaml.CollectionNode):
+        building.add(id(node))
+    try:
+        value = _build_new(node, loader, where, line)
+    finally:
+        building.discard(id(node))
     if isinstance(node, yaml.CollectionNode):
         seen[id(node)] = (value, loader.built - start)  # type: ignore[attr-defined]
     return value
@@ -97,14 +109,48 @@ def _build_new(node: yaml.Node, loader: yaml.SafeLoader, where: str, line: int) 
             from None
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with the nesting depth capped while composing (it composes recursively, so a
+    deep document would otherwise end in RecursionError)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            mark = self.peek_event().start_mark
+            raise _TooDeepError(mark.line + 1)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeepError(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _too_deep(where: str, line: int) -> SpecError:
+    return SpecError(f"{where}:{line}: lists and mappings are nested more than {MAX_YAML_DEPTH} deep (the limit)")
+
+
 def load_yaml(text: str, where: str) -> Any:
-    """Parse YAML with the safe loader only; errors name where:line."""
-    loader = yaml.SafeLoader(text)
+    """Parse YAML with the safe loader only, within the caps (size, nesting, values); errors name where:line."""
+    if not isinstance(text, str):
+        raise SpecError(f"{where}: expected YAML text, got {type(text).__name__}")
+    if len(text) > MAX_YAML_BYTES:
+        raise SpecError(f"{where}: the YAML text is {len(text):,} characters; the limit is {MAX_YAML_BYTES:,}")
+    loader = None
     try:
+        loader = _Loader(text)  # the reader already refuses control characters here: inside the try
         node = loader.get_single_node()
         if node is None:
             raise SpecError(f"{where}: the file is empty")
         return _build(node, loader, where)
+    except _TooDeepError as err:
+        raise _too_deep(where, err.line) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -112,21 +158,21 @@ def load_yaml(text: str, where: str) -> Any:
         if mark and mark.line < len(lines) and "${" in lines[mark.line]:
             hint = ' (inside {...} or [...], quote a ${...} value: "${numFilters}")'
         raise SpecError(f"{where}{line}: YAML syntax error: {err.problem or err.context}{hint}") from None
+    except yaml.reader.ReaderError as err:  # a control character or NUL byte: say which and where
+        line = text.count("\n", 0, max(err.position, 0)) + 1
+        char = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "\0")
+        raise SpecError(f"{where}:{line}: YAML text may not hold the control character U+{char:04X} "
+                        f"{chr(char)!r} (character {err.position + 1} of the file)") from None
     except yaml.YAMLError as err:
-        raise SpecError(f"{where}: YAML error: {err}") from None
+        raise SpecError(f"{where}: YAML error: {' '.join(str(err).split())}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml_file(path: str | Path) -> Any:
-    """Read and parse a YAML file; a missing or unreadable file is a one-line SpecError."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"{p}: cannot read the file ({err.__class__.__name__})") from None
+    """Read and parse a YAML file (a regular file of at most MAX_YAML_BYTES); errors are one-line SpecErrors."""
+    text = read_text(path, MAX_YAML_BYTES, "YAML file")
     if not text.strip():
-        raise SpecError(f"{p}: the file is empty")
-    return load_yaml(text, str(p))
+        raise SpecError(f"{path}: the file is empty")
+    return load_yaml(text, str(path))

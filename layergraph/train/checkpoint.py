@@ -9,11 +9,10 @@ Optimizer states and other Tables go into the tensor dict under stable names, `<
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import safetensors.torch
 import torch
 
 from layergraph.errors import SpecError
+from layergraph.safety.outputs import atomic_output
 from layergraph.table import Table
 from layergraph.tree import TreeError, as_table, check_tensors, flatten, plain
 
@@ -100,24 +100,6 @@ def _write_tensors(tmp_path: str, tensors: dict[str, torch.Tensor], metadata: di
     safetensors.torch.save_file(tensors, tmp_path, metadata=metadata)
 
 
-def _fsync_path(path: str, directory: bool = False) -> None:
-    """Flush a file (or a folder's entry list) to the disk so a crash cannot leave a half-written rename."""
-    flags = os.O_RDONLY if directory else os.O_RDWR
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        if directory:
-            return  # some platforms (Windows) cannot open folders; the rename is still atomic there
-        raise
-    try:
-        os.fsync(fd)
-    except OSError:
-        if not directory:
-            raise
-    finally:
-        os.close(fd)
-
-
 def save_checkpoint(path: str | os.PathLike[str], tensors: Mapping[str, torch.Tensor],
                     meta: Mapping[str, Any] | None = None) -> None:
     """Write `tensors` and JSON-able `meta` to one safetensors file atomically (temp file, fsync, replace)."""
@@ -132,19 +114,12 @@ def save_checkpoint(path: str | os.PathLike[str], tensors: Mapping[str, torch.Te
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise CheckpointError(f"{path}: folder '{folder}' does not exist")
-    # the temporary file lives in the same folder so os.replace is a rename within one file system
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        _write_tensors(tmp, prepared, metadata)
-        _fsync_path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        # whatever went wrong (including Ctrl-C), the previous checkpoint stays and no temp file is left
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_path(str(folder), directory=True)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder; give a file name for the checkpoint")
+    # the temporary file lives in the same folder so the replace is a rename within one file system; whatever
+    # goes wrong (including Ctrl-C), the previous checkpoint stays and the temporary file is removed
+    with atomic_output(path, make_folder=False) as tmp:
+        _write_tensors(str(tmp), prepared, metadata)
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -152,7 +127,10 @@ def save_checkpoint(path: str | os.PathLike[str], tensors: Mapping[str, torch.Te
 def _read_header(path: Path) -> dict[str, Any]:
     """The parsed safetensors header, after checking the file is complete; CheckpointError otherwise."""
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # a FIFO would block, a device never end
+            raise CheckpointError(f"{path}: is not a regular file; only regular files are read")
+        size = st.st_size
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) < 8:
@@ -173,7 +151,7 @@ def _read_header(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: permission denied reading the checkpoint") from None
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not JSON)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not a JSON object)")
@@ -204,8 +182,9 @@ def load_checkpoint(path: str | os.PathLike[str],
     try:
         meta = json.loads(metadata[_META_KEY]) if _META_KEY in metadata else {}
         order = json.loads(metadata[_ORDER_KEY]) if _ORDER_KEY in metadata else []
-    except (TypeError, json.JSONDecodeError):
-        raise CheckpointError(f"{path}: the checkpoint's layergraph metadata is not valid JSON") from None
+    except (TypeError, json.JSONDecodeError, RecursionError):
+        raise CheckpointError(f"{path}: the checkpoint's layergraph metadata is not valid JSON (or nested too "
+                              "deeply)") from None
     try:
         loaded = safetensors.torch.load_file(str(path), device=str(device))
     except Exception as exc:  # safetensors raises its own error types; report them on one line

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from layergraph.errors import SpecError
+from layergraph.layers.options import numbers_rule
 from layergraph.spec.yamlsafe import LineDict, read_yaml_file
 
 
@@ -21,7 +22,7 @@ class Augmentation(BaseModel):
 class TrainConfig(BaseModel):
     """Everything one GAN/CGAN training run needs; paths are relative to the config file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     generator: Path
     discriminator: Path
@@ -43,10 +44,17 @@ class TrainConfig(BaseModel):
     # not in MATLAB's examples: an exponential moving average of the generator's weights makes the images
     # (progress figure, checkpoint, `generate`); 0 turns it off
     generatorAverageDecay: float = Field(0.0, ge=0, lt=1)
+    # not in MATLAB's examples either: stabilizers from the GAN literature, all off by default (docs/cli.md)
+    lossFunction: Literal["ganLoss", "hinge"] = "ganLoss"
+    learnRateGenerator: float | None = Field(None, gt=0)  # None: learnRate (two time-scale rates when they differ)
+    learnRateDiscriminator: float | None = Field(None, gt=0)
+    diffAugment: list[Literal["color", "translation", "cutout"]] = Field(default_factory=list)
+    r1Gamma: float = Field(0.0, ge=0)
+    evaluationFrequency: int | None = Field(None, ge=1)  # score the generator every N iterations (layergraph evaluate)
     validationFrequency: int = Field(100, ge=1)
     checkpointFrequency: int = Field(200, ge=1)
-    numValidationImagesPerClass: int = Field(5, ge=1)
-    seed: int = 0
+    numValidationImagesPerClass: int = Field(5, ge=1, le=100)
+    seed: int = Field(0, ge=0, lt=2**32)  # MATLAB's rng(seed): a non-negative integer below 2^32
     executionEnvironment: Literal["auto", "cpu", "gpu"] = "auto"
     augmentation: Augmentation = Augmentation()
     channelsLast: bool = False
@@ -91,6 +99,11 @@ def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
     lines = data.lines if isinstance(data, LineDict) else {}
     start = data.line if isinstance(data, LineDict) else 1
     values = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+    for key, value in values.items():
+        try:
+            numbers_rule(TrainConfig.model_fields, {key: value})  # no true/false as a number, no NaN/Inf
+        except ValueError as err:
+            raise SpecError(f"{p}:{lines.get(key, start)}: {err}") from None
     try:
         cfg = TrainConfig(**values)
     except ValidationError as err:
@@ -100,4 +113,10 @@ def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
         what = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
         known = f" (options: {', '.join(TrainConfig.model_fields)})" if first["type"] == "extra_forbidden" else ""
         raise SpecError(f"{p}:{line}: option '{'.'.join(map(str, first['loc']))}': {what}{known}") from None
+    if cfg.executionEnvironment == "gpu":
+        from layergraph.devices import canUseGPU
+
+        if not canUseGPU():  # found before any work, with the line that asks for it
+            raise SpecError(f"{p}:{lines.get('executionEnvironment', start)}: option 'executionEnvironment': 'gpu' "
+                            "was requested but no CUDA device is available (use 'auto' or 'cpu')")
     return cfg.resolve(p.parent)

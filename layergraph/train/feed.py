@@ -24,7 +24,7 @@ class DataFeed:
 
     def __init__(self, folder: Path, image_size: tuple[int, int], channels: int, batch: int, seed: int,
                  flip_x: bool, flip_y: bool, device: torch.device, rank: int = 0, world: int = 1) -> None:
-        self.classes, images, labels = _read_tree(Path(folder), image_size, channels)
+        self.classes, images, labels = read_tree(Path(folder), image_size, channels)
         # uint8 N×C×H×W kept in memory: decoding and resizing happen once, not every epoch
         self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
         self.labels = torch.as_tensor(labels, dtype=torch.float32).reshape(-1, 1)
@@ -93,7 +93,7 @@ class DataFeed:
             stop.set()
 
 
-def _read_tree(folder: Path, size: tuple[int, int], channels: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+def read_tree(folder: Path, size: tuple[int, int], channels: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Class names (sub-folder names, sorted), N×H×W×C uint8 images resized to `size`, 1-based labels.
 
     Reads through imageDatastore/augmentedImageDatastore, so listing, decoding, colour conversion and

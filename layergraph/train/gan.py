@@ -29,9 +29,16 @@ from layergraph.train import distributed
 from layergraph.train.autodiff import dlgradient
 from layergraph.train.config import TrainConfig
 from layergraph.train.feed import DataFeed
-from layergraph.train.gan_checkpoint import CHECKPOINT, FORMAT_VERSION, restore_training, save_training
+from layergraph.train.gan_checkpoint import (
+    CHECKPOINT,
+    FORMAT_VERSION,
+    prepare_output,
+    restore_training,
+    save_training,
+)
 from layergraph.train.optimizers import adamupdate
-from layergraph.train.progress import Rate, elapsed_text, save_figure, tile
+from layergraph.train.progress import Rate, elapsed_text, save_figure, tile, write_csv
+from layergraph.train.stabilizers import DiffAugment, hinge_losses, r1_penalty
 
 __all__ = ["CHECKPOINT", "FORMAT_VERSION", "GANTrainer", "History", "TrainingStoppedError", "network_from_text",
            "train"]
@@ -41,6 +48,10 @@ class TrainingStoppedError(LayergraphError):
     """Training stopped on purpose (non-finite loss); the last good checkpoint is kept."""
 
     exit_code = 1
+
+
+class _StopAfterIteration(KeyboardInterrupt):
+    """The first Ctrl-C, raised only between whole iterations: the one interrupt that writes a checkpoint."""
 
 
 def network_from_text(text: str, where: str) -> dlnetwork:
@@ -79,6 +90,7 @@ class GANTrainer:
         if not self.main:
             self.console = Console(quiet=True)
         self._interrupted = False
+        self.out = prepare_output(cfg)  # before any work: an unwritable folder is found now, not after an epoch
         torch.manual_seed(cfg.seed)
         # a template is stored expanded: the checkpoint holds exactly the networks trained here
         self.spec_text = {net: flat_spec_text(_read_spec(getattr(cfg, net)), str(getattr(cfg, net)),
@@ -110,11 +122,10 @@ class GANTrainer:
         self.history = History()
         self.elapsed_before = 0.0
         self._last_saved = -1  # the iteration of the last checkpoint written in this run (−1: none yet)
-        self.out = Path(cfg.output)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.Zval, self.Tval = self._validation_inputs()
         self.averageG = self._fresh_average()
         self._train_step = self._step
+        self._stabilizers()
 
     # ----- set-up checks -------------------------------------------------------------------------
     def _check_networks(self) -> None:
@@ -154,6 +165,26 @@ class GANTrainer:
                     raise SpecError(f"{getattr(self.cfg, what)}: layer '{layer.Name}' embeds {layer.InputSize} "
                                     f"classes but the data has {n} ({', '.join(self.feed.classes)})")
 
+    def _stabilizers(self) -> None:
+        """Set up the training-config stabilizers (all off by default) and the evaluation every N iterations."""
+        cfg = self.cfg
+        self.augment = DiffAugment(cfg.diffAugment, cfg.seed + 2) if cfg.diffAugment else None
+        if cfg.r1Gamma > 0 and self.dist is not None:
+            raise SpecError(f"r1Gamma: the R1 penalty is not supported in multi-process training yet "
+                            f"({self.dist.world} processes); train in one process or set r1Gamma: 0")
+        self.evaluations: list[dict[str, Any]] = []
+        self.evaluator = None
+        if cfg.evaluationFrequency is not None and self.main:
+            from layergraph.evaluate import Evaluator
+
+            self.evaluator = Evaluator(cfg.data, tuple(cfg.imageSize), self.channels)
+
+    def _d_input(self, x: torch.Tensor, traced: bool = False) -> torch.Tensor:
+        """What the discriminator sees of x: DiffAugment'ed when on; a traced leaf for the R1 gradient."""
+        if self.augment is not None:
+            x = self.augment(x, *((self.dist.rank, self.dist.world) if self.dist else (0, 1)))
+        return x.detach().requires_grad_(True) if traced and self.cfg.r1Gamma > 0 else x
+
     def _validation_inputs(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """A fixed held-out batch: numValidationImagesPerClass per class (one row each) or 25 images."""
         gen = torch.Generator().manual_seed(self.cfg.seed + 1)
@@ -190,17 +221,24 @@ class GANTrainer:
             X = X.contiguous(memory_format=torch.channels_last)
         cond = (T,) if self.conditional else ()
         with torch.enable_grad(), self.precision.autocast():
-            y_real, _ = d.forward(X, *cond)
+            X_d = self._d_input(X, traced=True)
+            y_real, _ = d.forward(X_d, *cond)
             x_gen, _ = g.forward(Z, *cond)
-            y_gen, _ = d.forward(x_gen, *cond)
+            y_gen, _ = d.forward(self._d_input(x_gen), *cond)
             log_p_real, log_q_real = self._scores(y_real)
             log_p_gen, log_q_gen = self._scores(y_gen)
             score_g = log_p_gen.exp().mean()
             score_d = (log_p_real.exp().mean() + log_q_gen.exp().mean()) / 2
-            # flip a fixed share of the real labels: −log p becomes −log(1 − p) for those
-            loss_real = -torch.where(flip, log_q_real, log_p_real).mean()
-            loss_d = loss_real - log_q_gen.mean()
-            loss_g = -log_p_gen.mean()
+            if cfg.lossFunction == "hinge":  # on the logits, log p − log(1 − p)
+                loss_g, loss_d = hinge_losses(log_p_real - log_q_real, log_p_gen - log_q_gen, flip)
+            else:
+                # flip a fixed share of the real labels: −log p becomes −log(1 − p) for those
+                loss_real = -torch.where(flip, log_q_real, log_p_real).mean()
+                loss_d = loss_real - log_q_gen.mean()
+                loss_g = -log_p_gen.mean()
+            if cfg.r1Gamma > 0:
+                grad_x = dlgradient((log_p_real - log_q_real).sum(), X_d, EnableHigherDerivatives=True)
+                loss_d = loss_d + r1_penalty(grad_x, cfg.r1Gamma)
             if self.dist is None:
                 grad_g = dlgradient(loss_g, g.Learnables, RetainData=True)
                 grad_d = dlgradient(loss_d, d.Learnables)
@@ -213,9 +251,10 @@ class GANTrainer:
             distributed.average([vals], world)  # the scores shown, and whether any rank was interrupted
             self._interrupted = bool(vals[4] > 0)
         it = self.iteration
-        lr, b1, b2 = cfg.learnRate, cfg.gradientDecayFactor, cfg.squaredGradientDecayFactor
-        _, self.avgD, self.avgSqD = adamupdate(d, grad_d, self.avgD, self.avgSqD, it, lr, b1, b2)
-        _, self.avgG, self.avgSqG = adamupdate(g, grad_g, self.avgG, self.avgSqG, it, lr, b1, b2)
+        lr_d, lr_g = cfg.learnRateDiscriminator or cfg.learnRate, cfg.learnRateGenerator or cfg.learnRate
+        b1, b2 = cfg.gradientDecayFactor, cfg.squaredGradientDecayFactor
+        _, self.avgD, self.avgSqD = adamupdate(d, grad_d, self.avgD, self.avgSqD, it, lr_d, b1, b2)
+        _, self.avgG, self.avgSqG = adamupdate(g, grad_g, self.avgG, self.avgSqG, it, lr_g, b1, b2)
         if self.averageG is not None:
             with torch.no_grad():
                 for avg, p in zip(self.averageG, g.Learnables.Value):
@@ -263,9 +302,22 @@ class GANTrainer:
             return path
         epoch = min(self.epoch, self.cfg.numEpochs)
         title = f"Epoch: {epoch}, Iteration: {self.iteration}, Elapsed: {elapsed_text(elapsed)}"
+        curves = {m: ([e["iteration"] for e in self.evaluations], [e[m] for e in self.evaluations])
+                  for m in ("recognised", "precision", "recall", "coverage") if self.evaluations}
         save_figure(path, self.generate_validation(), self.history.iteration, self.history.score_g,
-                    self.history.score_d, title, self.feed.classes if self.conditional else None)
+                    self.history.score_d, title, self.feed.classes if self.conditional else None, curves)
         return path
+
+    def record_evaluation(self) -> None:
+        """Score the image-making generator as `layergraph evaluate` does; rewrite OUTPUT/evaluation.csv."""
+        if self.evaluator is None or (self.evaluations and self.evaluations[-1]["iteration"] == self.iteration):
+            return
+        with self._averaged_generator():
+            scores = self.evaluator.score_generator(self.netG, self.conditional, seed=0)  # as `evaluate` does
+        self.evaluations.append({"iteration": self.iteration, **{k: v for k, v in scores.items() if k != "classes"}})
+        write_csv(self.out / "evaluation.csv", self.evaluations)
+        self.console.print(f"Evaluation at iteration {self.iteration}: " + "  ".join(
+            f"{k} {v:.3f}" for k, v in self.evaluations[-1].items() if k not in ("iteration", "n") and v is not None))
 
     # ----- checkpoints --------------------------------------------------------------------------
     def checkpoint_path(self) -> Path:
@@ -281,7 +333,7 @@ class GANTrainer:
 
     def _catch_sigint(self) -> Any:
         """First Ctrl-C: finish the current iteration, then checkpoint and stop (a half-applied Adam
-        update must never be saved); a second Ctrl-C stops at once."""
+        update must never be saved); a second Ctrl-C stops at once and writes nothing."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
@@ -296,41 +348,64 @@ class GANTrainer:
     # ----- the loop ------------------------------------------------------------------------------
     def run(self, resume: bool = False) -> Path:
         """Train until numEpochs (or maxIterations); Ctrl-C checkpoints and stops. Returns the checkpoint."""
-        self._start(resume)
-        start = time.perf_counter() - self.elapsed_before
         self._interrupted = False
+        if not self._start(resume):
+            return self.checkpoint_path()
+        start = time.perf_counter() - self.elapsed_before
         previous = self._catch_sigint()
         try:
-            self._epochs(start)
-        except KeyboardInterrupt:
-            path = self.save(time.perf_counter() - start)
-            self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
-                               "continue with --resume")
+            stopped = False
+            try:
+                self._epochs(start)
+            except _StopAfterIteration:  # raised only between whole iterations: the state is consistent
+                stopped = True
+            elapsed = time.perf_counter() - start
+            if not stopped and self.cfg.evaluationFrequency:
+                self.record_evaluation()  # the final scores, saved with the last checkpoint
+            path = self.save(elapsed)  # a first Ctrl-C now only marks the stop: the run ends here anyway
+        except KeyboardInterrupt:  # the second Ctrl-C, anywhere (mid-iteration, mid-save): nothing is written
+            self.console.print(f"stopped at once; nothing written now (the checkpoint on disk is from iteration "
+                               f"{self._last_saved})" if self._last_saved >= 0 else
+                               "stopped at once; no checkpoint was written")
             raise
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
-        elapsed = time.perf_counter() - start
-        path = self.save(elapsed)
+        if stopped:
+            self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
+                               "continue with --resume")
+            raise KeyboardInterrupt
         self.write_progress(elapsed)
         self.console.print(f"done: {self.iteration} iterations in {elapsed_text(elapsed)}; checkpoint {path}; "
                            f"progress figure {self.out / 'progress.png'}")
         return path
 
-    def _start(self, resume: bool) -> None:
-        """Restore the checkpoint when resuming, check there is a mini-batch, say what will be trained."""
-        if resume:
-            if not self.checkpoint_path().exists():
-                raise SpecError(f"{self.checkpoint_path()}: no checkpoint to resume from")
-            self.restore(self.checkpoint_path())
-            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.iteration}")
-        self._last_saved = self.iteration if resume else -1
+    def _finished(self) -> bool:
+        """True when the position is at the end: after the last epoch, or at maxIterations."""
+        cfg = self.cfg
+        return self.epoch > cfg.numEpochs or (cfg.maxIterations is not None and self.iteration >= cfg.maxIterations)
+
+    def _start(self, resume: bool) -> bool:
+        """Restore the checkpoint when resuming, check there is a mini-batch, say what will be trained; False
+        when a resumed run is already finished (then nothing more is done or written)."""
         per_epoch = self.feed.batches_per_epoch
         if per_epoch == 0:
             raise SpecError(f"{self.cfg.data}: {self.feed.num_observations} images are fewer than one mini-batch "
                             f"of {self.cfg.miniBatchSize}")
+        if resume:
+            if not self.checkpoint_path().exists():
+                raise SpecError(f"{self.checkpoint_path()}: no checkpoint to resume from")
+            self.restore(self.checkpoint_path())
+            if self._finished():
+                self.console.print(f"{self.checkpoint_path()}: the run is already finished (iteration "
+                                   f"{self.iteration}, epoch {min(self.epoch, self.cfg.numEpochs)} of "
+                                   f"{self.cfg.numEpochs}); nothing to do")
+                return False
+            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.iteration}")
+        self._last_saved = self.iteration if resume else -1
         self.console.print(f"training on {self.device.type} in {self.precision}: {self.feed.num_observations} images, "
                            f"{len(self.feed.classes)} classes, {per_epoch} iterations per epoch")
+        return True
 
     def _epochs(self, start: float) -> None:
         """Iterate over the epochs (from the saved position when resuming) until the end or maxIterations."""
@@ -354,6 +429,8 @@ class GANTrainer:
         self.history.score_g.append(score_g)
         self.history.score_d.append(score_d)
         ips = rate.add(X.shape[0])
+        if cfg.evaluationFrequency and self.iteration % cfg.evaluationFrequency == 0:
+            self.record_evaluation()
         if self.iteration % cfg.validationFrequency == 0 or self.iteration == 1:
             self.write_progress(elapsed)
             self.console.print(
@@ -363,7 +440,7 @@ class GANTrainer:
             self.save(elapsed)
             self._last_saved = self.iteration
         if self._interrupted:
-            raise KeyboardInterrupt
+            raise _StopAfterIteration
         return cfg.maxIterations is not None and self.iteration >= cfg.maxIterations
 
     def _check_finite(self, loss_g: float, loss_d: float) -> None:

@@ -7,10 +7,13 @@ import numpy as np
 import torch
 
 from layergraph.compile.dlnetwork import dlnetwork
-from layergraph.errors import SpecError
+from layergraph.errors import LayergraphError, LimitError, SpecError
+from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
+from layergraph.safety.outputs import atomic_output
 from layergraph.train.checkpoint import load_checkpoint, network_tensors
 from layergraph.train.gan import network_from_text
-from layergraph.train.progress import tile
+
+_CHUNK = 256  # images per forward pass
 
 
 class Generator:
@@ -20,10 +23,22 @@ class Generator:
         tensors, meta = load_checkpoint(path)
         if "generator_spec" not in meta:
             raise SpecError(f"{path}: not a layergraph training checkpoint (no generator spec inside)")
-        self.net: dlnetwork = network_from_text(meta["generator_spec"], f"{path}:generator_spec")
-        self.net.load_tensors(network_tensors(tensors, "generator"))
-        self.classes: list[str] = list(meta.get("classes", []))
-        self.conditional = bool(meta.get("conditional"))
+        spec, classes, conditional = meta["generator_spec"], meta.get("classes", []), meta.get("conditional", False)
+        if not isinstance(spec, str):
+            raise SpecError(f"{path}: metadata 'generator_spec' is {type(spec).__name__}; expected the spec text")
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise SpecError(f"{path}: metadata 'classes' must be a list of class names")
+        if not isinstance(conditional, bool):
+            raise SpecError(f"{path}: metadata 'conditional' is {conditional!r}; expected true or false")
+        self.net: dlnetwork = network_from_text(spec, f"{path}:generator_spec")
+        try:
+            self.net.load_tensors(network_tensors(tensors, "generator"))
+        except LayergraphError as err:
+            raise SpecError(f"{path}: {err}") from None
+        self.classes: list[str] = list(classes)
+        self.conditional = conditional
+        if conditional and not classes:
+            raise SpecError(f"{path}: a conditional generator's checkpoint lists no classes")
         self.latent = self.net.analysis.outputs[self.net.InputNames[0]]
 
     def label_index(self, label: str) -> int:
@@ -45,8 +60,9 @@ class Generator:
             args: tuple[torch.Tensor, ...] = (z, t)
         else:
             args = (torch.randn(n, *self.latent.torch_shape(1)[1:], generator=gen),)
-        with torch.no_grad():
-            x = self.net.predict(*args).as_subclass(torch.Tensor)
+        with torch.no_grad():  # in chunks: memory stays bounded however many images are asked for
+            x = torch.cat([self.net.predict(*(a[i:i + _CHUNK] for a in args)).as_subclass(torch.Tensor)
+                           for i in range(0, len(args[0]), _CHUNK)])
         # rescale(X, 0, 1, InputMin=-1, InputMax=1): the generator ends in tanh
         return ((x.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy()
 
@@ -55,32 +71,74 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
+def grid_picture(images: np.ndarray, rows: int, cols: int, zoom: int, row_labels: list[str] | None = None
+                 ) -> np.ndarray:
+    """B×H×W×C images in [0, 1] as one uint8 picture a person reads: each tile enlarged `zoom` times, white gaps
+    between and around the tiles, and the row labels (class names) in a white strip on the left."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    tiles = to_uint8(images).repeat(zoom, axis=1).repeat(zoom, axis=2)
+    n, th, tw, c = tiles.shape
+    gap = max(2, th // 16)
+    font = ImageFont.load_default(size=max(10, min(24, th // 2)))
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    strip = (max(probe.textbbox((0, 0), t, font=font)[2] for t in row_labels) + 2 * gap) if row_labels else 0
+    canvas = np.full((rows * (th + gap) + gap, strip + cols * (tw + gap) + gap, c), 255, np.uint8)
+    for i in range(min(n, rows * cols)):
+        top, left = gap + (i // cols) * (th + gap), strip + gap + (i % cols) * (tw + gap)
+        canvas[top:top + th, left:left + tw] = tiles[i]
+    picture = Image.fromarray(canvas[..., 0] if c == 1 else canvas)
+    draw = ImageDraw.Draw(picture)
+    for r, text in enumerate(row_labels or []):
+        draw.text((strip - gap, gap + r * (th + gap) + th // 2), text, fill=0 if c == 1 else (0, 0, 0),
+                  font=font, anchor="rm")
+    return np.asarray(picture)
+
+
 def write_png(img: np.ndarray, path: Path, zoom: int = 1) -> None:
     from PIL import Image
 
     arr = to_uint8(img)
     if zoom > 1:  # nearest-neighbour enlargement keeps small (16×16) images readable
         arr = arr.repeat(zoom, axis=0).repeat(zoom, axis=1)
-    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(path)
+    with atomic_output(path) as tmp:
+        Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(tmp, format="PNG")
 
 
 def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | None = None, seed: int = 0,
              zoom: int | None = None) -> Path:
     """Write a tiled grid (out ending in .png: one row per class for a CGAN) or one PNG per image.
 
-    The grid is enlarged `zoom` times (default: enough to make each image at least 64 pixels high);
-    single images are written at their own size.
+    The grid's tiles are enlarged `zoom` times (default: enough to make each image at least 64 pixels high),
+    with gaps between them and, one row per class, the class names on the left; single images are written at
+    their own size.
     """
     g = Generator(checkpoint)
     labels = [g.label_index(label)] if label is not None and g.conditional else None
     if label is not None and not g.conditional:
         raise SpecError(f"{checkpoint}: --label needs a conditional GAN; this generator takes no labels")
-    imgs = g.images(n, labels, seed)
     out = Path(out)
+    rows = len(labels or g.classes) if g.conditional else 1
+    check_count(n * rows, f"images to generate (-n {n} × {rows} classes)", 1, MAX_IMAGES)
+    made = g.net.analysis.outputs[g.net.OutputNames[0]]
+    if not made.is_image or len(made.spatial) != 2:
+        raise SpecError(f"{checkpoint}: the generator makes {made}, not images")
+    h, w = made.spatial
+    if zoom is None:
+        zoom = max(1, 64 // h)
     if out.suffix.lower() == ".png":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        rows = len(labels or g.classes) if g.conditional else int(np.ceil(len(imgs) / n))
-        write_png(tile(imgs, rows, n), out, zoom if zoom is not None else max(1, 64 // imgs.shape[1]))
+        pixels = rows * h * zoom * n * w * zoom
+        if pixels > MAX_PICTURE_PIXELS:
+            raise LimitError(f"--out {out}: the picture would have {pixels:,} pixels ({rows * h * zoom:,}×"
+                             f"{n * w * zoom:,}); the limit is {MAX_PICTURE_PIXELS:,} (lower -n or --zoom)")
+    imgs = g.images(n, labels, seed)
+    if out.suffix.lower() == ".png":
+        names = [g.classes[k - 1] for k in labels or range(1, len(g.classes) + 1)] if g.conditional else None
+        picture = grid_picture(imgs, rows, n, zoom, names)
+        from PIL import Image
+
+        with atomic_output(out) as tmp:
+            Image.fromarray(picture).save(tmp, format="PNG")
         return out
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):

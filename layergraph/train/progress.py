@@ -1,14 +1,15 @@
 """Training progress: MATLAB's two-panel figure (generated images | score curves) as PNG, and a console line."""
 from __future__ import annotations
 
-import os
-import tempfile
+import csv
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from layergraph.data import imtile
+from layergraph.safety.outputs import atomic_output
 
 
 def tile(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -23,8 +24,10 @@ def elapsed_text(seconds: float) -> str:
 
 
 def save_figure(path: Path, grid: np.ndarray, iterations: list[int], score_g: list[float],
-                score_d: list[float], title: str, row_labels: list[str] | None = None) -> None:
-    """Write the progress figure (tile on the left, scores on the right) atomically to `path`."""
+                score_d: list[float], title: str, row_labels: list[str] | None = None,
+                curves: dict[str, tuple[list[int], list[float]]] | None = None) -> None:
+    """Write the progress figure (tile on the left, scores on the right) atomically to `path`; `curves` are
+    evaluation figures in [0, 1] drawn dashed over the scores (the config's evaluationFrequency)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,6 +45,8 @@ def save_figure(path: Path, grid: np.ndarray, iterations: list[int], score_g: li
     # MATLAB's colours for the two animated lines
     ax_score.plot(iterations, score_g, color=(0, 0.447, 0.741), label="Generator")
     ax_score.plot(iterations, score_d, color=(0.85, 0.325, 0.098), label="Discriminator")
+    for name, (its, values) in (curves or {}).items():
+        ax_score.plot(its, values, "--o", markersize=3, linewidth=1, label=name)
     ax_score.set_ylim(0, 1)
     ax_score.set_xlabel("Iteration")
     ax_score.set_ylabel("Score")
@@ -49,15 +54,20 @@ def save_figure(path: Path, grid: np.ndarray, iterations: list[int], score_g: li
     ax_score.legend()
     ax_score.set_title(title)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=90)
-        os.replace(tmp, path)
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=90, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Rows of figures (the first row's keys as the header) as CSV; None becomes an empty cell."""
+
+    with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
 
 
 class Rate:

@@ -27,6 +27,7 @@ from layergraph.graph.layergraph import LayerGraph
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.values import Importer, ONNXImportError
+from layergraph.safety.onnxfile import check_sizes, read_onnx
 
 __all__ = ["OPS", "ONNXImportError", "handler_for", "importNetworkFromONNX", "importONNXNetwork", "import_model",
            "load_onnx"]
@@ -36,7 +37,6 @@ def load_onnx(source: str | Path | Any) -> tuple[Any, str]:
     """(ModelProto, label) from a path or a ModelProto; a truncated or non-ONNX file is a one-line error."""
     try:
         import onnx
-        from google.protobuf.message import DecodeError
     except ImportError:  # pragma: no cover - optional dependency
         raise ONNXImportError("ONNX support needs the 'onnx' package: pip install 'layergraph[onnx]'") from None
     if isinstance(source, onnx.ModelProto):
@@ -44,13 +44,9 @@ def load_onnx(source: str | Path | Any) -> tuple[Any, str]:
     else:
         where = str(source)
         path = Path(source)
-        if not path.is_file():
-            raise ONNXImportError(f"{where}: file not found")
-        try:
-            model = onnx.load(str(path))  # plain protobuf parsing: no code runs, no custom operators load
-        except (DecodeError, ValueError, RuntimeError, OSError, UnicodeDecodeError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ONNXImportError(f"{where}: not an ONNX model or the file is truncated ({first})") from None
+        # plain protobuf parsing (no code runs, no custom operators load) within the caps of safety/onnxfile.py
+        model = read_onnx(path, ONNXImportError)
+    check_sizes(model, where)
     if not model.HasField("graph") or not model.graph.node or not model.opset_import:
         raise ONNXImportError(f"{where}: not an ONNX model or the file is truncated (no graph or no opset)")
     if not model.graph.output:

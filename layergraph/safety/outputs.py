@@ -1,0 +1,173 @@
+"""The one guard for every path a command writes, and atomic writes.
+
+`guard_outputs` runs before any work: an output may not be one of the inputs (same resolved path, or the same
+file through a hard or symbolic link), another output, an existing folder (when a file is written) or empty,
+and its folder must be writable. `atomic_output` gives a temporary name beside the target and renames it over
+the target only when the writer finished; the temporary file is removed on every other exit path, and ones
+left by killed processes of ours (the process id is in the name) are removed before the next write.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from layergraph.errors import SpecError
+
+Pathish = str | os.PathLike[str]
+
+
+def _same(a: Path, b: Path) -> bool:
+    """True when a and b name one file: equal resolved paths, or (both existing) the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _existing_ancestor(path: Path) -> Path:
+    """The nearest folder above `path` that exists (the one a writer would create the rest in)."""
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def check_folder_writable(folder: Path, label: str) -> None:
+    """The folder (or, when missing, the nearest existing folder above it) accepts new files; tried with a
+    probe file, since permission bits do not tell for root or read-only file systems."""
+    base = folder if folder.exists() else _existing_ancestor(folder / "x")
+    if not base.is_dir():
+        raise SpecError(f"{label}: '{base}' is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".layergraph-probe-", dir=base)
+    except OSError as err:
+        raise SpecError(f"{label}: cannot write in '{base}' ({err.strerror or type(err).__name__})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def guard_outputs(outputs: Sequence[tuple[str, Pathish | None]], inputs: Iterable[Pathish | None] = (),
+                  folders: Iterable[str] = ()) -> list[Path]:
+    """Check every (label, path) output before work starts; `folders` names the labels that are folders.
+
+    Refused (exit 2): an empty path, an output that is an input or another output, a file output that is an
+    existing folder, a folder output that is an existing file, and a folder that cannot be written.
+    """
+    folder_labels = set(folders)
+    ins = [Path(p) for p in inputs if p is not None and str(p)]
+    done: list[tuple[str, Path]] = []
+    for label, raw in outputs:
+        if raw is None:
+            continue
+        if not str(raw).strip():
+            raise SpecError(f"{label}: the output path is empty")
+        path = Path(raw)
+        is_folder = label in folder_labels
+        for inp in ins:
+            if _same(path, inp):
+                raise SpecError(f"{label} {path}: is also an input ({inp}); writing it would destroy the input — "
+                                "choose another output path")
+        for other_label, other in done:
+            if _same(path, other):
+                raise SpecError(f"{label} {path}: is also the path of {other_label}; give two different files")
+        if path.is_dir() and not is_folder:
+            raise SpecError(f"{label} {path}: is an existing folder; give a file name")
+        if is_folder and path.exists() and not path.is_dir():
+            raise SpecError(f"{label} {path}: exists and is not a folder")
+        check_folder_writable(path if is_folder else path.absolute().parent, f"{label} {path}")
+        done.append((label, path))
+    return [p for _, p in done]
+
+
+# ----- atomic writes --------------------------------------------------------------------------------------
+def _temp_pattern(path: Path) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{8}}\.part{re.escape(path.suffix)}")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale_temps(path: Pathish) -> int:
+    """Remove temporary files of `path` left by processes of ours that no longer run (SIGKILL, power loss);
+    returns how many. Only names this module makes are touched, and only of dead processes."""
+    target = Path(path)
+    pattern = _temp_pattern(target)
+    removed = 0
+    try:
+        entries = list(os.scandir(target.parent if str(target.parent) else "."))
+    except OSError:
+        return 0
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if m and not _alive(int(m.group(1))):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
+def _fsync(path: Pathish, directory: bool = False) -> None:
+    """Flush a file (or a folder's entry list) to disk, so a crash cannot leave a half-written rename."""
+    try:
+        fd = os.open(path, os.O_RDONLY if directory else os.O_RDWR)
+    except OSError:
+        if directory:
+            return  # some platforms cannot open folders; the rename is still atomic there
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Pathish, make_folder: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside `path` (same suffix) to write; on success it replaces `path` (flushed to
+    disk first), on any exception, Ctrl-C included, it is removed and `path` stays as it was."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target)
+    tmp = folder / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part{target.suffix}"
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    _fsync(folder, directory=True)
+
+
+def write_text_atomic(path: Pathish, text: str) -> Path:
+    """Write UTF-8 text to `path` atomically (see atomic_output)."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_bytes_atomic(path: Pathish, data: bytes) -> Path:
+    """Write bytes to `path` atomically (see atomic_output)."""
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)

@@ -1,0 +1,88 @@
+"""Ctrl-C at random moments, twice: a checkpoint is only ever written between whole iterations, the second Ctrl-C
+writes nothing, and resuming (or starting again when nothing was saved) ends bit-exactly where the uninterrupted
+run ends. Real SIGINTs from a timer thread, delivered wherever the main thread happens to be."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from layergraph.train.checkpoint import load_checkpoint
+from layergraph.train.config import load_config
+from layergraph.train.gan import GANTrainer
+from tests.test_precision import tiny_config
+from tests.test_train import weights
+
+TRIALS = 24
+PER_EPOCH = 4  # 36 images, mini-batches of 8
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch):
+    """One torch thread (tiny tensors: several times faster on a busy machine) and no progress figures (they
+    cost more than the steps and are not what is tested)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    monkeypatch.setattr(GANTrainer, "write_progress", lambda self, elapsed: None)
+    yield
+    torch.set_num_threads(threads)
+
+
+def consistent(path: Path) -> int:
+    """The checkpoint's iteration, after checking it was taken between whole iterations."""
+    _, meta = load_checkpoint(path)
+    assert meta["iteration"] == (meta["epoch"] - 1) * PER_EPOCH + meta["batch"], meta
+    return meta["iteration"]
+
+
+def test_two_sigints_at_random_moments_then_resume_equals_the_uninterrupted_run(
+        tmp_path: Path, quick: None, capsys: pytest.CaptureFixture) -> None:
+    config = tiny_config(tmp_path, numEpochs=2, checkpointFrequency=3, validationFrequency=1000, precision="fp32")
+    reference = GANTrainer(load_config(config, output=str(tmp_path / "ref")))
+    start = time.perf_counter()
+    reference.run()
+    duration = time.perf_counter() - start
+    want = weights(tmp_path / "ref/checkpoint.safetensors")
+    landed = {"first": 0, "second": 0, "none": 0}
+    previous = signal.signal(signal.SIGINT, lambda *_: None)  # a signal outside the run is ignored
+    try:
+        for seed in range(TRIALS):
+            rng = random.Random(seed)
+            out = tmp_path / f"trial{seed}"
+            cfg = load_config(config, output=str(out))
+            trainer = GANTrainer(cfg)
+            first = rng.uniform(0, 0.9 * duration)
+            second = first + rng.uniform(0, 2 * duration / (2 * PER_EPOCH))  # often within the same iteration
+            timers = [threading.Timer(t, os.kill, (os.getpid(), signal.SIGINT)) for t in (first, second)]
+            for t in timers:
+                t.start()
+            try:
+                trainer.run()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                for t in timers:
+                    t.cancel()
+                    t.join()
+            said = capsys.readouterr().err
+            landed["second" if "stopped at once" in said else "first" if "interrupted at" in said else "none"] += 1
+            ck = out / "checkpoint.safetensors"
+            if "stopped at once" in said:  # nothing written by the second Ctrl-C: the disk holds an earlier one
+                assert not ck.exists() or consistent(ck) <= trainer.iteration
+            if ck.exists():
+                consistent(ck)
+            GANTrainer(load_config(config, output=str(out))).run(resume=ck.exists())
+            got = weights(ck)
+            assert got.keys() == want.keys()
+            assert all(torch.equal(got[k], want[k]) for k in want), f"trial {seed}: resume differs ({said!r})"
+            assert not [p for p in os.listdir(out) if ".part" in p]  # no temporary file left behind
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(f"interrupt trials: {landed}")
+    assert landed["second"] >= 1 and landed["first"] >= 1, landed  # both paths were exercised
