@@ -131,3 +131,8 @@ __all__ += [
     "arrayDatastore", "categorical", "combine", "confusionchart", "exportgraphics", "groupSubPlot", "imresize",
     "preview", "read", "recordMetrics", "trainingProgressMonitor", "transform", "updateInfo", "yscale",
 ]
+
+# --- issue 12 (real programs): MATLAB's array constructors with `like` ------------------------------------------
+from layergraph.dlarray.creation import ones, rand, randn, zeros  # noqa: E402
+
+__all__ += ["ones", "rand", "randn", "zeros"]
