@@ -213,11 +213,14 @@ def test_fully_connected_flattens_images_column_major() -> None:
     x = rng.standard_normal((3, 4, 2, 5))
     layer = lg.fullyConnectedLayer(6)
     assert layer.learnables([image(3, 4, 2)]) == {"Weights": (6, 24), "Bias": (6, 1)}
-    assert layer.output_size([image(3, 4, 2)]).size == (1, 1, 6)
+    # MATLAB's dlnetwork: fullyConnectedLayer after image input gives "CB" data (6×5 here), not 1×1×6×5
+    out = layer.output_size([image(3, 4, 2)])
+    assert (out.size, out.fmt) == ((6,), "C")
     wt, b = rng.standard_normal((6, 24)), rng.standard_normal((6, 1))
     y = run(layer, x, params={"Weights": wt, "Bias": b})
     expect = wt @ x.reshape(24, 5, order="F") + b
-    np.testing.assert_allclose(y.reshape(6, 5), expect, rtol=1e-4, atol=1e-5)
+    assert y.shape == (6, 5)
+    np.testing.assert_allclose(y, expect, rtol=1e-4, atol=1e-5)
 
 
 def test_fully_connected_on_features() -> None:

@@ -1,4 +1,10 @@
-"""dlnetwork: a compiled layer graph with MATLAB's Learnables/State tables, forward and predict."""
+"""dlnetwork: a compiled layer graph with MATLAB's Learnables/State tables, forward and predict.
+
+As in MATLAB (R2024a), a dlnetwork is a value: `net = dlnetwork;` is empty and uninitialized,
+`net = addLayers(net, layers)` / `net.connectLayers(...)` return edited copies (uninitialized, keeping the
+learnables of the layers they kept), and `net = initialize(net)` builds the modules and fills the learnables
+that are not set. `dlnetwork(layers, X1, …)` takes example inputs for a network without input layers.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -8,13 +14,32 @@ import numpy as np
 import torch
 from torch import nn
 
-from layergraph.compile.build import build_graph_module
+from layergraph.compile.build import build_graph_module, wire
+from layergraph.compile.checks import InputCheck, example_sizes, input_checks, locate_failure
 from layergraph.dlarray import DLArray, wrap
 from layergraph.errors import NetworkError, SpecError
 from layergraph.graph.infer import Analysis, infer
 from layergraph.graph.layergraph import LayerGraph, layerGraph
 from layergraph.layers.base import Layer, LayerModule
+from layergraph.namevalue import name_value
 from layergraph.table import Table, matlab_size
+
+_Rows = list[tuple[str, str, torch.Tensor, tuple[int, ...]]]
+
+
+def _graph_of(layers: Any) -> LayerGraph:
+    if layers is None:
+        return LayerGraph()
+    if isinstance(layers, dlnetwork):
+        return layers.layer_graph
+    return layers.copy() if isinstance(layers, LayerGraph) else layerGraph(layers)
+
+
+def _split_options(args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...], fname: str,
+                   ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Positional data arguments, then MATLAB 'Name', value pairs (the first string starts them) and keywords."""
+    cut = next((i for i, a in enumerate(args) if isinstance(a, str)), len(args))
+    return args[:cut], name_value(fname, args[cut:], kwargs, names)
 
 
 class dlnetwork:  # noqa: N801 - MATLAB name
@@ -23,37 +48,89 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     The forward pass is a torch.fx GraphModule (`net.module`) generated once from the graph, so a call
     costs the same as a hand-written nn.Module. Learnables are torch Parameters in torch layout;
     `getLearnable`/`setLearnable` read and write them in MATLAB layout.
+
+    `dlnetwork()` is an empty network; `dlnetwork(layers)` compiles a layer array or graph;
+    `dlnetwork(layers, X1, …)` sizes the unconnected inputs of a network without input layers from example
+    dlarrays; `Initialize=False` keeps it uninitialized until `initialize(net)`.
     """
 
-    def __init__(self, layers: LayerGraph | Iterable[Layer] | Layer) -> None:
-        lgraph = layers.copy() if isinstance(layers, LayerGraph) else layerGraph(layers)
-        analysis = infer(lgraph)
+    def __init__(self, layers: LayerGraph | Iterable[Layer] | Layer | None = None, *args: Any,
+                 **kwargs: Any) -> None:
+        examples, opts = _split_options(args, kwargs, ("Initialize",), "dlnetwork")
+        self._lgraph = _graph_of(layers)
+        self._known: dict[tuple[str, str], torch.Tensor] = {}
+        self._given = dict(layers._given) if isinstance(layers, dlnetwork) else {}
+        if isinstance(layers, dlnetwork):
+            self._known = layers._values()
+        if examples:
+            self._given = example_sizes(self._lgraph, examples, "dlnetwork")
+        self._clear()
+        if bool(opts.get("Initialize", layers is not None)):
+            self._initialize()
+
+    def _clear(self) -> None:
+        """Forget the compiled form: the network is uninitialized (its graph and known values stay)."""
+        self.module: Any = None
+        self._analysis: Analysis | None = None
+        self._keys: dict[str, str] = {}
+        self._learn_rows: _Rows = []
+        self._state_rows: _Rows = []
+        self._views: dict[tuple[str, ...], tuple[Any, list[str]]] = {}
+        self._training: bool | None = None
+        self._device = torch.device("cpu")
+        self._fn: Any = None  # what forward/predict call: the fx module, or its torch.compile/DDP wrapper
+
+    def _initialize(self) -> None:
+        lgraph = self._lgraph
+        if not lgraph.InputNames and not self._given:
+            opened = lgraph.open_inputs()
+            if opened:
+                names = ", ".join(repr(r) for r in opened)
+                raise NetworkError(f"dlnetwork: the network has no input layers; give example inputs for {names}: "
+                                   "dlnetwork(layers, X1, …) or initialize(net, X1, …)")
+        analysis = infer(lgraph, self._given)
         if analysis.errors:
             first = analysis.errors[0]
             more = len(analysis.errors) - 1
             extra = f" ({more} more issue{'s' if more > 1 else ''}; run analyzeNetwork)" if more else ""
             raise NetworkError(f"dlnetwork: layer '{first.layer}': {first.message}{extra}")
-        self._lgraph = lgraph
         self._analysis = analysis
-        self.InputNames: list[str] = lgraph.InputNames
-        self.OutputNames: list[str] = lgraph.OutputNames
         self.module, self._keys = build_graph_module(lgraph, analysis, self.InputNames, self.OutputNames)
-        self._in_fmt = [analysis.outputs[n].batch_fmt for n in self.InputNames]
-        self._out_fmt = [analysis.outputs[n].batch_fmt for n in self.OutputNames]
+        self._fn = self.module
+        self._checks: list[InputCheck] = input_checks(lgraph, analysis, self.InputNames)
+        self._out_fmt = [self._act(ref).batch_fmt for ref in self.OutputNames]
         self._learn_rows, self._state_rows = self._collect_rows()
-        self._training: bool | None = None
-        self._device = torch.device("cpu")
-        self._fn: Any = self.module  # what forward/predict call: the fx module, or its torch.compile wrapper
+        self._restore(self._known)
+        self._known = {}
 
     # ----- structure ---------------------------------------------------------------------------
     @property
     def Layers(self) -> list[Layer]:
         """Layers in execution (topological) order, as dlnetwork stores them."""
-        return [self._lgraph.layer(n) for n in self._analysis.order]
+        order = self._analysis.order if self._analysis else list(self._lgraph.graph.nodes)
+        return [self._lgraph.layer(n) for n in order]
 
     @property
     def Connections(self) -> list[tuple[str, str]]:
         return self._lgraph.Connections
+
+    @property
+    def InputNames(self) -> list[str]:
+        """Input layers, and unconnected layer inputs ('layer', 'layer/in2') of a network fed by example inputs."""
+        names = []
+        for n in self._lgraph.graph.nodes:
+            layer = self._lgraph.layer(n)
+            if layer.is_input:
+                names.append(n)
+                continue
+            wired, ports = self._lgraph.inputs_of(n), layer.input_names
+            names += [n if len(ports) == 1 else f"{n}/{p}" for p in ports if p not in wired]
+        return names
+
+    @property
+    def OutputNames(self) -> list[str]:
+        """The unconnected layer outputs ('layer', or 'layer/port' for a layer with several outputs)."""
+        return self._lgraph.OutputNames
 
     @property
     def layer_graph(self) -> LayerGraph:
@@ -62,12 +139,24 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     @property
     def Initialized(self) -> bool:
-        """MATLAB's Initialized: always true, as learnables get MATLAB's initializers when the network is made."""
-        return True
+        """MATLAB's Initialized: true once the learnables exist (dlnetwork(layers) or initialize(net))."""
+        return self.module is not None
 
     @property
     def analysis(self) -> Analysis:
-        return self._analysis
+        return self._need_init("analysis")._analysis  # type: ignore[return-value]
+
+    def _act(self, ref: str) -> Any:
+        act = self.analysis.act(ref)
+        if act is None:
+            raise KeyError(f"no layer output or network input named '{ref}'")
+        return act
+
+    def _need_init(self, what: str) -> dlnetwork:
+        if self.module is None:
+            raise NetworkError(f"{what}: the network is not initialized; call net = initialize(net) "
+                               "(with example inputs for a network without input layers)")
+        return self
 
     def _repr_html_(self) -> str:
         from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
@@ -79,12 +168,12 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             raise KeyError(f"no layer named '{name}' in the network")
         return getattr(self.module, self._keys[name])
 
-    def _collect_rows(self) -> tuple[list[tuple], list[tuple]]:
+    def _collect_rows(self) -> tuple[_Rows, _Rows]:
         learn, state = [], []
-        for name in self._analysis.order:
+        for name in self.analysis.order:
             layer = self._lgraph.layer(name)
             module = self.layer_module(name)
-            ins = self._analysis.inputs.get(name, [])
+            ins = self.analysis.inputs.get(name, [])
             shapes = {**layer.learnables(ins), **layer.states(ins)} if not layer.is_input else {}
             for pname, p in module.named_parameters(recurse=False):
                 learn.append((name, pname, p, shapes.get(pname, tuple(p.shape))))
@@ -93,6 +182,59 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                     if bname in module.layout:
                         state.append((name, bname, b, shapes.get(bname, tuple(b.shape))))
         return learn, state
+
+    # ----- editing: each returns a new, uninitialized network (MATLAB's value semantics) ---------------
+    def _edited(self, lgraph: LayerGraph) -> dlnetwork:
+        new = dlnetwork(Initialize=False)
+        new._lgraph = lgraph
+        new._given = {k: v for k, v in self._given.items() if k.partition("/")[0] in lgraph.graph}
+        new._known = {k: v for k, v in self._values().items() if k[0] in lgraph.graph}
+        return new
+
+    def addLayers(self, layers: Iterable[Layer] | Layer) -> dlnetwork:
+        """net = addLayers(net, layers): the network with these layers added (connected among themselves)."""
+        return self._edited(self._lgraph.addLayers(layers))
+
+    def removeLayers(self, names: str | Iterable[str]) -> dlnetwork:
+        return self._edited(self._lgraph.removeLayers(names))
+
+    def connectLayers(self, s: str, d: str) -> dlnetwork:
+        return self._edited(self._lgraph.connectLayers(s, d))
+
+    def disconnectLayers(self, s: str, d: str) -> dlnetwork:
+        return self._edited(self._lgraph.disconnectLayers(s, d))
+
+    def replaceLayer(self, name: str, layers: Iterable[Layer] | Layer, ReconnectBy: str = "name") -> dlnetwork:
+        new = self._edited(self._lgraph.replaceLayer(name, layers, ReconnectBy))
+        new._known = {k: v for k, v in new._known.items() if k[0] != name}
+        return new
+
+    def initialize(self, *X: Any) -> dlnetwork:
+        """net = initialize(net[, X1, …]): an initialized copy; learnables already set keep their values."""
+        new = self._edited(self._lgraph.copy())
+        if X:
+            new._given = example_sizes(self._lgraph, X, "initialize")
+        new._initialize()
+        return new
+
+    def _values(self) -> dict[tuple[str, str], torch.Tensor]:
+        """Every learnable and state value in MATLAB layout, to carry into an edited network."""
+        if self.module is None:
+            return dict(self._known)
+        out = {}
+        for lay, par, _, _ in self._learn_rows + self._state_rows:
+            module = self.layer_module(lay)
+            if isinstance(module, LayerModule) and par in module.layout:
+                out[(lay, par)] = module.to_matlab(par)
+        return out
+
+    def _restore(self, values: dict[tuple[str, str], torch.Tensor]) -> None:
+        """Write carried values back where the layer and its parameter's size are unchanged."""
+        for (lay, par), value in values.items():
+            module = self.layer_module(lay) if lay in self._keys else None
+            if isinstance(module, LayerModule) and par in module.layout and \
+                    tuple(module.layout[par][1]) == tuple(value.shape):
+                module.from_matlab(par, value)
 
     # ----- MATLAB tables ----------------------------------------------------------------------
     @property
@@ -114,7 +256,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self._assign(self._state_rows, table, "State")
 
     @staticmethod
-    def _assign(rows: list[tuple], table: Table, what: str) -> None:
+    def _assign(rows: _Rows, table: Table, what: str) -> None:
         if len(table) != len(rows):
             raise ValueError(f"{what}: expected {len(rows)} rows, got {len(table)}")
         with torch.no_grad():
@@ -124,20 +266,20 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                 if value is not target:
                     target.copy_(torch.as_tensor(value).reshape(target.shape))
 
-    def getLearnable(self, layer: str, param: str) -> np.ndarray:
-        """A learnable or state value in MATLAB layout (numpy)."""
-        module = self.layer_module(layer)
+    def _parameter_module(self, layer: str, param: str) -> LayerModule:
+        module = self._need_init("getLearnable").layer_module(layer)
         if not isinstance(module, LayerModule) or param not in module.layout:
             raise KeyError(f"layer '{layer}' has no parameter '{param}'")
-        return module.to_matlab(param).cpu().numpy()
+        return module
+
+    def getLearnable(self, layer: str, param: str) -> np.ndarray:
+        """A learnable or state value in MATLAB layout (numpy)."""
+        return self._parameter_module(layer, param).to_matlab(param).cpu().numpy()
 
     def setLearnable(self, layer: str, param: str, value: Any) -> None:
         """Write a learnable or state value given in MATLAB layout (e.g. weights exported from MATLAB)."""
-        module = self.layer_module(layer)
-        if not isinstance(module, LayerModule) or param not in module.layout:
-            raise KeyError(f"layer '{layer}' has no parameter '{param}'")
         try:
-            module.from_matlab(param, value)
+            self._parameter_module(layer, param).from_matlab(param, value)
         except ValueError as err:
             raise ValueError(f"layer '{layer}': {err}") from None
 
@@ -159,73 +301,126 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                 value = tensors[key]
                 if tuple(value.shape) != tuple(target.shape):
                     raise SpecError(f"'{key}' has shape {list(value.shape)} in the checkpoint but "
-                                       f"{list(target.shape)} in the network")
+                                    f"{list(target.shape)} in the network")
                 target.copy_(value)
+
+    # ----- learn-rate and L2 factors ---------------------------------------------------------------------
+    def getLearnRateFactor(self, layer: str, param: str) -> float:
+        """The learn-rate factor of a parameter (adamupdate/sgdmupdate/rmspropupdate multiply the learning
+        rate by it when given the network)."""
+        return self._lgraph.layer(layer).factor("LearnRate", param)
+
+    def setLearnRateFactor(self, layer: str, param: str, factor: float) -> dlnetwork:
+        return self._set_factor("LearnRate", layer, param, factor)
+
+    def getL2Factor(self, layer: str, param: str) -> float:
+        return self._lgraph.layer(layer).factor("L2", param)
+
+    def setL2Factor(self, layer: str, param: str, factor: float) -> dlnetwork:
+        return self._set_factor("L2", layer, param, factor)
+
+    def _set_factor(self, kind: str, layer: str, param: str, factor: float) -> dlnetwork:
+        """Set the factor on the layer (in place: the compiled modules do not depend on it) and return the net."""
+        new_layer = self._lgraph.layer(layer).with_factor(kind, param, factor)
+        self._lgraph.graph.nodes[layer]["layer"] = new_layer
+        return self
+
+    def learn_rate_factors(self) -> list[float]:
+        """The learn-rate factor of each Learnables row (1 where the layer has none)."""
+        return [self._lgraph.layer(lay).factor("LearnRate", par) for lay, par, _, _ in self._learn_rows]
 
     # ----- execution ----------------------------------------------------------------------------
     def to(self, device: str | torch.device) -> dlnetwork:
         """Move learnables and state to `device` (in place; Parameters keep their identity)."""
         self._device = torch.device(device)
-        self.module.to(self._device)
+        self._need_init("to").module.to(self._device)
         return self
 
     def compile(self, **options: Any) -> dlnetwork:
         """Run forward/predict through torch.compile (of the DDP wrapper, when distributed; parameters stay
         shared)."""
-        self._fn = torch.compile(self._fn, **options)
+        self._fn = torch.compile(self._need_init("compile")._fn, **options)
         return self
 
     def distribute(self, **options: Any) -> dlnetwork:
         """Run forward/predict through torch's DistributedDataParallel(net.module, **options): gradients
         accumulated with `.backward()` are averaged across the process group as they are computed."""
-        self._fn = nn.parallel.DistributedDataParallel(self.module, **options)
+        self._fn = nn.parallel.DistributedDataParallel(self._need_init("distribute").module, **options)
         return self
 
     def channels_last(self) -> dlnetwork:
         """Store 4-D weights channels-last (NHWC), which convolution kernels on GPUs prefer."""
-        self.module.to(memory_format=torch.channels_last)
+        self._need_init("channels_last").module.to(memory_format=torch.channels_last)
         return self
 
     @property
     def device(self) -> torch.device:
         return self._device
 
-    def _prepare(self, X: tuple[Any, ...], training: bool) -> list[torch.Tensor]:
-        if len(X) != len(self.InputNames):
-            raise ValueError(f"network has {len(self.InputNames)} input(s) {self.InputNames}, got {len(X)}")
+    def _prepare(self, X: tuple[Any, ...], training: bool, fname: str) -> list[torch.Tensor]:
+        self._need_init(fname)
+        if len(X) != len(self._checks):
+            raise ValueError(f"{fname}: the network has {len(self._checks)} input(s) {self.InputNames}, "
+                             f"got {len(X)}")
         if self._training is not training:
             self.module.train(training)
             self._training = training
-        xs = []
-        for x, fmt, name in zip(X, self._in_fmt, self.InputNames):
-            if isinstance(x, DLArray):
-                if x.fmt and x.fmt != fmt:
-                    raise ValueError(f"input '{name}' expects {fmt} data, got a dlarray labelled {x.fmt}")
-                x = x.as_subclass(torch.Tensor)
-            elif not isinstance(x, torch.Tensor):
-                raise TypeError(f"input '{name}': pass a dlarray (dlarray(X, '{fmt}')) or a torch tensor")
-            xs.append(x)
+        xs = [check(x, fname) for x, check in zip(X, self._checks)]
         if xs[0].device != self._device:  # MATLAB computes where the data is: follow it
             self.to(xs[0].device)
         return xs
 
-    def _wrap(self, ys: Any) -> list[DLArray]:
+    def _runner(self, outputs: Any) -> tuple[Any, list[str]]:
+        """The callable and output formats for MATLAB's Outputs option (the network's outputs when None)."""
+        if outputs is None:
+            return self._fn, self._out_fmt
+        refs = tuple([outputs] if isinstance(outputs, str) else [str(o) for o in outputs])
+        if refs not in self._views:
+            for ref in refs:
+                name, _, port = ref.partition("/")
+                outs = self._lgraph.layer(name).output_names
+                if (port and port not in outs) or (not port and len(outs) > 1):
+                    raise NetworkError(f"Outputs: layer '{name}' has outputs {', '.join(outs)}; name one as "
+                                       f"'{name}/{outs[0]}'" if len(outs) > 1 else
+                                       f"Outputs: layer '{name}' has no output '{port}' (outputs: out)")
+            root = self.module
+            gm = wire(self._lgraph, self.analysis, root, self._keys, self.InputNames, list(refs))
+            self._views[refs] = (gm, [self._act(r).batch_fmt for r in refs])
+        return self._views[refs]
+
+    def _call(self, X: tuple[Any, ...], kwargs: dict[str, Any], training: bool, fname: str) -> list[DLArray]:
+        X, opts = _split_options(X, kwargs, ("Outputs", "Acceleration"), fname)
+        fn, fmts = self._runner(opts.get("Outputs"))
+        xs = self._prepare(X, training, fname)
+        try:
+            ys = fn(*xs)
+        except Exception as err:  # find the layer only when something failed: the success path stays free
+            located = locate_failure(self, xs, err)
+            if located is None:
+                raise
+            raise located from err
         ys = ys if isinstance(ys, tuple) else (ys,)
-        return [wrap(y, fmt) for y, fmt in zip(ys, self._out_fmt)]
+        return [wrap(y, fmt) for y, fmt in zip(ys, fmts)]
 
-    def forward(self, *X: Any) -> tuple[Any, ...]:
-        """Training-mode pass (dropout on, batch statistics): returns (*outputs, State)."""
-        ys = self._wrap(self._fn(*self._prepare(X, True)))
-        return (*ys, self.State)
+    def forward(self, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """Training-mode pass (dropout on, batch statistics): returns (*outputs, State).
 
-    def predict(self, *X: Any) -> Any:
-        """Inference-mode pass (dropout off, trained statistics): the output, or a tuple of outputs."""
-        ys = self._wrap(self._fn(*self._prepare(X, False)))
+        `Outputs=["layer", "layer/port"]` returns those activations instead of the network's outputs.
+        """
+        return (*self._call(X, kwargs, True, "forward"), self.State)
+
+    def predict(self, *X: Any, **kwargs: Any) -> Any:
+        """Inference-mode pass (dropout off, trained statistics): the output, or a tuple of several outputs.
+
+        `Outputs=["layer", "layer/port"]` returns those activations instead of the network's outputs.
+        """
+        ys = self._call(X, kwargs, False, "predict")
         return ys[0] if len(ys) == 1 else tuple(ys)
 
     def __repr__(self) -> str:
+        order = self._analysis.order if self._analysis else list(self._lgraph.graph.nodes)
         return ("dlnetwork with properties:\n\n"
-                f"         Layers: [{len(self._analysis.order)}×1 Layer]\n"
+                f"         Layers: [{len(order)}×1 Layer]\n"
                 f"    Connections: [{len(self.Connections)}×2 table]\n"
                 f"     Learnables: [{len(self._learn_rows)}×3 table]\n"
                 f"          State: [{len(self._state_rows)}×3 table]\n"
@@ -238,11 +433,19 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         return sum(p.numel() for _, _, p, _ in self._learn_rows)
 
 
-def forward(net: dlnetwork, *X: Any) -> tuple[Any, ...]:
-    """MATLAB's `[Y, state] = forward(net, X1, X2, …)` → `Y, state = forward(net, X1, X2, …)`."""
-    return net.forward(*X)
+def forward(net: dlnetwork, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
+    """MATLAB's `[Y1, …, state] = forward(net, X1, X2, …, Outputs=…)` → `Y1, …, state = forward(net, …)`."""
+    return net.forward(*X, **kwargs)
 
 
-def predict(net: dlnetwork, *X: Any) -> Any:
-    """MATLAB's `Y = predict(net, X1, X2, …)`."""
-    return net.predict(*X)
+def predict(net: dlnetwork, *X: Any, **kwargs: Any) -> Any:
+    """MATLAB's `Y = predict(net, X1, X2, …)`; several outputs come back as a tuple."""
+    return net.predict(*X, **kwargs)
+
+
+def initialize(net: dlnetwork, *X: Any) -> dlnetwork:
+    """MATLAB's `net = initialize(net)` / `initialize(net, X1, …)`: build the network and fill its unset
+    learnables."""
+    if not isinstance(net, dlnetwork):
+        raise TypeError(f"initialize: expected a dlnetwork, got {type(net).__name__}")
+    return net.initialize(*X)

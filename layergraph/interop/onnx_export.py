@@ -88,7 +88,7 @@ def _flatten_matlab(g: _Builder, name: str, x: str, act: Act, out: str | None = 
     """Image → features in MATLAB's order (h fastest, then w, then c): transpose H/W, then row-major Flatten."""
     if not act.is_image:
         return x if out is None else g.node("Identity", [x], out, name=name)
-    h, w = act.spatial
+    h, w = (*act.spatial, 1)[:2]
     if h > 1 and w > 1:  # with a singleton H or W both orders agree: skip the transpose
         x = g.node("Transpose", [x], f"{name}/transpose", name=f"{name}/transpose", perm=[0, 1, 3, 2])
     out = out or f"{name}/flatten"
@@ -141,12 +141,14 @@ def _gemm(g: _Builder, name: str, x: str, m: nn.Module, out: str) -> str:
 
 
 def _fc(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-    x = _flatten_matlab(g, name, xs[0], ins[0])
-    if not out.is_image:
-        return _gemm(g, name, x, m, name)
-    # on image input MATLAB keeps the singleton spatial dimensions: 1×1×OutputSize
-    y = _gemm(g, name, x, m, f"{name}/gemm")
-    return g.node("Reshape", [y, g.ints(f"{name}/shape", [0, out.channels, 1, 1])], name, name=f"{name}/reshape")
+    if "T" in ins[0].fmt:  # sequences: the same W·x + b at every time step (B×C×T → B×T×C → MatMul)
+        x = g.node("Transpose", [xs[0]], f"{name}/ntc", name=f"{name}/transpose_in", perm=[0, 2, 1])
+        w = g.const(f"{name}/WeightsT", m.Weights.detach().t())
+        y = g.node("MatMul", [x, w], f"{name}/matmul", name=f"{name}/matmul")
+        y = g.node("Add", [y, g.param(name, m, "Bias")], f"{name}/add", name=f"{name}/add")
+        return g.node("Transpose", [y], name, name=name, perm=[0, 2, 1])
+    # image input is flattened column-major; MATLAB's dlnetwork gives "CB" output
+    return _gemm(g, name, _flatten_matlab(g, name, xs[0], ins[0]), m, name)
 
 
 def _project(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:

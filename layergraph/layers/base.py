@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from torch import nn
 
 from layergraph.errors import NetworkError, OptionError
-from layergraph.layers.options import BiasInit, WeightsInit, plain
+from layergraph.layers.options import BiasInit, NonNegative, WeightsInit, plain
 from layergraph.namevalue import match_name, name_value
 from layergraph.sizes import Act
 
@@ -145,9 +145,18 @@ class Layer(BaseModel):
         """MATLAB's InputNames: 'in' for one input, 'in1'…'inN' for several, none for input layers."""
         return [] if self.is_input else ["in"]
 
+    @property
+    def output_names(self) -> list[str]:
+        """MATLAB's OutputNames: 'out' for one output; layers with several name each one."""
+        return ["out"]
+
     def output_size(self, inputs: list[Act]) -> Act:
         """The activation size this layer produces for `inputs` (MATLAB order)."""
         return inputs[0]
+
+    def output_sizes(self, inputs: list[Act]) -> list[Act]:
+        """The size of each output, in `output_names` order (layers with several outputs override this)."""
+        return [self.output_size(inputs)]
 
     def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
         """MATLAB shapes of the learnable parameters, in MATLAB's order."""
@@ -160,6 +169,37 @@ class Layer(BaseModel):
     def description(self) -> str:
         """analyzeNetwork's description line."""
         return self.type_label
+
+    # ----- learn-rate and L2 factors (MATLAB's getLearnRateFactor/setLearnRateFactor, getL2Factor/…) -------
+    def factor(self, kind: str, param: str) -> float:
+        """The 'LearnRate' or 'L2' factor of learnable `param` (1 where the layer has no such option)."""
+        option = factor_option(kind, param)
+        if option in type(self).model_fields:
+            return float(getattr(self, option))
+        return float(self._factors().get((kind, param), 1.0))
+
+    def with_factor(self, kind: str, param: str, value: float) -> Layer:
+        """A copy with the factor set (MATLAB's setLearnRateFactor/setL2Factor return a new layer)."""
+        option = factor_option(kind, param)
+        if option in type(self).model_fields:
+            return type(self).from_options({**self.model_dump(exclude={"type"}), option: value})
+        names = self.learnable_names()
+        if param not in names:
+            raise NetworkError(f"layer '{self.Name}' ({self.type}) has no learnable parameter '{param}' "
+                               f"(learnables: {', '.join(names) or 'none'})")
+        if not isinstance(value, (int, float)) or value < 0:
+            raise NetworkError(f"set{kind}Factor: the factor must be a number ≥ 0, got {value!r}")
+        new = self.model_copy()
+        object.__setattr__(new, "__pydantic_private__", {**(new.__pydantic_private__ or {}),
+                                                         "factors": {**self._factors(), (kind, param): value}})
+        return new
+
+    def _factors(self) -> dict[tuple[str, str], float]:
+        return (self.__pydantic_private__ or {}).get("factors", {})
+
+    def learnable_names(self) -> list[str]:
+        """Names of the learnable parameters this layer class has (without building it)."""
+        return []
 
     def build(self, inputs: list[Act]) -> nn.Module:
         """A torch module computing this layer on torch-layout batches (NCHW or NC)."""
@@ -228,7 +268,7 @@ def fmt_vec(values: Sequence[Any]) -> str:
 
 def need_image(layer: Layer, act: Act) -> None:
     """Raise a size error naming the layer when it needs image (SSC) input."""
-    if not act.is_image:
+    if act.fmt != "SSC":
         raise NetworkError(f"{layer.type} expects image input (H×W×C) but got {act.fmt}-format size {act}")
 
 
@@ -258,11 +298,47 @@ def initialize(t: torch.Tensor, method: str, num_in: int, num_out: int) -> None:
             raise ValueError(f"unknown initializer '{method}'")
 
 
+def factor_option(kind: str, param: str) -> str:
+    """MATLAB's option holding a parameter's factor: ('LearnRate', 'Weights') → 'WeightLearnRateFactor'."""
+    return f"{'Weight' if param == 'Weights' else param}{kind}Factor"
+
+
+def fill(module: LayerModule, name: str, method: Any, num_in: int, num_out: int) -> None:
+    """Initialize parameter `name` of a compiled layer: a MATLAB initializer name, or a function that gets
+    MATLAB's size vector and returns the values in MATLAB layout (`@(sz) 0.02*randn(sz)` in MATLAB)."""
+    if not callable(method):
+        initialize(getattr(module, name), method, num_in, num_out)
+        return
+    shape = list(module.layout[name][1])
+    value = method(shape)
+    fmt = getattr(value, "fmt", "")
+    if isinstance(value, torch.Tensor):
+        from layergraph.dlarray import matlab_data
+
+        value = matlab_data(value) if fmt else value.as_subclass(torch.Tensor)
+        value = value.detach().cpu()
+    got = [int(n) for n in np.shape(value)]
+    while len(got) > len(shape) and got[-1] == 1:
+        got.pop()
+    if got + [1] * (len(shape) - len(got)) != shape:
+        raise NetworkError(f"{name} initializer returned size {'×'.join(map(str, got)) or '1×1'}; "
+                           f"expected {'×'.join(map(str, shape))} (the size vector it was given)")
+    module.from_matlab(name, value)
+
+
 class WithInitializers(Layer):
-    """The WeightsInitializer/BiasInitializer options of layers with weights and biases."""
+    """The initializer and learn-rate/L2 factor options of layers with weights and biases (MATLAB defaults:
+    learn-rate factors 1, WeightL2Factor 1, BiasL2Factor 0)."""
 
     WeightsInitializer: WeightsInit = "glorot"
     BiasInitializer: BiasInit = "zeros"
+    WeightLearnRateFactor: NonNegative = 1.0
+    BiasLearnRateFactor: NonNegative = 1.0
+    WeightL2Factor: NonNegative = 1.0
+    BiasL2Factor: NonNegative = 0.0
+
+    def learnable_names(self) -> list[str]:
+        return ["Weights", "Bias"]
 
 
 class LayerModule(nn.Module):

@@ -11,8 +11,8 @@ from layergraph.errors import NetworkError
 from layergraph.layers.base import (
     LayerModule,
     WithInitializers,
+    fill,
     fmt_vec,
-    initialize,
     need_image,
     onnx_emitter,
     same_total,
@@ -113,8 +113,8 @@ class Convolution2DLayer(_ConvBase):
         m = _Conv(c, self.NumFilters, self.FilterSize, self.Stride, self.DilationFactor, self._pads(inputs[0]))
         fan_in = self.FilterSize[0] * self.FilterSize[1] * c
         fan_out = self.FilterSize[0] * self.FilterSize[1] * self.NumFilters
-        initialize(m.Weights, self.WeightsInitializer, fan_in, fan_out)
-        initialize(m.Bias, self.BiasInitializer, fan_in, fan_out)
+        fill(m, "Weights", self.WeightsInitializer, fan_in, fan_out)
+        fill(m, "Bias", self.BiasInitializer, fan_in, fan_out)
         return m
 
 
@@ -194,6 +194,6 @@ class TransposedConv2DLayer(_ConvBase):
         m = _TConv(c, self.NumFilters, self.FilterSize, self.Stride,
                    tconv_cropping(self.FilterSize, self.Stride, self.Cropping))
         area = self.FilterSize[0] * self.FilterSize[1]
-        initialize(m.Weights, self.WeightsInitializer, area * self.NumFilters, area * c)
-        initialize(m.Bias, self.BiasInitializer, area * self.NumFilters, area * c)
+        fill(m, "Weights", self.WeightsInitializer, area * self.NumFilters, area * c)
+        fill(m, "Bias", self.BiasInitializer, area * self.NumFilters, area * c)
         return m

@@ -9,14 +9,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from layergraph.errors import NetworkError
-from layergraph.layers.base import Layer, LayerModule, WithInitializers, fmt_vec, initialize, onnx_emitter
+from layergraph.layers.base import Layer, LayerModule, WithInitializers, fill, fmt_vec, onnx_emitter
 from layergraph.layers.options import PositiveInt, WeightsInit, positive_ints
 from layergraph.sizes import Act
 
 
 def flatten_matlab(x: torch.Tensor) -> torch.Tensor:
-    """Flatten NCHW column-major like MATLAB (h fastest, then w, then c), so MATLAB weights load as-is."""
-    return x.transpose(-1, -2).reshape(x.shape[0], -1) if x.dim() == 4 else x
+    """Flatten NCHW (or N×C×S) column-major like MATLAB (h fastest, then w, then c), so MATLAB weights load
+    as-is."""
+    if x.dim() == 4:
+        return x.transpose(-1, -2).reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], -1) if x.dim() == 3 else x
 
 
 def unflatten_matlab(x: torch.Tensor, size: tuple[int, int, int]) -> torch.Tensor:
@@ -40,8 +43,18 @@ class _Dense(LayerModule):
         return y if self.image_out is None else unflatten_matlab(y, self.image_out)
 
 
+class _DenseOverTime(_Dense):
+    """fullyConnectedLayer on sequences (B×C×T): the same W·x + b at every time step."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x.transpose(1, 2), self.Weights, self.Bias).transpose(1, 2)
+
+
 class FullyConnectedLayer(WithInitializers):
-    """fullyConnectedLayer(outputSize): y = W·x + b; image input is flattened column-major."""
+    """fullyConnectedLayer(outputSize): y = W·x + b; spatial input is flattened column-major.
+
+    As in MATLAB's dlnetwork, image (SSC) and 1-D (SC) input give "C" (CB) output; sequences (CT) stay sequences.
+    """
 
     type: Literal["fullyConnectedLayer"] = "fullyConnectedLayer"
     OutputSize: PositiveInt
@@ -54,14 +67,16 @@ class FullyConnectedLayer(WithInitializers):
     onnx: ClassVar = onnx_emitter(imports=("Gemm", "MatMul"))
 
     def _n_in(self, act: Act) -> int:
-        if self.InputSize != "auto" and self.InputSize != act.numel:
+        n = act.channels if "T" in act.fmt else act.numel
+        if self.InputSize != "auto" and self.InputSize != n:
             raise NetworkError(f"{self.type} expects input size {self.InputSize} but got {act}")
-        return act.numel
+        return n
 
     def output_size(self, inputs: list[Act]) -> Act:
         self._n_in(inputs[0])
-        # MATLAB keeps singleton spatial dimensions when the input is an image
-        return Act((1, 1, self.OutputSize), "SSC") if inputs[0].is_image else Act((self.OutputSize,), "C")
+        if "T" in inputs[0].fmt:
+            return Act((self.OutputSize, inputs[0].time or 1), "CT")
+        return Act((self.OutputSize,), "C")
 
     def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
         return {"Weights": (self.OutputSize, self._n_in(inputs[0])), "Bias": (self.OutputSize, 1)}
@@ -71,10 +86,10 @@ class FullyConnectedLayer(WithInitializers):
 
     def build(self, inputs: list[Act]) -> nn.Module:
         n_in = self._n_in(inputs[0])
-        image_out = (1, 1, self.OutputSize) if inputs[0].is_image else None
-        m = _Dense(n_in, self.OutputSize, image_out, (self.OutputSize, 1))
-        initialize(m.Weights, self.WeightsInitializer, n_in, self.OutputSize)
-        initialize(m.Bias, self.BiasInitializer, n_in, self.OutputSize)
+        kind = _DenseOverTime if "T" in inputs[0].fmt else _Dense
+        m = kind(n_in, self.OutputSize, None, (self.OutputSize, 1))
+        fill(m, "Weights", self.WeightsInitializer, n_in, self.OutputSize)
+        fill(m, "Bias", self.BiasInitializer, n_in, self.OutputSize)
         return m
 
 
@@ -113,8 +128,8 @@ class ProjectAndReshapeLayer(WithInitializers):
     def build(self, inputs: list[Act]) -> nn.Module:
         n_in, n_out = self._n_in(inputs[0]), math.prod(self.OutputSize)
         m = _Dense(n_in, n_out, self.OutputSize, (n_out, 1))
-        initialize(m.Weights, self.WeightsInitializer, n_in, n_out)
-        initialize(m.Bias, self.BiasInitializer, n_in, n_out)
+        fill(m, "Weights", self.WeightsInitializer, n_in, n_out)
+        fill(m, "Bias", self.BiasInitializer, n_in, n_out)
         return m
 
 
@@ -157,5 +172,5 @@ class EmbeddingLayer(Layer):
 
     def build(self, inputs: list[Act]) -> nn.Module:
         m = _Embed(self.OutputSize, self.InputSize)
-        initialize(m.Weights, self.WeightsInitializer, self.InputSize, self.OutputSize)
+        fill(m, "Weights", self.WeightsInitializer, self.InputSize, self.OutputSize)
         return m

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from pydantic import AfterValidator
 from torch import nn
 
-from layergraph.layers.base import Layer, LayerModule, initialize, onnx_emitter
+from layergraph.layers.base import Layer, LayerModule, fill, onnx_emitter
 from layergraph.layers.options import BiasInit, Decay, at_least
 from layergraph.sizes import Act
 
@@ -17,8 +17,10 @@ BatchEpsilon = Annotated[float, AfterValidator(at_least(1e-5, "1e-5 (MATLAB's lo
 
 
 def _param_shape(act: Act) -> tuple[int, ...]:
-    """MATLAB shape of a per-channel parameter: 1×1×C for images, C×1 for features."""
-    return (1, 1, act.channels) if act.is_image else (act.channels, 1)
+    """MATLAB shape of a per-channel parameter: 1×1×C for images, 1×C for 1-D signals, C×1 for features and
+    sequences (the activation's shape with every non-channel dimension 1)."""
+    shape = tuple(act.channels if f == "C" else 1 for f in act.fmt)
+    return shape if len(shape) > 1 else (*shape, 1)
 
 
 class _BatchNorm(LayerModule):
@@ -96,8 +98,8 @@ class BatchNormalizationLayer(Layer):
     def build(self, inputs: list[Act]) -> nn.Module:
         act = inputs[0]
         m = _BatchNorm(act.channels, self.Epsilon, self.MeanDecay, self.VarianceDecay, _param_shape(act))
-        initialize(m.Offset, self.OffsetInitializer, act.channels, act.channels)
-        initialize(m.Scale, self.ScaleInitializer, act.channels, act.channels)
+        fill(m, "Offset", self.OffsetInitializer, act.channels, act.channels)
+        fill(m, "Scale", self.ScaleInitializer, act.channels, act.channels)
         return m
 
 

@@ -100,10 +100,13 @@ def positive_ints(n: int, what: str, fill_channels: bool = False) -> Any:
 
 
 def initializer(allowed: tuple[str, ...]) -> Any:
-    """An initializer name from `allowed`, matched case-insensitively (MATLAB's function handles are not)."""
-    def check(value: Any) -> str:
+    """An initializer name from `allowed`, matched case-insensitively, or a Python callable (MATLAB's function
+    handle `@(sz) …`): it gets MATLAB's size vector and returns the array in MATLAB layout."""
+    def check(value: Any) -> Any:
+        if callable(value) and not isinstance(value, str):
+            return value
         if not isinstance(value, str) or value.lower() not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}")
+            raise ValueError(f"must be one of {', '.join(allowed)}, or a function of the size vector")
         return value.lower()
 
     return BeforeValidator(check)
@@ -149,8 +152,11 @@ Prob = Annotated[float, AfterValidator(in_range(0, 1, "in [0, 1)", high_open=Tru
 Decay = Annotated[float, AfterValidator(in_range(0, 1, "between 0 and 1"))]
 """A decay factor: 0 ≤ d ≤ 1."""
 
-WeightsInit = Annotated[str, initializer(WEIGHT_INITS)]
-BiasInit = Annotated[str, initializer(BIAS_INITS)]
+WeightsInit = Annotated[str | Callable[..., Any], initializer(WEIGHT_INITS)]
+BiasInit = Annotated[str | Callable[..., Any], initializer(BIAS_INITS)]
+
+NonNegative = Annotated[float, AfterValidator(_finite), AfterValidator(at_least(0, "0"))]
+"""Learn-rate and L2 factors: a finite number ≥ 0."""
 
 Lower = BeforeValidator(_lower)
 """Put on a Literal of lower-case words to match them case-insensitively (MATLAB compares these so)."""

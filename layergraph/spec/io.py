@@ -122,7 +122,7 @@ def graph_from_data(data: Any, where: str = "<spec>", params: Mapping[str, Any] 
         wiring = _inputs_of(entry, layer, name, where, line)
         if wiring is None:
             if i > 0 and layer.input_names:
-                lg.graph.add_edge(names[i - 1], name, key=layer.input_names[0])
+                lg.link(names[i - 1], name, layer.input_names[0])
             continue
         for port, src in wiring.items():
             _connect(lg, str(src), f"{name}/{port}", where, _line(entry, "inputs", line), name)

@@ -189,8 +189,8 @@ def dense(imp: Importer, node: Any, w: np.ndarray, bias: np.ndarray) -> None:
     v = imp.val(node.input[0])
     if imp.shape(v) != (w.shape[1],):
         raise imp.fail(f"expects N×{w.shape[1]} input, gets per-sample shape {list(imp.shape(v))}")
-    src, cols = imp.fc_input(v)
     hint = name_hint(node.name)
+    src, cols = imp.fc_input(v, hint)
     nid = imp.add(imp.make(FullyConnectedLayer, int(w.shape[0])), [src], hint,
                   {"Weights": w[:, cols], "Bias": bias})
     imp.set(node.output[0], Val(nid, None, hint))

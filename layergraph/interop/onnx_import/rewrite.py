@@ -15,8 +15,8 @@ from layergraph.names import unique_name
 
 
 def merge_dense_reshapes(nodes: list[LayerNode], out_degree: Counter[int]) -> set[int]:
-    """flatten → FC → feature2image from one exported layer (same name hint) back into that one layer:
-    fullyConnectedLayer on an image (output 1×1×C) or projectAndReshapeLayer. Returns removed node ids."""
+    """(flatten →) FC → feature2image from one exported layer (same name hint) back into that one layer,
+    projectAndReshapeLayer. Returns removed node ids."""
     removed: set[int] = set()
     for r in nodes:
         if not isinstance(r.layer, FunctionLayer) or r.layer.PredictFcn != "feature2image":
@@ -32,10 +32,7 @@ def merge_dense_reshapes(nodes: list[LayerNode], out_degree: Counter[int]) -> se
         if flat:
             removed.add(src)
             src = nodes[src].inputs[0]
-        if flat and (h, w) == (1, 1):  # MATLAB's fully connected layer on an image keeps 1×1 spatial size
-            layer: Layer = FullyConnectedLayer.create(int(c))
-        else:
-            layer = ProjectAndReshapeLayer.create([int(h), int(w), int(c)])
+        layer: Layer = ProjectAndReshapeLayer.create([int(h), int(w), int(c)])
         r.layer, r.inputs, r.params = layer, [src], f.params
         r.act = layer.output_size([nodes[src].act])
         r.hint = min(f.hint, r.hint) if r.hint and f.hint else f.hint

@@ -255,8 +255,9 @@ class Importer:
         """image() for an N×C×H×W value, features() (1×1×C images accepted) for an N×C one."""
         return self.image(v) if len(self.shape(v)) == 3 else self.features(v, strict=False)
 
-    def fc_input(self, v: Val) -> tuple[int, np.ndarray]:
-        """(node, columns) so that fullyConnectedLayer on node with W[:, columns] equals ONNX's x·Wᵀ."""
+    def fc_input(self, v: Val, hint: tuple[int, str] | None = None) -> tuple[int, np.ndarray]:
+        """(node, columns) so that fullyConnectedLayer on node with W[:, columns] equals ONNX's x·Wᵀ; an image
+        flattened by another node (`hint` names the fully connected one) keeps its flattenLayer."""
         shape = self.shape(v)
         if len(shape) != 1:
             raise self.fail(f"expects N×K input but gets per-sample shape {list(shape)}")
@@ -267,9 +268,11 @@ class Importer:
         where = np.argsort(idx)  # where[e]: the ONNX position holding the layer's element e
         if not base.act.is_image:
             return v.base, where
-        # MATLAB flattens column-major: permute the weight columns rather than the data
-        flat = self.add(self.make(FlattenLayer), [v.base], v.hint)
-        return flat, where[colmajor(base.tshape)]
+        # MATLAB flattens column-major: permute the weight columns rather than the data; the layer flattens an
+        # image itself (layergraph writes that flatten under the layer's own name)
+        own = hint is not None and v.hint is not None and v.hint[1] == hint[1]
+        src = v.base if own else self.add(self.make(FlattenLayer), [v.base], v.hint)
+        return src, where[colmajor(base.tshape)]
 
     def permutable(self, nid: int) -> bool:
         return self._chain(nid) is not None
