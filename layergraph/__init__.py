@@ -133,6 +133,7 @@ __all__ += [
 ]
 
 # --- issue 12 (real programs): MATLAB's array constructors with `like` ------------------------------------------
+from layergraph.data.tables import imcrop, randomCropWindow2d, table  # noqa: E402
 from layergraph.dlarray.creation import ones, rand, randn, zeros  # noqa: E402
 
-__all__ += ["ones", "rand", "randn", "zeros"]
+__all__ += ["imcrop", "ones", "rand", "randn", "randomCropWindow2d", "table", "zeros"]

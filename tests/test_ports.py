@@ -90,7 +90,7 @@ def test_wgan_gp_loss_matches_hand_written_torch(wgan: tuple[ModuleType, dict]) 
         params = list(netD.Learnables.Value)
         ref_grads = torch.autograd.grad(ref, params)
     assert float(extractdata(lossDU).detach()) == pytest.approx(float(ref_unreg.detach()), rel=1e-5, abs=1e-6)
-    assert float(extractdata(lossD).detach()) == pytest.approx(float(ref), rel=1e-5, abs=1e-6)
+    assert float(extractdata(lossD).detach()) == pytest.approx(float(ref.detach()), rel=1e-5, abs=1e-6)
     for got, want in zip(gradientsD.Value, ref_grads, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
 
@@ -99,3 +99,35 @@ def dlarray_of(t: torch.Tensor):
     """A torch-layout B×C×H×W tensor as an SSCB dlarray (keeps the autograd graph)."""
     from layergraph.dlarray import wrap
     return wrap(t, "SSCB")
+
+
+# ----- CycleGAN with residual-block generators (matlab-deep-learning, BSD-3) -----------------------------------
+
+@pytest.fixture(scope="module")
+def cyclegan_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ports") / "o2a"
+    rng = np.random.default_rng(2)
+    for d in ("trainX", "trainY", "testX", "testY"):
+        (root / d).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray((rng.random((100 + 10 * i, 120, 3)) * 255).astype(np.uint8)).save(root / d / f"{i}.png")
+    return root
+
+
+def test_cyclegan_runs_with_its_residual_topology_and_initializer(cyclegan_data: Path, tmp_path: Path) -> None:
+    m = load("cyclegan", "train_cyclegan.py")
+    torch.manual_seed(0)
+    res = m.main([str(cyclegan_data), "--filters", "4", "--residuals", "2", "--epochs", "1", "--out", str(tmp_path)])
+    assert len(res["history"]) == 2 and all(0 < s < 1 for row in res["history"] for s in row)
+    genY, genX = res["generated"][0]
+    assert size(genY) == (128, 128, 3) and size(genX) == (128, 128, 3)  # 128×128×3×1: trailing 1 dropped
+    patches, _ = forward(res["discrimatorX"], genX)
+    assert size(patches) == (16, 16)  # 16×16×1×1 PatchGAN map after three stride-2 convolutions
+    # residual block 2 adds its relu (in1) to block 1's sum (in2); the encoder's relu_3 feeds block 1's in2
+    conns = set(res["generatorXtoY"].Connections)
+    assert {("res_relu_2", "addition_2/in1"), ("addition_1", "addition_2/in2"), ("relu_3", "addition_1/in2"),
+            ("addition_2", "transposed-conv_1")} <= conns
+    # @(sz) 0.02*randn(sz,'single') initialised the last convolution: 16 weights of scale 0.02 (glorot: ~0.35)
+    w = res["discriminatorY"].Learnables["conv_4", "Weights"]
+    assert tuple(w.shape) == (1, 16, 1, 1) and float(w.detach().abs().max()) < 0.1
+    assert (tmp_path / "test_2.png").exists()
