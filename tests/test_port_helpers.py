@@ -54,3 +54,22 @@ def test_assigning_files_reorders_them_and_their_labels(tmp_path) -> None:
     assert int(imds.read()[0, 0, 0]) == 140  # reading restarts at the new first file (b/1.png)
     with pytest.raises(ValueError, match="reordered or selected"):
         imds.Files = ["/elsewhere.png"]
+
+
+def test_augment_applies_one_identical_transformation_to_a_cell_of_images() -> None:
+    """MATLAB's augment doc: "If I consists of multiple images, then augment applies an identical transformation
+    to all images" (pix2pix augments input/target pairs this way)."""
+    from layergraph import imageDataAugmenter
+    a = np.arange(6 * 7 * 3, dtype=np.uint8).reshape(6, 7, 3)
+    b = (255 - a).astype(np.uint8)
+    flips = imageDataAugmenter(RandXReflection=True)
+    rotate = imageDataAugmenter(RandRotation=[-30, 30])
+    rng = np.random.default_rng(0)
+    flipped = 0
+    for _ in range(20):
+        oa, ob = flips.augment([a, b], rng)
+        assert np.array_equal(ob, 255 - oa)  # the same flip on both
+        flipped += not np.array_equal(oa, a)
+        ra, rb = rotate.augment([a.astype(np.float32), a.astype(np.float32)], rng)
+        np.testing.assert_array_equal(ra, rb)
+    assert 0 < flipped < 20
