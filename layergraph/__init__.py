@@ -3,7 +3,7 @@
 Everything a ported MATLAB script needs is importable from here under its MATLAB name.
 """
 from layergraph.analyze import analyzeNetwork
-from layergraph.compile import dlnetwork, forward, predict
+from layergraph.compile import dlnetwork, forward, initialize, predict
 from layergraph.data import (
     augmentedImageDatastore,
     cat,
@@ -97,7 +97,7 @@ __all__ = [
     "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient", "dlnetwork", "dump_spec",
     "exportONNXNetwork", "extractdata", "forward", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
     "hasdata", "imageDataAugmenter", "imageDatastore", "importNetworkFromONNX", "importONNXNetwork", "imtile",
-    "imwrite", "layerGraph", "LayerGraph", "load_spec", "minibatchqueue", "mse", "partition",
+    "imwrite", "initialize", "layerGraph", "LayerGraph", "load_spec", "minibatchqueue", "mse", "partition",
     "plot_graph", "predict", "readall", "removeLayers", "replaceLayer", "rescale", "reset", "rmspropupdate",
     "save_spec", "sgdmupdate", "shuffle", "sigmoid", "stripdims", "Table", *_layer_names,
     # MATLAB's dlarray functions and deep-learning operations (layergraph.dlarray, layergraph.dlfun)

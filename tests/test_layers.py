@@ -449,7 +449,6 @@ def test_both_calling_styles_and_case_insensitive_options() -> None:
     (lambda: lg.batchNormalizationLayer(Epsilon=1e-9), ["batchNormalizationLayer", "Epsilon"]),
     (lambda: lg.leakyReluLayer(Scale="big"), ["leakyReluLayer", "Scale"]),
     (lambda: lg.functionLayer("no_such_fn"), ["functionLayer", "PredictFcn", "no_such_fn"]),
-    (lambda: lg.functionLayer(lambda x: x), ["functionLayer", "registered"]),
 ])
 def test_option_errors_name_constructor_option_and_accepted_values(call, words) -> None:
     with pytest.raises(OptionError) as err:

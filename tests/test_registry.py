@@ -24,7 +24,7 @@ import layergraph as lg
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.layers import LAYERS
 from layergraph.layers.base import Layer, LayerModule, constructors, is_builtin
-from layergraph.sizes import Act, features, image
+from layergraph.sizes import Act, features, image, sequence
 from layergraph.spec import dump_spec, graph_from_data
 
 onnx = pytest.importorskip("onnx")
@@ -67,6 +67,17 @@ PROBES: dict[str, Probe] = {
     "maxPooling2dLayer": (lambda: lg.maxPooling2dLayer(3, Stride=2, Padding="same"), [image(5, 4, 2)]),
     "averagePooling2dLayer": (lambda: lg.averagePooling2dLayer(2, Stride=2), [image(4, 4, 2)]),
     "globalAveragePooling2dLayer": (lambda: lg.globalAveragePooling2dLayer(), [image(3, 2, 4)]),
+    "sequenceInputLayer": (lambda: lg.sequenceInputLayer(3, MinLength=4, Normalization="zscore", Mean=1.0), []),
+    "convolution1dLayer": (lambda: lg.convolution1dLayer(3, 5, Stride=2, Padding="same", PaddingValue="replicate"),
+                           [sequence(3, 7)]),
+    "transposedConv1dLayer": (lambda: lg.transposedConv1dLayer(4, 5, Stride=2, Cropping="same"), [sequence(3, 5)]),
+    "instanceNormalizationLayer": (lambda: lg.instanceNormalizationLayer(), [image(3, 3, 4)]),
+    "groupNormalizationLayer": (lambda: lg.groupNormalizationLayer(2), [image(3, 3, 4)]),
+    "geluLayer": (lambda: lg.geluLayer(Approximation="tanh"), [image(3, 2, 2)]),
+    "swishLayer": (lambda: lg.swishLayer(), [features(4)]),
+    "clippedReluLayer": (lambda: lg.clippedReluLayer(0.5), [image(3, 2, 2)]),
+    "multiplicationLayer": (lambda: lg.multiplicationLayer(2), [image(3, 2, 2), image(3, 2, 2)]),
+    "crop2dLayer": (lambda: lg.crop2dLayer([2, 1]), [image(5, 6, 2), image(3, 4, 1)]),
 }
 
 
@@ -83,8 +94,11 @@ def probe_network(name: str) -> LayerGraph:
     layer = make().model_copy(update={"Name": "probe"})
     graph = LayerGraph()
     for i, a in enumerate(ins):
-        size = list(a.size) if a.is_image else a.size[0]
-        source = (lg.imageInputLayer if a.is_image else lg.featureInputLayer)(size, Name=f"x{i + 1}")
+        if a.fmt == "CT":
+            source = lg.sequenceInputLayer(a.channels, MinLength=a.time, Name=f"x{i + 1}")
+        else:
+            size = list(a.size) if a.is_image else a.size[0]
+            source = (lg.imageInputLayer if a.is_image else lg.featureInputLayer)(size, Name=f"x{i + 1}")
         graph = lg.addLayers(graph, source)
     graph = lg.addLayers(graph, layer)
     for i, port in enumerate(layer.input_names):

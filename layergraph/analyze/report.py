@@ -51,6 +51,7 @@ def network_report(net: Any, order: str | None = None) -> NetworkReport:
         layer = lgraph.layer(name)
         act = analysis.outputs.get(name)
         ins = analysis.inputs.get(name)
+        ports = analysis.ports.get(name, [])
         known = act is not None and (ins is not None or layer.is_input)
         learn = layer.learnables(ins or []) if known else {}
         states = layer.states(ins or []) if known else {}
@@ -60,7 +61,7 @@ def network_report(net: Any, order: str | None = None) -> NetworkReport:
             "name": name,
             "description": layer.description(),
             "type": layer.type_label,
-            "activations": str(act) if act is not None else "?",
+            "activations": _activations(layer.output_names, ports) if act is not None else "?",
             "learnables": {k: matlab_size(v) for k, v in learn.items()},
             "states": {k: matlab_size(v) for k, v in states.items()},
         })
@@ -74,6 +75,13 @@ def network_report(net: Any, order: str | None = None) -> NetworkReport:
     report = NetworkReport(layers=rows, total_learnables=total, issues=issues)
     report.graph = lgraph
     return report
+
+
+def _activations(names: list[str], acts: list[Any]) -> str:
+    """The output size ('8×8×3'); for a layer with several outputs one line each, 'mean 512'."""
+    if len(names) == 1:
+        return str(acts[0])
+    return "\n".join(f"{n} {a}" for n, a in zip(names, acts))
 
 
 def analyzeNetwork(net: Any, Plots: str = "table", console: Any = None, *, html: str | Path | None = None,

@@ -21,15 +21,21 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import SpecError
 from layergraph.formats import torch_axis
 from layergraph.graph.layergraph import LayerGraph
-from layergraph.layers.activation import DropoutLayer
+from layergraph.layers.activation import ClippedReLULayer, DropoutLayer, GELULayer, SwishLayer
 from layergraph.layers.base import Layer
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
+from layergraph.layers.conv1d import Convolution1DLayer, TransposedConv1DLayer
 from layergraph.layers.dense import EmbeddingLayer, FullyConnectedLayer, ProjectAndReshapeLayer
-from layergraph.layers.inputs import FeatureInputLayer, ImageInputLayer
-from layergraph.layers.merge import AdditionLayer, ConcatenationLayer, DepthConcatenationLayer
-from layergraph.layers.norm import BatchNormalizationLayer, LayerNormalizationLayer
+from layergraph.layers.inputs import FeatureInputLayer, ImageInputLayer, SequenceInputLayer
+from layergraph.layers.merge import AdditionLayer, ConcatenationLayer, DepthConcatenationLayer, MultiplicationLayer
+from layergraph.layers.norm import (
+    BatchNormalizationLayer,
+    GroupNormalizationLayer,
+    InstanceNormalizationLayer,
+    LayerNormalizationLayer,
+)
 from layergraph.layers.pooling import AveragePooling2DLayer, MaxPooling2DLayer
-from layergraph.layers.reshape import FlattenLayer, FunctionLayer, Resize2DLayer
+from layergraph.layers.reshape import Crop2DLayer, FlattenLayer, FunctionLayer, Resize2DLayer
 from layergraph.namevalue import name_value
 from layergraph.sizes import Act
 
@@ -113,10 +119,26 @@ def _input(g: _Builder, layer: Layer, name: str, xs: list[str], ins: list[Act], 
     return g.node("Mul", [y, g.const(f"{name}/ScaleFactor", m.scale.cpu())], f"{name}/normalized", name=name)
 
 
+def _pad_value(g: _Builder, name: str, x: str, value: float | str, begin: list[int], end: list[int]) -> str:
+    """A Pad node for MATLAB's PaddingValue (a number, 'replicate' or 'symmetric-exclude-edge') on the
+    spatial axes; the pads of the following node are then zero."""
+    modes = {"replicate": "edge", "symmetric-exclude-edge": "reflect"}
+    if value == "symmetric-include-edge":
+        raise ONNXExportError(f"layer '{name}': PaddingValue 'symmetric-include-edge' has no ONNX Pad mode")
+    pads = g.ints(f"{name}/pads", [0, 0, *begin, 0, 0, *end])
+    if isinstance(value, str):
+        return g.node("Pad", [x, pads], f"{name}/padded", name=f"{name}/pad", mode=modes[value])
+    return g.node("Pad", [x, pads, g.const(f"{name}/padvalue", value)], f"{name}/padded", name=f"{name}/pad",
+                  mode="constant")
+
+
 def _conv(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
     t, b, left, r = conv_padding(ins[0].spatial, layer.FilterSize, layer.Stride, layer.DilationFactor,
                                  layer.Padding)
-    return g.node("Conv", [xs[0], g.param(name, m, "Weights"), g.param(name, m, "Bias")], name, name=name,
+    x = xs[0]
+    if layer.PaddingValue != 0 and any((t, b, left, r)):
+        x, (t, b, left, r) = _pad_value(g, name, x, layer.PaddingValue, [t, left], [b, r]), (0, 0, 0, 0)
+    return g.node("Conv", [x, g.param(name, m, "Weights"), g.param(name, m, "Bias")], name, name=name,
                   kernel_shape=list(layer.FilterSize), strides=list(layer.Stride),
                   dilations=list(layer.DilationFactor), pads=[t, left, b, r])
 
@@ -132,6 +154,28 @@ def _tconv(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], ou
     if any(grow):
         pads = g.ints(f"{name}/pads", [0, 0, grow[0], grow[1], 0, 0, grow[2], grow[3]])
         y = g.node("Pad", [y, pads], name, name=name, mode="constant")
+    return y
+
+
+def _conv1d(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    left, right = layer.pads(ins[0])  # 'same' with a stride > 1 follows the analysed length
+    x = xs[0]
+    if layer.PaddingValue != 0 and (left or right):
+        x, left, right = _pad_value(g, name, x, layer.PaddingValue, [left], [right]), 0, 0
+    return g.node("Conv", [x, g.param(name, m, "Weights"), g.param(name, m, "Bias")], name, name=name,
+                  kernel_shape=[layer.FilterSize], strides=[layer.Stride], dilations=[layer.DilationFactor],
+                  pads=[left, right])
+
+
+def _tconv1d(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    left, right = layer.crops()
+    grow = max(-right, 0)  # 'same' with FilterSize < Stride: MATLAB pads the end up to Stride·length
+    y = name if not grow else f"{name}/convtranspose"
+    y = g.node("ConvTranspose", [xs[0], g.param(name, m, "Weights"), g.param(name, m, "Bias")], y,
+               name=name if y == name else f"{name}/convtranspose", kernel_shape=[layer.FilterSize],
+               strides=[layer.Stride], pads=[max(left, 0), max(right, 0)])
+    if grow:
+        y = g.node("Pad", [y, g.ints(f"{name}/pads", [0, 0, 0, 0, 0, grow])], name, name=name, mode="constant")
     return y
 
 
@@ -180,6 +224,78 @@ def _layernorm(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act]
     bias = np.broadcast_to(m.Offset.detach().cpu().float().numpy().reshape(view), shape)
     return g.node("LayerNormalization", [xs[0], g.const(f"{name}/Scale", scale), g.const(f"{name}/Offset", bias)],
                   name, name=name, axis=1, epsilon=float(layer.Epsilon))
+
+
+def _instancenorm(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act,
+                  m: nn.Module) -> str:
+    return g.node("InstanceNormalization", [xs[0], g.param(name, m, "Scale"), g.param(name, m, "Offset")], name,
+                  name=name, epsilon=float(layer.Epsilon))
+
+
+def _groupnorm(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    groups, c = layer.groups(ins[0]), ins[0].channels
+    if g.opset >= 21:  # per-channel scale and bias
+        return g.node("GroupNormalization", [xs[0], g.param(name, m, "Scale"), g.param(name, m, "Offset")], name,
+                      name=name, num_groups=groups, epsilon=float(layer.Epsilon))
+    # before opset 21: the groups as channels of an InstanceNormalization, then the per-channel Scale and Offset
+    shape = g.node("Shape", [xs[0]], f"{name}/shape", name=f"{name}/shape")
+    y = g.node("Reshape", [xs[0], g.ints(f"{name}/groups", [0, groups, -1])], f"{name}/grouped",
+               name=f"{name}/reshape_in")
+    y = g.node("InstanceNormalization", [y, g.const(f"{name}/ones", np.ones(groups)),
+                                         g.const(f"{name}/zeros", np.zeros(groups))], f"{name}/normalized",
+               name=f"{name}/instancenorm", epsilon=float(layer.Epsilon))
+    y = g.node("Reshape", [y, shape], f"{name}/ungrouped", name=f"{name}/reshape_out")
+    view = [c] + [1] * (len(ins[0].size) - 1)
+    scale = g.const(f"{name}/Scale", m.Scale.detach().reshape(view))
+    y = g.node("Mul", [y, scale], f"{name}/scaled", name=f"{name}/mul")
+    return g.node("Add", [y, g.const(f"{name}/Offset", m.Offset.detach().reshape(view))], name, name=name)
+
+
+def _clipped(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    return g.node("Clip", [xs[0], g.const(f"{name}/min", np.float32(0)),
+                           g.const(f"{name}/max", np.float32(layer.Ceiling))], name, name=name)
+
+
+def _gelu(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    x = xs[0]
+    if g.opset >= 20:
+        return g.node("Gelu", [x], name, name=name, approximate=layer.Approximation)
+
+    def c(role: str, v: float) -> str:
+        return g.const(f"{name}/{role}", np.float32(v))
+
+    if layer.Approximation == "none":  # x·½·(1 + erf(x/√2))
+        t = g.node("Mul", [x, c("rsqrt2", 1 / np.sqrt(2))], f"{name}/scaled", name=f"{name}/scale")
+        t = g.node("Erf", [t], f"{name}/erf", name=f"{name}/erf")
+    else:  # x·½·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+        x3 = g.node("Mul", [x, x], f"{name}/x2", name=f"{name}/square")
+        x3 = g.node("Mul", [x3, x], f"{name}/x3", name=f"{name}/cube")
+        t = g.node("Mul", [x3, c("k", 0.044715)], f"{name}/kx3", name=f"{name}/mulk")
+        t = g.node("Add", [x, t], f"{name}/inner", name=f"{name}/addx")
+        t = g.node("Mul", [t, c("s", np.sqrt(2 / np.pi))], f"{name}/scaled", name=f"{name}/scale")
+        t = g.node("Tanh", [t], f"{name}/tanh", name=f"{name}/tanh")
+    t = g.node("Add", [t, c("one", 1.0)], f"{name}/plus1", name=f"{name}/add1")
+    t = g.node("Mul", [t, c("half", 0.5)], f"{name}/halved", name=f"{name}/mulhalf")
+    return g.node("Mul", [x, t], name, name=name)
+
+
+def _swish(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    s = g.node("Sigmoid", [xs[0]], f"{name}/sigmoid", name=f"{name}/sigmoid")
+    return g.node("Mul", [xs[0], s], name, name=name)
+
+
+def _multiply(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    y = xs[0]
+    for i, x in enumerate(xs[1:], start=2):
+        y = g.node("Mul", [y, x], name if i == len(xs) else f"{name}/mul{i}",
+                   name=name if i == len(xs) else f"{name}/mul{i}")
+    return y
+
+
+def _crop(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    top, left, h, w = layer.window(ins)
+    return g.node("Slice", [xs[0], g.ints(f"{name}/starts", [top, left]), g.ints(f"{name}/ends", [top + h, left + w]),
+                            g.ints(f"{name}/axes", [2, 3])], name, name=name)
 
 
 def _one_node(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
@@ -254,7 +370,10 @@ EMITTERS: dict[type[Layer], Emit] = {
     BatchNormalizationLayer: _batchnorm, LayerNormalizationLayer: _layernorm, DropoutLayer: _dropout,
     ConcatenationLayer: _concat, DepthConcatenationLayer: _depthcat, AdditionLayer: _add, FlattenLayer: _flatten,
     MaxPooling2DLayer: _pool("MaxPool"), AveragePooling2DLayer: _pool("AveragePool"), Resize2DLayer: _resize,
-    FunctionLayer: _function,
+    FunctionLayer: _function, SequenceInputLayer: _input, Convolution1DLayer: _conv1d,
+    TransposedConv1DLayer: _tconv1d, InstanceNormalizationLayer: _instancenorm, GroupNormalizationLayer: _groupnorm,
+    ClippedReLULayer: _clipped, GELULayer: _gelu, SwishLayer: _swish, MultiplicationLayer: _multiply,
+    Crop2DLayer: _crop,
 }
 
 
@@ -355,7 +474,10 @@ def _check_opset(opset: Any) -> int:
 
 
 def _value_info(onnx: Any, name: str, act: Act, batch: int | str) -> Any:
-    return onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [batch, *act.torch_shape(1)[1:]])
+    shape: list[int | str] = [batch, *act.torch_shape(1)[1:]]
+    if act.time is not None:  # sequences: any length (the last torch axis)
+        shape[-1] = "T"
+    return onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
 
 
 def _version() -> str:

@@ -10,10 +10,12 @@ import importlib
 from typing import Any
 
 from layergraph.layers.base import LAYERS, Layer, constructors, register
+from layergraph.layers.calls import networkDataLayout
+from layergraph.layers.custom import CustomLayer, isempty, register_layer
 from layergraph.layers.functions import feature2image, register_function, registered
 
 # the modules defining layergraph's layers, in the order the registry lists them
-for _module in ("inputs", "dense", "conv", "norm", "activation", "merge", "reshape", "pooling"):
+for _module in ("inputs", "dense", "conv", "conv1d", "norm", "activation", "merge", "reshape", "pooling"):
     importlib.import_module(f"layergraph.layers.{_module}")
 
 BY_TYPE = LAYERS  # MATLAB name → layer class: the live registry, layers registered later included
@@ -21,8 +23,8 @@ BY_TYPE = LAYERS  # MATLAB name → layer class: the live registry, layers regis
 globals().update(constructors())  # imageInputLayer, convolution2dLayer, …
 globals().update({cls.__name__: cls for cls in LAYERS.values()})  # ImageInputLayer, Convolution2DLayer, …
 
-__all__ = ["BY_TYPE", "LAYER_CLASSES", "Layer", "feature2image", "register", "register_function", "registered",
-           *constructors()]
+__all__ = ["BY_TYPE", "CustomLayer", "LAYER_CLASSES", "Layer", "feature2image", "isempty", "networkDataLayout",
+           "register", "register_function", "register_layer", "registered", *constructors()]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,12 +1,14 @@
-"""Activation layers: reluLayer, leakyReluLayer, eluLayer, tanhLayer, sigmoidLayer, softmaxLayer, dropoutLayer."""
+"""Activation layers: reluLayer, leakyReluLayer, clippedReluLayer, eluLayer, geluLayer, swishLayer, tanhLayer,
+sigmoidLayer, softmaxLayer, dropoutLayer."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
+import torch
 from torch import nn
 
 from layergraph.layers.base import Layer, onnx_emitter, onnx_op
-from layergraph.layers.options import Prob, Real
+from layergraph.layers.options import Lower, NonNegative, Prob, Real
 from layergraph.sizes import Act
 
 
@@ -133,3 +135,62 @@ class DropoutLayer(Layer):
 
     def build(self, inputs: list[Act]) -> nn.Module:
         return nn.Dropout(self.Probability)
+
+
+class _Clip(nn.Module):
+    def __init__(self, ceiling: float) -> None:
+        super().__init__()
+        self.ceiling = ceiling
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.clamp(0.0, self.ceiling)
+
+
+class ClippedReLULayer(_Activation):
+    """clippedReluLayer(ceiling): 0 below zero, x up to `ceiling`, `ceiling` above it."""
+
+    type: Literal["clippedReluLayer"] = "clippedReluLayer"
+    Ceiling: NonNegative
+    type_label: ClassVar[str] = "Clipped ReLU"
+    default_name: ClassVar[str] = "clippedrelu"
+    positional: ClassVar[tuple[str, ...]] = ("Ceiling",)
+    required: ClassVar[int] = 1
+    onnx: ClassVar = onnx_emitter()  # Clip with min and max as inputs (opset 11+)
+
+    def description(self) -> str:
+        return f"Clipped ReLU with ceiling {self.Ceiling:g}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return _Clip(self.Ceiling)
+
+
+class GELULayer(_Activation):
+    """geluLayer(): x·Φ(x) with the normal distribution's CDF Φ (Approximation 'none', erf) or its tanh
+    approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (Approximation 'tanh')."""
+
+    type: Literal["geluLayer"] = "geluLayer"
+    Approximation: Annotated[Literal["none", "tanh"], Lower] = "none"
+    type_label: ClassVar[str] = "GELU"
+    default_name: ClassVar[str] = "gelu"
+    onnx: ClassVar = onnx_emitter()  # Gelu (opset 20) or its Erf/Tanh decomposition
+
+    def description(self) -> str:
+        return "GELU" if self.Approximation == "none" else f"GELU with '{self.Approximation}' approximation"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.GELU(approximate=self.Approximation)
+
+
+class SwishLayer(_Activation):
+    """swishLayer(): x·sigmoid(x)."""
+
+    type: Literal["swishLayer"] = "swishLayer"
+    type_label: ClassVar[str] = "Swish"
+    default_name: ClassVar[str] = "swish"
+    onnx: ClassVar = onnx_emitter()  # Sigmoid then Mul
+
+    def description(self) -> str:
+        return "swish"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return nn.SiLU()

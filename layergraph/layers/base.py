@@ -170,6 +170,17 @@ class Layer(BaseModel):
         """analyzeNetwork's description line."""
         return self.type_label
 
+    def spec_options(self) -> dict[str, Any]:
+        """The options a spec writes for this layer (those that differ from MATLAB's defaults), as plain data;
+        an option holding a Python function cannot be written (OptionError naming it)."""
+        for field in type(self).model_fields:
+            value = getattr(self, field)
+            if callable(value) and not isinstance(value, (str, type)):
+                fname = getattr(value, "__name__", "a function")
+                raise OptionError(f"option '{field}' is a Python function ({fname}), which a spec cannot hold; "
+                                  "a spec names a built-in value (e.g. 'glorot'); set the weights after loading")
+        return self.model_dump(mode="json", exclude_defaults=True, exclude={"type", "Name"})
+
     # ----- learn-rate and L2 factors (MATLAB's getLearnRateFactor/setLearnRateFactor, getL2Factor/…) -------
     def factor(self, kind: str, param: str) -> float:
         """The 'LearnRate' or 'L2' factor of learnable `param` (1 where the layer has no such option)."""

@@ -18,6 +18,8 @@ from layergraph.layers.base import (
     same_total,
 )
 from layergraph.layers.options import FourSides, Pair, PositiveInt
+from layergraph.layers.padding import PadValue
+from layergraph.layers.padding import pad as pad_input
 from layergraph.sizes import Act
 
 
@@ -54,21 +56,21 @@ class _Conv(LayerModule):
     """2-D convolution in NCHW with MATLAB-layout weights (H×W×C×F) and explicit [t b l r] padding."""
 
     def __init__(self, cin: int, cout: int, k: tuple[int, int], stride: tuple[int, int],
-                 dilation: tuple[int, int], pad: tuple[int, int, int, int]) -> None:
+                 dilation: tuple[int, int], pad: tuple[int, int, int, int], value: float | str = 0.0) -> None:
         super().__init__()
         self.Weights = nn.Parameter(torch.empty(cout, cin, *k))
         self.Bias = nn.Parameter(torch.empty(cout))
         self.layout = {"Weights": ((2, 3, 1, 0), (k[0], k[1], cin, cout)), "Bias": ((0,), (1, 1, cout))}
-        self.stride, self.dilation = stride, dilation
+        self.stride, self.dilation, self.value = stride, dilation, value
         t, b, left, r = pad
-        # torch pads symmetrically; an uneven MATLAB padding is applied first with F.pad
-        self.sym = (min(t, b), min(left, r))
+        # torch pads symmetrically with zeros; an uneven or non-zero MATLAB padding is applied first with F.pad
+        self.sym = (min(t, b), min(left, r)) if value == 0 else (0, 0)
         extra = (left - self.sym[1], r - self.sym[1], t - self.sym[0], b - self.sym[0])
         self.extra = extra if any(extra) else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.extra is not None:
-            x = F.pad(x, self.extra)
+            x = pad_input(x, self.extra, self.value)
         return F.conv2d(x, self.Weights, self.Bias, self.stride, self.sym, self.dilation)
 
 
@@ -78,6 +80,7 @@ class Convolution2DLayer(_ConvBase):
     type: Literal["convolution2dLayer"] = "convolution2dLayer"
     DilationFactor: Pair = (1, 1)
     Padding: FourSides = (0, 0, 0, 0)
+    PaddingValue: PadValue = 0.0
     type_label: ClassVar[str] = "Convolution"
     default_name: ClassVar[str] = "conv"
     onnx: ClassVar = onnx_emitter(imports=("Conv",))
@@ -110,7 +113,8 @@ class Convolution2DLayer(_ConvBase):
 
     def build(self, inputs: list[Act]) -> nn.Module:
         c = self._channels(inputs[0])
-        m = _Conv(c, self.NumFilters, self.FilterSize, self.Stride, self.DilationFactor, self._pads(inputs[0]))
+        m = _Conv(c, self.NumFilters, self.FilterSize, self.Stride, self.DilationFactor, self._pads(inputs[0]),
+                  self.PaddingValue)
         fan_in = self.FilterSize[0] * self.FilterSize[1] * c
         fan_out = self.FilterSize[0] * self.FilterSize[1] * self.NumFilters
         fill(m, "Weights", self.WeightsInitializer, fan_in, fan_out)

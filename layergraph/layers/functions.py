@@ -19,7 +19,7 @@ class RegisteredFunction:
 
     name: str
     fn: Callable[..., torch.Tensor]
-    output_size: SizeRule
+    output_size: SizeRule | None  # None: called the way MATLAB calls a functionLayer function, sized by a probe
 
     def __call__(self, *args: Any) -> torch.Tensor:
         return self.fn(*args)
@@ -28,11 +28,13 @@ class RegisteredFunction:
 _REGISTRY: dict[str, RegisteredFunction] = {}
 
 
-def register_function(name: str, output_size: SizeRule) -> Callable[[Callable], RegisteredFunction]:
-    """Decorator: make `fn(X, *arguments)` callable from functionLayer("name", Arguments=[...]).
+def register_function(name: str, output_size: SizeRule | None = None) -> Callable[[Callable], RegisteredFunction]:
+    """Decorator: make `fn(X, *arguments)` callable from functionLayer("name", Arguments=[...]) and from specs.
 
-    `output_size(input_acts, *arguments)` returns the output size; layergraph never runs the function
-    to find it, so analysis stays static.
+    With `output_size(input_acts, *arguments)` (returning the output size) the function works on torch-layout
+    tensors and is never run to find sizes. Without it the function is called as MATLAB calls a functionLayer's
+    function (unformatted MATLAB-layout dlarrays, or formatted ones with Formattable=True) and its sizes come
+    from one probe run: the form for a ported `@(X) …` lambda, `register_function("halve")(lambda X: X / 2)`.
     """
 
     def wrap(fn: Callable[..., torch.Tensor]) -> RegisteredFunction:

@@ -1,16 +1,28 @@
-"""Input layers: imageInputLayer (H×W×C) and featureInputLayer (C)."""
+"""Input layers: imageInputLayer (H×W×C), featureInputLayer (C) and sequenceInputLayer (C×T)."""
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
+from pydantic import BeforeValidator
 from torch import nn
 
 from layergraph.layers.base import Layer, onnx_emitter
-from layergraph.layers.options import Lower, PositiveInt, positive_ints
+from layergraph.layers.options import Lower, PositiveInt, plain, positive_ints
 from layergraph.sizes import Act
 
 Normalization = Annotated[Literal["none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one"], Lower]
+
+
+def _one_number(value: Any) -> Any:
+    """sequenceInputLayer takes its channel count as a number or a one-element vector."""
+    value = plain(value)
+    if isinstance(value, (list, tuple)):
+        if len(value) != 1:
+            raise ValueError("sequenceInputLayer takes the number of channels (vector sequences); image "
+                             "sequences ([h w c]) are not supported")
+        return value[0]
+    return value
 
 
 class _Normalize(nn.Module):
@@ -103,3 +115,25 @@ class FeatureInputLayer(_InputLayer):
     def build(self, inputs: list[Act]) -> nn.Module:
         return self._normalizer(self.InputSize, ())
 
+
+
+class SequenceInputLayer(_InputLayer):
+    """sequenceInputLayer(inputSize): sequences of C-channel vectors ("CBT" data; 1-D signals of any length ≥
+    MinLength). The analyzer sizes T with MinLength; data of any length at least MinLength passes."""
+
+    type: Literal["sequenceInputLayer"] = "sequenceInputLayer"
+    InputSize: Annotated[PositiveInt, BeforeValidator(_one_number)]  # MATLAB's numChannels
+    MinLength: PositiveInt = 1
+    type_label: ClassVar[str] = "Sequence Input"
+    default_name: ClassVar[str] = "sequenceinput"
+    positional: ClassVar[tuple[str, ...]] = ("InputSize",)
+    required: ClassVar[int] = 1
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        return Act((self.InputSize, self.MinLength), "CT")
+
+    def description(self) -> str:
+        return f"Sequence input with {self.InputSize} dimensions" + self._norm_text()
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return self._normalizer(self.InputSize, (1,))

@@ -1,4 +1,4 @@
-"""Multi-input layers: concatenationLayer, depthConcatenationLayer, additionLayer."""
+"""Multi-input layers: concatenationLayer, depthConcatenationLayer, additionLayer, multiplicationLayer."""
 from __future__ import annotations
 
 from typing import ClassVar, Literal
@@ -123,3 +123,40 @@ class AdditionLayer(_MultiInput):
 
     def build(self, inputs: list[Act]) -> nn.Module:
         return _Add()
+
+
+class _Mul(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out * x
+        return out
+
+
+class MultiplicationLayer(_MultiInput):
+    """multiplicationLayer(numInputs): element-wise product; inputs have the same size, or size 1 in the
+    dimensions where they differ (expanded as MATLAB does)."""
+
+    type: Literal["multiplicationLayer"] = "multiplicationLayer"
+    type_label: ClassVar[str] = "Multiplication"
+    default_name: ClassVar[str] = "multiplication"
+    positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
+    required: ClassVar[int] = 1
+    onnx: ClassVar = onnx_emitter(imports=("Mul",))
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        if any(a.fmt != inputs[0].fmt for a in inputs):
+            raise self._mismatch(inputs, "(formats differ)")
+        size = []
+        for dims in zip(*(a.size for a in inputs)):
+            big = {d for d in dims if d != 1}
+            if len(big) > 1:
+                raise self._mismatch(inputs, "(each dimension must agree or be 1)")
+            size.append(big.pop() if big else 1)
+        return Act(tuple(size), inputs[0].fmt)
+
+    def description(self) -> str:
+        return f"Element-wise multiplication of {self.NumInputs} inputs"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return _Mul()

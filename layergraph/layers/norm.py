@@ -1,19 +1,21 @@
-"""batchNormalizationLayer and layerNormalizationLayer."""
+"""batchNormalizationLayer, layerNormalizationLayer, instanceNormalizationLayer and groupNormalizationLayer."""
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from torch import nn
 
+from layergraph.errors import NetworkError
 from layergraph.layers.base import Layer, LayerModule, fill, onnx_emitter
-from layergraph.layers.options import BiasInit, Decay, at_least
+from layergraph.layers.options import BiasInit, Decay, NonNegative, at_least, plain
 from layergraph.sizes import Act
 
 # batchNormalizationLayer refuses a smaller Epsilon
 BatchEpsilon = Annotated[float, AfterValidator(at_least(1e-5, "1e-5 (MATLAB's lower bound)"))]
+Positive = Annotated[float, AfterValidator(at_least(1e-300, "a positive number"))]
 
 
 def _param_shape(act: Act) -> tuple[int, ...]:
@@ -36,7 +38,8 @@ class _BatchNorm(LayerModule):
         self.eps, self.mean_decay, self.var_decay = eps, mean_decay, var_decay
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.training and self.mean_decay != self.var_decay:
+        # torch refuses one value per channel in training (1×1×C×1); MATLAB normalizes it (to the Offset)
+        if self.training and (self.mean_decay != self.var_decay or x.numel() == x.shape[1]):
             return self._separate_decays(x)
         # MATLAB's MeanDecay is torch's momentum: new = decay·batch + (1 − decay)·old
         return F.batch_norm(x, self.TrainedMean, self.TrainedVariance, self.Scale, self.Offset,
@@ -70,23 +73,40 @@ def running_stats(mean: torch.Tensor, var: torch.Tensor, batch_mean: torch.Tenso
             var.lerp(batch_var.detach() * n / max(n - 1, 1), var_decay))
 
 
-class BatchNormalizationLayer(Layer):
+class _Norm(Layer):
+    """Options shared by the normalization layers: initializers and learn-rate/L2 factors of Offset and Scale."""
+
+    OffsetInitializer: BiasInit = "zeros"
+    ScaleInitializer: BiasInit = "ones"
+    OffsetLearnRateFactor: NonNegative = 1.0
+    ScaleLearnRateFactor: NonNegative = 1.0
+    OffsetL2Factor: NonNegative = 1.0
+    ScaleL2Factor: NonNegative = 1.0
+    family: ClassVar[str] = "norm"
+
+    def learnable_names(self) -> list[str]:
+        return ["Offset", "Scale"]
+
+    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        s = _param_shape(inputs[0])
+        return {"Offset": s, "Scale": s}
+
+    def _fill(self, m: LayerModule, c: int) -> LayerModule:
+        fill(m, "Offset", self.OffsetInitializer, c, c)
+        fill(m, "Scale", self.ScaleInitializer, c, c)
+        return m
+
+
+class BatchNormalizationLayer(_Norm):
     """batchNormalizationLayer(): normalize each channel over the mini-batch."""
 
     type: Literal["batchNormalizationLayer"] = "batchNormalizationLayer"
     Epsilon: BatchEpsilon = 1e-5
     MeanDecay: Decay = 0.1
     VarianceDecay: Decay = 0.1
-    OffsetInitializer: BiasInit = "zeros"
-    ScaleInitializer: BiasInit = "ones"
     type_label: ClassVar[str] = "Batch Normalization"
     default_name: ClassVar[str] = "batchnorm"
-    family: ClassVar[str] = "norm"
     onnx: ClassVar = onnx_emitter(imports=("BatchNormalization",))
-
-    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
-        s = _param_shape(inputs[0])
-        return {"Offset": s, "Scale": s}
 
     def states(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
         s = _param_shape(inputs[0])
@@ -98,9 +118,7 @@ class BatchNormalizationLayer(Layer):
     def build(self, inputs: list[Act]) -> nn.Module:
         act = inputs[0]
         m = _BatchNorm(act.channels, self.Epsilon, self.MeanDecay, self.VarianceDecay, _param_shape(act))
-        fill(m, "Offset", self.OffsetInitializer, act.channels, act.channels)
-        fill(m, "Scale", self.ScaleInitializer, act.channels, act.channels)
-        return m
+        return self._fill(m, act.channels)
 
 
 class _LayerNorm(LayerModule):
@@ -119,22 +137,103 @@ class _LayerNorm(LayerModule):
         return y * self.Scale.view(view) + self.Offset.view(view)
 
 
-class LayerNormalizationLayer(Layer):
+class LayerNormalizationLayer(_Norm):
     """layerNormalizationLayer(): normalize each observation across all its channels."""
 
     type: Literal["layerNormalizationLayer"] = "layerNormalizationLayer"
     Epsilon: float = 1e-5
     type_label: ClassVar[str] = "Layer Normalization"
     default_name: ClassVar[str] = "layernorm"
-    family: ClassVar[str] = "norm"
     onnx: ClassVar = onnx_emitter(imports=("LayerNormalization",))
-
-    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
-        s = _param_shape(inputs[0])
-        return {"Offset": s, "Scale": s}
 
     def description(self) -> str:
         return "Layer normalization"
 
     def build(self, inputs: list[Act]) -> nn.Module:
-        return _LayerNorm(inputs[0].channels, self.Epsilon, _param_shape(inputs[0]))
+        return self._fill(_LayerNorm(inputs[0].channels, self.Epsilon, _param_shape(inputs[0])), inputs[0].channels)
+
+
+class _GroupNorm(LayerModule):
+    """Normalize each observation over each group of channels and all positions; per-channel Offset, Scale."""
+
+    def __init__(self, c: int, groups: int, eps: float, shape: tuple) -> None:
+        super().__init__()
+        self.Offset = nn.Parameter(torch.zeros(c))
+        self.Scale = nn.Parameter(torch.ones(c))
+        self.layout = {"Offset": ((0,), shape), "Scale": ((0,), shape)}
+        self.groups, self.eps = groups, eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.group_norm(x, self.groups, self.Scale, self.Offset, self.eps)
+
+
+def _needs_positions(layer: Layer, act: Act) -> None:
+    if act.fmt == "C":
+        raise NetworkError(f"{layer.type} normalizes over spatial or time positions; its input has none ({act} "
+                           "features)")
+
+
+class InstanceNormalizationLayer(_Norm):
+    """instanceNormalizationLayer(): normalize each channel of each observation over its positions (S, T)."""
+
+    type: Literal["instanceNormalizationLayer"] = "instanceNormalizationLayer"
+    Epsilon: Positive = 1e-5
+    type_label: ClassVar[str] = "Instance Normalization"
+    default_name: ClassVar[str] = "instancenorm"
+    onnx: ClassVar = onnx_emitter()  # InstanceNormalization
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        _needs_positions(self, inputs[0])
+        return inputs[0]
+
+    def description(self) -> str:
+        return "Instance normalization"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        c = inputs[0].channels
+        return self._fill(_GroupNorm(c, c, self.Epsilon, _param_shape(inputs[0])), c)
+
+
+def _groups(value: Any) -> Any:
+    value = plain(value)
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, (list, tuple)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1 or not float(value).is_integer():
+        raise ValueError("NumGroups must be a positive integer, 'all-channels' or 'channel-wise'")
+    return int(value)
+
+
+class GroupNormalizationLayer(_Norm):
+    """groupNormalizationLayer(numGroups): normalize each group of channels of each observation over the group's
+    channels and all positions; 'all-channels' is one group, 'channel-wise' one group per channel."""
+
+    type: Literal["groupNormalizationLayer"] = "groupNormalizationLayer"
+    NumGroups: Annotated[int | Literal["all-channels", "channel-wise"], BeforeValidator(_groups)]
+    Epsilon: Positive = 1e-5
+    type_label: ClassVar[str] = "Group Normalization"
+    default_name: ClassVar[str] = "groupnorm"
+    positional: ClassVar[tuple[str, ...]] = ("NumGroups",)
+    required: ClassVar[int] = 1
+    onnx: ClassVar = onnx_emitter()  # InstanceNormalization on channels reshaped into groups, then Mul/Add
+
+    def groups(self, act: Act) -> int:
+        """The number of groups for input `act` (the channels must divide into them)."""
+        c = act.channels
+        g = 1 if self.NumGroups == "all-channels" else c if self.NumGroups == "channel-wise" else self.NumGroups
+        if c % g:
+            raise NetworkError(f"{self.type}: {c} channels do not divide into {g} groups")
+        return g
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        self.groups(inputs[0])
+        return inputs[0]
+
+    def description(self) -> str:
+        what = f"{self.NumGroups} groups" if isinstance(self.NumGroups, int) else f"'{self.NumGroups}'"
+        return f"Group normalization with {what}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        c = inputs[0].channels
+        return self._fill(_GroupNorm(c, self.groups(inputs[0]), self.Epsilon, _param_shape(inputs[0])), c)

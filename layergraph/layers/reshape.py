@@ -1,6 +1,7 @@
-"""Layers that change layout: flattenLayer, resize2dLayer, functionLayer."""
+"""Layers that change layout: flattenLayer, resize2dLayer, crop2dLayer, functionLayer."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 import torch
@@ -8,8 +9,9 @@ import torch.nn.functional as F
 from pydantic import BeforeValidator, field_validator, model_validator
 from torch import nn
 
-from layergraph.errors import NetworkError
+from layergraph.errors import NetworkError, OptionError
 from layergraph.layers.base import Layer, fmt_vec, need_image, onnx_emitter
+from layergraph.layers.calls import LayerCall, probe
 from layergraph.layers.dense import flatten_matlab
 from layergraph.layers.functions import RegisteredFunction, lookup
 from layergraph.layers.options import Lower, PositiveInt, plain
@@ -115,17 +117,28 @@ def _matlab_value(v: Any) -> str:
     return repr(v) if isinstance(v, str) else str(v)
 
 
-class FunctionLayer(Layer):
-    """functionLayer(fun): call a registered function by name with fixed extra arguments.
+def _port_names(given: list[str] | None, prefix: str, n: int) -> list[str]:
+    if given:
+        return list(given)
+    return [prefix] if n == 1 else [f"{prefix}{i + 1}" for i in range(n)]
 
-    MATLAB's `functionLayer(@(X) feature2image(X,[4 4 1024]))` is
-    `functionLayer("feature2image", Arguments=[[4, 4, 1024]])`.
+
+class FunctionLayer(Layer):
+    """functionLayer(fun): a function applied to the layer's inputs.
+
+    `fun` is a Python callable (MATLAB's `@(X) …` is `lambda X: …`), called as MATLAB calls it: with
+    unformatted MATLAB-layout dlarrays, or with formatted ones when Formattable=True; sizes come from one
+    probe run. Or `fun` is the name of a registered function (specs can only name those): MATLAB's
+    `functionLayer(@(X) feature2image(X,[4 4 1024]))` is `functionLayer("feature2image", Arguments=[[4, 4, 1024]])`.
     """
 
     type: Literal["functionLayer"] = "functionLayer"
-    PredictFcn: str
+    PredictFcn: str | Callable[..., Any]
     Arguments: list[Any] = []
     NumInputs: PositiveInt = 1
+    NumOutputs: PositiveInt = 1
+    InputNames: list[str] | None = None
+    OutputNames: list[str] | None = None
     Formattable: bool = False
     Acceleratable: bool = False
     Description: str = ""
@@ -142,9 +155,7 @@ class FunctionLayer(Layer):
         if isinstance(v, RegisteredFunction):
             return v.name
         if callable(v):
-            raise ValueError("must be the name of a function registered with layergraph.register_function "
-                             f"(a Python callable such as {getattr(v, '__name__', 'a lambda')} cannot be saved "
-                             "or analysed)")
+            return v  # a Python function: runs and analyses in memory; a spec needs it registered by name
         if isinstance(v, str):
             try:
                 lookup(v)
@@ -152,19 +163,136 @@ class FunctionLayer(Layer):
                 raise ValueError(str(err.args[0])) from None
         return v
 
+    @model_validator(mode="after")
+    def _ports(self) -> FunctionLayer:
+        for names, n, what in ((self.InputNames, self.NumInputs, "InputNames"),
+                               (self.OutputNames, self.NumOutputs, "OutputNames")):
+            if names is not None and len(names) != n:
+                raise ValueError(f"{what} has {len(names)} names but the layer has {n}")
+        return self
+
     @property
     def input_names(self) -> list[str]:
-        return ["in"] if self.NumInputs == 1 else [f"in{i + 1}" for i in range(self.NumInputs)]
+        return _port_names(self.InputNames, "in", self.NumInputs)
+
+    @property
+    def output_names(self) -> list[str]:
+        return _port_names(self.OutputNames, "out", self.NumOutputs)
+
+    def _static(self) -> RegisteredFunction | None:
+        """The registered function with a size rule (torch-layout calls), or None (MATLAB-style calls)."""
+        if callable(self.PredictFcn):
+            return None
+        entry = lookup(self.PredictFcn)
+        return entry if entry.output_size is not None else None
+
+    def _callable(self) -> Callable[..., Any]:
+        fn = self.PredictFcn if callable(self.PredictFcn) else lookup(self.PredictFcn).fn
+        args = tuple(self.Arguments)
+        return (lambda *xs: fn(*xs, *args)) if args else fn
+
+    def output_sizes(self, inputs: list[Act]) -> list[Act]:
+        entry = self._static()
+        if entry is not None:
+            return [entry.output_size(inputs, *self.Arguments)]  # type: ignore[misc]
+        return probe(self._callable(), inputs, self.Formattable, f"functionLayer {self._fname()}",
+                     self.NumOutputs)
 
     def output_size(self, inputs: list[Act]) -> Act:
-        return lookup(self.PredictFcn).output_size(inputs, *self.Arguments)
+        return self.output_sizes(inputs)[0]
+
+    def _fname(self) -> str:
+        fn = self.PredictFcn
+        return fn if isinstance(fn, str) else getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
 
     def description(self) -> str:
         if self.Description:
             return self.Description
         xs = ",".join("X" if self.NumInputs == 1 else f"X{i + 1}" for i in range(self.NumInputs))
         args = "".join("," + _matlab_value(a) for a in self.Arguments)
-        return f"@({xs}){self.PredictFcn}({xs}{args})"
+        return f"@({xs}){self._fname()}({xs}{args})"
+
+    def spec_options(self) -> dict[str, Any]:
+        if callable(self.PredictFcn):
+            raise OptionError(f"functionLayer's PredictFcn is a Python function ({self._fname()}), which a spec "
+                              "cannot hold; register it by name, register_function('myfn')(fn) or "
+                              "@register_function('myfn') on a def, use functionLayer('myfn', …), and load that "
+                              "module with --import MODULE")
+        return super().spec_options()
 
     def build(self, inputs: list[Act]) -> nn.Module:
-        return _Function(lookup(self.PredictFcn), self.Arguments)
+        entry = self._static()
+        if entry is not None:
+            return _Function(entry, self.Arguments)
+        outs = [a.batch_fmt for a in self.output_sizes(inputs)]
+        return LayerCall(self._callable(), [a.batch_fmt for a in inputs], outs, self.Formattable,
+                         f"functionLayer {self._fname()}")
+
+
+def _crop_mode(value: Any) -> Any:
+    value = plain(value)
+    if isinstance(value, str):
+        return value.lower()
+    if (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 1 and float(v).is_integer()
+                    for v in value)):
+        return int(value[0]), int(value[1])
+    raise ValueError("must be 'centercrop' or a location [x y] of positive integers")
+
+
+class _Crop(nn.Module):
+    def __init__(self, top: int, left: int, h: int, w: int) -> None:
+        super().__init__()
+        self.top, self.left, self.h, self.w = top, left, h, w
+
+    def forward(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        return x[:, :, self.top: self.top + self.h, self.left: self.left + self.w]
+
+
+class Crop2DLayer(Layer):
+    """crop2dLayer(mode): crop input 'in' to the height and width of input 'ref'; 'centercrop' centres the
+    window, a location [x y] puts its upper-left corner at column x, row y of 'in' (1-based)."""
+
+    type: Literal["crop2dLayer"] = "crop2dLayer"
+    Location: Annotated[Literal["centercrop"] | tuple[int, int], BeforeValidator(_crop_mode)] = "centercrop"
+    type_label: ClassVar[str] = "Crop 2D"
+    default_name: ClassVar[str] = "crop"
+    positional: ClassVar[tuple[str, ...]] = ("Location",)
+    required: ClassVar[int] = 1
+    family: ClassVar[str] = "other"
+    onnx: ClassVar = onnx_emitter()  # Slice of H and W
+
+    @property
+    def input_names(self) -> list[str]:
+        return ["in", "ref"]
+
+    @property
+    def Mode(self) -> str:
+        return "centercrop" if self.Location == "centercrop" else "custom"
+
+    def window(self, inputs: list[Act]) -> tuple[int, int, int, int]:
+        """(top, left, height, width) of the window, 0-based; an error naming both sizes if it does not fit."""
+        need_image(self, inputs[0])
+        need_image(self, inputs[1])
+        (h, w), (rh, rw) = inputs[0].spatial, inputs[1].spatial
+        if self.Location == "centercrop":
+            top, left = (h - rh) // 2, (w - rw) // 2
+        else:
+            left, top = self.Location[0] - 1, self.Location[1] - 1
+        if top < 0 or left < 0 or top + rh > h or left + rw > w:
+            raise NetworkError(f"{self.type}: a {rh}×{rw} window at {self._where(top, left)} does not fit in the "
+                               f"{h}×{w} input 'in'")
+        return top, left, rh, rw
+
+    def _where(self, top: int, left: int) -> str:
+        return "the centre" if self.Location == "centercrop" else f"[x y] = [{left + 1} {top + 1}]"
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        _, _, h, w = self.window(inputs)
+        return inputs[0].with_size(S=(h, w))
+
+    def description(self) -> str:
+        return "center crop" if self.Location == "centercrop" else f"crop at [x y] = {fmt_vec(self.Location)}"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        return _Crop(*self.window(inputs))

@@ -163,22 +163,28 @@ def load_spec(path: str | Path, /, **params: Any) -> LayerGraph:
 
 # ----- saving -----------------------------------------------------------------------------------
 def spec_data(lgraph: Any, name: str | None = None) -> dict[str, Any]:
-    """The spec mapping of a LayerGraph or dlnetwork: options that differ from MATLAB's defaults."""
+    """The spec mapping of a LayerGraph or dlnetwork: options that differ from MATLAB's defaults.
+
+    A source with several outputs is written 'layer/port'. A layer holding Python code (a callable
+    initializer, a functionLayer lambda, an unregistered custom layer class) cannot be written: the error says
+    how to register it.
+    """
     lg = lgraph.layer_graph if hasattr(lgraph, "layer_graph") else lgraph
     order = list(lg.graph.nodes)
     out_layers = []
     for i, lname in enumerate(order):
         layer = lg.layer(lname)
         entry: dict[str, Any] = {"type": layer.type, "Name": layer.Name}
-        entry.update(layer.model_dump(mode="json", exclude_defaults=True, exclude={"type", "Name"}))
-        wired = lg.inputs_of(lname)
+        try:
+            entry.update(layer.spec_options())
+        except LayergraphError as err:
+            raise SpecError(f"layer '{lname}': {err}") from None
+        wired = lg.sources_of(lname)
         ports = layer.input_names
-        chained = i > 0 and ports and wired == {ports[0]: order[i - 1]}
+        chained = i > 0 and ports and wired == {ports[0]: (order[i - 1], lg.layer(order[i - 1]).output_names[0])}
         if ports and not chained:
-            if all(p in wired for p in ports):
-                entry["inputs"] = [wired[p] for p in ports]
-            else:
-                entry["inputs"] = {p: wired[p] for p in ports if p in wired}
+            refs = {p: lg.ref(*wired[p]) for p in ports if p in wired}
+            entry["inputs"] = [refs[p] for p in ports] if len(refs) == len(ports) else refs
         out_layers.append(entry)
     data: dict[str, Any] = {}
     if name:

@@ -153,6 +153,27 @@ class _Prepared:
     states: list[list[torch.Tensor]]
     finish_net: Callable[[], Any]
     finish_state: Callable[[list[torch.Tensor]], Any]
+    factors: list[float] | None = None  # learn-rate factors of a dlnetwork's parameters; None when all are 1
+
+    def step(self, updates: list[torch.Tensor], scale: float) -> None:
+        """targets += scale·factor·update (MATLAB multiplies the global learning rate by each parameter's
+        learn-rate factor when it updates a dlnetwork)."""
+        if self.factors is None:
+            torch._foreach_add_(self.targets, updates, alpha=scale)
+            return
+        for target, update, factor in zip(self.targets, updates, self.factors, strict=True):
+            if factor:
+                target.add_(update, alpha=scale * factor)
+
+
+def _learn_rate_factors(net: Any, pb: _Bundle) -> list[float] | None:
+    """The learn-rate factor of each parameter row of a dlnetwork (None when every one is 1)."""
+    if pb.tree.kind != "net" or not hasattr(net, "learn_rate_factors"):
+        return None
+    factors = [float(f) for f in net.learn_rate_factors()]
+    if len(factors) != len(pb.values) or all(f == 1.0 for f in factors):
+        return None
+    return factors
 
 
 def _parameters(net: Any, fname: str) -> _Bundle:
@@ -207,7 +228,7 @@ def _prepare(net: Any, grad: Any, states: list[Any], state_names: list[str], fna
             in_grad_order[j] = values[i]
         return unflatten(gb.tree, in_grad_order)
 
-    return _Prepared(targets, grads, state_lists, finish_net, finish_state)
+    return _Prepared(targets, grads, state_lists, finish_net, finish_state, _learn_rate_factors(net, pb))
 
 
 def _fresh(params: list[torch.Tensor], targets: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -254,7 +275,10 @@ def adamupdate(net: Any, grad: Any, averageGrad: Any, averageSqGrad: Any, iterat
         torch._foreach_addcmul_(v, g, g, value=1.0 - b2)
         denom = torch._foreach_sqrt(v)
         torch._foreach_add_(denom, eps)
-        torch._foreach_addcdiv_(prep.targets, m, denom, value=-step_size)
+        if prep.factors is None:
+            torch._foreach_addcdiv_(prep.targets, m, denom, value=-step_size)
+        else:
+            prep.step(torch._foreach_div(m, denom), -step_size)
     return prep.finish_net(), prep.finish_state(m), prep.finish_state(v)
 
 
@@ -272,7 +296,11 @@ def sgdmupdate(net: Any, grad: Any, vel: Any, learnRate: float = 0.01,
     # unlike torch.optim.SGD, whose buffer holds gradients and is scaled by the learning rate afterwards)
     with torch.no_grad():
         torch._foreach_mul_(velocity, mom)
-        torch._foreach_add_(velocity, prep.grads, alpha=-lr)
+        if prep.factors is None:
+            torch._foreach_add_(velocity, prep.grads, alpha=-lr)
+        else:  # vel = momentum·vel − factor·learnRate·grad
+            for vel, grad, factor in zip(velocity, prep.grads, prep.factors, strict=True):
+                vel.add_(grad, alpha=-lr * factor)
         torch._foreach_add_(prep.targets, velocity)
     return prep.finish_net(), prep.finish_state(velocity)
 
@@ -294,5 +322,8 @@ def rmspropupdate(net: Any, grad: Any, averageSqGrad: Any, learnRate: float = 0.
         torch._foreach_addcmul_(v, prep.grads, prep.grads, value=1.0 - rho)
         denom = torch._foreach_sqrt(v)
         torch._foreach_add_(denom, eps)
-        torch._foreach_addcdiv_(prep.targets, prep.grads, denom, value=-lr)
+        if prep.factors is None:
+            torch._foreach_addcdiv_(prep.targets, prep.grads, denom, value=-lr)
+        else:
+            prep.step(torch._foreach_div(prep.grads, denom), -lr)
     return prep.finish_net(), prep.finish_state(v)

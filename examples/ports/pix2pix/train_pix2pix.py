@@ -56,7 +56,6 @@ from layergraph import (
     transposedConv2dLayer,
 )
 
-
 # ----- +p2p/trainingOptions.m ----------------------------------------------------------------------------------
 
 _DEFAULTS = dict(ExecutionEnvironment="auto", InputChannels=3, OutputChannels=3, MiniBatchSize=1,
@@ -137,7 +136,7 @@ def train(inData, outData, options):
             if iteration % options.VerboseFrequency == 0:
                 logArgs = [epoch, iteration, gLoss, lossL1, ganLoss, dLoss]
                 # fprintf('epoch: %d, it: %d, G: %f (L1: %f, GAN: %f), D: %f\n', logArgs{:});
-                print("epoch: %d, it: %d, G: %f (L1: %f, GAN: %f), D: %f" % tuple(logArgs))
+                print("epoch: {}, it: {}, G: {:f} (L1: {:f}, GAN: {:f}), D: {:f}".format(*logArgs))
 
     # p2pModel = struct('g', g, 'd', d, 'gOptimiser', gOptimiser, 'dOptimiser', dOptimiser);
     p2pModel = SimpleNamespace(g=g, d=d, gOptimiser=gOptimiser, dOptimiser=dOptimiser, history=history)
@@ -247,7 +246,7 @@ def discriminator(inputSize, inputChannels, depth=None):
     return model
 
 
-def block(id, nChannels, direction, *varargin):  # noqa: A002 - the source's argument name
+def block(id, nChannels, direction, *varargin):
     """A strided (transposed) convolution, optional normalisation and dropout, leaky ReLU 0.2."""
     # parser = inputParser(); ... addParameter('NormType', 'batch') ...
     inputs = SimpleNamespace(nChannels=nChannels, direction=direction, NormType="batch", DoNorm=True,
@@ -285,11 +284,11 @@ def block(id, nChannels, direction, *varargin):  # noqa: A002 - the source's arg
     return layers
 
 
-def downBlock(id, nChannels, *varargin):  # noqa: A002
+def downBlock(id, nChannels, *varargin):
     return block(id, nChannels, "down", *varargin)
 
 
-def upBlock(id, nChannels, *varargin):  # noqa: A002
+def upBlock(id, nChannels, *varargin):
     out = block(id, nChannels, "up", *varargin)
     out = [*out, depthConcatenationLayer(2, "Name", f"cat_{id}")]
     return out

@@ -22,7 +22,7 @@ from layergraph.layers.activation import DropoutLayer, SoftmaxLayer
 from layergraph.layers.base import LAYERS, Layer, same_total
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import EmbeddingLayer, FullyConnectedLayer
-from layergraph.layers.merge import AdditionLayer, ConcatenationLayer
+from layergraph.layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
 from layergraph.layers.norm import BatchNormalizationLayer, LayerNormalizationLayer
 from layergraph.layers.pooling import AveragePooling2DLayer, GlobalAveragePooling2DLayer, MaxPooling2DLayer
 from layergraph.layers.reshape import Resize2DLayer
@@ -117,9 +117,9 @@ def arith(imp: Importer, node: Any) -> None:
     op = node.op_type
     a, b = node.input[0], node.input[1]
     if a in imp.vals and b in imp.vals:
-        if op != "Add":
+        if op not in ("Add", "Mul"):
             raise imp.fail(f"{op} of two activations has no layergraph layer")
-        addition(imp, node, [imp.val(a), imp.val(b)])
+        addition(imp, node, [imp.val(a), imp.val(b)], AdditionLayer if op == "Add" else MultiplicationLayer)
         return
     act_first = a in imp.vals
     if not act_first and b not in imp.vals:
@@ -147,17 +147,19 @@ def add_all(imp: Importer, node: Any) -> None:
     addition(imp, node, [imp.val(i) for i in node.input])
 
 
-def addition(imp: Importer, node: Any, vals: list[Val]) -> None:
+def addition(imp: Importer, node: Any, vals: list[Val], cls: type[Layer] = AdditionLayer) -> None:
+    """Add (additionLayer) or Mul (multiplicationLayer) of activations of one shape."""
     shapes = {imp.shape(v) for v in vals}
     if len(shapes) != 1:
-        raise imp.fail(f"adds activations of different shapes {sorted(shapes)}; additionLayer needs equal ones")
+        raise imp.fail(f"{node.op_type} of activations of different shapes {sorted(shapes)}; {cls.__name__} "
+                       "here needs equal ones")
     shape = shapes.pop()
     hint = name_hint(node.name)
     if all(v.idx is None for v in vals) and len({imp.nodes[v.base].tshape for v in vals}) == 1:
         ids = [v.base for v in vals]  # the layers' outputs themselves
     else:
         ids = [imp.image(v) if len(shape) == 3 else imp.features(v) for v in vals]
-    nid = imp.add(imp.make(AdditionLayer, len(ids)), ids, hint)
+    nid = imp.add(imp.make(cls, len(ids)), ids, hint)
     imp.set(node.output[0], imp.out_val(nid, shape, hint))
 
 
