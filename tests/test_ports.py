@@ -131,3 +131,42 @@ def test_cyclegan_runs_with_its_residual_topology_and_initializer(cyclegan_data:
     w = res["discriminatorY"].Learnables["conv_4", "Weights"]
     assert tuple(w.shape) == (1, 16, 1, 1) and float(w.detach().abs().max()) < 0.1
     assert (tmp_path / "test_2.png").exists()
+
+
+# ----- pix2pix (matlab-deep-learning, BSD-3) -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pix2pix() -> ModuleType:
+    return load("pix2pix", "train_pix2pix.py")
+
+
+def test_pix2pix_published_sizes(pix2pix: ModuleType) -> None:
+    """tests/+tests/GeneratorTest.m and DiscriminatorTest.m: 256×256×{1,3}×N → 256×256×3×N; → 16×16×1×N."""
+    from layergraph import zeros
+    g = pix2pix.generator([256, 256], 1, 3)
+    out = extractdata(g.forward(dlarray(zeros([256, 256, 1, 1], "single"), "SSCB"))[0])
+    assert size(out) == (256, 256, 3)
+    d = pix2pix.discriminator([256, 256], 3)
+    out = extractdata(d.forward(dlarray(zeros([256, 256, 3, 2], "single"), "SSCB"))[0])
+    assert size(out) == (16, 16, 1, 2)
+
+
+def test_pix2pix_trains_and_its_patch_loss_is_the_mean_binary_cross_entropy(pix2pix: ModuleType,
+                                                                           tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    for d in ("A", "B"):
+        (tmp_path / d).mkdir()
+        for i in range(3):
+            Image.fromarray((rng.random((40, 40, 3)) * 255).astype(np.uint8)).save(tmp_path / d / f"{i}.png")
+    torch.manual_seed(0)
+    model = pix2pix.main([str(tmp_path / "A"), str(tmp_path / "B"), "--input-size", "32", "--gdepth", "5",
+                          "--ddepth", "2", "--epochs", "1", "--verbose-frequency", "1"])
+    assert len(model.history) == 3 and np.isfinite(model.history).all()
+    assert model.gOptimiser.Iteration == 4 and model.dOptimiser.Iteration == 4
+    # crossentropy(p, ones)/numel(p(:,:,1,1)) on a 1-channel sigmoid map = mean over patches and batch of -log p
+    from layergraph import crossentropy, numel, ones, sigmoid
+    x = dlarray(torch.rand(32, 32, 6, 2) * 2 - 1, "SSCB")
+    p = sigmoid(model.d.forward(x)[0])
+    got = crossentropy(p, ones(size(p), "single")) / numel(p.m[:, :, 0, 0])
+    want = -torch.log(p.as_subclass(torch.Tensor)).mean()
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-5)

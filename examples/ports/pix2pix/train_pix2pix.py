@@ -136,7 +136,9 @@ def train(inData, outData, options):
             if iteration % options.VerboseFrequency == 0:
                 logArgs = [epoch, iteration, gLoss, lossL1, ganLoss, dLoss]
                 # fprintf('epoch: %d, it: %d, G: %f (L1: %f, GAN: %f), D: %f\n', logArgs{:});
-                print("epoch: {}, it: {}, G: {:f} (L1: {:f}, GAN: {:f}), D: {:f}".format(*logArgs))
+                # (the losses are 1×1 tensors: float() before formatting, as %f does in MATLAB)
+                print("epoch: {}, it: {}, G: {:f} (L1: {:f}, GAN: {:f}), D: {:f}".format(
+                    *logArgs[:2], *map(float, logArgs[2:])))
 
     # p2pModel = struct('g', g, 'd', d, 'gOptimiser', gOptimiser, 'dOptimiser', dOptimiser);
     p2pModel = SimpleNamespace(g=g, d=d, gOptimiser=gOptimiser, dOptimiser=dOptimiser, history=history)
