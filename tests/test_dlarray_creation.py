@@ -30,6 +30,7 @@ def test_like_a_dlarray_gives_an_unformatted_dlarray_in_matlab_layout() -> None:
     assert type(e) is DLArray and e.fmt == "" and tuple(e.shape) == (1, 1, 1, 2) and e.dtype == X.dtype
     Z = randn([100, size(X, 4)], like=X)
     assert tuple(Z.shape) == (100, 2) and dlarray(Z, "CB").fmt == "CB"
+    assert randn(3, 2, "like", X).fmt == "" and tuple(randn(3, 2, "like", X).shape) == (3, 2)  # MATLAB's form
     t = zeros(2, 2, like=torch.ones(1, dtype=torch.float64))
     assert type(t) is torch.Tensor and t.dtype == torch.float64
 

@@ -170,3 +170,43 @@ def test_pix2pix_trains_and_its_patch_loss_is_the_mean_binary_cross_entropy(pix2
     got = crossentropy(p, ones(size(p), "single")) / numel(p.m[:, :, 0, 0])
     want = -torch.log(p.as_subclass(torch.Tensor)).mean()
     assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-5)
+
+
+# ----- two-encoder EEG VAE (CS-LWR, MIT) ------------------------------------------------------------------------
+
+def eeg_pairs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n noisy/clean 512-sample segments (512×n, as the program's .mat variables)."""
+    t = np.arange(512) / 256
+    clean = np.stack([np.sin(2 * np.pi * (3 + k % 5) * t + k) for k in range(n)], axis=1)
+    noisy = clean + 0.5 * np.sin(2 * np.pi * 0.3 * t)[:, None] + 0.1 * rng.standard_normal((512, n))
+    return noisy.astype(np.float32), clean.astype(np.float32)
+
+
+def test_eeg_vae_trains_with_monitor_and_its_elbo_matches_numpy(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    x_IT, x_OT = eeg_pairs(8, rng)
+    x_IV, x_OV = eeg_pairs(3, rng)
+    np.savez(tmp_path / "eeg.npz", x_IT=x_IT, x_OT=x_OT, x_IV=x_IV, x_OV=x_OV)
+    monkeypatch.chdir(tmp_path)  # trainingProgressMonitor writes training-progress.png in the working folder
+    m = load("eeg_vae", "me_vae_build.py")
+    torch.manual_seed(0)
+    res = m.main([str(tmp_path / "eeg.npz"), "--epochs", "1", "--mini-batch-size", "4"])
+    assert res["monitor"].MetricData["Loss"].shape == (2, 2)  # 8 observations, batches of 4
+    assert (tmp_path / "training-progress.png").exists()
+    assert res["x_PV"].shape == (512, 3)  # squeeze(1×512×1×3)
+    # the published sizes: 1×512×1 in and out, latent 512 (E1, sampled) + 512 (E2)
+    X = dlarray(torch.tensor(x_IV).reshape(1, 512, 1, 3), "SSCB")
+    Z1, mu, logSigmaSq, _ = forward(res["netE1"], X)
+    Z2, _ = forward(res["netE2"], X)
+    assert Z1.fmt == "CB" and size(Z1) == (512, 3) and size(Z2) == (512, 3)
+    assert float(mu.detach().abs().max()) <= 1 and float(logSigmaSq.detach().max()) <= 2  # the sampling layer's clipping
+    Y, _ = forward(res["netD"], m.cat(1, Z1, Z2))
+    assert size(Y) == (1, 512, 1, 3)
+    # elboLoss = mse (half squared error over observations) + 0.1 * max over observations of the KL sum over K
+    T = dlarray(torch.tensor(x_OV).reshape(1, 512, 1, 3), "SSCB")
+    got = float(m.elboLoss(Y, T, mu, logSigmaSq).detach())
+    y, tt = extractdata(Y).detach().numpy(), extractdata(T).numpy()
+    mu_, ls = extractdata(mu).detach().numpy(), extractdata(logSigmaSq).detach().numpy()
+    kl = -0.5 * (1 + ls - mu_ ** 2 - np.exp(ls)).sum(axis=0)
+    assert got == pytest.approx(((y - tt) ** 2).sum() / (2 * 3) + 0.1 * kl.max(), rel=1e-4)

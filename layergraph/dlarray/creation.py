@@ -32,10 +32,14 @@ def _size(name: str, args: tuple[Any, ...]) -> list[int]:
 
 def _make(name: str, fill: Callable[..., torch.Tensor], args: tuple[Any, ...], like: Any) -> torch.Tensor:
     typename = None
+    if len(args) >= 2 and isinstance(args[-2], str) and args[-2].lower() == "like":  # f(sz, "like", p)
+        if like is not None:
+            raise ValueError(f"{name}: 'like' given twice")
+        like, args = args[-1], args[:-2]
     if args and isinstance(args[-1], str):
         typename, args = args[-1].lower(), args[:-1]
         if typename == "like":
-            raise ValueError(f"{name}: pass the prototype as like=p")
+            raise ValueError(f"{name}: 'like' needs a prototype array after it")
         if typename not in _TYPES:
             raise ValueError(f"{name}: the class must be 'single' or 'double', got '{typename}'")
     sizes = [max(s, 0) for s in _size(name, args)]
