@@ -200,7 +200,7 @@ def test_eeg_vae_trains_with_monitor_and_its_elbo_matches_numpy(tmp_path: Path,
     Z1, mu, logSigmaSq, _ = forward(res["netE1"], X)
     Z2, _ = forward(res["netE2"], X)
     assert Z1.fmt == "CB" and size(Z1) == (512, 3) and size(Z2) == (512, 3)
-    assert float(mu.detach().abs().max()) <= 1 and float(logSigmaSq.detach().max()) <= 2  # the sampling layer's clipping
+    assert float(mu.detach().abs().max()) <= 1 and float(logSigmaSq.detach().max()) <= 2  # the clipping
     Y, _ = forward(res["netD"], m.cat(1, Z1, Z2))
     assert size(Y) == (1, 512, 1, 3)
     # elboLoss = mse (half squared error over observations) + 0.1 * max over observations of the KL sum over K

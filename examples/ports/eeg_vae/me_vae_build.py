@@ -35,8 +35,8 @@ from layergraph import (
     featureInputLayer,
     finddim,
     forward,
-    fullyConnectedLayer,
     fullyconnect,
+    fullyConnectedLayer,
     gather,
     imageInputLayer,
     isempty,
@@ -58,7 +58,6 @@ from layergraph import (
     updateInfo,
     zeros,
 )
-
 
 # ----- me_VAE_Build.m -------------------------------------------------------------------------------------------
 
