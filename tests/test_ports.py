@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from layergraph import dlarray, dlfeval, extractdata, forward, size
+from layergraph import dlarray, dlfeval, extractdata, forward, predict, size
 
 PORTS = Path(__file__).resolve().parents[1] / "examples" / "ports"
 
@@ -210,3 +210,39 @@ def test_eeg_vae_trains_with_monitor_and_its_elbo_matches_numpy(tmp_path: Path,
     mu_, ls = extractdata(mu).detach().numpy(), extractdata(logSigmaSq).detach().numpy()
     kl = -0.5 * (1 + ls - mu_ ** 2 - np.exp(ls)).sum(axis=0)
     assert got == pytest.approx(((y - tt) ** 2).sum() / (2 * 3) + 0.1 * kl.max(), rel=1e-4)
+
+
+# ----- ECG conditional GAN, 1-D signals (jgtorchi/ECG_GAN, MIT) -------------------------------------------------
+
+def test_ecg_cgan_trains_and_its_embedding_layer_matches_numpy(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    t = np.arange(500)
+    feats, labels = [], []
+    for c, n in [(1, 8), (2, 8), (3, 8), (4, 3), (5, 3)]:  # classes 4 and 5 have < half the largest class
+        for _ in range(n):
+            beat = np.exp(-((t - 250) / (6 + 2 * c)) ** 2) + 0.3 * np.exp(-((t - 380) / 40) ** 2)
+            feats.append(beat + 0.02 * rng.standard_normal(500))
+            labels.append(c)
+    np.savez(tmp_path / "ecg.npz", TrainingFeatures=np.stack(feats, 1).astype(np.float32),
+             TrainingLabels=np.array(labels, np.float64))
+    m = load("ecg_cgan", "dccgan.py")
+    res = m.main([str(tmp_path / "ecg.npz"), "--num-filters", "2", "--epochs", "1", "--mini-batch-size", "3"])
+    # the GAN trains on classes 4 and 5 only, renumbered 1 and 2 (GanTrainingLabels - 3)
+    assert sorted(set(res["GanTrainingLabels"].flatten().tolist())) == [1.0, 2.0]
+    assert len(res["validation"]) == 1 and size(res["validation"][0]) == (500, 2)  # one beat per class
+    # the heights the code relies on: 2 → 8 → 12 → 27 → 57 → 117 → 237 → 477 (= proj1's 477 inputs) → 500
+    from layergraph import analyzeNetwork
+    rows = {r["name"]: r["activations"] for r in analyzeNetwork(res["lgraphGenerator"], Plots="none")["layers"]}
+    assert rows["cat"].startswith("2×1×500") and rows["tconv7"].startswith("477×1") \
+        and rows["sig1"].startswith("500×1")
+    rows = {r["name"]: r["activations"] for r in analyzeNetwork(res["lgraphDiscriminator"], Plots="none")["layers"]}
+    assert rows["conv5"].startswith("24×1×32") and rows["fc1"].startswith("1")
+    # embedAndReshapeLayer: class k → FullyConnectWeights * EmbeddingWeights(:, k) + bias, reshaped 1×1×500
+    net = res["dlnetGenerator"]
+    E, W, b = (net.Learnables["emb", p].detach().numpy()
+               for p in ("EmbeddingWeights", "FullyConnectWeights", "FullyConnectBias"))
+    Z = dlarray(torch.randn(1, 1, 100, 2), "SSCB")
+    T = dlarray(torch.tensor([2.0, 1.0]).reshape(1, 1, 1, 2), "SSCB")
+    emb = predict(net, Z, T, Outputs="emb")
+    want = W @ E[:, [1, 0]] + b
+    np.testing.assert_allclose(extractdata(emb).numpy().reshape(500, 2), want, rtol=1e-4, atol=1e-5)
