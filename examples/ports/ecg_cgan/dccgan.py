@@ -254,9 +254,10 @@ def trainGAN(dlnetGenerator, dlnetDiscriminator, flow, labels, params):
                 dlZ = gpuArray(dlZ)
                 dlT = gpuArray(dlT)
 
+            # (lossGenerator and lossDiscriminator are returned but unused, as in the source)
             (gradientsGenerator, gradientsDiscriminator, stateGenerator, scoreGenerator, scoreDiscriminator,
-             lossGenerator, lossDiscriminator) = dlfeval(  # noqa: RUF059 - the source's output namesmodelGradients, dlnetGenerator, dlnetDiscriminator,
-                                                         dlX, dlT, dlZ)
+             lossGenerator, lossDiscriminator) = dlfeval(  # noqa: RUF059
+                modelGradients, dlnetGenerator, dlnetDiscriminator, dlX, dlT, dlZ)
             dlnetGenerator.State = stateGenerator
 
             dlnetDiscriminator, trailingAvgDiscriminator, trailingAvgSqDiscriminator = adamupdate(
