@@ -1,12 +1,14 @@
-"""Training images/s: hand-written PyTorch vs layergraph's trainer (default, channels_last, torch.compile, bf16).
+"""Training images/s: hand-written PyTorch vs layergraph's trainer (fp32, channels_last, torch.compile, bf16, auto).
 
 For the MATLAB flowers DCGAN (batch 128, 64×64×3) and the 16×16 digits CGAN (batch 64) it times whole training
 iterations — the GAN examples' modelGradients plus Adam on both networks — through:
   reference       hand-written nn.Modules (benchmarks/reference_nets.py) + torch.optim.Adam (foreach)
-  default         layergraph's GANTrainer step (what `layergraph train` runs)
+  default         layergraph's GANTrainer step in float32 (precision: fp32)
   channels_last   the same with channelsLast: true
   compile         the same with compile: true (torch.compile of both networks)
-  bf16            the same with bf16: true (autocast; only where CUDA is present, CPU runs stay float32)
+  bf16            precision: bf16 (autocast; on CPUs without bf16 arithmetic it is emulated, and slow)
+  bf16_cl         precision: bf16 with channelsLast: true
+  auto            precision: auto, what `layergraph train` does by default (bf16 where the hardware has it)
 Variants are interleaved in one run and the median iteration time is reported with the ratio to the reference.
 The device is chosen like training chooses it (CUDA when present). Figures, not assertions.
 
@@ -29,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_nets as ref
 
 from layergraph.devices import canUseGPU
+from layergraph.precision import resolve_precision
 from layergraph.train.config import TrainConfig
 from layergraph.train.gan import GANTrainer
 
@@ -37,7 +40,8 @@ PAIRS = {  # name: (spec prefix, reference classes, batch, image size, channels,
     "flowers": ("gan_flowers", ref.FlowersGenerator, ref.FlowersDiscriminator, 128, 64, 3, 1),
     "digits": ("cgan_digits", ref.DigitsGenerator, ref.DigitsDiscriminator, 64, 16, 1, 10),
 }
-VARIANTS = ("reference", "default", "channels_last", "compile", "bf16")
+VARIANTS = ("reference", "default", "channels_last", "compile", "bf16", "bf16_cl", "auto")
+PRECISION = {"bf16": "bf16", "bf16_cl": "bf16", "auto": "auto"}  # the other variants train in fp32
 
 
 def tiny_folder(root: Path, size: int, channels: int, classes: int) -> Path:
@@ -56,8 +60,9 @@ def make_trainer(pair: str, variant: str, data: Path, out: Path) -> GANTrainer:
     prefix, _, _, batch, size, _, _ = PAIRS[pair]
     cfg = TrainConfig(generator=ROOT / f"specs/{prefix}_generator.yaml",
                       discriminator=ROOT / f"specs/{prefix}_discriminator.yaml", data=data, output=out,
-                      imageSize=(size, size), miniBatchSize=batch, seed=0, channelsLast=variant == "channels_last",
-                      compile=variant == "compile", bf16=variant == "bf16")
+                      imageSize=(size, size), miniBatchSize=batch, seed=0,
+                      channelsLast=variant in ("channels_last", "bf16_cl"), compile=variant == "compile",
+                      precision=PRECISION.get(variant, "fp32"))
     return GANTrainer(cfg)
 
 
@@ -112,9 +117,8 @@ def bench_pair(pair: str, variants: list[str], device: torch.device, tmp: Path, 
     data = tiny_folder(tmp / pair, size, channels, classes)
     runners: dict[str, Reference | GANTrainer] = {}
     for variant in variants:
-        if variant == "reference" or (variant == "bf16" and device.type != "cuda"):
-            continue  # bf16 autocast is a GPU option; on CPU it would time the default again
-        runners[variant] = make_trainer(pair, variant, data, tmp / f"out_{pair}_{variant}")
+        if variant != "reference":
+            runners[variant] = make_trainer(pair, variant, data, tmp / f"out_{pair}_{variant}")
     if "reference" in variants:
         base = runners.get("default") or make_trainer(pair, "default", data, tmp / f"out_{pair}")
         runners = {"reference": Reference(pair, base, device), **runners}
@@ -146,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device("cuda" if canUseGPU() else "cpu")
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
-    print(f"torch {torch.__version__}, device {name}")
+    print(f"torch {torch.__version__}, device {name}; precision auto → {resolve_precision('auto', device)}")
     print(f"{'pair':<8} {'batch':>5} {'variant':<14} {'ms/iter':>9} {'images/s':>9} {'vs reference':>13}")
     with tempfile.TemporaryDirectory() as tmp:
         for pair in args.pairs.split(","):

@@ -78,6 +78,7 @@ from layergraph.graph import (
 from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork, plot_graph
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
+from layergraph.precision import mixed_precision
 from layergraph.spec import dump_spec, load_spec, save_spec
 from layergraph.table import Table
 from layergraph.train import (
@@ -94,6 +95,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "adamupdate", "addLayers", "analyzeNetwork", "augmentedImageDatastore", "canUseGPU", "cat", "categories",
+    "mixed_precision",
     "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient", "dlnetwork", "dump_spec",
     "exportONNXNetwork", "extractdata", "forward", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
     "hasdata", "imageDataAugmenter", "imageDatastore", "importNetworkFromONNX", "importONNXNetwork", "imtile",

@@ -11,9 +11,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-# How long the exit hook waits for each worker: they check their stop event at least every 0.1 s
-_JOIN_SECONDS = 5.0
-
 _live: weakref.WeakKeyDictionary[threading.Thread, threading.Event] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
@@ -29,11 +26,15 @@ def start_worker(target: Callable[..., Any], args: tuple, stop: threading.Event,
 
 @atexit.register
 def stop_workers() -> None:
-    """Signal every live worker to stop and wait for it (bounded), so none runs during interpreter shutdown."""
+    """Signal every live worker to stop and wait for it, so none runs during interpreter shutdown.
+
+    The wait has no time limit on purpose: a worker notices the stop event between batches (waiting for room in
+    its buffer it checks every 0.1 s), and one abandoned inside a long batch function aborts the whole process.
+    """
     with _lock:
         workers = list(_live.items())
     for _, stop in workers:
         stop.set()
     for thread, _ in workers:
         if thread.is_alive() and thread is not threading.current_thread():
-            thread.join(_JOIN_SECONDS)
+            thread.join()

@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, dest="numEpochs", help="override numEpochs")
     p.add_argument("--max-iterations", type=int, dest="maxIterations", help="stop after this many iterations")
     p.add_argument("--data", help="override the data folder")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"),
+                   help="override precision: bf16 autocast where the hardware has it (auto), or force one")
     add_set_option(p, train=True)
     p.set_defaults(func=run)
 
@@ -25,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
 
     # folders typed on the command line are relative to where the user is, not to the config file
     here = {k: str(Path(v).absolute()) for k, v in (("output", args.output), ("data", args.data)) if v}
-    cfg = load_config(args.config, numEpochs=args.numEpochs, maxIterations=args.maxIterations, **here)
+    cfg = load_config(args.config, numEpochs=args.numEpochs, maxIterations=args.maxIterations,
+                      precision=args.precision, **here)
     sets = set_values(args.set, train=True)  # 'generator.numFilters' → cfg.generatorParams['numFilters']
     update = {f"{net}Params": {**getattr(cfg, f"{net}Params"),
                                **{k.split(".", 1)[1]: v for k, v in sets.items() if k.startswith(f"{net}.")}}

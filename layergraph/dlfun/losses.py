@@ -18,6 +18,7 @@ from layergraph.dlfun.common import DLFunctionError, broadcastable, like_input, 
 
 __all__ = ["crossentropy", "huber", "l1loss", "l2loss", "mse"]
 
+_LOW_PRECISION = (torch.bfloat16, torch.float16)
 _NORMALIZATION = ("batch-size", "all-elements", "mask-included", "none")
 
 
@@ -60,6 +61,8 @@ def _reduce(fname: str, values: torch.Tensor, y: Any, opts: dict[str, Any], weig
 
 def _inputs(fname: str, Y: Any, targets: Any, opts: dict[str, Any]) -> tuple[Any, torch.Tensor, Any]:
     y, restore = labelled(Y, opts.get("DataFormat"), fname)
+    if y.dtype in _LOW_PRECISION:  # network outputs under mixed precision: the loss itself in float32
+        y = y.float()
     return y, like_input(fname, "targets", targets, y, opts.get("DataFormat")), restore
 
 

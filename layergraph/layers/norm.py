@@ -69,8 +69,9 @@ def running_stats(mean: torch.Tensor, var: torch.Tensor, batch_mean: torch.Tenso
                   n: int, mean_decay: float, var_decay: float) -> tuple[torch.Tensor, torch.Tensor]:
     """MATLAB's running-statistics update: new = decay·batch + (1 − decay)·old; the batch variance of n values
     enters unbiased (·n/(n − 1)), as torch's batch_norm does."""
-    return (mean.lerp(batch_mean.detach(), mean_decay),
-            var.lerp(batch_var.detach() * n / max(n - 1, 1), var_decay))
+    # .to(dtype): under bf16 autocast the batch statistics are bf16, the running ones stay float32
+    return (mean.lerp(batch_mean.detach().to(mean.dtype), mean_decay),
+            var.lerp(batch_var.detach().to(var.dtype) * n / max(n - 1, 1), var_decay))
 
 
 class _Norm(Layer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from layergraph.errors import SpecError
 from layergraph.spec.yamlsafe import LineDict, read_yaml_file
@@ -51,7 +51,22 @@ class TrainConfig(BaseModel):
     augmentation: Augmentation = Augmentation()
     channelsLast: bool = False
     compile: bool = False
-    bf16: bool = False
+    # "auto": bf16 autocast where the device has bf16 arithmetic, float32 elsewhere (layergraph.precision)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_bf16(cls, data: Any) -> Any:
+        """`bf16: true|false` (the option before `precision`) reads as auto|fp32: it asked for bf16 on CUDA and
+        was ignored on CPUs, which is what `auto` does on the machines where bf16 is slow."""
+        if isinstance(data, dict) and "bf16" in data and "precision" not in data:
+            data = dict(data)
+            flag = data.pop("bf16")
+            if isinstance(flag, bool):
+                data["precision"] = "auto" if flag else "fp32"
+            else:
+                data["bf16"] = flag  # left for the unknown-option error
+        return data
 
     @field_validator("imageSize", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from layergraph.devices import default_device
 from layergraph.errors import LayergraphError, SpecError
 from layergraph.layers.activation import SigmoidLayer
 from layergraph.layers.dense import EmbeddingLayer
+from layergraph.precision import resolve_precision
 from layergraph.spec.flat import flat_spec_text
 from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
@@ -73,6 +74,7 @@ class GANTrainer:
         self.dist = distributed.setup(self.device)
         if self.dist is not None:
             self.device = self.dist.device
+        self.precision = resolve_precision(cfg.precision, self.device)
         self.main = self.dist is None or self.dist.is_main
         if not self.main:
             self.console = Console(quiet=True)
@@ -187,8 +189,7 @@ class GANTrainer:
         if cfg.channelsLast:
             X = X.contiguous(memory_format=torch.channels_last)
         cond = (T,) if self.conditional else ()
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=cfg.bf16 and self.device.type == "cuda")
-        with torch.enable_grad(), autocast:
+        with torch.enable_grad(), self.precision.autocast():
             y_real, _ = d.forward(X, *cond)
             x_gen, _ = g.forward(Z, *cond)
             y_gen, _ = d.forward(x_gen, *cond)
@@ -328,7 +329,7 @@ class GANTrainer:
         if per_epoch == 0:
             raise SpecError(f"{self.cfg.data}: {self.feed.num_observations} images are fewer than one mini-batch "
                             f"of {self.cfg.miniBatchSize}")
-        self.console.print(f"training on {self.device.type}: {self.feed.num_observations} images, "
+        self.console.print(f"training on {self.device.type} in {self.precision}: {self.feed.num_observations} images, "
                            f"{len(self.feed.classes)} classes, {per_epoch} iterations per epoch")
 
     def _epochs(self, start: float) -> None:

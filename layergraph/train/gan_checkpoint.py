@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from layergraph.errors import SpecError
+from layergraph.precision import Precision
 from layergraph.train.checkpoint import (
     AVERAGE,
     flatten_state,
@@ -72,6 +73,7 @@ def _meta(trainer: GANTrainer, elapsed: float, checksums: list[float]) -> dict[s
         "imageSize": list(trainer.cfg.imageSize), "channels": trainer.channels,
         "iteration": trainer.iteration, "epoch": trainer.epoch, "batch": trainer.batch, "elapsed": elapsed,
         "world_size": trainer.dist.world if trainer.dist else 1, "rank_checksums": checksums,
+        "precision": trainer.precision.name,
         "history": {"iteration": h.iteration, "scoreG": h.score_g, "scoreD": h.score_d},
     }
 
@@ -107,8 +109,23 @@ def restore_training(trainer: GANTrainer, path: Path) -> None:
     torch.set_rng_state(tensors["rng/torch"])
     if "rng/cuda" in tensors and trainer.device.type == "cuda":
         torch.cuda.set_rng_state(tensors["rng/cuda"], trainer.device)
+    _resume_precision(trainer, meta.get("precision"))
     trainer.iteration, trainer.epoch, trainer.batch = meta["iteration"], meta["epoch"], meta["batch"]
     trainer.elapsed_before = float(meta.get("elapsed", 0.0))
     h = meta.get("history", {})
     trainer.history = type(trainer.history)(list(h.get("iteration", [])), list(h.get("scoreG", [])),
                                             list(h.get("scoreD", [])))
+
+
+def _resume_precision(trainer: GANTrainer, saved: Any) -> None:
+    """Keep the checkpoint's precision when `auto` resolves differently here, so the resumed run equals an
+    uninterrupted one; an explicit fp32/bf16 in the config wins, with a note."""
+    current = trainer.precision
+    if saved not in ("fp32", "bf16") or saved == current.name:
+        return
+    if trainer.cfg.precision == "auto":
+        trainer.precision = Precision(saved, current.device_type, f"as the checkpoint was trained; here {current}")
+        trainer.console.print(f"resuming in {trainer.precision}")
+    else:
+        trainer.console.print(f"note: the checkpoint was trained in {saved}; continuing in {current.name} as the "
+                              "config asks, so the result will differ from an uninterrupted run")

@@ -17,8 +17,10 @@ class LossError(LayergraphError, ValueError):
 
 
 def _tensor(x: Any) -> torch.Tensor:
-    """Plain tensor view of `x` that keeps autograd history (labels are irrelevant to a scalar loss)."""
-    return plain(x)
+    """Plain float32-or-wider view of `x` that keeps autograd history (labels are irrelevant to a scalar loss);
+    bf16/fp16 network outputs under mixed precision are widened so the loss is computed in float32."""
+    t = plain(x)
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
 
 
 def ganLoss(probReal: Any, probGenerated: Any) -> tuple[torch.Tensor, torch.Tensor]:
