@@ -225,3 +225,31 @@ def test_callable_weights_initializer_gets_matlab_size_vector() -> None:
     np.testing.assert_allclose(net.getLearnable("conv", "Weights"), 0.02 * np.ones((4, 4, 3, 5)))
     with pytest.raises(SpecError, match=r"WeightsInitializer.*Python function"):
         lg.dump_spec(net)
+
+
+@register_layer
+class splitHalvesLayer(CustomLayer):  # noqa: N801 - MATLAB class name
+    """Two outputs: the first and second half of the channels."""
+
+    def __init__(self, Name: str = "") -> None:
+        super().__init__(Name=Name)
+        self.OutputNames = ["first", "second"]
+
+    def predict(self, X: Any) -> tuple[Any, Any]:
+        k = lg.size(X, 1) // 2
+        return X[:k, :], X[k:, :]
+
+
+def test_page_and_spec_show_output_ports(tmp_path) -> None:
+    lgraph = lg.layerGraph([lg.featureInputLayer(6, Name="in"), lg.fullyConnectedLayer(8, Name="enc"),
+                            splitHalvesLayer(Name="split"), lg.fullyConnectedLayer(3, Name="dec")])
+    lgraph = lgraph.addLayers(lg.fullyConnectedLayer(2, Name="head")).connectLayers("split/second", "head")
+    lg.analyzeNetwork(lgraph, Plots="none", html=tmp_path / "page.html")
+    text = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert ">second</text>" in text and "first 4" in text
+    spec = lg.dump_spec(lgraph)
+    assert "split/second" in spec
+    back = lg.spec.graph_from_data(__import__("yaml").safe_load(spec))
+    assert sorted(back.Connections) == sorted(lgraph.Connections)
+    net = lg.dlnetwork(back)
+    assert net.OutputNames == ["dec", "head"]

@@ -74,6 +74,10 @@ def _edges(lgraph: LayerGraph, lay: Layout, pt: Any) -> list[str]:
         if len(ports) > 1:  # the label beside its arrow, on the outer side
             x, anchor = (end[0] - 4, "end") if slot < 0 else (end[0] + 4, "start")
             out.append(f'<text class="port" x="{x:.1f}" y="{end[1] - 4}" text-anchor="{anchor}">{escape(port)}</text>')
+        if len(lgraph.layer(u).output_names) > 1:  # a layer with several outputs: which one, at the start
+            source = lgraph.graph.edges[u, v, port].get("port", "")
+            out.append(f'<text class="port" x="{pts[0][0] + 4:.1f}" y="{pts[0][1] + 10:.1f}" '
+                       f'text-anchor="start">{escape(source)}</text>')
     return out
 
 

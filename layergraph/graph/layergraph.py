@@ -111,10 +111,6 @@ class LayerGraph:
         return (f"LayerGraph with {len(self.graph)} layers, {self.graph.number_of_edges()} connections; "
                 f"inputs {self.InputNames}, outputs {self.OutputNames}")
 
-    def _repr_html_(self) -> str:
-        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
-        return repr_html(self)
-
     # ----- MATLAB's editing functions as methods (lgraph.connectLayers(...)): each returns a new graph ------
     def addLayers(self, layers: Iterable[Layer] | Layer) -> LayerGraph:
         """lgraph = lgraph.addLayers(layers): a copy with the layers added (connected among themselves)."""
@@ -144,6 +140,10 @@ class LayerGraph:
         new = self.copy()
         new._replace(name, [layers] if isinstance(layers, Layer) else list(layers), ReconnectBy.lower())
         return new
+
+    def _repr_html_(self) -> str:
+        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
+        return repr_html(self)
 
     # ----- editing (in place; the methods above and the module-level functions copy first, like MATLAB) ----
     def _add(self, layers: Sequence[Layer], sources: Sequence[tuple[str, int] | None] | None = None,
