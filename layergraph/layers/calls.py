@@ -94,7 +94,9 @@ def act_of(fmt: str, shape: Sequence[int], who: str) -> Act:
 def probe(call: Callable[..., Any], inputs: list[Act], formattable: bool, who: str,
           n_out: int) -> list[Act]:
     """Run `call` on a random batch of `inputs` (no gradients, random state restored); the output sizes."""
-    xs = [to_layer(torch.randn(a.torch_shape(PROBE_BATCH)), a.batch_fmt, formattable) for a in inputs]
+    # ones, not random values: code that indexes with its input (an embedding's weights(:, X), X = class
+    # numbers from 1) must get valid indices, as in MATLAB, where such layers analyse and initialise
+    xs = [to_layer(torch.ones(a.torch_shape(PROBE_BATCH)), a.batch_fmt, formattable) for a in inputs]
     state = np.random.get_state()
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
