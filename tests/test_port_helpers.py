@@ -73,3 +73,14 @@ def test_augment_applies_one_identical_transformation_to_a_cell_of_images() -> N
         ra, rb = rotate.augment([a.astype(np.float32), a.astype(np.float32)], rng)
         np.testing.assert_array_equal(ra, rb)
     assert 0 < flipped < 20
+
+
+def test_categorical_transpose_and_comparison_with_a_column() -> None:
+    """labels' of a 1×N decode result is N×1; a 1-D categorical (a column) == an N×1 one is elementwise."""
+    from layergraph import categorical, onehotdecode
+    row = onehotdecode(np.eye(3)[:, [0, 2, 1, 1]], ["a", "b", "c"], 1)
+    assert row.shape == (1, 4) and row.T.shape == (4, 1) and row.T.tolist() == [["a"], ["c"], ["b"], ["b"]]
+    col = categorical(["a", "c", "c", "b"])
+    eq = col == row.T
+    assert eq.shape == (4, 1) and eq.ravel().tolist() == [True, True, False, True]
+    assert col.T.shape == (1, 4)

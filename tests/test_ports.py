@@ -246,3 +246,34 @@ def test_ecg_cgan_trains_and_its_embedding_layer_matches_numpy(tmp_path: Path) -
     emb = predict(net, Z, T, Outputs="emb")
     want = W @ E[:, [1, 0]] + b
     np.testing.assert_allclose(extractdata(emb).numpy().reshape(500, 2), want, rtol=1e-4, atol=1e-5)
+
+
+# ----- classifier with a custom loop, crossentropy and trainingProgressMonitor (MathWorks documentation) ---------
+
+def test_custom_loop_classifier_trains_with_monitor_and_crossentropy(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    images = np.stack([np.asarray(Image.fromarray((im * 16).astype(np.uint8)).resize((28, 28), Image.BILINEAR))
+                       for im in d.images[:160]], -1)[:, :, None, :].astype(np.float32) / 255
+    labels = np.array([str(t) for t in d.target[:160]])
+    np.savez(tmp_path / "digits.npz", XTrain=images[..., :120], TTrain=labels[:120], XTest=images[..., 120:],
+             TTest=labels[120:])
+    monkeypatch.chdir(tmp_path)
+    m = load("custom_loop_classifier", "train_custom_loop.py")
+    torch.manual_seed(0)
+    res = m.main([str(tmp_path / "digits.npz"), "--epochs", "1", "--mini-batch-size", "40"])
+    assert res["monitor"].MetricData["Loss"].shape == (3, 2) and res["monitor"].Progress == 100
+    assert res["YTest"].shape == (40, 1) and int(np.asarray(res["chart"].NormalizedValues).sum()) == 40
+    assert res["accuracy"] == pytest.approx(np.mean(np.array(res["YTest"].tolist()).ravel() == labels[120:]))
+    assert (tmp_path / "confusion.png").exists() and (tmp_path / "training-progress.png").exists()
+    # modelLoss's crossentropy on softmax scores and one-hot targets = -sum(T .* log(Y)) / N (numpy)
+    X = dlarray(torch.tensor(images[..., :8]), "SSCB")
+    every = m.categorical(labels.tolist())  # all ten classes, as the datastore's labels
+    T = m.preprocessMiniBatch([images[..., i] for i in range(8)], [every[i] for i in range(8)])[1]
+    loss, _, _ = dlfeval(m.modelLoss, res["net"], X, dlarray(torch.tensor(T), "CB"))
+    Y = extractdata(predict(res["net"], X)).numpy()
+    assert size(Y) == (10, 8)
+    Yf = extractdata(forward(res["net"], X)[0]).detach().numpy()
+    assert float(loss.detach()) == pytest.approx(-(T * np.log(Yf)).sum() / 8, rel=1e-5)
