@@ -109,7 +109,7 @@ def cyclegan_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(2)
     for d in ("trainX", "trainY", "testX", "testY"):
         (root / d).mkdir(parents=True)
-        for i in range(2):
+        for i in range(1 if d.startswith("train") else 2):  # one training pair, the two test images read
             Image.fromarray((rng.random((100 + 10 * i, 120, 3)) * 255).astype(np.uint8)).save(root / d / f"{i}.png")
     return root
 
@@ -118,7 +118,7 @@ def test_cyclegan_runs_with_its_residual_topology_and_initializer(cyclegan_data:
     m = load("cyclegan", "train_cyclegan.py")
     torch.manual_seed(0)
     res = m.main([str(cyclegan_data), "--filters", "4", "--residuals", "2", "--epochs", "1", "--out", str(tmp_path)])
-    assert len(res["history"]) == 2 and all(0 < s < 1 for row in res["history"] for s in row)
+    assert len(res["history"]) == 1 and all(0 < s < 1 for row in res["history"] for s in row)
     genY, genX = res["generated"][0]
     assert size(genY) == (128, 128, 3) and size(genX) == (128, 128, 3)  # 128×128×3×1: trailing 1 dropped
     patches, _ = forward(res["discrimatorX"], genX)
@@ -156,13 +156,13 @@ def test_pix2pix_trains_and_its_patch_loss_is_the_mean_binary_cross_entropy(pix2
     rng = np.random.default_rng(3)
     for d in ("A", "B"):
         (tmp_path / d).mkdir()
-        for i in range(3):
+        for i in range(2):
             Image.fromarray((rng.random((40, 40, 3)) * 255).astype(np.uint8)).save(tmp_path / d / f"{i}.png")
     torch.manual_seed(0)
     model = pix2pix.main([str(tmp_path / "A"), str(tmp_path / "B"), "--input-size", "32", "--gdepth", "5",
                           "--ddepth", "2", "--epochs", "1", "--verbose-frequency", "1"])
-    assert len(model.history) == 3 and np.isfinite(model.history).all()
-    assert model.gOptimiser.Iteration == 4 and model.dOptimiser.Iteration == 4
+    assert len(model.history) == 2 and np.isfinite(model.history).all()
+    assert model.gOptimiser.Iteration == 3 and model.dOptimiser.Iteration == 3
     # crossentropy(p, ones)/numel(p(:,:,1,1)) on a 1-channel sigmoid map = mean over patches and batch of -log p
     from layergraph import crossentropy, numel, ones, sigmoid
     x = dlarray(torch.rand(32, 32, 6, 2) * 2 - 1, "SSCB")
