@@ -520,3 +520,44 @@ def test_elu_both_ways_against_onnxruntime(alpha: float | None) -> None:
     exported = onnx_model(net)
     assert [n.op_type for n in exported.graph.node] == ["Conv", "Elu"]
     np.testing.assert_allclose(run_ort(exported, net.InputNames, [x])[0], want, rtol=RTOL, atol=ATOL)
+
+
+# ----- the layers of issue 12: their export forms against onnxruntime -----------------------------------------------
+NEW_LAYERS = """
+layers:
+  - {type: imageInputLayer, Name: img, InputSize: [9, 8, 4]}
+  - {type: convolution2dLayer, Name: conv, FilterSize: 3, NumFilters: 4, Padding: [1, 2, 2, 1], PaddingValue: replicate}
+  - {type: instanceNormalizationLayer, Name: inorm}
+  - {type: groupNormalizationLayer, Name: gnorm, NumGroups: 2}
+  - {type: geluLayer, Name: gelu}
+  - {type: geluLayer, Name: gelut, Approximation: tanh}
+  - {type: swishLayer, Name: swish}
+  - {type: clippedReluLayer, Name: clip, Ceiling: 0.5}
+  - {type: multiplicationLayer, Name: mul, NumInputs: 2, inputs: [clip, gnorm]}
+  - {type: imageInputLayer, Name: ref, InputSize: [5, 4, 1]}
+  - {type: crop2dLayer, Name: crop, Location: centercrop, inputs: {in: mul, ref: ref}}
+  - {type: sequenceInputLayer, Name: seq, InputSize: 3, MinLength: 6}
+  - {type: convolution1dLayer, Name: c1, FilterSize: 3, NumFilters: 4, Padding: causal,
+     PaddingValue: symmetric-exclude-edge}
+  - {type: transposedConv1dLayer, Name: t1, FilterSize: 4, NumFilters: 2, Stride: 2, Cropping: same}
+"""
+
+
+@pytest.mark.parametrize("opset", [17, 21])
+def test_new_layers_export_like_layergraph_computes(opset: int) -> None:
+    """Gelu (opset 20) and GroupNormalization (opset 21) nodes, and their decompositions before those opsets."""
+    if opset > onnx.defs.onnx_opset_version():
+        pytest.skip(f"onnx has no opset {opset}")
+    torch.manual_seed(0)
+    net = randomized(dlnetwork(graph_from_data(yaml.safe_load(NEW_LAYERS))))
+    model = onnx_model(net, OpsetVersion=opset)
+    ops = {n.op_type for n in model.graph.node}
+    assert ("Gelu" in ops) == (opset >= 20) and ("GroupNormalization" in ops) == (opset >= 21)
+    xs = [torch.randn(2, 4, 9, 8), torch.randn(2, 1, 5, 4), torch.randn(2, 3, 11)]  # a longer sequence than MinLength
+    want = predict(net, xs)
+    try:
+        got = run_ort(model, net.InputNames, xs)
+    except Exception as err:  # an onnxruntime without this opset's kernels
+        pytest.skip(f"onnxruntime cannot run opset {opset}: {str(err).splitlines()[0]}")
+    for w, y in zip(want, got):
+        np.testing.assert_allclose(y, w, rtol=RTOL, atol=1e-4)

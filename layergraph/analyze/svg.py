@@ -76,7 +76,8 @@ def _edges(lgraph: LayerGraph, lay: Layout, pt: Any) -> list[str]:
             out.append(f'<text class="port" x="{x:.1f}" y="{end[1] - 4}" text-anchor="{anchor}">{escape(port)}</text>')
         if len(lgraph.layer(u).output_names) > 1:  # a layer with several outputs: which one, at the start
             source = lgraph.graph.edges[u, v, port].get("port", "")
-            out.append(f'<text class="port" x="{pts[0][0] + 4:.1f}" y="{pts[0][1] + 10:.1f}" '
+            (x0, y0), (x1, y1) = pts[0], pts[1]  # a third of the way along the first segment
+            out.append(f'<text class="port" x="{x0 + (x1 - x0) / 3 + 4:.1f}" y="{y0 + (y1 - y0) / 3:.1f}" '
                        f'text-anchor="start">{escape(source)}</text>')
     return out
 

@@ -390,6 +390,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     def _call(self, X: tuple[Any, ...], kwargs: dict[str, Any], training: bool, fname: str) -> list[DLArray]:
         X, opts = _split_options(X, kwargs, ("Outputs", "Acceleration"), fname)
+        self._need_init(fname)
         fn, fmts = self._runner(opts.get("Outputs"))
         xs = self._prepare(X, training, fname)
         try:

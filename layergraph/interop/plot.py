@@ -225,6 +225,10 @@ def _draw_edges(ax: Any, lg: LayerGraph, lay: Layout) -> None:
         if len(ports) > 1:
             ax.text(end[0] + 0.04, end[1] + 0.07, port, fontsize=6, color="#1f4e79", ha="left", va="bottom",
                     zorder=4)
+        if len(lg.layer(u).output_names) > 1:  # which output of a layer with several
+            (x0, y0), (x1, y1) = pts[0], pts[1]  # a third of the way along the first segment
+            ax.text(x0 + (x1 - x0) / 3 + 0.04, y0 + (y1 - y0) / 3, lg.graph.edges[u, v, port].get("port", ""),
+                    fontsize=6, color="#1f4e79", ha="left", va="center", zorder=4)
 
 
 # ----- Mermaid --------------------------------------------------------------------------------------------------
@@ -239,8 +243,10 @@ def mermaid(lgraph: Any, *, types: bool = True) -> str:
         lines.append(f'    {nid}["{label}"]')
     for src, dst in lg.Connections:
         name, _, port = dst.partition("/")
-        arrow = f"-->|{port}|" if port else "-->"
-        lines.append(f"    {ids[src]} {arrow} {ids[name]}")
+        source, _, out = src.partition("/")  # 'split/first': an output of a layer with several
+        label = "→".join(p for p in (out, port) if p)
+        arrow = f"-->|{_mm(label)}|" if label else "-->"
+        lines.append(f"    {ids[source]} {arrow} {ids[name]}")
     return "\n".join(lines) + "\n"
 
 

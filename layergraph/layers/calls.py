@@ -2,7 +2,7 @@
 
 MATLAB passes a Formattable layer formatted dlarrays (labels, data behind them) and any other layer
 unformatted dlarrays in MATLAB layout (H×W×C×B for "SSCB" data); an unformatted result takes the format of the
-layer's first input. Sizes are found by running the code once on a probe batch, with the random-number state
+layer's first input. Sizes are found by running the code once on a probe batch of ones, with the random-number state
 saved and restored, so analysing a network changes nothing.
 """
 from __future__ import annotations
