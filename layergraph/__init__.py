@@ -133,3 +133,9 @@ __all__ += [
     "arrayDatastore", "categorical", "combine", "confusionchart", "exportgraphics", "groupSubPlot", "imresize",
     "preview", "read", "recordMetrics", "trainingProgressMonitor", "transform", "updateInfo", "yscale",
 ]
+
+# --- issue 12 (real programs): MATLAB's array constructors with `like` ------------------------------------------
+from layergraph.data.tables import imcrop, randomCropWindow2d, table  # noqa: E402
+from layergraph.dlarray.creation import ones, rand, randn, zeros  # noqa: E402
+
+__all__ += ["imcrop", "ones", "rand", "randn", "randomCropWindow2d", "table", "zeros"]

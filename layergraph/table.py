@@ -35,6 +35,11 @@ class Table:
     def __len__(self) -> int:
         return len(self.Value)
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """rows × 3 (Layer, Parameter, Value), so that size(T, 1) is the table's height as in MATLAB."""
+        return len(self.Value), 3
+
     def __iter__(self) -> Iterator[tuple[str, str, Any]]:
         return iter(zip(self.Layer, self.Parameter, self.Value))
 

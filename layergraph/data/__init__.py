@@ -34,3 +34,7 @@ __all__ = [
 # in-memory data, combined and transformed datastores
 __all__ += ["ArrayDatastore", "CombinedDatastore", "TransformedDatastore", "arrayDatastore", "combine", "preview",
             "transform"]
+
+from layergraph.data.tables import Rectangle, imcrop, randomCropWindow2d, table  # noqa: E402
+
+__all__ += ["Rectangle", "imcrop", "randomCropWindow2d", "table"]

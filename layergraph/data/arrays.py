@@ -23,6 +23,14 @@ def _matlab_dims(a: np.ndarray | torch.Tensor, ndim: int) -> Any:
     return a
 
 
+def _is_empty_matrix(a: Any) -> bool:
+    """True for MATLAB's [] (a 0×0 array, or an empty Python list)."""
+    if isinstance(a, list | tuple):
+        return len(a) == 0
+    shape = getattr(a, "shape", None)
+    return shape is not None and tuple(shape) == (0, 0) and not (isinstance(a, DLArray) and a.fmt)
+
+
 def cat(dim: int, *arrays: Any) -> Any:
     """MATLAB's cat(dim, A, B, ...): join along the 1-based dimension `dim`; `cat(4, *XCell)` stacks H×W×C images.
 
@@ -32,8 +40,12 @@ def cat(dim: int, *arrays: Any) -> Any:
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
         raise ValueError(f"cat: dimension must be a positive integer (1-based, as in MATLAB); got {dim!r}")
     dim = int(dim)
+    # MATLAB ignores [] (0×0) in concatenation: Y = []; Y = cat(4, Y, X) starts an accumulation
+    arrays = tuple(a for a in arrays if not _is_empty_matrix(a))
     if not arrays:
         return np.zeros((0, 0))
+    if len(arrays) == 1 and not isinstance(arrays[0], (list, tuple)):
+        return arrays[0]
     if any(isinstance(a, Categorical) for a in arrays):
         return _cat_categorical(dim, arrays)
     if any(isinstance(a, DLArray) and a.fmt for a in arrays):

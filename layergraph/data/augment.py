@@ -105,9 +105,10 @@ class ImageDataAugmenter(MatlabProperties):
         m[:2, 2] = centre + shift - lin @ centre
         return m
 
-    def _apply(self, img: np.ndarray, rng: np.random.Generator, scale: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
-        """Augment one H×W×C image with draws from `rng`."""
-        p = self._sample(rng)
+    def _apply(self, img: np.ndarray, rng: np.random.Generator, scale: tuple[float, float] = (1.0, 1.0),
+               p: dict[str, float] | None = None) -> np.ndarray:
+        """Augment one H×W×C image with draws from `rng` (or with the given draws `p`)."""
+        p = self._sample(rng) if p is None else p
         if self._flips_only:
             out = img
             if p["flip_x"]:
@@ -118,10 +119,12 @@ class ImageDataAugmenter(MatlabProperties):
         return warp_affine(img, self._matrix(p, img.shape[0], img.shape[1], scale), self.FillValue)
 
     def augment(self, images: Any, rng: np.random.Generator | None = None) -> Any:
-        """MATLAB's augment(augmenter, I): one H×W×C image or a list of them, each with its own random draw."""
+        """MATLAB's augment(augmenter, I): one H×W×C image, or a list (cell array) of images that all get the
+        identical random transformation (MATLAB: "applies an identical transformation to all images")."""
         rng = rng if rng is not None else _torch_seeded_rng()
         if isinstance(images, list | tuple):
-            return [self._apply(_hwc(im), rng) for im in images]
+            p = self._sample(rng)
+            return [self._apply(_hwc(im), rng, p=p) for im in images]
         return self._apply(_hwc(images), rng)
 
     def __repr__(self) -> str:

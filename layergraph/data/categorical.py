@@ -31,6 +31,12 @@ class Categorical:
     def __len__(self) -> int:
         return int(self.codes.shape[0]) if self.codes.ndim else 1
 
+    @property
+    def T(self) -> Categorical:
+        """MATLAB's c': the transpose (a 1-D categorical is a column, so it becomes a 1×N row)."""
+        codes = self.codes.reshape(1, -1) if self.codes.ndim == 1 else self.codes.T
+        return Categorical(categories=self.categories, codes=codes)
+
     def __getitem__(self, key: Any) -> Categorical:
         return Categorical(categories=self.categories, codes=self.codes[key])
 
@@ -48,7 +54,13 @@ class Categorical:
         if isinstance(other, str):
             return np.asarray(self.tolist(), dtype=object) == other if self.codes.ndim else str(self) == other
         if isinstance(other, Categorical):
-            return np.asarray(self.tolist(), dtype=object) == np.asarray(other.tolist(), dtype=object)
+            a, b = np.asarray(self.tolist(), dtype=object), np.asarray(other.tolist(), dtype=object)
+            # a 1-D categorical is a column: it meets an N×1 one elementwise (not numpy's N×N broadcast)
+            if a.ndim == 1 and b.ndim == 2 and b.shape[1] == 1:
+                a = a.reshape(-1, 1)
+            elif b.ndim == 1 and a.ndim == 2 and a.shape[1] == 1:
+                b = b.reshape(-1, 1)
+            return a == b
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # elementwise == like MATLAB, so not hashable

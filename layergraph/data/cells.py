@@ -41,6 +41,11 @@ class BatchTable:
     def __len__(self) -> int:
         return len(next(iter(self._columns.values())))
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """rows × variables, so that size(data, 1) / height works as on a MATLAB table."""
+        return len(self), len(self._columns)
+
     def __repr__(self) -> str:
         return f"{len(self)}×{len(self._columns)} table ({', '.join(self._columns)})"
 

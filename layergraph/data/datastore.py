@@ -209,6 +209,20 @@ class ImageDatastore(MatlabProperties, Source):
         """Full paths of the image files, in reading order."""
         return list(self._files)
 
+    @Files.setter
+    def Files(self, value: Sequence[str]) -> None:
+        """imds.Files = imds.Files(idx): reorder or select files (labels follow their files); resets reading."""
+        files = [str(f) for f in value]
+        if len(self._labels):
+            where = {f: i for i, f in enumerate(self._files)}
+            missing = [f for f in files if f not in where]
+            if missing:
+                raise ValueError(f"imageDatastore: Files can only be reordered or selected while the datastore "
+                                 f"has Labels; '{missing[0]}' is not one of its files")
+            self._labels = self._labels[[where[f] for f in files]]
+        self._files = files
+        self._cursor = 0
+
     @property
     def Labels(self) -> Categorical:
         """One label per file (a categorical); empty when the datastore has no labels."""

@@ -18,6 +18,7 @@ from layergraph.dlarray.array import (
     to_matlab_layout,
     wrap,
 )
+from layergraph.dlarray.creation import ones, rand, randn, zeros
 from layergraph.dlarray.elementwise import abs, exp, leakyrelu, log, relu, sigmoid, softmax, sqrt, tanh
 from layergraph.dlarray.functions import (
     finddim,
@@ -35,7 +36,7 @@ from layergraph.dlarray.functions import (
 
 __all__ = [
     "DLArray", "abs", "dims", "dlarray", "exp", "extractdata", "finddim", "label", "labelled", "leakyrelu",
-    "log", "matlab_data", "matlab_shape", "max", "mean", "min", "ndims", "numel", "permute", "plain", "relu",
-    "reshape", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum", "tanh", "to_matlab_layout",
-    "wrap",
+    "log", "matlab_data", "matlab_shape", "max", "mean", "min", "ndims", "numel", "ones", "permute", "plain",
+    "rand", "randn", "relu", "reshape", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
+    "tanh", "to_matlab_layout", "wrap", "zeros",
 ]

@@ -66,7 +66,10 @@ class DLArray(torch.Tensor):
         if type(out) is not torch.Tensor or name not in _KEEP:
             return out
         fmt = _labels_of(args)
-        if not fmt or out.dim() != len(fmt):
+        if not fmt:
+            # MATLAB: elementwise operations on unformatted dlarrays give unformatted dlarrays (MATLAB layout)
+            return _unformatted(out, args) if name != "__getitem__" else out
+        if out.dim() != len(fmt):
             return out
         if name == "__getitem__" and not _keeps_dims(args[1]):
             return out
@@ -116,6 +119,13 @@ def _labels_of(args: Any) -> str:
     return ""
 
 
+def _unformatted(out: torch.Tensor, args: Any) -> torch.Tensor:
+    """`out` as an unformatted dlarray when a direct argument was one (so it keeps MATLAB-layout semantics)."""
+    if any(type(a) is DLArray for a in args) and not any(out is a for a in args):
+        return adopt(out, "")
+    return out
+
+
 def _keeps_dims(key: Any) -> bool:
     """True if torch-order indexing with `key` keeps every dimension in place (slices, one index list)."""
     keys = key if type(key) is tuple else (key,)
@@ -135,15 +145,32 @@ def _align_labels(args: tuple) -> tuple:
     silent broadcast along the wrong dimensions.
     """
     fmts = {a.fmt for a in args if type(a) is DLArray and a.fmt}
-    if len(fmts) < 2:
+    if not fmts:
         return args
     target = max(fmts, key=len)
+    if any(type(a) is DLArray and not a.fmt for a in args):
+        args = tuple(_from_matlab(a, target) if type(a) is DLArray and not a.fmt else a for a in args)
+    if len(fmts) < 2:
+        return args
     want = Counter(target)
     for f in fmts:
         if Counter(f) - want:
             raise ValueError(f"dlarray: cannot combine '{f}' and '{target}' data elementwise: the labels do not "
                              "match; relabel one of them with dlarray(stripdims(X), fmt)")
     return tuple(_expand(a, target) if type(a) is DLArray and a.fmt and a.fmt != target else a for a in args)
+
+
+def _from_matlab(t: torch.Tensor, target: str) -> torch.Tensor:
+    """An unformatted dlarray (MATLAB layout) meeting `target` data: its dimensions are target's, in order.
+
+    MATLAB stores a formatted dlarray in its label order, so `rand([1 1 1 B], like=X) .* X` on "SSCB" X
+    scales each observation; here the unformatted operand is moved to torch layout to give the same result.
+    """
+    if t.dim() > len(target):
+        raise ValueError(f"dlarray: cannot combine unformatted data of size {'×'.join(map(str, t.shape))} with "
+                         f"'{target}' data elementwise: it has more dimensions than the labels")
+    shape = list(t.shape) + [1] * (len(target) - t.dim())
+    return t.reshape(shape).permute(torch_perm(target))
 
 
 def _expand(t: torch.Tensor, target: str) -> torch.Tensor:

@@ -120,7 +120,9 @@ def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
             g = torch.zeros_like(plain(t))
         elif not EnableHigherDerivatives:
             g = g.detach()
-        filled.append(plain(g, detach=False))
+        g = plain(g, detach=False)
+        # MATLAB: the gradient of a dlarray is a dlarray with the variable's format (same torch layout here)
+        filled.append(wrap(g, t.fmt) if isinstance(t, DLArray) else g)
 
     outputs, start = [], 0
     for tree in trees:

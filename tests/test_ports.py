@@ -1,0 +1,279 @@
+"""The real MATLAB programs ported line by line in examples/ports/ run end to end on tiny data.
+
+Each port's `main(argv)` is called in-process (a subprocess would cost a torch import per port); the sizes the
+sources publish are checked, and the loss formulas that MATLAB's semantics decide are compared with hand-written
+torch.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from layergraph import dlarray, dlfeval, extractdata, forward, predict, size
+
+PORTS = Path(__file__).resolve().parents[1] / "examples" / "ports"
+
+
+def load(name: str, script: str) -> ModuleType:
+    """Import examples/ports/<name>/<script> as a module (the ports are scripts, not a package)."""
+    path = PORTS / name / script
+    spec = importlib.util.spec_from_file_location(f"port_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def rgb_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight random RGB images of odd sizes in a subfolder (augmentedImageDatastore resizes them)."""
+    root = tmp_path_factory.mktemp("ports") / "rgb"
+    (root / "a").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray((rng.random((40, 48, 3)) * 255).astype(np.uint8)).save(root / "a" / f"{i}.png")
+    return root
+
+
+# ----- WGAN-GP (MathWorks documentation example) ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def wgan(rgb_folder: Path) -> tuple[ModuleType, dict]:
+    m = load("wgan_gp", "train_wgan_gp.py")
+    torch.manual_seed(0)
+    res = m.main([str(rgb_folder), "--num-filters", "4", "--mini-batch-size", "4", "--iterations", "1",
+                  "--out", str(rgb_folder.parent / "wgan")])
+    return m, res
+
+
+def test_wgan_gp_runs_and_has_the_documented_sizes(wgan: tuple[ModuleType, dict], rgb_folder: Path) -> None:
+    _, res = wgan
+    assert size(res["XGeneratedNew"]) == (64, 64, 3, 25)  # generator: 100 latent values → 64×64×3 image
+    assert res["XGeneratedNew"].fmt == "SSCB"
+    critic, _ = forward(res["netD"], res["XGeneratedNew"])
+    assert size(critic) == (1, 1, 1, 25)  # critic: one value per image
+    assert np.isfinite(res["history"]["lossD"]).all()
+    assert (rgb_folder.parent / "wgan" / "new_images.png").exists()
+
+
+def test_wgan_gp_loss_matches_hand_written_torch(wgan: tuple[ModuleType, dict]) -> None:
+    """modelLossD (MATLAB dimension numbers, second-order dlgradient) against torch.autograd on plain tensors."""
+    m, res = wgan
+    netD, netG = res["netD"], res["netG"]
+    X = dlarray(torch.rand(64, 64, 3, 4) * 2 - 1, "SSCB")
+    Z = dlarray(torch.randn(100, 4), "CB")
+
+    torch.manual_seed(7)
+    lossD, lossDU, gradientsD = dlfeval(m.modelLossD, netD, netG, X, Z, 10)
+
+    # the same computation written with torch only (torch layout B×C×H×W, norms over C, H, W of each image)
+    torch.manual_seed(7)
+    xt = X.as_subclass(torch.Tensor)
+    with torch.enable_grad():
+        y_real = forward(netD, X)[0].as_subclass(torch.Tensor)
+        x_gen = forward(netG, Z)[0].as_subclass(torch.Tensor)
+        y_gen = forward(netD, dlarray_of(x_gen))[0].as_subclass(torch.Tensor)
+        eps = torch.rand(1, 1, 1, 4).reshape(4, 1, 1, 1)
+        x_hat = eps * xt + (1 - eps) * x_gen
+        y_hat = forward(netD, dlarray_of(x_hat))[0].as_subclass(torch.Tensor)
+        (g,) = torch.autograd.grad(y_hat.sum(), x_hat, create_graph=True)
+        norm = torch.sqrt(g.pow(2).sum(dim=(1, 2, 3)) + 1e-10)
+        ref_unreg = (y_gen - y_real).mean()
+        ref = ref_unreg + 10 * ((norm - 1) ** 2).mean()
+        params = list(netD.Learnables.Value)
+        ref_grads = torch.autograd.grad(ref, params)
+    assert float(extractdata(lossDU).detach()) == pytest.approx(float(ref_unreg.detach()), rel=1e-5, abs=1e-6)
+    assert float(extractdata(lossD).detach()) == pytest.approx(float(ref.detach()), rel=1e-5, abs=1e-6)
+    for got, want in zip(gradientsD.Value, ref_grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+
+
+def dlarray_of(t: torch.Tensor):
+    """A torch-layout B×C×H×W tensor as an SSCB dlarray (keeps the autograd graph)."""
+    from layergraph.dlarray import wrap
+    return wrap(t, "SSCB")
+
+
+# ----- CycleGAN with residual-block generators (matlab-deep-learning, BSD-3) -----------------------------------
+
+@pytest.fixture(scope="module")
+def cyclegan_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ports") / "o2a"
+    rng = np.random.default_rng(2)
+    for d in ("trainX", "trainY", "testX", "testY"):
+        (root / d).mkdir(parents=True)
+        for i in range(1 if d.startswith("train") else 2):  # one training pair, the two test images read
+            Image.fromarray((rng.random((100 + 10 * i, 120, 3)) * 255).astype(np.uint8)).save(root / d / f"{i}.png")
+    return root
+
+
+def test_cyclegan_runs_with_its_residual_topology_and_initializer(cyclegan_data: Path, tmp_path: Path) -> None:
+    m = load("cyclegan", "train_cyclegan.py")
+    torch.manual_seed(0)
+    res = m.main([str(cyclegan_data), "--filters", "4", "--residuals", "2", "--epochs", "1", "--out", str(tmp_path)])
+    assert len(res["history"]) == 1 and all(0 < s < 1 for row in res["history"] for s in row)
+    genY, genX = res["generated"][0]
+    assert size(genY) == (128, 128, 3) and size(genX) == (128, 128, 3)  # 128×128×3×1: trailing 1 dropped
+    patches, _ = forward(res["discrimatorX"], genX)
+    assert size(patches) == (16, 16)  # 16×16×1×1 PatchGAN map after three stride-2 convolutions
+    # residual block 2 adds its relu (in1) to block 1's sum (in2); the encoder's relu_3 feeds block 1's in2
+    conns = set(res["generatorXtoY"].Connections)
+    assert {("res_relu_2", "addition_2/in1"), ("addition_1", "addition_2/in2"), ("relu_3", "addition_1/in2"),
+            ("addition_2", "transposed-conv_1")} <= conns
+    # @(sz) 0.02*randn(sz,'single') initialised the last convolution: 16 weights of scale 0.02 (glorot: ~0.35)
+    w = res["discriminatorY"].Learnables["conv_4", "Weights"]
+    assert tuple(w.shape) == (1, 16, 1, 1) and float(w.detach().abs().max()) < 0.1
+    assert (tmp_path / "test_2.png").exists()
+
+
+# ----- pix2pix (matlab-deep-learning, BSD-3) -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pix2pix() -> ModuleType:
+    return load("pix2pix", "train_pix2pix.py")
+
+
+def test_pix2pix_published_sizes(pix2pix: ModuleType) -> None:
+    """tests/+tests/GeneratorTest.m and DiscriminatorTest.m: 256×256×{1,3}×N → 256×256×3×N; → 16×16×1×N."""
+    from layergraph import zeros
+    g = pix2pix.generator([256, 256], 1, 3)
+    out = extractdata(g.forward(dlarray(zeros([256, 256, 1, 1], "single"), "SSCB"))[0])
+    assert size(out) == (256, 256, 3)
+    d = pix2pix.discriminator([256, 256], 3)
+    out = extractdata(d.forward(dlarray(zeros([256, 256, 3, 2], "single"), "SSCB"))[0])
+    assert size(out) == (16, 16, 1, 2)
+
+
+def test_pix2pix_trains_and_its_patch_loss_is_the_mean_binary_cross_entropy(pix2pix: ModuleType,
+                                                                           tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    for d in ("A", "B"):
+        (tmp_path / d).mkdir()
+        for i in range(2):
+            Image.fromarray((rng.random((40, 40, 3)) * 255).astype(np.uint8)).save(tmp_path / d / f"{i}.png")
+    torch.manual_seed(0)
+    model = pix2pix.main([str(tmp_path / "A"), str(tmp_path / "B"), "--input-size", "32", "--gdepth", "5",
+                          "--ddepth", "2", "--epochs", "1", "--verbose-frequency", "1"])
+    assert len(model.history) == 2 and np.isfinite(model.history).all()
+    assert model.gOptimiser.Iteration == 3 and model.dOptimiser.Iteration == 3
+    # crossentropy(p, ones)/numel(p(:,:,1,1)) on a 1-channel sigmoid map = mean over patches and batch of -log p
+    from layergraph import crossentropy, numel, ones, sigmoid
+    x = dlarray(torch.rand(32, 32, 6, 2) * 2 - 1, "SSCB")
+    p = sigmoid(model.d.forward(x)[0])
+    got = crossentropy(p, ones(size(p), "single")) / numel(p.m[:, :, 0, 0])
+    want = -torch.log(p.as_subclass(torch.Tensor)).mean()
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-5)
+
+
+# ----- two-encoder EEG VAE (CS-LWR, MIT) ------------------------------------------------------------------------
+
+def eeg_pairs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n noisy/clean 512-sample segments (512×n, as the program's .mat variables)."""
+    t = np.arange(512) / 256
+    clean = np.stack([np.sin(2 * np.pi * (3 + k % 5) * t + k) for k in range(n)], axis=1)
+    noisy = clean + 0.5 * np.sin(2 * np.pi * 0.3 * t)[:, None] + 0.1 * rng.standard_normal((512, n))
+    return noisy.astype(np.float32), clean.astype(np.float32)
+
+
+def test_eeg_vae_trains_with_monitor_and_its_elbo_matches_numpy(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    x_IT, x_OT = eeg_pairs(8, rng)
+    x_IV, x_OV = eeg_pairs(3, rng)
+    np.savez(tmp_path / "eeg.npz", x_IT=x_IT, x_OT=x_OT, x_IV=x_IV, x_OV=x_OV)
+    monkeypatch.chdir(tmp_path)  # trainingProgressMonitor writes training-progress.png in the working folder
+    m = load("eeg_vae", "me_vae_build.py")
+    torch.manual_seed(0)
+    res = m.main([str(tmp_path / "eeg.npz"), "--epochs", "1", "--mini-batch-size", "4"])
+    assert res["monitor"].MetricData["Loss"].shape == (2, 2)  # 8 observations, batches of 4
+    assert (tmp_path / "training-progress.png").exists()
+    assert res["x_PV"].shape == (512, 3)  # squeeze(1×512×1×3)
+    # the published sizes: 1×512×1 in and out, latent 512 (E1, sampled) + 512 (E2)
+    X = dlarray(torch.tensor(x_IV).reshape(1, 512, 1, 3), "SSCB")
+    Z1, mu, logSigmaSq, _ = forward(res["netE1"], X)
+    Z2, _ = forward(res["netE2"], X)
+    assert Z1.fmt == "CB" and size(Z1) == (512, 3) and size(Z2) == (512, 3)
+    assert float(mu.detach().abs().max()) <= 1 and float(logSigmaSq.detach().max()) <= 2  # the clipping
+    Y, _ = forward(res["netD"], m.cat(1, Z1, Z2))
+    assert size(Y) == (1, 512, 1, 3)
+    # elboLoss = mse (half squared error over observations) + 0.1 * max over observations of the KL sum over K
+    T = dlarray(torch.tensor(x_OV).reshape(1, 512, 1, 3), "SSCB")
+    got = float(m.elboLoss(Y, T, mu, logSigmaSq).detach())
+    y, tt = extractdata(Y).detach().numpy(), extractdata(T).numpy()
+    mu_, ls = extractdata(mu).detach().numpy(), extractdata(logSigmaSq).detach().numpy()
+    kl = -0.5 * (1 + ls - mu_ ** 2 - np.exp(ls)).sum(axis=0)
+    assert got == pytest.approx(((y - tt) ** 2).sum() / (2 * 3) + 0.1 * kl.max(), rel=1e-4)
+
+
+# ----- ECG conditional GAN, 1-D signals (jgtorchi/ECG_GAN, MIT) -------------------------------------------------
+
+def test_ecg_cgan_trains_and_its_embedding_layer_matches_numpy(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    t = np.arange(500)
+    feats, labels = [], []
+    for c, n in [(1, 8), (2, 8), (3, 8), (4, 3), (5, 3)]:  # classes 4 and 5 have < half the largest class
+        for _ in range(n):
+            beat = np.exp(-((t - 250) / (6 + 2 * c)) ** 2) + 0.3 * np.exp(-((t - 380) / 40) ** 2)
+            feats.append(beat + 0.02 * rng.standard_normal(500))
+            labels.append(c)
+    np.savez(tmp_path / "ecg.npz", TrainingFeatures=np.stack(feats, 1).astype(np.float32),
+             TrainingLabels=np.array(labels, np.float64))
+    m = load("ecg_cgan", "dccgan.py")
+    res = m.main([str(tmp_path / "ecg.npz"), "--num-filters", "2", "--epochs", "1", "--mini-batch-size", "3"])
+    # the GAN trains on classes 4 and 5 only, renumbered 1 and 2 (GanTrainingLabels - 3)
+    assert sorted(set(res["GanTrainingLabels"].flatten().tolist())) == [1.0, 2.0]
+    assert len(res["validation"]) == 1 and size(res["validation"][0]) == (500, 2)  # one beat per class
+    # the heights the code relies on: 2 → 8 → 12 → 27 → 57 → 117 → 237 → 477 (= proj1's 477 inputs) → 500
+    from layergraph import analyzeNetwork
+    rows = {r["name"]: r["activations"] for r in analyzeNetwork(res["lgraphGenerator"], Plots="none")["layers"]}
+    assert rows["cat"].startswith("2×1×500") and rows["tconv7"].startswith("477×1") \
+        and rows["sig1"].startswith("500×1")
+    rows = {r["name"]: r["activations"] for r in analyzeNetwork(res["lgraphDiscriminator"], Plots="none")["layers"]}
+    assert rows["conv5"].startswith("24×1×32") and rows["fc1"].startswith("1")
+    # embedAndReshapeLayer: class k → FullyConnectWeights * EmbeddingWeights(:, k) + bias, reshaped 1×1×500
+    net = res["dlnetGenerator"]
+    E, W, b = (net.Learnables["emb", p].detach().numpy()
+               for p in ("EmbeddingWeights", "FullyConnectWeights", "FullyConnectBias"))
+    Z = dlarray(torch.randn(1, 1, 100, 2), "SSCB")
+    T = dlarray(torch.tensor([2.0, 1.0]).reshape(1, 1, 1, 2), "SSCB")
+    emb = predict(net, Z, T, Outputs="emb")
+    want = W @ E[:, [1, 0]] + b
+    np.testing.assert_allclose(extractdata(emb).numpy().reshape(500, 2), want, rtol=1e-4, atol=1e-5)
+
+
+# ----- classifier with a custom loop, crossentropy and trainingProgressMonitor (MathWorks documentation) ---------
+
+def test_custom_loop_classifier_trains_with_monitor_and_crossentropy(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    images = np.stack([np.asarray(Image.fromarray((im * 16).astype(np.uint8)).resize((28, 28), Image.BILINEAR))
+                       for im in d.images[:160]], -1)[:, :, None, :].astype(np.float32) / 255
+    labels = np.array([str(t) for t in d.target[:160]])
+    np.savez(tmp_path / "digits.npz", XTrain=images[..., :120], TTrain=labels[:120], XTest=images[..., 120:],
+             TTest=labels[120:])
+    monkeypatch.chdir(tmp_path)
+    m = load("custom_loop_classifier", "train_custom_loop.py")
+    torch.manual_seed(0)
+    res = m.main([str(tmp_path / "digits.npz"), "--epochs", "1", "--mini-batch-size", "40"])
+    assert res["monitor"].MetricData["Loss"].shape == (3, 2) and res["monitor"].Progress == 100
+    assert res["YTest"].shape == (40, 1) and int(np.asarray(res["chart"].NormalizedValues).sum()) == 40
+    assert res["accuracy"] == pytest.approx(np.mean(np.array(res["YTest"].tolist()).ravel() == labels[120:]))
+    assert (tmp_path / "confusion.png").exists() and (tmp_path / "training-progress.png").exists()
+    # modelLoss's crossentropy on softmax scores and one-hot targets = -sum(T .* log(Y)) / N (numpy)
+    X = dlarray(torch.tensor(images[..., :8]), "SSCB")
+    every = m.categorical(labels.tolist())  # all ten classes, as the datastore's labels
+    T = m.preprocessMiniBatch([images[..., i] for i in range(8)], [every[i] for i in range(8)])[1]
+    loss, _, _ = dlfeval(m.modelLoss, res["net"], X, dlarray(torch.tensor(T), "CB"))
+    Y = extractdata(predict(res["net"], X)).numpy()
+    assert size(Y) == (10, 8)
+    Yf = extractdata(forward(res["net"], X)[0]).detach().numpy()
+    assert float(loss.detach()) == pytest.approx(-(T * np.log(Yf)).sum() / 8, rel=1e-5)
