@@ -4,22 +4,30 @@ Everything a ported MATLAB script needs is importable from here under its MATLAB
 """
 from layergraph.analyze import analyzeNetwork
 from layergraph.compile import dlnetwork, forward, initialize, predict
-from layergraph.data import (
+from layergraph.data import (  # datastores the way MATLAB programs feed them
+    arrayDatastore,
     augmentedImageDatastore,
     cat,
+    categorical,
     categories,
+    combine,
     hasdata,
     imageDataAugmenter,
     imageDatastore,
+    imresize,
     imtile,
     imwrite,
     minibatchqueue,
     partition,
+    preview,
+    read,
     readall,
     rescale,
     reset,
     shuffle,
+    transform,
 )
+from layergraph.data.tables import imcrop, randomCropWindow2d, table
 from layergraph.devices import canUseGPU, gather, gpuArray
 from layergraph.dlarray import (
     abs,
@@ -47,6 +55,7 @@ from layergraph.dlarray import (
     sum,
     tanh,
 )
+from layergraph.dlarray.creation import ones, rand, randn, zeros
 from layergraph.dlfun import (
     avgpool,
     batchnorm,
@@ -78,6 +87,15 @@ from layergraph.graph import (
 from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork, plot_graph
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
+from layergraph.monitor import (
+    confusionchart,
+    exportgraphics,
+    groupSubPlot,
+    recordMetrics,
+    trainingProgressMonitor,
+    updateInfo,
+    yscale,
+)
 from layergraph.precision import mixed_precision
 from layergraph.spec import dump_spec, load_spec, save_spec
 from layergraph.table import Table
@@ -93,49 +111,20 @@ from layergraph.train import (
 
 __version__ = "0.1.0"
 
+# the MATLAB-named functions above, then every registered layer constructor and class
 __all__ = [
-    "adamupdate", "addLayers", "analyzeNetwork", "augmentedImageDatastore", "canUseGPU", "cat", "categories",
-    "mixed_precision",
-    "connectLayers", "dims", "disconnectLayers", "dlarray", "dlfeval", "dlgradient", "dlnetwork", "dump_spec",
-    "exportONNXNetwork", "extractdata", "forward", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
-    "hasdata", "imageDataAugmenter", "imageDatastore", "importNetworkFromONNX", "importONNXNetwork", "imtile",
-    "imwrite", "initialize", "layerGraph", "LayerGraph", "load_spec", "minibatchqueue", "mse", "partition",
-    "plot_graph", "predict", "readall", "removeLayers", "replaceLayer", "rescale", "reset", "rmspropupdate",
-    "save_spec", "sgdmupdate", "shuffle", "sigmoid", "stripdims", "Table", *_layer_names,
-    # MATLAB's dlarray functions and deep-learning operations (layergraph.dlarray, layergraph.dlfun)
-    "abs", "avgpool", "batchnorm", "crossentropy", "dlconv", "dltranspconv", "dlupdate", "exp", "finddim",
-    "fullyconnect", "groupnorm", "huber", "instancenorm", "l1loss", "l2loss", "layernorm", "leakyrelu", "log",
-    "max", "maxpool", "mean", "min", "ndims", "numel", "onehotdecode", "onehotencode", "permute", "relu",
-    "reshape", "size", "softmax", "sqrt", "squeeze", "sum", "tanh",
+    "LayerGraph", "Table", "abs", "adamupdate", "addLayers", "analyzeNetwork", "arrayDatastore",
+    "augmentedImageDatastore", "avgpool", "batchnorm", "canUseGPU", "cat", "categorical", "categories", "combine",
+    "confusionchart", "connectLayers", "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv", "dlfeval",
+    "dlgradient", "dlnetwork", "dltranspconv", "dlupdate", "dump_spec", "exp", "exportONNXNetwork", "exportgraphics",
+    "extractdata", "finddim", "forward", "fullyconnect", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
+    "groupSubPlot", "groupnorm", "hasdata", "huber", "imageDataAugmenter", "imageDatastore", "imcrop",
+    "importNetworkFromONNX", "importONNXNetwork", "imresize", "imtile", "imwrite", "initialize", "instancenorm",
+    "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu", "load_spec", "log", "max", "maxpool", "mean", "min",
+    "minibatchqueue", "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones", "partition",
+    "permute", "plot_graph", "predict", "preview", "rand", "randn", "randomCropWindow2d", "read", "readall",
+    "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "reshape", "rmspropupdate",
+    "save_spec", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
+    "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
+    *_layer_names,
 ]
-
-# --- issue 12 (items 6–7): datastores the way MATLAB programs feed them, monitors and charts ---------------------
-from layergraph.data import (
-    arrayDatastore,
-    categorical,
-    combine,
-    imresize,
-    preview,
-    read,
-    transform,
-)
-from layergraph.monitor import (
-    confusionchart,
-    exportgraphics,
-    groupSubPlot,
-    recordMetrics,
-    trainingProgressMonitor,
-    updateInfo,
-    yscale,
-)
-
-__all__ += [
-    "arrayDatastore", "categorical", "combine", "confusionchart", "exportgraphics", "groupSubPlot", "imresize",
-    "preview", "read", "recordMetrics", "trainingProgressMonitor", "transform", "updateInfo", "yscale",
-]
-
-# --- issue 12 (real programs): MATLAB's array constructors with `like` ------------------------------------------
-from layergraph.data.tables import imcrop, randomCropWindow2d, table  # noqa: E402
-from layergraph.dlarray.creation import ones, rand, randn, zeros  # noqa: E402
-
-__all__ += ["imcrop", "ones", "rand", "randn", "randomCropWindow2d", "table", "zeros"]
