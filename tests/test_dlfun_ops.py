@@ -167,7 +167,8 @@ def test_batchnorm_training_inference_and_the_layer() -> None:
     net.setLearnable("bn", "TrainedVariance", run_var.numpy().reshape(1, 1, 2))
     y2, new_mean, new_var = batchnorm(X.float(), torch.tensor(offset), torch.tensor(scale), run_mean, run_var,
                                       MeanDecay=0.3, VarianceDecay=0.2)
-    y_layer, _ = forward(net, X.float())
+    y_layer, state = forward(net, X.float())
+    net.State = state  # MATLAB: the network is a value; only the assignment stores the new statistics
     np.testing.assert_allclose(out(y2), out(y_layer), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(new_mean.numpy(), net.getLearnable("bn", "TrainedMean").ravel(), rtol=1e-6)
     np.testing.assert_allclose(new_var.numpy(), net.getLearnable("bn", "TrainedVariance").ravel(), rtol=1e-6)

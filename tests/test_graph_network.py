@@ -221,8 +221,13 @@ def test_compiled_networks_equal_hand_written_torch(prefix) -> None:
         for m in refs:
             m.train(training)
         torch.manual_seed(1)
-        ours = (g.forward(z, *cond)[0] if training else g.predict(z, *cond)).as_subclass(torch.Tensor)
-        score = (d.forward(ours, *cond)[0] if training else d.predict(ours, *cond)).as_subclass(torch.Tensor)
+        if training:  # the statistics stored as a MATLAB program does (`net.State = state`), as torch updates its own
+            ours, g.State = g.forward(z, *cond)
+            score, d.State = d.forward(ours, *cond)
+        else:
+            ours = g.predict(z, *cond)
+            score = d.predict(ours, *cond)
+        ours, score = ours.as_subclass(torch.Tensor), score.as_subclass(torch.Tensor)
         torch.manual_seed(1)
         theirs = refs[0](z, *cond)
         their_score = refs[1](theirs, *cond)

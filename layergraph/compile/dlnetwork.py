@@ -336,6 +336,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         """Move learnables and state to `device` (in place; Parameters keep their identity)."""
         self._device = torch.device(device)
         self._need_init("to").module.to(self._device)
+        self._learn_rows, self._state_rows = self._collect_rows()  # buffers are new tensors after a move
         return self
 
     def compile(self, **options: Any) -> dlnetwork:
@@ -408,9 +409,24 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     def forward(self, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Training-mode pass (dropout on, batch statistics): returns (*outputs, State).
 
-        `Outputs=["layer", "layer/port"]` returns those activations instead of the network's outputs.
+        As in MATLAB the network is a value: the updated batch-norm statistics come back in State and reach the
+        network only through `net.State = state`. `Outputs=["layer", "layer/port"]` returns those activations
+        instead of the network's outputs.
         """
-        return (*self._call(X, kwargs, True, "forward"), self.State)
+        # torch updates running statistics in place, and autograd keeps the tensors it saw for the backward pass:
+        # so the pass runs on copies, handed back as State, and the network's own tensors are put back untouched
+        rows = self._state_rows
+        homes = [self.layer_module(lay)._buffers for lay, _, _, _ in rows]
+        for home, (_, name, t, _) in zip(homes, rows):
+            home[name] = t.detach().clone()
+        try:
+            ys = self._call(X, kwargs, True, "forward")
+            after = [home[name] for home, (_, name, _, _) in zip(homes, rows)]
+        finally:
+            for home, (_, name, t, _) in zip(homes, rows):
+                home[name] = t
+        state = Table([r[0] for r in rows], [r[1] for r in rows], after, [r[3] for r in rows])
+        return (*ys, state)
 
     def predict(self, *X: Any, **kwargs: Any) -> Any:
         """Inference-mode pass (dropout off, trained statistics): the output, or a tuple of several outputs.

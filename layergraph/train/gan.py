@@ -222,9 +222,10 @@ class GANTrainer:
         cond = (T,) if self.conditional else ()
         with torch.enable_grad(), self.precision.autocast():
             X_d = self._d_input(X, traced=True)
-            y_real, _ = d.forward(X_d, *cond)
-            x_gen, _ = g.forward(Z, *cond)
-            y_gen, _ = d.forward(self._d_input(x_gen), *cond)
+            # forward returns the updated batch-norm statistics; the trainer keeps them (d's after each pass)
+            y_real, d.State = d.forward(X_d, *cond)
+            x_gen, g.State = g.forward(Z, *cond)
+            y_gen, d.State = d.forward(self._d_input(x_gen), *cond)
             log_p_real, log_q_real = self._scores(y_real)
             log_p_gen, log_q_gen = self._scores(y_gen)
             score_g = log_p_gen.exp().mean()
