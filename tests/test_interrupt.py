@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -86,3 +88,30 @@ def test_two_sigints_at_random_moments_then_resume_equals_the_uninterrupted_run(
         signal.signal(signal.SIGINT, previous)
     print(f"interrupt trials: {landed}")
     assert landed["second"] >= 1 and landed["first"] >= 1, landed  # both paths were exercised
+
+
+def test_sigterm_stops_the_cli_after_a_whole_iteration_with_a_checkpoint_and_the_run_resumes(tmp_path: Path) -> None:
+    """A job scheduler's or `kill`'s SIGTERM is a first Ctrl-C: finish the iteration, checkpoint, exit 130."""
+    config = tiny_config(tmp_path, numEpochs=10_000, checkpointFrequency=10**6, validationFrequency=10**6,
+                         precision="fp32")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "layergraph", "train", str(config)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # the first progress line: the loop is running
+        if "Iteration" in line:
+            break
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    said = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, said
+    flat = "".join(said.split())
+    assert "SIGTERM:stoppingafterthisiteration" in flat and "interruptedatiteration" in flat, said
+    ck = tmp_path / "run/checkpoint.safetensors"
+    stopped = consistent(ck)
+    assert stopped >= 1
+    done = subprocess.run([*cmd, "--resume", "--max-iterations", str(stopped + 2)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"resumedfrom{ck}atiteration{stopped}" in "".join(done.stderr.split())  # the console wraps lines
+    assert load_checkpoint(ck)[1]["iteration"] == stopped + 2

@@ -332,9 +332,10 @@ class GANTrainer:
         """Continue from a checkpoint written by `save`: weights, optimizer state, RNG, position."""
         restore_training(self, path)
 
-    def _catch_sigint(self) -> Any:
-        """First Ctrl-C: finish the current iteration, then checkpoint and stop (a half-applied Adam
-        update must never be saved); a second Ctrl-C stops at once and writes nothing."""
+    def _catch_sigint(self) -> dict[int, Any] | None:
+        """First Ctrl-C (or SIGTERM, as a job scheduler or `kill` sends): finish the current iteration, then
+        checkpoint and stop (a half-applied Adam update must never be saved); a second one stops at once and
+        writes nothing. Returns the handlers it replaced."""
         if threading.current_thread() is not threading.main_thread():
             return None
 
@@ -342,9 +343,10 @@ class GANTrainer:
             if self._interrupted:
                 raise KeyboardInterrupt
             self._interrupted = True
-            self.console.print("stopping after this iteration (Ctrl-C again to stop at once)")
+            what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+            self.console.print(f"{what}: stopping after this iteration ({what} again to stop at once)")
 
-        return signal.signal(signal.SIGINT, handler)
+        return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     # ----- the loop ------------------------------------------------------------------------------
     def run(self, resume: bool = False) -> Path:
@@ -370,8 +372,8 @@ class GANTrainer:
                                "stopped at once; no checkpoint was written")
             raise
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for sig, handler in (previous or {}).items():
+                signal.signal(sig, handler)
         if stopped:
             self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
                                "continue with --resume")
