@@ -335,6 +335,36 @@ def test_torch_onnx_export_imports_and_matches_torch(kind: str, how: str) -> Non
         assert "functionLayer" in types and types.count("transposedConv2dLayer") == 2
 
 
+class ResidualIN(nn.Module):
+    """CycleGAN's residual block: conv → InstanceNorm2d → ReLU → conv → InstanceNorm2d, plus the input."""
+
+    def __init__(self, affine: bool) -> None:
+        super().__init__()
+        self.c1, self.n1 = nn.Conv2d(4, 4, 3, padding=1), nn.InstanceNorm2d(4, affine=affine)
+        self.c2, self.n2 = nn.Conv2d(4, 4, 3, padding=1), nn.InstanceNorm2d(4, affine=affine)
+        if affine:
+            for n in (self.n1, self.n2):
+                n.weight.data.uniform_(0.5, 1.5)
+                n.bias.data.normal_(0, 0.3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.n2(self.c2(torch.relu(self.n1(self.c1(x)))))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_torch_instance_norm_imports_as_instance_normalization_layers(affine: bool) -> None:
+    torch.manual_seed(1)
+    module = ResidualIN(affine).eval()
+    model = torch_export(module, torch.randn(2, 4, 6, 5), "folded-bn")
+    assert [n.op_type for n in model.graph.node].count("InstanceNormalization") == 2
+    net = importNetworkFromONNX(model)
+    assert [layer.type for layer in net.Layers].count("instanceNormalizationLayer") == 2
+    x = torch.randn(3, 4, 6, 5)
+    with torch.no_grad():
+        want = module(x).numpy()
+    np.testing.assert_allclose(predict(net, [x])[0].reshape(want.shape), want, rtol=RTOL, atol=ATOL)
+
+
 # ----- import errors ------------------------------------------------------------------------------------------------
 def tiny_model(op: str, **attrs: object) -> object:
     h = onnx.helper

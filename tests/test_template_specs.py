@@ -5,6 +5,7 @@ bias convention, the published parameter counts); a template trains with --set o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -162,7 +163,11 @@ def test_patchgan_learnables_match_a_torch_module(n_layers: int) -> None:
 
 
 # ----- CycleGAN ResNet generator ----------------------------------------------------------------------------
-def resnet_generator(blocks: int, ngf: int = 64, norm: type = nn.BatchNorm2d) -> nn.Module:
+def instance_norm(c: int) -> nn.Module:
+    return nn.InstanceNorm2d(c, affine=True)  # CycleGAN's norm='instance' with a learnable scale and offset
+
+
+def resnet_generator(blocks: int, ngf: int = 64, norm: Callable[[int], nn.Module] = instance_norm) -> nn.Module:
     def cnr(cin: int, cout: int, k: int, stride: int = 1) -> list[nn.Module]:
         return [nn.Conv2d(cin, cout, k, stride, k // 2), norm(cout), nn.ReLU()]
 

@@ -181,7 +181,7 @@ class InstanceNormalizationLayer(_Norm):
     Epsilon: Positive = 1e-5
     type_label: ClassVar[str] = "Instance Normalization"
     default_name: ClassVar[str] = "instancenorm"
-    onnx: ClassVar = onnx_emitter()  # InstanceNormalization
+    onnx: ClassVar = onnx_emitter(imports=("InstanceNormalization",))
 
     def output_size(self, inputs: list[Act]) -> Act:
         _needs_positions(self, inputs[0])

@@ -30,7 +30,7 @@ from layergraph.layers.base import LAYERS, Layer, same_total
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import EmbeddingLayer, FullyConnectedLayer
 from layergraph.layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
-from layergraph.layers.norm import BatchNormalizationLayer, LayerNormalizationLayer
+from layergraph.layers.norm import BatchNormalizationLayer, InstanceNormalizationLayer, LayerNormalizationLayer
 from layergraph.layers.pooling import AveragePooling2DLayer, GlobalAveragePooling2DLayer, MaxPooling2DLayer
 from layergraph.layers.reshape import Resize2DLayer
 
@@ -485,6 +485,23 @@ def layer_normalization(imp: Importer, node: Any) -> None:
     imp.set(node.output[0], imp.out_val(imp.add(layer, [src], hint, params), shape, hint))
 
 
+def instance_normalization(imp: Importer, node: Any) -> None:
+    """InstanceNormalization(x, scale, B): each channel of each image over its positions (PyTorch's InstanceNorm2d
+    with affine weights, MATLAB's instanceNormalizationLayer); scale and B one value per channel."""
+    a = imp.attrs(node)
+    v = imp.val(node.input[0])
+    if len(imp.shape(v)) != 3:
+        raise imp.fail("instanceNormalizationLayer is imported for N×C×H×W images only")
+    src = imp.image(v)
+    c = imp.nodes[src].act.channels
+    params = {p: imp.const(node.input[i + 1], p.lower()).reshape(-1) for i, p in enumerate(("Scale", "Offset"))}
+    if any(len(x) != c for x in params.values()):
+        raise imp.fail(f"scale and B must have one value per channel ({c})")
+    layer = imp.make(InstanceNormalizationLayer, Epsilon=f32(a.get("epsilon", 1e-5)))
+    hint = name_hint(node.name)
+    imp.set(node.output[0], imp.out_val(imp.add(layer, [src], hint, params), imp.shape(v), hint))
+
+
 # ----- pooling, resizing, concatenation ----------------------------------------------------------------------
 def pool(imp: Importer, node: Any) -> None:
     """MaxPool / AveragePool with MATLAB's padding rules; ceil_mode=1 is extra bottom/right −inf padding for
@@ -687,6 +704,7 @@ OPS: dict[str, Handler] = {
     # layers with weights
     "Gemm": gemm, "MatMul": matmul, "Gather": gather, "Conv": conv, "ConvTranspose": conv_transpose, "Pad": pad,
     "ImageScaler": image_scaler, "BatchNormalization": batch_normalization, "LayerNormalization": layer_normalization,
+    "InstanceNormalization": instance_normalization,
     # pooling, resizing, concatenation
     "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
     "Resize": resize, "Upsample": upsample, "Concat": concat, "Slice": layout.slice_, "Crop": layout.crop,
