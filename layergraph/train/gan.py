@@ -205,18 +205,39 @@ class GANTrainer:
             return torch.log(p), torch.log1p(-p)
         return torch.nn.functional.logsigmoid(y), torch.nn.functional.logsigmoid(-y)
 
-    def _step(self, X: torch.Tensor, T: torch.Tensor | None) -> tuple[float, float, float, float]:
-        """Gradients of both losses, then Adam on both networks; returns (scoreG, scoreD, lossG, lossD)."""
-        cfg, g, d = self.cfg, self.netG, self.netD
-        b = X.shape[0]
-        # every rank draws the global batch's noise and flips and keeps its slice, so N processes
-        # compute exactly what one process would on the whole batch
+    def _noise_and_flips(self, b: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """This rank's noise and flipped-label mask for a local batch of b. Every rank draws the global batch's
+        and keeps its slice, so N processes compute exactly what one process would on the whole batch."""
         world, rank = (self.dist.world, self.dist.rank) if self.dist else (1, 0)
         total = b * world
         Z = torch.randn(total, *self.latent_shape.torch_shape(1)[1:], device=self.device)[rank * b:(rank + 1) * b]
         flip = torch.zeros(total, 1, dtype=torch.bool, device=self.device)
-        flip[torch.randperm(total, device=self.device)[: math.floor(cfg.flipFactor * total)]] = True
-        flip = flip[rank * b:(rank + 1) * b]
+        flip[torch.randperm(total, device=self.device)[: math.floor(self.cfg.flipFactor * total)]] = True
+        return Z, flip[rank * b:(rank + 1) * b]
+
+    def _losses(self, y_real: torch.Tensor, y_gen: torch.Tensor, flip: torch.Tensor, X_d: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(scoreG, scoreD, lossG, lossD) from the discriminator's outputs on real and generated images."""
+        cfg = self.cfg
+        log_p_real, log_q_real = self._scores(y_real)
+        log_p_gen, log_q_gen = self._scores(y_gen)
+        score_g = log_p_gen.exp().mean()
+        score_d = (log_p_real.exp().mean() + log_q_gen.exp().mean()) / 2
+        if cfg.lossFunction == "hinge":  # on the logits, log p − log(1 − p)
+            loss_g, loss_d = hinge_losses(log_p_real - log_q_real, log_p_gen - log_q_gen, flip)
+        else:
+            # flip a fixed share of the real labels: −log p becomes −log(1 − p) for those
+            loss_d = -torch.where(flip, log_q_real, log_p_real).mean() - log_q_gen.mean()
+            loss_g = -log_p_gen.mean()
+        if cfg.r1Gamma > 0:
+            grad_x = dlgradient((log_p_real - log_q_real).sum(), X_d, EnableHigherDerivatives=True)
+            loss_d = loss_d + r1_penalty(grad_x, cfg.r1Gamma)
+        return score_g, score_d, loss_g, loss_d
+
+    def _step(self, X: torch.Tensor, T: torch.Tensor | None) -> tuple[float, float, float, float]:
+        """Gradients of both losses, then Adam on both networks; returns (scoreG, scoreD, lossG, lossD)."""
+        cfg, g, d = self.cfg, self.netG, self.netD
+        Z, flip = self._noise_and_flips(X.shape[0])
         if cfg.channelsLast:
             X = X.contiguous(memory_format=torch.channels_last)
         cond = (T,) if self.conditional else ()
@@ -226,20 +247,7 @@ class GANTrainer:
             y_real, d.State = d.forward(X_d, *cond)
             x_gen, g.State = g.forward(Z, *cond)
             y_gen, d.State = d.forward(self._d_input(x_gen), *cond)
-            log_p_real, log_q_real = self._scores(y_real)
-            log_p_gen, log_q_gen = self._scores(y_gen)
-            score_g = log_p_gen.exp().mean()
-            score_d = (log_p_real.exp().mean() + log_q_gen.exp().mean()) / 2
-            if cfg.lossFunction == "hinge":  # on the logits, log p − log(1 − p)
-                loss_g, loss_d = hinge_losses(log_p_real - log_q_real, log_p_gen - log_q_gen, flip)
-            else:
-                # flip a fixed share of the real labels: −log p becomes −log(1 − p) for those
-                loss_real = -torch.where(flip, log_q_real, log_p_real).mean()
-                loss_d = loss_real - log_q_gen.mean()
-                loss_g = -log_p_gen.mean()
-            if cfg.r1Gamma > 0:
-                grad_x = dlgradient((log_p_real - log_q_real).sum(), X_d, EnableHigherDerivatives=True)
-                loss_d = loss_d + r1_penalty(grad_x, cfg.r1Gamma)
+            score_g, score_d, loss_g, loss_d = self._losses(y_real, y_gen, flip, X_d)
             if self.dist is None:
                 grad_g = dlgradient(loss_g, g.Learnables, RetainData=True)
                 grad_d = dlgradient(loss_d, d.Learnables)
@@ -249,7 +257,7 @@ class GANTrainer:
         vals = torch.stack([score_g.detach(), score_d.detach(), loss_g.detach(), loss_d.detach(),
                             torch.tensor(float(self._interrupted), device=self.device)]).float()
         if self.dist is not None:
-            distributed.average([vals], world)  # the scores shown, and whether any rank was interrupted
+            distributed.average([vals], self.dist.world)  # the scores shown, and whether any rank was interrupted
             self._interrupted = bool(vals[4] > 0)
         it = self.iteration
         lr_d, lr_g = cfg.learnRateDiscriminator or cfg.learnRate, cfg.learnRateGenerator or cfg.learnRate
