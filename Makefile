@@ -30,7 +30,8 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/compile_overhead.py --quick
-	$(PY) benchmarks/train_speed.py --quick
+	# compile and forced bf16 are left out: compiling, and bf16 emulated on CPUs without it, take many minutes
+	$(PY) benchmarks/train_speed.py --quick --variants reference,default,channels_last,auto
 	$(PY) benchmarks/data_pipeline.py
 	$(PY) benchmarks/digits_quality.py
 
