@@ -365,6 +365,29 @@ def test_torch_instance_norm_imports_as_instance_normalization_layers(affine: bo
     np.testing.assert_allclose(predict(net, [x])[0].reshape(want.shape), want, rtol=RTOL, atol=ATOL)
 
 
+def instance_norm_model(shape: list[object], channels_of_scale: int) -> object:
+    """One InstanceNormalization node reading graph input x of `shape`, with `channels_of_scale` scale values."""
+    h = onnx.helper
+    inits = [onnx.numpy_helper.from_array(np.ones(channels_of_scale, np.float32), "s"),
+             onnx.numpy_helper.from_array(np.zeros(channels_of_scale, np.float32), "b")]
+    node = h.make_node("InstanceNormalization", ["x", "s", "b"], ["y"], name="inorm")
+    graph = h.make_graph([node], "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, shape)],
+                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, shape)], initializer=inits)
+    return h.make_model(graph, opset_imports=[h.make_opsetid("", 13)])
+
+
+@pytest.mark.parametrize(("shape", "scale", "message"), [
+    (["N", 3, 7], 3, r"node 'inorm' \(InstanceNormalization\): instanceNormalizationLayer is imported for N×C×H×W "
+                     r"images only"),
+    (["N", 3, 4, 4], 2, r"node 'inorm' \(InstanceNormalization\): scale and B must have one value per channel \(3\)"),
+])
+def test_instance_normalization_that_has_no_layer_is_a_one_line_error(shape: list[object], scale: int,
+                                                                      message: str) -> None:
+    with pytest.raises(ONNXImportError, match=message) as err:
+        importONNXNetwork(instance_norm_model(shape, scale))
+    assert "\n" not in str(err.value)
+
+
 # ----- import errors ------------------------------------------------------------------------------------------------
 def tiny_model(op: str, **attrs: object) -> object:
     h = onnx.helper

@@ -340,7 +340,7 @@ class GANTrainer:
         """Continue from a checkpoint written by `save`: weights, optimizer state, RNG, position."""
         restore_training(self, path)
 
-    def _catch_sigint(self) -> dict[int, Any] | None:
+    def _catch_stop_signals(self) -> dict[int, Any] | None:
         """First Ctrl-C (or SIGTERM, as a job scheduler or `kill` sends): finish the current iteration, then
         checkpoint and stop (a half-applied Adam update must never be saved); a second one stops at once and
         writes nothing. Returns the handlers it replaced."""
@@ -363,7 +363,7 @@ class GANTrainer:
         if not self._start(resume):
             return self.checkpoint_path()
         start = time.perf_counter() - self.elapsed_before
-        previous = self._catch_sigint()
+        previous = self._catch_stop_signals()
         try:
             stopped = False
             try:

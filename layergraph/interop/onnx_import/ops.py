@@ -494,7 +494,8 @@ def instance_normalization(imp: Importer, node: Any) -> None:
         raise imp.fail("instanceNormalizationLayer is imported for N×C×H×W images only")
     src = imp.image(v)
     c = imp.nodes[src].act.channels
-    params = {p: imp.const(node.input[i + 1], p.lower()).reshape(-1) for i, p in enumerate(("Scale", "Offset"))}
+    params = {p: imp.const(node.input[i + 1], what).reshape(-1)
+              for i, (p, what) in enumerate((("Scale", "scale"), ("Offset", "B")))}
     if any(len(x) != c for x in params.values()):
         raise imp.fail(f"scale and B must have one value per channel ({c})")
     layer = imp.make(InstanceNormalizationLayer, Epsilon=f32(a.get("epsilon", 1e-5)))
