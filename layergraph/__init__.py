@@ -108,8 +108,7 @@ from layergraph.train import (
     rmspropupdate,
     sgdmupdate,
 )
-
-__version__ = "0.1.0"
+from layergraph.version import __version__  # noqa: F401 - one place: layergraph/version.py
 
 # the MATLAB-named functions above, then every registered layer constructor and class
 __all__ = [
