@@ -2,7 +2,7 @@
 
 Everything a ported MATLAB script needs is importable from here under its MATLAB name.
 """
-from layergraph.analyze import analyzeNetwork
+from layergraph.analyze import analyzeNetwork, plot_graph
 from layergraph.compile import dlnetwork, forward, initialize, predict
 from layergraph.data import (  # datastores the way MATLAB programs feed them
     arrayDatastore,
@@ -84,7 +84,7 @@ from layergraph.graph import (
     removeLayers,
     replaceLayer,
 )
-from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork, plot_graph
+from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
 from layergraph.monitor import (

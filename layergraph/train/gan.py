@@ -21,6 +21,7 @@ from layergraph.devices import default_device
 from layergraph.errors import LayergraphError, SpecError
 from layergraph.layers.activation import SigmoidLayer
 from layergraph.layers.dense import EmbeddingLayer
+from layergraph.monitor.terminal import elapsed_text
 from layergraph.precision import resolve_precision
 from layergraph.spec.flat import flat_spec_text
 from layergraph.spec.io import graph_from_data
@@ -37,7 +38,7 @@ from layergraph.train.gan_checkpoint import (
     save_training,
 )
 from layergraph.train.optimizers import adamupdate
-from layergraph.train.progress import Rate, elapsed_text, save_figure, tile, write_csv
+from layergraph.train.progress import Rate, save_figure, tile, write_csv
 from layergraph.train.stabilizers import DiffAugment, hinge_losses, r1_penalty
 
 __all__ = ["CHECKPOINT", "FORMAT_VERSION", "GANTrainer", "History", "TrainingStoppedError", "network_from_text",
