@@ -75,6 +75,7 @@ from layergraph.dlfun import (
     onehotdecode,
     onehotencode,
 )
+from layergraph.gan.losses import ganLoss, ganLossFromLogits  # the GAN examples' loss
 from layergraph.graph import (
     LayerGraph,
     addLayers,
@@ -99,15 +100,7 @@ from layergraph.monitor import (
 from layergraph.precision import mixed_precision
 from layergraph.spec import dump_spec, load_spec, save_spec
 from layergraph.table import Table
-from layergraph.train import (
-    adamupdate,
-    dlfeval,
-    dlgradient,
-    ganLoss,
-    ganLossFromLogits,
-    rmspropupdate,
-    sgdmupdate,
-)
+from layergraph.train import adamupdate, dlfeval, dlgradient, rmspropupdate, sgdmupdate
 
 __version__ = "0.1.0"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from layergraph.gan.config import load_config
+from layergraph.gan.trainer import GANTrainer
 from layergraph.train.checkpoint import load_checkpoint
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
 from tests.test_precision import tiny_config
 from tests.test_train import weights
 

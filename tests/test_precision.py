@@ -10,9 +10,9 @@ import torch
 from layergraph import crossentropy, dlarray, ganLoss, mixed_precision, mse
 from layergraph import precision as prec
 from layergraph.errors import SpecError
+from layergraph.gan.config import load_config
+from layergraph.gan.trainer import GANTrainer
 from layergraph.train.checkpoint import load_checkpoint
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
 from tests.test_train import weights, write_config
 
 X86_NO_BF16 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"

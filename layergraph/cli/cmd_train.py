@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from layergraph.cli.overrides import add_set_option, set_values
-from layergraph.train.config import load_config
+from layergraph.gan.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from layergraph.train.gan import train
+    from layergraph.gan.trainer import train
 
     # folders typed on the command line are relative to where the user is, not to the config file
     here = {k: str(Path(v).absolute()) for k, v in (("output", args.output), ("data", args.data)) if v}

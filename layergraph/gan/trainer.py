@@ -19,6 +19,18 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.data import rescale
 from layergraph.devices import default_device
 from layergraph.errors import LayergraphError, SpecError
+from layergraph.gan.checkpoint import (
+    CHECKPOINT,
+    FORMAT_VERSION,
+    prepare_output,
+    restore_training,
+    save_training,
+)
+from layergraph.gan.config import TrainConfig
+from layergraph.gan.evaluator import Evaluator
+from layergraph.gan.feed import DataFeed
+from layergraph.gan.progress import Rate, save_figure, tile, write_csv
+from layergraph.gan.stabilizers import DiffAugment, hinge_losses, r1_penalty
 from layergraph.layers.activation import SigmoidLayer
 from layergraph.layers.dense import EmbeddingLayer
 from layergraph.monitor.terminal import elapsed_text
@@ -28,18 +40,7 @@ from layergraph.spec.io import graph_from_data
 from layergraph.spec.yamlsafe import load_yaml
 from layergraph.train import distributed
 from layergraph.train.autodiff import dlgradient
-from layergraph.train.config import TrainConfig
-from layergraph.train.feed import DataFeed
-from layergraph.train.gan_checkpoint import (
-    CHECKPOINT,
-    FORMAT_VERSION,
-    prepare_output,
-    restore_training,
-    save_training,
-)
 from layergraph.train.optimizers import adamupdate
-from layergraph.train.progress import Rate, save_figure, tile, write_csv
-from layergraph.train.stabilizers import DiffAugment, hinge_losses, r1_penalty
 
 __all__ = ["CHECKPOINT", "FORMAT_VERSION", "GANTrainer", "History", "TrainingStoppedError", "network_from_text",
            "train"]
@@ -176,8 +177,6 @@ class GANTrainer:
         self.evaluations: list[dict[str, Any]] = []
         self.evaluator = None
         if cfg.evaluationFrequency is not None and self.main:
-            from layergraph.evaluate import Evaluator
-
             self.evaluator = Evaluator(cfg.data, tuple(cfg.imageSize), self.channels)
 
     def _d_input(self, x: torch.Tensor, traced: bool = False) -> torch.Tensor:
@@ -334,7 +333,7 @@ class GANTrainer:
         return self.out / CHECKPOINT
 
     def save(self, elapsed: float) -> Path:
-        """Write the checkpoint (train/gan_checkpoint.py); every rank calls this, the main rank writes."""
+        """Write the checkpoint (gan/checkpoint.py); every rank calls this, the main rank writes."""
         return save_training(self, elapsed)
 
     def restore(self, path: Path) -> None:

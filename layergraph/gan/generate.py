@@ -8,10 +8,10 @@ import torch
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, LimitError, SpecError
+from layergraph.gan.trainer import network_from_text
 from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
 from layergraph.safety.outputs import atomic_output
 from layergraph.train.checkpoint import load_checkpoint, network_tensors
-from layergraph.train.gan import network_from_text
 
 _CHUNK = 256  # images per forward pass
 

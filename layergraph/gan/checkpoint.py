@@ -28,8 +28,8 @@ from layergraph.train.checkpoint import (
 
 if TYPE_CHECKING:
     from layergraph.compile.dlnetwork import dlnetwork
-    from layergraph.train.config import TrainConfig
-    from layergraph.train.gan import GANTrainer
+    from layergraph.gan.config import TrainConfig
+    from layergraph.gan.trainer import GANTrainer
 
 CHECKPOINT = "checkpoint.safetensors"
 FORMAT_VERSION = 1
