@@ -67,7 +67,7 @@ def main() -> None:
 
         def step(X: torch.Tensor, T_: torch.Tensor | None) -> tuple[float, float, float, float]:
             out = inner(X, T_)
-            it = trainer.iteration
+            it = trainer.state.iteration
             if it >= args.start and it % args.every == 0:
                 live = score()
                 with trainer._averaged_generator():

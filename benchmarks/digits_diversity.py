@@ -50,8 +50,9 @@ def run_seed(config: Path, data: Path, seed: int, overrides: dict, every: int | 
             trainer.evaluator = Evaluator(cfg.data, tuple(cfg.imageSize), trainer.channels)
             trainer.record_evaluation()
         ceiling = trainer.evaluator.ceiling()
-    return {"seed": seed, "seconds": seconds, "iterations": trainer.iteration, "final": trainer.evaluations[-1],
-            "along": trainer.evaluations, "ceiling": {k: ceiling[k] for k in FIGURES}}
+    st = trainer.state
+    return {"seed": seed, "seconds": seconds, "iterations": st.iteration, "final": st.evaluations[-1],
+            "along": st.evaluations, "ceiling": {k: ceiling[k] for k in FIGURES}}
 
 
 def step_cost(config: Path, data: Path, overrides: dict, rounds: int = 7, steps: int = 20) -> tuple[float, float]:
@@ -72,7 +73,7 @@ def step_cost(config: Path, data: Path, overrides: dict, rounds: int = 7, steps:
             for i, (trainer, batches) in enumerate(trainers):
                 t0 = time.perf_counter()
                 for X, T in batches:
-                    trainer.iteration += 1
+                    trainer.state.iteration += 1
                     trainer._train_step(X, T)
                 times[i].append((time.perf_counter() - t0) / len(batches) * 1000)
     return statistics.median(times[0]), statistics.median(times[1])

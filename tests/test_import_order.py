@@ -42,9 +42,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
 
 # Known and owned elsewhere: dlarray/array ↔ dlarray/indexing is being untied by the dlarray rewrite (branch
 # l19, issue 19). No other circle is allowed.
-KNOWN_CIRCLES = [{"layergraph.dlarray.array", "layergraph.dlarray.indexing"},
-                 # until the trainer's state and the one checkpoint reader come (next commit on this branch)
-                 {"layergraph.gan.checkpoint", "layergraph.gan.trainer"}]
+KNOWN_CIRCLES = [{"layergraph.dlarray.array", "layergraph.dlarray.indexing"}]
 # Known and owned elsewhere: dlarray helpers the dl* functions use under private names; the dlarray rewrite
 # (branch l19) owns those modules. (importer, source module, name)
 KNOWN_PRIVATE = {

@@ -100,7 +100,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path
 
     def step(X: torch.Tensor, T: torch.Tensor | None) -> tuple[float, float, float, float]:
         out = real_step(X, T)
-        return out if trainer.iteration < 5 else (out[0], out[1], float("nan"), out[3])
+        return out if trainer.state.iteration < 5 else (out[0], out[1], float("nan"), out[3])
 
     trainer._train_step = step
     with pytest.raises(TrainingStoppedError, match=r"non-finite loss at iteration 5.*iteration 4"):
