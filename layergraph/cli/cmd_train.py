@@ -29,10 +29,6 @@ def run(args: argparse.Namespace) -> int:
     here = {k: str(Path(v).absolute()) for k, v in (("output", args.output), ("data", args.data)) if v}
     cfg = load_config(args.config, numEpochs=args.numEpochs, maxIterations=args.maxIterations,
                       precision=args.precision, **here)
-    sets = set_values(args.set, train=True)  # 'generator.numFilters' → cfg.generatorParams['numFilters']
-    update = {f"{net}Params": {**getattr(cfg, f"{net}Params"),
-                               **{k.split(".", 1)[1]: v for k, v in sets.items() if k.startswith(f"{net}.")}}
-              for net in ("generator", "discriminator")}
-    cfg = cfg.model_copy(update=update)
+    cfg = cfg.with_params(set_values(args.set, train=True))  # 'generator.numFilters' → generatorParams
     train(cfg, resume=args.resume)
     return 0
