@@ -23,8 +23,8 @@ from sklearn.svm import SVC
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from digits_quality import ROOT, knn_precision_recall, load_folder
 
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
+from layergraph.gan.config import load_config
+from layergraph.gan.trainer import GANTrainer
 
 
 def main() -> None:
@@ -67,7 +67,7 @@ def main() -> None:
 
         def step(X: torch.Tensor, T_: torch.Tensor | None) -> tuple[float, float, float, float]:
             out = inner(X, T_)
-            it = trainer.iteration
+            it = trainer.state.iteration
             if it >= args.start and it % args.every == 0:
                 live = score()
                 with trainer._averaged_generator():

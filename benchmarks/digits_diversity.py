@@ -31,8 +31,8 @@ FIGURES = ("recognised", "precision", "recall", "density", "coverage", "frechet"
 
 def run_seed(config: Path, data: Path, seed: int, overrides: dict, every: int | None, keep: Path | None) -> dict:
     """Train one seed in this process; the final (and every `every`) scores, and the training wall time."""
-    from layergraph.train.config import load_config
-    from layergraph.train.gan import GANTrainer
+    from layergraph.gan.config import load_config
+    from layergraph.gan.trainer import GANTrainer
 
     with tempfile.TemporaryDirectory() as tmp:
         out = keep / f"seed{seed}" if keep else Path(tmp)
@@ -45,20 +45,21 @@ def run_seed(config: Path, data: Path, seed: int, overrides: dict, every: int | 
         trainer.run()
         seconds = time.perf_counter() - t0
         if trainer.evaluator is None:  # no evaluation during training: score the final generator now
-            from layergraph.evaluate import Evaluator
+            from layergraph.gan.evaluator import Evaluator
 
             trainer.evaluator = Evaluator(cfg.data, tuple(cfg.imageSize), trainer.channels)
             trainer.record_evaluation()
         ceiling = trainer.evaluator.ceiling()
-    return {"seed": seed, "seconds": seconds, "iterations": trainer.iteration, "final": trainer.evaluations[-1],
-            "along": trainer.evaluations, "ceiling": {k: ceiling[k] for k in FIGURES}}
+    st = trainer.state
+    return {"seed": seed, "seconds": seconds, "iterations": st.iteration, "final": st.evaluations[-1],
+            "along": st.evaluations, "ceiling": {k: ceiling[k] for k in FIGURES}}
 
 
 def step_cost(config: Path, data: Path, overrides: dict, rounds: int = 7, steps: int = 20) -> tuple[float, float]:
     """Median ms per training iteration as configured and with the overrides, timed interleaved (rounds of
     `steps` iterations each, alternating) so that load from other work hits both alike."""
-    from layergraph.train.config import load_config
-    from layergraph.train.gan import GANTrainer
+    from layergraph.gan.config import load_config
+    from layergraph.gan.trainer import GANTrainer
 
     with tempfile.TemporaryDirectory() as tmp:
         trainers = []
@@ -72,7 +73,7 @@ def step_cost(config: Path, data: Path, overrides: dict, rounds: int = 7, steps:
             for i, (trainer, batches) in enumerate(trainers):
                 t0 = time.perf_counter()
                 for X, T in batches:
-                    trainer.iteration += 1
+                    trainer.state.iteration += 1
                     trainer._train_step(X, T)
                 times[i].append((time.perf_counter() - t0) / len(batches) * 1000)
     return statistics.median(times[0]), statistics.median(times[1])

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_nets as ref
 
 from layergraph.devices import canUseGPU
+from layergraph.gan.config import TrainConfig
+from layergraph.gan.trainer import GANTrainer
 from layergraph.precision import resolve_precision
-from layergraph.train.config import TrainConfig
-from layergraph.train.gan import GANTrainer
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = {  # name: (spec prefix, reference classes, batch, image size, channels, classes)

@@ -2,7 +2,7 @@
 
 Everything a ported MATLAB script needs is importable from here under its MATLAB name.
 """
-from layergraph.analyze import analyzeNetwork
+from layergraph.analyze import analyzeNetwork, plot_graph
 from layergraph.compile import dlnetwork, forward, initialize, predict
 from layergraph.data import (  # datastores the way MATLAB programs feed them
     arrayDatastore,
@@ -75,6 +75,7 @@ from layergraph.dlfun import (
     onehotdecode,
     onehotencode,
 )
+from layergraph.gan.losses import ganLoss, ganLossFromLogits  # the GAN examples' loss
 from layergraph.graph import (
     LayerGraph,
     addLayers,
@@ -84,7 +85,7 @@ from layergraph.graph import (
     removeLayers,
     replaceLayer,
 )
-from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork, plot_graph
+from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
 from layergraph.monitor import (
@@ -99,15 +100,7 @@ from layergraph.monitor import (
 from layergraph.precision import mixed_precision
 from layergraph.spec import dump_spec, load_spec, save_spec
 from layergraph.table import Table
-from layergraph.train import (
-    adamupdate,
-    dlfeval,
-    dlgradient,
-    ganLoss,
-    ganLossFromLogits,
-    rmspropupdate,
-    sgdmupdate,
-)
+from layergraph.train import adamupdate, dlfeval, dlgradient, rmspropupdate, sgdmupdate
 from layergraph.version import __version__  # noqa: F401 - one place: layergraph/version.py
 
 # the MATLAB-named functions above, then every registered layer constructor and class

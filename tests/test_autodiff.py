@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from layergraph.dlarray import DLArray, dlarray, sigmoid
+from layergraph.gan.losses import ganLoss, ganLossFromLogits
 from layergraph.table import Table
 from layergraph.train.autodiff import AutodiffError, dlfeval, dlgradient
-from layergraph.train.losses import ganLoss, ganLossFromLogits
 
 
 class TinyNet:

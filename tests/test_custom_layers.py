@@ -247,7 +247,7 @@ def test_page_and_spec_show_output_ports(tmp_path) -> None:
     lg.analyzeNetwork(lgraph, Plots="none", html=tmp_path / "page.html")
     text = (tmp_path / "page.html").read_text(encoding="utf-8")
     assert ">second</text>" in text and "first 4" in text
-    assert "-->|second|" in lg.interop.mermaid(lgraph)
+    assert "-->|second|" in lg.analyze.mermaid(lgraph)
     spec = lg.dump_spec(lgraph)
     assert "split/second" in spec
     back = lg.spec.graph_from_data(__import__("yaml").safe_load(spec))

@@ -13,18 +13,12 @@ from scipy.linalg import sqrtm
 from scipy.spatial.distance import cdist
 
 from layergraph.cli.main import main
-from layergraph.evaluate import (
-    Evaluator,
-    density_coverage,
-    evaluate_checkpoint,
-    format_report,
-    frechet_distance,
-    knn_radii,
-    precision_recall,
-)
-from layergraph.evaluate.features import cache_path
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
+from layergraph.gan.config import load_config
+from layergraph.gan.evaluate import evaluate_checkpoint, format_report
+from layergraph.gan.evaluator import Evaluator
+from layergraph.gan.features import cache_path
+from layergraph.gan.metrics import density_coverage, frechet_distance, knn_radii, precision_recall
+from layergraph.gan.trainer import GANTrainer
 from tests.test_train import write_config, write_digits
 
 # --- references from the papers' definitions -----------------------------------------------------------------

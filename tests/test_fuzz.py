@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from layergraph.cli.main import main
+from layergraph.gan.config import TrainConfig
 from layergraph.layers import BY_TYPE
 from layergraph.train.checkpoint import save_checkpoint
-from layergraph.train.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 FALLBACKS = ("error: unexpected ", "error: the input is nested too deeply", "error: out of memory")  # main()'s

@@ -92,7 +92,7 @@ def test_template_names_read_the_same_files_as_their_paths(capsys) -> None:
 
 
 def test_a_training_config_names_shipped_networks(tmp_path: Path) -> None:
-    from layergraph.train.config import load_config
+    from layergraph.gan.config import load_config
 
     cfg = tmp_path / "train.yaml"
     cfg.write_text("generator: template:cgan_digits_generator\ndiscriminator: template:cgan_digits_discriminator\n"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from layergraph.gan.config import load_config
+from layergraph.gan.trainer import GANTrainer
 from layergraph.train.checkpoint import load_checkpoint
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
 from tests.test_precision import tiny_config
 from tests.test_train import weights
 
@@ -76,7 +76,7 @@ def test_two_sigints_at_random_moments_then_resume_equals_the_uninterrupted_run(
             landed["second" if "stopped at once" in said else "first" if "interrupted at" in said else "none"] += 1
             ck = out / "checkpoint.safetensors"
             if "stopped at once" in said:  # nothing written by the second Ctrl-C: the disk holds an earlier one
-                assert not ck.exists() or consistent(ck) <= trainer.iteration
+                assert not ck.exists() or consistent(ck) <= trainer.state.iteration
             if ck.exists():
                 consistent(ck)
             GANTrainer(load_config(config, output=str(out))).run(resume=ck.exists())

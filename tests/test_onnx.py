@@ -454,7 +454,7 @@ def test_cli_export_import_export_loop(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def fake_training_checkpoint(path: Path, tensors: dict | None = None) -> None:
-    """What layergraph.train.gan writes: both specs' text in meta and 'generator/…', 'discriminator/…' tensors."""
+    """What layergraph.gan.trainer writes: both specs' text in meta and 'generator/…', 'discriminator/…' tensors."""
     g, d = SPECS[[p.stem for p in SPECS].index("cgan_digits_generator")], SPECS[0]
     if tensors is None:
         tensors = {**{f"generator/{k}": v for k, v in spec_network(g).tensors().items()},

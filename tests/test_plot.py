@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from layergraph.analyze import layout, mermaid, plot_graph
 from layergraph.cli.main import main
 from layergraph.errors import LayergraphError
-from layergraph.interop import layout, mermaid, plot_graph
 from layergraph.spec import graph_from_data, load_spec
 
 SPECS = sorted(Path(__file__).resolve().parents[1].glob("specs/*.yaml"))

@@ -10,9 +10,9 @@ import torch
 from layergraph import crossentropy, dlarray, ganLoss, mixed_precision, mse
 from layergraph import precision as prec
 from layergraph.errors import SpecError
+from layergraph.gan.config import load_config
+from layergraph.gan.trainer import GANTrainer
 from layergraph.train.checkpoint import load_checkpoint
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
 from tests.test_train import weights, write_config
 
 X86_NO_BF16 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
@@ -115,7 +115,7 @@ def test_bf16_steps_keep_learnables_optimizer_state_and_statistics_float32(tmp_p
     for net in (trainer.netG, trainer.netD):
         assert {v.dtype for v in net.Learnables.Value} == {torch.float32}
         assert {v.dtype for v in net.State.Value} == {torch.float32}
-    states = [trainer.avgG, trainer.avgSqG, trainer.avgD, trainer.avgSqD]
+    states = [trainer.state.avgG, trainer.state.avgSqG, trainer.state.avgD, trainer.state.avgSqD]
     assert {v.dtype for s in states for v in s.Value} == {torch.float32}
     assert any(not torch.equal(before[k], v) for k, v in trainer.netG.tensors().items())
     assert all(torch.isfinite(v).all() for v in trainer.netG.tensors().values())

@@ -21,6 +21,7 @@ from torch import nn
 
 import layergraph
 import layergraph as lg
+from layergraph.analyze.plot import COLORS
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.layers import LAYERS
 from layergraph.layers.base import Layer, LayerModule, constructors, is_builtin
@@ -31,7 +32,6 @@ onnx = pytest.importorskip("onnx")
 
 from layergraph.interop.onnx_export import EMITTERS, ONNXExportError, onnx_model  # noqa: E402
 from layergraph.interop.onnx_import import handler_for, importONNXNetwork  # noqa: E402
-from layergraph.interop.plot import COLORS  # noqa: E402
 
 DOCS = (Path(__file__).resolve().parents[1] / "docs" / "layers.md").read_text(encoding="utf-8")
 BUILTIN = [name for name, cls in LAYERS.items() if is_builtin(cls)]
@@ -215,7 +215,7 @@ def test_a_user_layer_registers_itself_and_works_without_declarations() -> None:
     net = lg.dlnetwork(graph)
     y = net.predict(torch.arange(6.0).reshape(2, 3))
     torch.testing.assert_close(y.as_subclass(torch.Tensor), 2 * torch.arange(6.0).reshape(2, 3))
-    assert "twice" in lg.interop.mermaid(graph)
+    assert "twice" in lg.analyze.mermaid(graph)
     with pytest.raises(ONNXExportError, match="testDoubleLayer has no ONNX form"):
         onnx_model(net)
 

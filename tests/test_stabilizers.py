@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-import layergraph.train.gan as gan
+import layergraph.gan.trainer as gan
 from layergraph.compile.dlnetwork import dlnetwork
+from layergraph.gan.config import load_config
+from layergraph.gan.stabilizers import DiffAugment, color, cutout, hinge_losses, r1_penalty, translate
+from layergraph.gan.trainer import GANTrainer
 from layergraph.layers.functions import lookup, minibatch_stddev
 from layergraph.spec import load_spec
 from layergraph.train.checkpoint import load_checkpoint
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
-from layergraph.train.stabilizers import DiffAugment, color, cutout, hinge_losses, r1_penalty, translate
 from tests.test_train import weights, write_config
 
 HERE = Path(__file__).resolve().parent

@@ -16,12 +16,12 @@ from torch import nn
 
 from layergraph.analyze import network_report
 from layergraph.cli.main import main
+from layergraph.gan.config import load_config
+from layergraph.gan.trainer import GANTrainer
 from layergraph.spec import load_spec
 from layergraph.spec.expand import flatten
 from layergraph.spec.yamlsafe import read_yaml_file
 from layergraph.train.checkpoint import load_checkpoint
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer
 from tests.test_train import write_config
 
 ROOT = Path(__file__).resolve().parents[1]

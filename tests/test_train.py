@@ -12,10 +12,10 @@ import torch
 from PIL import Image
 
 from layergraph.errors import SpecError
+from layergraph.gan.config import load_config
+from layergraph.gan.generate import grid_picture
+from layergraph.gan.trainer import GANTrainer, TrainingStoppedError
 from layergraph.train.checkpoint import AVERAGE, load_checkpoint
-from layergraph.train.config import load_config
-from layergraph.train.gan import GANTrainer, TrainingStoppedError
-from layergraph.train.generate import grid_picture
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path
 
     def step(X: torch.Tensor, T: torch.Tensor | None) -> tuple[float, float, float, float]:
         out = real_step(X, T)
-        return out if trainer.iteration < 5 else (out[0], out[1], float("nan"), out[3])
+        return out if trainer.state.iteration < 5 else (out[0], out[1], float("nan"), out[3])
 
     trainer._train_step = step
     with pytest.raises(TrainingStoppedError, match=r"non-finite loss at iteration 5.*iteration 4"):
@@ -161,7 +161,7 @@ def test_generator_average_follows_the_moving_average_and_makes_the_images(tmp_p
     """generatorAverageDecay β: avg ← β·avg + (1 − β)·θ after every step, starting from the initial weights;
     the checkpoint keeps the live weights for training and the average for `generate` and `export`."""
     from layergraph.cli.cmd_export import load_network
-    from layergraph.train.generate import Generator
+    from layergraph.gan.generate import Generator
 
     cfg = load_config(write_config(tmp_path, generatorAverageDecay=0.8), maxIterations=5)
     trainer = GANTrainer(cfg)

@@ -122,13 +122,6 @@ def write_report_html(report: Any, path: str | Path, title: str | None = None) -
 
 
 # ----- notebooks -------------------------------------------------------------------------------------------------
-def repr_html(net: Any) -> str:
-    """`_repr_html_` of dlnetwork and LayerGraph: their analyzeNetwork page, inline."""
-    from layergraph.analyze.report import network_report
-
-    return notebook_html(network_report(net))
-
-
 def notebook_html(report: Any, title: str = "network", height: int = 620) -> str:
     """The same page inline: a sandboxed <iframe srcdoc> (scripts run inside it, nothing reaches the notebook)."""
     return (f'<iframe srcdoc="{escape(report_page(report, title), quote=True)}" sandbox="allow-scripts" '

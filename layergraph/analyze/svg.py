@@ -1,6 +1,6 @@
 """The layer graph as inline SVG, top to bottom, for the analyzeNetwork page.
 
-Positions come from the same layered layout as `layergraph plot` (layergraph.interop.plot.layout); every
+Positions come from the same layered layout as `layergraph plot` (layergraph.analyze.plot.layout); every
 text from the network is escaped here, so the SVG can be placed in a page as it is.
 """
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from layergraph.analyze.plot import _BOX_H, _ROW, COLORS, Layout, layout
 from layergraph.errors import NetworkError
 from layergraph.graph.layergraph import LayerGraph
-from layergraph.interop.plot import _BOX_H, _ROW, COLORS, Layout, layout
 
 _PX = 96  # pixels per inch of the layout
 _MARGIN = 24

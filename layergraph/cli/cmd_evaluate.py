@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from layergraph.evaluate import evaluate_checkpoint, format_report
+    from layergraph.gan.evaluate import evaluate_checkpoint, format_report
 
     result = evaluate_checkpoint(args.checkpoint, args.data, seed=args.seed, cache=args.cache)
     print(json.dumps(result, indent=2) if args.format == "json" else format_report(result))

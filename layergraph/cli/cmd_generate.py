@@ -17,9 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from layergraph.gan.generate import generate
     from layergraph.safety.limits import MAX_IMAGES, check_count
     from layergraph.safety.outputs import guard_outputs
-    from layergraph.train.generate import generate
 
     check_count(args.n, "-n", 1, MAX_IMAGES)
     check_count(args.seed, "--seed", 0, 2**63 - 1)

@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Draw the picture or print the Mermaid text."""
+    from layergraph.analyze.plot import mermaid, plot_graph
     from layergraph.cli.common import load_graph_any
-    from layergraph.interop.plot import mermaid, plot_graph
     from layergraph.safety.outputs import guard_outputs, write_text_atomic
 
     out = Path(args.out) if args.out is not None else None

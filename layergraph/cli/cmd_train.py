@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from layergraph.cli.overrides import add_set_option, set_values
-from layergraph.train.config import load_config
+from layergraph.gan.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,16 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from layergraph.train.gan import train
+    from layergraph.gan.trainer import train
 
     # folders typed on the command line are relative to where the user is, not to the config file
     here = {k: str(Path(v).absolute()) for k, v in (("output", args.output), ("data", args.data)) if v}
     cfg = load_config(args.config, numEpochs=args.numEpochs, maxIterations=args.maxIterations,
                       precision=args.precision, **here)
-    sets = set_values(args.set, train=True)  # 'generator.numFilters' → cfg.generatorParams['numFilters']
-    update = {f"{net}Params": {**getattr(cfg, f"{net}Params"),
-                               **{k.split(".", 1)[1]: v for k, v in sets.items() if k.startswith(f"{net}.")}}
-              for net in ("generator", "discriminator")}
-    cfg = cfg.model_copy(update=update)
+    cfg = cfg.with_params(set_values(args.set, train=True))  # 'generator.numFilters' → generatorParams
     train(cfg, resume=args.resume)
     return 0

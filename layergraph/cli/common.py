@@ -7,10 +7,11 @@ from typing import Any
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, LimitError, SpecError
+from layergraph.gan.checkpoint import read_checkpoint
 from layergraph.graph.layergraph import LayerGraph
-from layergraph.spec.io import graph_from_data
-from layergraph.spec.yamlsafe import load_yaml, read_yaml_file
-from layergraph.train.checkpoint import load_checkpoint, network_tensors
+from layergraph.spec.io import graph_from_data, graph_from_text
+from layergraph.spec.yamlsafe import read_yaml_file
+from layergraph.train.checkpoint import load_checkpoint
 
 
 def load_graph(path: str, params: Mapping[str, Any] | None = None) -> LayerGraph:
@@ -88,19 +89,7 @@ def load_weights(net: dlnetwork, tensors: dict[str, Any], where: str) -> None:
 
 
 def _from_checkpoint(path: Path, which: str) -> tuple[LayerGraph, str, dict[str, Any]]:
-    """A training checkpoint: meta['<which>_spec'] holds the spec text, tensors '<which>/layer/Param' the weights."""
-    tensors, meta = load_checkpoint(path)
-    key = f"{which}_spec"
-    if key in meta and not isinstance(meta[key], str):
-        raise SpecError(f"{path}: metadata '{key}' is {type(meta[key]).__name__}; expected the spec text")
-    if not isinstance(meta.get(key), str):
-        held = sorted(k[: -len("_spec")] for k in meta if k.endswith("_spec"))
-        if held:
-            raise SpecError(f"{path}: the checkpoint has no '{which}' network (it has: {', '.join(held)})")
-        raise SpecError(f"{path}: not a layergraph training checkpoint (no '{key}' in its metadata)")
-    where = f"{path}:{key}"
-    lgraph = graph_from_data(load_yaml(meta[key], where), where)
-    mine = network_tensors(tensors, which)
-    if not mine:
-        raise SpecError(f"{path}: the checkpoint has no '{which}/…' weights")
-    return lgraph, which, mine
+    """A training checkpoint's network `which`: its spec text and its weights (gan/checkpoint.py reads it)."""
+    saved = read_checkpoint(path)
+    spec = saved.spec(which)
+    return graph_from_text(spec, f"{path}:{which}_spec"), which, saved.weights(which)

@@ -3,7 +3,7 @@ after a call failed inside torch — which layer failed, with the sizes in MATLA
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
@@ -14,8 +14,23 @@ from layergraph.graph.infer import Analysis
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.sizes import Act
 
-if TYPE_CHECKING:
-    from layergraph.compile.dlnetwork import dlnetwork
+
+class Compiled(Protocol):
+    """What the failure search needs of a compiled network: a dlnetwork, described here rather than imported
+    (dlnetwork imports this module)."""
+
+    module: Any
+
+    @property
+    def InputNames(self) -> list[str]: ...
+
+    @property
+    def analysis(self) -> Analysis: ...
+
+    @property
+    def layer_graph(self) -> LayerGraph: ...
+
+    def layer_module(self, name: str) -> torch.nn.Module: ...
 
 
 def matlab_dims(shape: Sequence[int], batch_fmt: str) -> str:
@@ -94,7 +109,7 @@ def example_sizes(lgraph: LayerGraph, examples: Sequence[Any], fname: str) -> di
     return sizes
 
 
-def locate_failure(net: dlnetwork, xs: list[torch.Tensor], err: Exception) -> NetworkError | None:
+def locate_failure(net: Compiled, xs: list[torch.Tensor], err: Exception) -> NetworkError | None:
     """After a failed call: run the layers one by one to find the one that fails, and describe it in MATLAB's
     terms (layer, type, sizes). Batch-norm statistics are restored afterwards; None if nothing fails."""
     buffers = {k: b.detach().clone() for k, b in net.module.named_buffers()}
@@ -110,8 +125,8 @@ def locate_failure(net: dlnetwork, xs: list[torch.Tensor], err: Exception) -> Ne
                     b.copy_(buffers[k])
 
 
-def _walk(net: dlnetwork, xs: list[torch.Tensor]) -> NetworkError | None:
-    lgraph, analysis = net._lgraph, net.analysis
+def _walk(net: Compiled, xs: list[torch.Tensor]) -> NetworkError | None:
+    lgraph, analysis = net.layer_graph, net.analysis
     feed = dict(zip(net.InputNames, xs))
     env: dict[tuple[str, str], torch.Tensor] = {}
     for name in analysis.order:

@@ -160,10 +160,6 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                                "(with example inputs for a network without input layers)")
         return self
 
-    def _repr_html_(self) -> str:
-        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
-        return repr_html(self)
-
     def layer_module(self, name: str) -> nn.Module:
         """The compiled torch module of layer `name`."""
         if name not in self._keys:

@@ -141,10 +141,6 @@ class LayerGraph:
         new._replace(name, [layers] if isinstance(layers, Layer) else list(layers), ReconnectBy.lower())
         return new
 
-    def _repr_html_(self) -> str:
-        from layergraph.analyze.html import repr_html  # the analyzeNetwork page, inline in notebooks
-        return repr_html(self)
-
     # ----- editing (in place; the methods above and the module-level functions copy first, like MATLAB) ----
     def _add(self, layers: Sequence[Layer], sources: Sequence[tuple[str, int] | None] | None = None,
              chain: bool = True) -> list[str]:

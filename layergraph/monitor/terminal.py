@@ -6,7 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from layergraph.train.progress import elapsed_text
+
+def elapsed_text(seconds: float) -> str:
+    """hh:mm:ss, as MATLAB's duration display."""
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def value_text(value: Any) -> str:

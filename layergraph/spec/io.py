@@ -19,7 +19,7 @@ from layergraph.graph.layergraph import LayerGraph, auto_names
 from layergraph.layers import BY_TYPE
 from layergraph.layers.base import Layer
 from layergraph.spec.expand import expand_spec
-from layergraph.spec.yamlsafe import LineDict, LineList, read_yaml_file
+from layergraph.spec.yamlsafe import LineDict, LineList, load_yaml, read_yaml_file
 
 TOP_KEYS = ("name", "description", "layers", "connections")
 LAYER_KEYS = ("type", "inputs")
@@ -86,6 +86,11 @@ def _inputs_of(entry: Any, layer: Layer, name: str, where: str, line: int) -> di
                                 f"(inputs: {', '.join(ports) or 'none'})")
         return dict(raw)
     raise SpecError(f"{where}:{at}: layer '{name}': 'inputs' must be a list of layer names or a mapping")
+
+
+def graph_from_text(text: str, where: str) -> LayerGraph:
+    """A LayerGraph from spec YAML given as text (e.g. stored inside a checkpoint); errors name `where`:line."""
+    return graph_from_data(load_yaml(text, where), where)
 
 
 def graph_from_data(data: Any, where: str = "<spec>", params: Mapping[str, Any] | None = None,

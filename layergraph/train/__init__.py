@@ -1,6 +1,6 @@
-"""MATLAB-style custom training: dlfeval, dlgradient, the *update solvers, GAN losses, checkpoints, GAN training."""
+"""MATLAB's training library for custom loops: dlfeval, dlgradient, the *update solvers, checkpoint files,
+stopping on Ctrl-C, multi-process helpers. It knows nothing of GANs (that application is layergraph.gan)."""
 from layergraph.train.autodiff import dlfeval, dlgradient
-from layergraph.train.losses import ganLoss, ganLossFromLogits
 from layergraph.train.optimizers import adamupdate, rmspropupdate, sgdmupdate
 
-__all__ = ["adamupdate", "dlfeval", "dlgradient", "ganLoss", "ganLossFromLogits", "rmspropupdate", "sgdmupdate"]
+__all__ = ["adamupdate", "dlfeval", "dlgradient", "rmspropupdate", "sgdmupdate"]

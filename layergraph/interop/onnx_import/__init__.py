@@ -24,6 +24,7 @@ import torch
 
 from layergraph.errors import LayergraphError
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.interop.onnx_import.folding import fold_crop
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.values import Importer, ONNXImportError
@@ -68,7 +69,7 @@ def importONNXNetwork(source: str | Path | Any) -> tuple[LayerGraph, dict[str, t
 
 def import_model(model: Any, where: str) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
     """importONNXNetwork for a loaded and checked ModelProto; errors begin with `where`."""
-    imp = Importer(model, where)
+    imp = Importer(model, where, fold_crop)
     imp.inputs()
     for node in imp.graph.node:
         imp.onnx_node = node

@@ -17,7 +17,9 @@ from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Val
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import FullyConnectedLayer
 from layergraph.layers.norm import BatchNormalizationLayer
-from layergraph.layers.pooling import _Pooling2D
+from layergraph.layers.pooling import AveragePooling2DLayer, MaxPooling2DLayer
+
+POOLING = (MaxPooling2DLayer, AveragePooling2DLayer)  # the 2-D pooling layers with a PoolSize and Padding
 
 
 def fold(imp: Importer, node: Any) -> None:
@@ -163,7 +165,7 @@ def fold_crop(imp: Importer, v: Val) -> bool:
         if nid in imp.shared or imp.out_degree[nid] != (1 if chain else 0):
             return False
         chain.append(nid)
-        if isinstance(node.layer, (Convolution2DLayer, TransposedConv2DLayer, _Pooling2D)):
+        if isinstance(node.layer, (Convolution2DLayer, TransposedConv2DLayer, *POOLING)):
             break
         if not (node.layer.elementwise or isinstance(node.layer, BatchNormalizationLayer)):
             return False
@@ -175,8 +177,8 @@ def fold_crop(imp: Importer, v: Val) -> bool:
         new = tuple(a + b for a, b in zip(now, crop))
         update = {"Cropping": list(new)}
     else:
-        size = layer.PoolSize if isinstance(layer, _Pooling2D) else layer.FilterSize
-        dil = (1, 1) if isinstance(layer, _Pooling2D) else layer.DilationFactor
+        size = layer.PoolSize if isinstance(layer, POOLING) else layer.FilterSize
+        dil = (1, 1) if isinstance(layer, POOLING) else layer.DilationFactor
         now = conv_padding(imp.nodes[node.inputs[0]].act.spatial, size, layer.Stride, dil, layer.Padding)
         s = (layer.Stride[0], layer.Stride[0], layer.Stride[1], layer.Stride[1])
         new = tuple(a - b * st for a, b, st in zip(now, crop, s))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,9 @@ def name_hint(name: str) -> tuple[int, str] | None:
 class Importer:
     """The state of one import: ONNX values, the layer nodes made so far, and how to make more."""
 
-    def __init__(self, model: Any, where: str) -> None:
+    def __init__(self, model: Any, where: str, fold_crop: Callable[[Importer, Val], bool]) -> None:
+        """`fold_crop` (folding.fold_crop) crops a value by changing the layer that makes it; it is handed in
+        because folding imports this module."""
         import onnx
 
         self.onnx, self.model, self.where = onnx, model, where
@@ -124,6 +127,7 @@ class Importer:
         self.matlab = model.producer_name.startswith("MATLAB")  # MATLAB's exporter writes some layers its own way
         self.onnx_node: Any = None  # the node being converted, named in errors
         self.outputs: list[int] = []
+        self.fold_crop = fold_crop
 
     # ----- errors and attributes ---------------------------------------------------------------------------------
     def fail(self, msg: str) -> ONNXImportError:
@@ -229,9 +233,7 @@ class Importer:
         want = self.index(v)
         c, h, w = shape
         if base.numel != want.size:
-            from layergraph.interop.onnx_import.folding import fold_crop  # folding imports this module
-
-            if fold_crop(self, v):
+            if self.fold_crop(self, v):
                 v.idx = None  # the layer's output is now this value (for its other readers too)
                 return v.base
             raise self.fail(f"cannot express the selection of {want.size} of {base.numel} elements as "

@@ -8,19 +8,21 @@ export|generate|plot` need nothing else.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from layergraph.errors import SpecError
-from layergraph.precision import Precision
+from layergraph.gan.state import History, TrainingState
 from layergraph.safety.outputs import guard_outputs, remove_stale_temps
 from layergraph.train.checkpoint import (
     AVERAGE,
     CheckpointError,
     flatten_state,
     load_checkpoint,
+    network_tensors,
     save_checkpoint,
     section,
     unflatten_state,
@@ -28,13 +30,74 @@ from layergraph.train.checkpoint import (
 
 if TYPE_CHECKING:
     from layergraph.compile.dlnetwork import dlnetwork
-    from layergraph.train.config import TrainConfig
-    from layergraph.train.gan import GANTrainer
+    from layergraph.gan.config import TrainConfig
+    from layergraph.train.distributed import Dist
 
 CHECKPOINT = "checkpoint.safetensors"
 FORMAT_VERSION = 1
-_STATES = (("G.avg", "avgG"), ("G.avgSq", "avgSqG"), ("D.avg", "avgD"), ("D.avgSq", "avgSqD"))  # key, attribute
+_STATES = (("G.avg", "avgG"), ("G.avgSq", "avgSqG"), ("D.avg", "avgD"), ("D.avgSq", "avgSqD"))  # key, field
 PROGRESS = "progress.png"
+NETWORKS = ("generator", "discriminator")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run is, fixed while it trains: written into every checkpoint's metadata and checked on resume."""
+
+    config: dict[str, Any]  # the TrainConfig as JSON
+    specs: dict[str, str]  # 'generator' / 'discriminator' → the spec text trained (templates expanded)
+    classes: list[str]
+    conditional: bool
+    num_latent: int
+    channels: int
+    world_size: int
+    precision: str
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A training checkpoint as read from disk, with checked access to what the commands take from it."""
+
+    path: Path
+    tensors: dict[str, torch.Tensor]
+    meta: dict[str, Any]
+
+    def spec(self, which: str) -> str:
+        """The spec text of network `which` ('generator', 'discriminator')."""
+        key = f"{which}_spec"
+        if key in self.meta and not isinstance(self.meta[key], str):
+            raise SpecError(f"{self.path}: metadata '{key}' is {type(self.meta[key]).__name__}; expected the spec text")
+        if not isinstance(self.meta.get(key), str):
+            held = sorted(k[: -len("_spec")] for k in self.meta if k.endswith("_spec"))
+            if held:
+                raise SpecError(f"{self.path}: the checkpoint has no '{which}' network (it has: {', '.join(held)})")
+            raise SpecError(f"{self.path}: not a layergraph training checkpoint (no '{key}' in its metadata)")
+        return self.meta[key]
+
+    def weights(self, which: str) -> dict[str, torch.Tensor]:
+        """The weights that make network `which`'s outputs, keyed 'layer/Parameter' (train/checkpoint.py)."""
+        mine = network_tensors(self.tensors, which)
+        if not mine:
+            raise SpecError(f"{self.path}: the checkpoint has no '{which}/…' weights")
+        return mine
+
+    def classes(self) -> list[str]:
+        classes = self.meta.get("classes", [])
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise SpecError(f"{self.path}: metadata 'classes' must be a list of class names")
+        return list(classes)
+
+    def conditional(self) -> bool:
+        conditional = self.meta.get("conditional", False)
+        if not isinstance(conditional, bool):
+            raise SpecError(f"{self.path}: metadata 'conditional' is {conditional!r}; expected true or false")
+        return conditional
+
+
+def read_checkpoint(path: str | Path) -> SavedRun:
+    """The one reader of a GAN training checkpoint (resume, generate, evaluate and the other commands)."""
+    tensors, meta = load_checkpoint(path)
+    return SavedRun(Path(path), tensors, meta)
 
 
 def prepare_output(cfg: TrainConfig) -> Path:
@@ -58,105 +121,107 @@ def learnable_keys(net: dlnetwork) -> list[str]:
     return [f"{lay}/{par}" for lay, par in zip(net.Learnables.Layer, net.Learnables.Parameter)]
 
 
-def rank_checksums(trainer: GANTrainer) -> list[float]:
+def rank_checksums(nets: dict[str, dlnetwork], dist: Dist | None) -> list[float]:
     """Sum of all learnables on every rank (all ranks must call this): equal sums show the ranks agree.
     Batch-norm statistics are left out: each rank keeps its own, as DDP without SyncBatchNorm does."""
     with torch.no_grad():
         local = torch.stack([torch.stack([t.double().sum() for t in net.Learnables.Value]).sum()
-                             for net in (trainer.netG, trainer.netD)]).sum().reshape(1)
-    if trainer.dist is None:
+                             for net in nets.values()]).sum().reshape(1)
+    if dist is None:
         return [float(local)]
-    every = [torch.zeros_like(local) for _ in range(trainer.dist.world)]
+    every = [torch.zeros_like(local) for _ in range(dist.world)]
     torch.distributed.all_gather(every, local)
     return [float(t) for t in every]
 
 
-def _tensors(trainer: GANTrainer) -> dict[str, torch.Tensor]:
+def _tensors(nets: dict[str, dlnetwork], state: TrainingState, rng: dict[str, torch.Tensor]
+             ) -> dict[str, torch.Tensor]:
     tensors: dict[str, torch.Tensor] = {}
-    for prefix, net in (("generator", trainer.netG), ("discriminator", trainer.netD)):
+    for prefix, net in nets.items():
         tensors.update({f"{prefix}/{k}": v for k, v in net.tensors().items()})
-    if trainer.averageG is not None:
-        tensors.update({f"{AVERAGE}/{key}": avg for key, avg in zip(learnable_keys(trainer.netG), trainer.averageG)})
-    for key, attr in _STATES:
-        tensors.update(flatten_state(key, getattr(trainer, attr)))
-    tensors["rng/torch"] = torch.get_rng_state()
-    if trainer.augment is not None:
-        tensors["rng/diffAugment"] = trainer.augment.rng.get_state()
-    if trainer.device.type == "cuda":
-        tensors["rng/cuda"] = torch.cuda.get_rng_state(trainer.device)
+    if state.averageG is not None:
+        tensors.update({f"{AVERAGE}/{key}": avg
+                        for key, avg in zip(learnable_keys(nets["generator"]), state.averageG)})
+    for key, name in _STATES:
+        tensors.update(flatten_state(key, getattr(state, name)))
+    tensors.update({f"rng/{k}": v for k, v in rng.items()})
     return tensors
 
 
-def _meta(trainer: GANTrainer, elapsed: float, checksums: list[float]) -> dict[str, Any]:
-    h = trainer.history
+def _meta(info: RunInfo, state: TrainingState, elapsed: float, checksums: list[float]) -> dict[str, Any]:
+    h = state.history
     return {
-        "format": FORMAT_VERSION, "config": trainer.cfg.model_dump(mode="json"),
-        "generator_spec": trainer.spec_text["generator"], "discriminator_spec": trainer.spec_text["discriminator"],
-        "classes": trainer.feed.classes, "conditional": trainer.conditional, "numLatentInputs": trainer.num_latent,
-        "imageSize": list(trainer.cfg.imageSize), "channels": trainer.channels,
-        "iteration": trainer.iteration, "epoch": trainer.epoch, "batch": trainer.batch, "elapsed": elapsed,
-        "world_size": trainer.dist.world if trainer.dist else 1, "rank_checksums": checksums,
-        "precision": trainer.precision.name,
+        "format": FORMAT_VERSION, "config": info.config,
+        "generator_spec": info.specs["generator"], "discriminator_spec": info.specs["discriminator"],
+        "classes": info.classes, "conditional": info.conditional, "numLatentInputs": info.num_latent,
+        "imageSize": list(info.config["imageSize"]), "channels": info.channels,
+        "iteration": state.iteration, "epoch": state.epoch, "batch": state.batch, "elapsed": elapsed,
+        "world_size": info.world_size, "rank_checksums": checksums,
+        "precision": info.precision,
         "history": {"iteration": h.iteration, "scoreG": h.score_g, "scoreD": h.score_d},
-        "evaluation": trainer.evaluations,
+        "evaluation": state.evaluations,
     }
 
 
-def save_training(trainer: GANTrainer, elapsed: float) -> Path:
-    """Write the trainer's checkpoint (on the main rank; every rank must call this for the checksums)."""
-    checksums = rank_checksums(trainer)
-    path = trainer.checkpoint_path()
-    if trainer.main:
-        save_checkpoint(path, _tensors(trainer), _meta(trainer, elapsed, checksums))
-    return path
+def save_training(path: Path, info: RunInfo, state: TrainingState, nets: dict[str, dlnetwork],
+                  rng: dict[str, torch.Tensor], elapsed: float, checksums: list[float]) -> None:
+    """Write a run's checkpoint: both networks, the state, and the random number generators ('torch', 'cuda',
+    'diffAugment' → 'rng/…'); `checksums` from rank_checksums."""
+    save_checkpoint(path, _tensors(nets, state, rng), _meta(info, state, elapsed, checksums))
 
 
-def restore_training(trainer: GANTrainer, path: Path) -> None:
-    """Continue from a checkpoint written by save_training: weights, optimizer state, RNG, position. Every
-    value is checked against this run before anything changes (wrong counters or shapes name the entry)."""
-    tensors, meta = load_checkpoint(path)
+@dataclass(frozen=True)
+class Restored:
+    """What resuming takes from a checkpoint besides the weights: the state, the random number generators'
+    states ('torch', 'cuda', 'diffAugment' when saved) and the precision it was trained in."""
+
+    state: TrainingState
+    rng: dict[str, torch.Tensor]
+    precision: Any
+
+
+def restore_training(path: Path, info: RunInfo, nets: dict[str, dlnetwork], per_epoch: int,
+                     device: torch.device) -> Restored:
+    """Continue from a checkpoint written by save_training: the networks get its weights, and its state comes
+    back. Every value is checked against this run before anything changes (wrong counters or shapes name the
+    entry)."""
+    saved = read_checkpoint(path)
+    tensors, meta = saved.tensors, saved.meta
     if meta.get("format") != FORMAT_VERSION:
         raise SpecError(f"{path}: not a layergraph training checkpoint (format {meta.get('format')!r})")
-    for which in ("generator", "discriminator"):
-        if meta.get(f"{which}_spec") != trainer.spec_text[which]:
+    for which in NETWORKS:
+        if meta.get(f"{which}_spec") != info.specs[which]:
             raise SpecError(f"{path}: the checkpoint was trained with a different {which} spec than "
-                            f"{getattr(trainer.cfg, which)}")
-    iteration, epoch, batch = _position(meta, trainer.feed.batches_per_epoch, path)
+                            f"{info.config[which]}")
+    iteration, epoch, batch = _position(meta, per_epoch, path)
     history = _history(meta, iteration, path)
     elapsed = meta.get("elapsed", 0.0)
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not 0 <= elapsed < 1e12:
         raise CheckpointError(f"{path}: metadata 'elapsed' is {elapsed!r}; expected seconds (a finite number ≥ 0)")
     _check_rng(tensors, path)
+    netG = nets["generator"]
     average = section(tensors, AVERAGE)
-    if trainer.cfg.generatorAverageDecay and average:
-        _check_shapes(average, dict(zip(learnable_keys(trainer.netG), trainer.netG.Learnables.Value)),
-                      f"{AVERAGE}/", path)
-    for prefix, net in (("generator", trainer.netG), ("discriminator", trainer.netD)):
+    averaging = bool(info.config.get("generatorAverageDecay"))
+    if averaging and average:
+        _check_shapes(average, dict(zip(learnable_keys(netG), netG.Learnables.Value)), f"{AVERAGE}/", path)
+    for prefix, net in nets.items():
         mine = section(tensors, prefix)
         _check_shapes(mine, net.tensors(), f"{prefix}/", path)
         net.load_tensors(mine)  # copies onto the network's device
-    dev = {k: v.to(trainer.device) for k, v in tensors.items() if k.startswith("opt/")}
+    dev = {k: v.to(device) for k, v in tensors.items() if k.startswith("opt/")}
     try:
-        states = [unflatten_state(key, dev, trainer.netG if attr.endswith("G") else trainer.netD)
-                  for key, attr in _STATES]
+        states = {name: unflatten_state(key, dev, netG if name.endswith("G") else nets["discriminator"])
+                  for key, name in _STATES}
     except CheckpointError as err:
         raise CheckpointError(f"{path}: {err}") from None
-    for (_, attr), state in zip(_STATES, states):
-        setattr(trainer, attr, state)
-    trainer.averageG = trainer._fresh_average()
-    if trainer.averageG is not None and average:
-        for avg, key in zip(trainer.averageG, learnable_keys(trainer.netG)):
+    averageG = [p.detach().clone() for p in netG.Learnables.Value] if averaging else None
+    if averageG is not None and average:
+        for avg, key in zip(averageG, learnable_keys(netG)):
             avg.copy_(average[key])
-    torch.set_rng_state(tensors["rng/torch"])
-    if trainer.augment is not None and "rng/diffAugment" in tensors:
-        trainer.augment.rng.set_state(tensors["rng/diffAugment"])
-    trainer.evaluations = list(meta.get("evaluation", []))
-    if "rng/cuda" in tensors and trainer.device.type == "cuda":
-        torch.cuda.set_rng_state(tensors["rng/cuda"], trainer.device)
-    _resume_precision(trainer, meta.get("precision"))
-    trainer.iteration, trainer.epoch, trainer.batch = iteration, epoch, batch
-    trainer.elapsed_before = float(elapsed)
-    trainer.history = type(trainer.history)(*history)
+    state = TrainingState(iteration, epoch, batch, float(elapsed), History(*history),
+                          list(meta.get("evaluation", [])), averageG=averageG, **states)
+    rng = {k[len("rng/"):]: v for k, v in tensors.items() if k.startswith("rng/")}
+    return Restored(state, rng, meta.get("precision"))
 
 
 def _count(meta: dict[str, Any], key: str, low: int, path: Path) -> int:
@@ -214,17 +279,3 @@ def _check_shapes(saved: dict[str, torch.Tensor], own: dict[str, torch.Tensor], 
     extra = [k for k in saved if k not in own]
     if extra:
         raise CheckpointError(f"{path}: tensor '{prefix}{extra[0]}' is not a parameter of this network")
-
-
-def _resume_precision(trainer: GANTrainer, saved: Any) -> None:
-    """Keep the checkpoint's precision when `auto` resolves differently here, so the resumed run equals an
-    uninterrupted one; an explicit fp32/bf16 in the config wins, with a note."""
-    current = trainer.precision
-    if saved not in ("fp32", "bf16") or saved == current.name:
-        return
-    if trainer.cfg.precision == "auto":
-        trainer.precision = Precision(saved, current.device_type, f"as the checkpoint was trained; here {current}")
-        trainer.console.print(f"resuming in {trainer.precision}")
-    else:
-        trainer.console.print(f"note: the checkpoint was trained in {saved}; continuing in {current.name} as the "
-                              "config asks, so the result will differ from an uninterrupted run")

@@ -8,10 +8,10 @@ import torch
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, LimitError, SpecError
+from layergraph.gan.checkpoint import read_checkpoint
 from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
 from layergraph.safety.outputs import atomic_output
-from layergraph.train.checkpoint import load_checkpoint, network_tensors
-from layergraph.train.gan import network_from_text
+from layergraph.spec.io import graph_from_text
 
 _CHUNK = 256  # images per forward pass
 
@@ -20,22 +20,14 @@ class Generator:
     """The generator of a checkpoint, with its classes and latent size."""
 
     def __init__(self, path: str | Path) -> None:
-        tensors, meta = load_checkpoint(path)
-        if "generator_spec" not in meta:
-            raise SpecError(f"{path}: not a layergraph training checkpoint (no generator spec inside)")
-        spec, classes, conditional = meta["generator_spec"], meta.get("classes", []), meta.get("conditional", False)
-        if not isinstance(spec, str):
-            raise SpecError(f"{path}: metadata 'generator_spec' is {type(spec).__name__}; expected the spec text")
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-            raise SpecError(f"{path}: metadata 'classes' must be a list of class names")
-        if not isinstance(conditional, bool):
-            raise SpecError(f"{path}: metadata 'conditional' is {conditional!r}; expected true or false")
-        self.net: dlnetwork = network_from_text(spec, f"{path}:generator_spec")
+        saved = read_checkpoint(path)
+        spec, classes, conditional = saved.spec("generator"), saved.classes(), saved.conditional()
+        self.net: dlnetwork = dlnetwork(graph_from_text(spec, f"{path}:generator_spec"))
         try:
-            self.net.load_tensors(network_tensors(tensors, "generator"))
+            self.net.load_tensors(saved.weights("generator"))
         except LayergraphError as err:
             raise SpecError(f"{path}: {err}") from None
-        self.classes: list[str] = list(classes)
+        self.classes: list[str] = classes
         self.conditional = conditional
         if conditional and not classes:
             raise SpecError(f"{path}: a conditional generator's checkpoint lists no classes")

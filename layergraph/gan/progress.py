@@ -17,12 +17,6 @@ def tile(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return imtile(np.ascontiguousarray(images.transpose(1, 2, 3, 0)), GridSize=[rows, cols])
 
 
-def elapsed_text(seconds: float) -> str:
-    """hh:mm:ss, as MATLAB's duration display."""
-    s = int(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def save_figure(path: Path, grid: np.ndarray, iterations: list[int], score_g: list[float],
                 score_d: list[float], title: str, row_labels: list[str] | None = None,
                 curves: dict[str, tuple[list[int], list[float]]] | None = None) -> None:

@@ -95,6 +95,14 @@ class TrainConfig(BaseModel):
                 fix[k] = Path(resolve_spec_path(name))
         return self.model_copy(update=fix)
 
+    def with_params(self, sets: dict[str, Any]) -> TrainConfig:
+        """The config with `--set generator.NAME=VALUE` / `discriminator.NAME=VALUE` merged over its
+        generatorParams / discriminatorParams (the spec templates' parameters)."""
+        update = {f"{net}Params": {**getattr(self, f"{net}Params"),
+                                   **{k.split(".", 1)[1]: v for k, v in sets.items() if k.startswith(f"{net}.")}}
+                  for net in ("generator", "discriminator")}
+        return self.model_copy(update=update)
+
 
 def load_config(path: str | Path, **overrides: Any) -> TrainConfig:
     """Read and validate a training config; errors name file:line and the key."""

@@ -14,10 +14,10 @@ import torch
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import DataError
-from layergraph.evaluate.features import load_or_train, split_halves, to_input
-from layergraph.evaluate.metrics import density_coverage, frechet_distance, precision_recall
+from layergraph.gan.features import load_or_train, split_halves, to_input
+from layergraph.gan.feed import read_tree
+from layergraph.gan.metrics import density_coverage, frechet_distance, precision_recall
 from layergraph.sizes import Act
-from layergraph.train.feed import read_tree
 
 __all__ = ["METRICS", "Evaluator"]
 

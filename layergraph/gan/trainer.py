@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-import signal
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +16,32 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.data import rescale
 from layergraph.devices import default_device
 from layergraph.errors import LayergraphError, SpecError
-from layergraph.layers.activation import SigmoidLayer
-from layergraph.layers.dense import EmbeddingLayer
-from layergraph.precision import resolve_precision
-from layergraph.spec.flat import flat_spec_text
-from layergraph.spec.io import graph_from_data
-from layergraph.spec.yamlsafe import load_yaml
-from layergraph.train import distributed
-from layergraph.train.autodiff import dlgradient
-from layergraph.train.config import TrainConfig
-from layergraph.train.feed import DataFeed
-from layergraph.train.gan_checkpoint import (
+from layergraph.gan.checkpoint import (
     CHECKPOINT,
-    FORMAT_VERSION,
+    RunInfo,
     prepare_output,
+    rank_checksums,
     restore_training,
     save_training,
 )
+from layergraph.gan.config import TrainConfig
+from layergraph.gan.evaluator import Evaluator
+from layergraph.gan.feed import DataFeed
+from layergraph.gan.progress import Rate, save_figure, tile, write_csv
+from layergraph.gan.stabilizers import DiffAugment, hinge_losses, r1_penalty
+from layergraph.gan.state import TrainingState
+from layergraph.layers.activation import SigmoidLayer
+from layergraph.layers.dense import EmbeddingLayer
+from layergraph.monitor.terminal import elapsed_text
+from layergraph.precision import Precision, resolve_precision
+from layergraph.spec.flat import flat_spec_text
+from layergraph.spec.io import graph_from_text
+from layergraph.train import distributed
+from layergraph.train.autodiff import dlgradient
+from layergraph.train.interrupt import StopRequest
 from layergraph.train.optimizers import adamupdate
-from layergraph.train.progress import Rate, elapsed_text, save_figure, tile, write_csv
-from layergraph.train.stabilizers import DiffAugment, hinge_losses, r1_penalty
 
-__all__ = ["CHECKPOINT", "FORMAT_VERSION", "GANTrainer", "History", "TrainingStoppedError", "network_from_text",
-           "train"]
+__all__ = ["CHECKPOINT", "GANTrainer", "TrainingStoppedError", "train"]
 
 
 class TrainingStoppedError(LayergraphError):
@@ -54,25 +54,11 @@ class _StopAfterIteration(KeyboardInterrupt):
     """The first Ctrl-C, raised only between whole iterations: the one interrupt that writes a checkpoint."""
 
 
-def network_from_text(text: str, where: str) -> dlnetwork:
-    """Compile a spec given as YAML text (e.g. stored inside a checkpoint)."""
-    return dlnetwork(graph_from_data(load_yaml(text, where), where))
-
-
 def _read_spec(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as err:
         raise SpecError(f"{path}: cannot read the spec ({err.__class__.__name__})") from None
-
-
-@dataclass
-class History:
-    """Scores per iteration, as MATLAB's animated lines hold them."""
-
-    iteration: list[int] = field(default_factory=list)
-    score_g: list[float] = field(default_factory=list)
-    score_d: list[float] = field(default_factory=list)
 
 
 class GANTrainer:
@@ -89,15 +75,15 @@ class GANTrainer:
         self.main = self.dist is None or self.dist.is_main
         if not self.main:
             self.console = Console(quiet=True)
-        self._interrupted = False
+        self.stop = StopRequest(self.console.print)  # Ctrl-C / SIGTERM: stop after the current iteration
         self.out = prepare_output(cfg)  # before any work: an unwritable folder is found now, not after an epoch
         torch.manual_seed(cfg.seed)
         # a template is stored expanded: the checkpoint holds exactly the networks trained here
         self.spec_text = {net: flat_spec_text(_read_spec(getattr(cfg, net)), str(getattr(cfg, net)),
                                               getattr(cfg, f"{net}Params"), f"{net}Params / --set {net}.NAME")
                           for net in ("generator", "discriminator")}
-        self.netG = network_from_text(self.spec_text["generator"], str(cfg.generator)).to(self.device)
-        self.netD = network_from_text(self.spec_text["discriminator"], str(cfg.discriminator)).to(self.device)
+        self.netG = dlnetwork(graph_from_text(self.spec_text["generator"], str(cfg.generator))).to(self.device)
+        self.netD = dlnetwork(graph_from_text(self.spec_text["discriminator"], str(cfg.discriminator))).to(self.device)
         self.conditional = cfg.conditional if cfg.conditional is not None else len(self.netG.InputNames) == 2
         self._check_networks()
         rank, world = (self.dist.rank, self.dist.world) if self.dist else (0, 1)
@@ -117,13 +103,9 @@ class GANTrainer:
             self.netG.compile()
             self.netD.compile()
         self._check_classes()
-        self.iteration, self.epoch, self.batch = 0, 1, 0
-        self.avgG = self.avgSqG = self.avgD = self.avgSqD = None
-        self.history = History()
-        self.elapsed_before = 0.0
+        self.state = TrainingState(averageG=self._fresh_average())
         self._last_saved = -1  # the iteration of the last checkpoint written in this run (−1: none yet)
         self.Zval, self.Tval = self._validation_inputs()
-        self.averageG = self._fresh_average()
         self._train_step = self._step
         self._stabilizers()
 
@@ -172,11 +154,8 @@ class GANTrainer:
         if cfg.r1Gamma > 0 and self.dist is not None:
             raise SpecError(f"r1Gamma: the R1 penalty is not supported in multi-process training yet "
                             f"({self.dist.world} processes); train in one process or set r1Gamma: 0")
-        self.evaluations: list[dict[str, Any]] = []
         self.evaluator = None
         if cfg.evaluationFrequency is not None and self.main:
-            from layergraph.evaluate import Evaluator
-
             self.evaluator = Evaluator(cfg.data, tuple(cfg.imageSize), self.channels)
 
     def _d_input(self, x: torch.Tensor, traced: bool = False) -> torch.Tensor:
@@ -255,18 +234,19 @@ class GANTrainer:
                 grad_g = distributed.gradients(loss_g, g, retain_graph=True)
                 grad_d = distributed.gradients(loss_d, d)
         vals = torch.stack([score_g.detach(), score_d.detach(), loss_g.detach(), loss_d.detach(),
-                            torch.tensor(float(self._interrupted), device=self.device)]).float()
+                            torch.tensor(float(self.stop.requested), device=self.device)]).float()
         if self.dist is not None:
             distributed.average([vals], self.dist.world)  # the scores shown, and whether any rank was interrupted
-            self._interrupted = bool(vals[4] > 0)
-        it = self.iteration
+            self.stop.requested = bool(vals[4] > 0)
+        st = self.state
+        it = st.iteration
         lr_d, lr_g = cfg.learnRateDiscriminator or cfg.learnRate, cfg.learnRateGenerator or cfg.learnRate
         b1, b2 = cfg.gradientDecayFactor, cfg.squaredGradientDecayFactor
-        _, self.avgD, self.avgSqD = adamupdate(d, grad_d, self.avgD, self.avgSqD, it, lr_d, b1, b2)
-        _, self.avgG, self.avgSqG = adamupdate(g, grad_g, self.avgG, self.avgSqG, it, lr_g, b1, b2)
-        if self.averageG is not None:
+        _, st.avgD, st.avgSqD = adamupdate(d, grad_d, st.avgD, st.avgSqD, it, lr_d, b1, b2)
+        _, st.avgG, st.avgSqG = adamupdate(g, grad_g, st.avgG, st.avgSqG, it, lr_g, b1, b2)
+        if st.averageG is not None:
             with torch.no_grad():
-                for avg, p in zip(self.averageG, g.Learnables.Value):
+                for avg, p in zip(st.averageG, g.Learnables.Value):
                     avg.lerp_(p, 1 - cfg.generatorAverageDecay)
         return tuple(float(v) for v in vals[:4].cpu())  # type: ignore[return-value]
 
@@ -280,12 +260,12 @@ class GANTrainer:
     @contextlib.contextmanager
     def _averaged_generator(self) -> Iterator[None]:
         """Run the generator with its averaged weights inside the block (a no-op when averaging is off)."""
-        if self.averageG is None:
+        if self.state.averageG is None:
             yield
             return
         live = [p.detach().clone() for p in self.netG.Learnables.Value]
         with torch.no_grad():
-            for p, avg in zip(self.netG.Learnables.Value, self.averageG):
+            for p, avg in zip(self.netG.Learnables.Value, self.state.averageG):
                 p.copy_(avg)
         try:
             yield
@@ -309,92 +289,117 @@ class GANTrainer:
         path = self.out / "progress.png"
         if not self.main:
             return path
-        epoch = min(self.epoch, self.cfg.numEpochs)
-        title = f"Epoch: {epoch}, Iteration: {self.iteration}, Elapsed: {elapsed_text(elapsed)}"
-        curves = {m: ([e["iteration"] for e in self.evaluations], [e[m] for e in self.evaluations])
-                  for m in ("recognised", "precision", "recall", "coverage") if self.evaluations}
-        save_figure(path, self.generate_validation(), self.history.iteration, self.history.score_g,
-                    self.history.score_d, title, self.feed.classes if self.conditional else None, curves)
+        st, h = self.state, self.state.history
+        epoch = min(st.epoch, self.cfg.numEpochs)
+        title = f"Epoch: {epoch}, Iteration: {st.iteration}, Elapsed: {elapsed_text(elapsed)}"
+        curves = {m: ([e["iteration"] for e in st.evaluations], [e[m] for e in st.evaluations])
+                  for m in ("recognised", "precision", "recall", "coverage") if st.evaluations}
+        save_figure(path, self.generate_validation(), h.iteration, h.score_g, h.score_d, title,
+                    self.feed.classes if self.conditional else None, curves)
         return path
 
     def record_evaluation(self) -> None:
         """Score the image-making generator as `layergraph evaluate` does; rewrite OUTPUT/evaluation.csv."""
-        if self.evaluator is None or (self.evaluations and self.evaluations[-1]["iteration"] == self.iteration):
+        st = self.state
+        if self.evaluator is None or (st.evaluations and st.evaluations[-1]["iteration"] == st.iteration):
             return
         with self._averaged_generator():
             scores = self.evaluator.score_generator(self.netG, self.conditional, seed=0)  # as `evaluate` does
-        self.evaluations.append({"iteration": self.iteration, **{k: v for k, v in scores.items() if k != "classes"}})
-        write_csv(self.out / "evaluation.csv", self.evaluations)
-        self.console.print(f"Evaluation at iteration {self.iteration}: " + "  ".join(
-            f"{k} {v:.3f}" for k, v in self.evaluations[-1].items() if k not in ("iteration", "n") and v is not None))
+        st.evaluations.append({"iteration": st.iteration, **{k: v for k, v in scores.items() if k != "classes"}})
+        write_csv(self.out / "evaluation.csv", st.evaluations)
+        self.console.print(f"Evaluation at iteration {st.iteration}: " + "  ".join(
+            f"{k} {v:.3f}" for k, v in st.evaluations[-1].items() if k not in ("iteration", "n") and v is not None))
 
     # ----- checkpoints --------------------------------------------------------------------------
     def checkpoint_path(self) -> Path:
         return self.out / CHECKPOINT
 
+    def nets(self) -> dict[str, dlnetwork]:
+        return {"generator": self.netG, "discriminator": self.netD}
+
+    def info(self) -> RunInfo:
+        """What this run is, as its checkpoint records it."""
+        return RunInfo(self.cfg.model_dump(mode="json"), dict(self.spec_text), list(self.feed.classes),
+                       self.conditional, self.num_latent, self.channels, self.dist.world if self.dist else 1,
+                       self.precision.name)
+
+    def _rng_states(self) -> dict[str, torch.Tensor]:
+        rng = {"torch": torch.get_rng_state()}
+        if self.augment is not None:
+            rng["diffAugment"] = self.augment.rng.get_state()
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
+
     def save(self, elapsed: float) -> Path:
-        """Write the checkpoint (train/gan_checkpoint.py); every rank calls this, the main rank writes."""
-        return save_training(self, elapsed)
+        """Write the checkpoint (gan/checkpoint.py); every rank calls this (for the checksums), the main rank
+        writes."""
+        checksums = rank_checksums(self.nets(), self.dist)
+        path = self.checkpoint_path()
+        if self.main:
+            save_training(path, self.info(), self.state, self.nets(), self._rng_states(), elapsed, checksums)
+        return path
 
     def restore(self, path: Path) -> None:
         """Continue from a checkpoint written by `save`: weights, optimizer state, RNG, position."""
-        restore_training(self, path)
+        restored = restore_training(path, self.info(), self.nets(), self.feed.batches_per_epoch, self.device)
+        self.state = restored.state
+        torch.set_rng_state(restored.rng["torch"])
+        if self.augment is not None and "diffAugment" in restored.rng:
+            self.augment.rng.set_state(restored.rng["diffAugment"])
+        if "cuda" in restored.rng and self.device.type == "cuda":
+            torch.cuda.set_rng_state(restored.rng["cuda"], self.device)
+        self._resume_precision(restored.precision)
 
-    def _catch_stop_signals(self) -> dict[int, Any] | None:
-        """First Ctrl-C (or SIGTERM, as a job scheduler or `kill` sends): finish the current iteration, then
-        checkpoint and stop (a half-applied Adam update must never be saved); a second one stops at once and
-        writes nothing. Returns the handlers it replaced."""
-        if threading.current_thread() is not threading.main_thread():
-            return None
-
-        def handler(signum: int, frame: Any) -> None:
-            if self._interrupted:
-                raise KeyboardInterrupt
-            self._interrupted = True
-            what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-            self.console.print(f"{what}: stopping after this iteration ({what} again to stop at once)")
-
-        return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def _resume_precision(self, saved: Any) -> None:
+        """Keep the checkpoint's precision when `auto` resolves differently here, so the resumed run equals an
+        uninterrupted one; an explicit fp32/bf16 in the config wins, with a note."""
+        current = self.precision
+        if saved not in ("fp32", "bf16") or saved == current.name:
+            return
+        if self.cfg.precision == "auto":
+            self.precision = Precision(saved, current.device_type, f"as the checkpoint was trained; here {current}")
+            self.console.print(f"resuming in {self.precision}")
+        else:
+            self.console.print(f"note: the checkpoint was trained in {saved}; continuing in {current.name} as the "
+                               "config asks, so the result will differ from an uninterrupted run")
 
     # ----- the loop ------------------------------------------------------------------------------
     def run(self, resume: bool = False) -> Path:
         """Train until numEpochs (or maxIterations); Ctrl-C checkpoints and stops. Returns the checkpoint."""
-        self._interrupted = False
+        self.stop.requested = False
         if not self._start(resume):
             return self.checkpoint_path()
-        start = time.perf_counter() - self.elapsed_before
-        previous = self._catch_stop_signals()
-        try:
-            stopped = False
+        start = time.perf_counter() - self.state.elapsed_before
+        with self.stop:  # a first Ctrl-C or SIGTERM stops after the iteration, a second at once
             try:
-                self._epochs(start)
-            except _StopAfterIteration:  # raised only between whole iterations: the state is consistent
-                stopped = True
-            elapsed = time.perf_counter() - start
-            if not stopped and self.cfg.evaluationFrequency:
-                self.record_evaluation()  # the final scores, saved with the last checkpoint
-            path = self.save(elapsed)  # a first Ctrl-C now only marks the stop: the run ends here anyway
-        except KeyboardInterrupt:  # the second Ctrl-C, anywhere (mid-iteration, mid-save): nothing is written
-            self.console.print(f"stopped at once; nothing written now (the checkpoint on disk is from iteration "
-                               f"{self._last_saved})" if self._last_saved >= 0 else
-                               "stopped at once; no checkpoint was written")
-            raise
-        finally:
-            for sig, handler in (previous or {}).items():
-                signal.signal(sig, handler)
+                stopped = False
+                try:
+                    self._epochs(start)
+                except _StopAfterIteration:  # raised only between whole iterations: the state is consistent
+                    stopped = True
+                elapsed = time.perf_counter() - start
+                if not stopped and self.cfg.evaluationFrequency:
+                    self.record_evaluation()  # the final scores, saved with the last checkpoint
+                path = self.save(elapsed)  # a first Ctrl-C now only marks the stop: the run ends here anyway
+            except KeyboardInterrupt:  # the second Ctrl-C, anywhere (mid-iteration, mid-save): nothing is written
+                self.console.print(f"stopped at once; nothing written now (the checkpoint on disk is from iteration "
+                                   f"{self._last_saved})" if self._last_saved >= 0 else
+                                   "stopped at once; no checkpoint was written")
+                raise
         if stopped:
-            self.console.print(f"interrupted at iteration {self.iteration}; checkpoint written to {path}; "
+            self.console.print(f"interrupted at iteration {self.state.iteration}; checkpoint written to {path}; "
                                "continue with --resume")
             raise KeyboardInterrupt
         self.write_progress(elapsed)
-        self.console.print(f"done: {self.iteration} iterations in {elapsed_text(elapsed)}; checkpoint {path}; "
+        self.console.print(f"done: {self.state.iteration} iterations in {elapsed_text(elapsed)}; checkpoint {path}; "
                            f"progress figure {self.out / 'progress.png'}")
         return path
 
     def _finished(self) -> bool:
         """True when the position is at the end: after the last epoch, or at maxIterations."""
-        cfg = self.cfg
-        return self.epoch > cfg.numEpochs or (cfg.maxIterations is not None and self.iteration >= cfg.maxIterations)
+        cfg, st = self.cfg, self.state
+        return st.epoch > cfg.numEpochs or (cfg.maxIterations is not None and st.iteration >= cfg.maxIterations)
 
     def _start(self, resume: bool) -> bool:
         """Restore the checkpoint when resuming, check there is a mini-batch, say what will be trained; False
@@ -409,11 +414,11 @@ class GANTrainer:
             self.restore(self.checkpoint_path())
             if self._finished():
                 self.console.print(f"{self.checkpoint_path()}: the run is already finished (iteration "
-                                   f"{self.iteration}, epoch {min(self.epoch, self.cfg.numEpochs)} of "
+                                   f"{self.state.iteration}, epoch {min(self.state.epoch, self.cfg.numEpochs)} of "
                                    f"{self.cfg.numEpochs}); nothing to do")
                 return False
-            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.iteration}")
-        self._last_saved = self.iteration if resume else -1
+            self.console.print(f"resumed from {self.checkpoint_path()} at iteration {self.state.iteration}")
+        self._last_saved = self.state.iteration if resume else -1
         self.console.print(f"training on {self.device.type} in {self.precision}: {self.feed.num_observations} images, "
                            f"{len(self.feed.classes)} classes, {per_epoch} iterations per epoch")
         return True
@@ -421,38 +426,38 @@ class GANTrainer:
     def _epochs(self, start: float) -> None:
         """Iterate over the epochs (from the saved position when resuming) until the end or maxIterations."""
         rate = Rate()
-        while self.epoch <= self.cfg.numEpochs:
-            for X, T in self.feed.epoch(self.epoch, self.batch):
+        while self.state.epoch <= self.cfg.numEpochs:
+            for X, T in self.feed.epoch(self.state.epoch, self.state.batch):
                 if self._iteration(X, T, start, rate):
                     return
-            self.epoch += 1
-            self.batch = 0
+            self.state.epoch += 1
+            self.state.batch = 0
 
     def _iteration(self, X: torch.Tensor, T: torch.Tensor | None, start: float, rate: Rate) -> bool:
         """One training step plus its bookkeeping; True when maxIterations is reached."""
         cfg = self.cfg
-        self.iteration += 1
+        self.state.iteration += 1
         score_g, score_d, loss_g, loss_d = self._train_step(X, T if self.conditional else None)
-        self.batch += 1
+        self.state.batch += 1
         elapsed = time.perf_counter() - start
         self._check_finite(loss_g, loss_d)
-        self.history.iteration.append(self.iteration)
-        self.history.score_g.append(score_g)
-        self.history.score_d.append(score_d)
+        self.state.history.iteration.append(self.state.iteration)
+        self.state.history.score_g.append(score_g)
+        self.state.history.score_d.append(score_d)
         ips = rate.add(X.shape[0])
-        if cfg.evaluationFrequency and self.iteration % cfg.evaluationFrequency == 0:
+        if cfg.evaluationFrequency and self.state.iteration % cfg.evaluationFrequency == 0:
             self.record_evaluation()
-        if self.iteration % cfg.validationFrequency == 0 or self.iteration == 1:
+        if self.state.iteration % cfg.validationFrequency == 0 or self.state.iteration == 1:
             self.write_progress(elapsed)
             self.console.print(
-                f"Epoch {self.epoch}/{cfg.numEpochs}  Iteration {self.iteration}  Elapsed "
+                f"Epoch {self.state.epoch}/{cfg.numEpochs}  Iteration {self.state.iteration}  Elapsed "
                 f"{elapsed_text(elapsed)}  {ips:7.0f} images/s  scoreG {score_g:.3f}  scoreD {score_d:.3f}")
-        if self.iteration % cfg.checkpointFrequency == 0:
+        if self.state.iteration % cfg.checkpointFrequency == 0:
             self.save(elapsed)
-            self._last_saved = self.iteration
-        if self._interrupted:
+            self._last_saved = self.state.iteration
+        if self.stop.requested:
             raise _StopAfterIteration
-        return cfg.maxIterations is not None and self.iteration >= cfg.maxIterations
+        return cfg.maxIterations is not None and self.state.iteration >= cfg.maxIterations
 
     def _check_finite(self, loss_g: float, loss_d: float) -> None:
         """Stop on a non-finite loss, keeping the last good checkpoint (nothing is written now)."""
@@ -460,7 +465,7 @@ class GANTrainer:
             return
         where = (f"the last good checkpoint is {self.checkpoint_path()} (iteration {self._last_saved})"
                  if self._last_saved >= 0 else "no checkpoint was written yet")
-        raise TrainingStoppedError(f"non-finite loss at iteration {self.iteration} (generator {loss_g}, "
+        raise TrainingStoppedError(f"non-finite loss at iteration {self.state.iteration} (generator {loss_g}, "
                                    f"discriminator {loss_d}); stopped, {where}")
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from layergraph.errors import DataError
-from layergraph.evaluate.evaluator import METRICS, Evaluator
-from layergraph.train.generate import Generator
+from layergraph.gan.evaluator import METRICS, Evaluator
+from layergraph.gan.generate import Generator
 
 __all__ = ["evaluate_checkpoint", "format_report"]
 
