@@ -343,7 +343,7 @@ def _evaluate(node: Any, args: list[np.ndarray]) -> np.ndarray:
     return {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide, "Pow": np.power}[op](a, b)
 
 
-def _try_gelu(imp: Importer, nodes: list[Any], at: int, root: str, readers: dict[str, list[int]],
+def _try_gelu(consts: dict[str, np.ndarray], nodes: list[Any], at: int, root: str, readers: dict[str, list[int]],
               back: list[int], outputs: set[str]) -> Any:
     """(first..last node positions, approximation) when the element-wise nodes from `root` through the
     Erf/Tanh node at `at` compute GELU of `root` (checked numerically on −4…4), else None."""
@@ -353,8 +353,8 @@ def _try_gelu(imp: Importer, nodes: list[Any], at: int, root: str, readers: dict
         node = nodes[i]
         ins = [x for x in node.input if x]
         if node.op_type in _ELEMENTARY and any(x in values for x in ins) and all(
-                x in values or (x in imp.consts and imp.consts[x].size == 1) for x in ins):
-            values[node.output[0]] = _evaluate(node, [values.get(x, np.asarray(imp.consts.get(x), np.float64))
+                x in values or (x in consts and consts[x].size == 1) for x in ins):
+            values[node.output[0]] = _evaluate(node, [values.get(x, np.asarray(consts.get(x), np.float64))
                                                       for x in ins])
             region.append(i)
     if at not in region:
@@ -366,10 +366,10 @@ def _try_gelu(imp: Importer, nodes: list[Any], at: int, root: str, readers: dict
             return None
         node = nodes[nxt[0]]
         ins = [x for x in node.input if x]
-        if not all(x in values or (x in imp.consts and imp.consts[x].size == 1) for x in ins):
+        if not all(x in values or (x in consts and consts[x].size == 1) for x in ins):
             return None
         cur = node.output[0]
-        values[cur] = _evaluate(node, [values.get(x, np.asarray(imp.consts.get(x), np.float64)) for x in ins])
+        values[cur] = _evaluate(node, [values.get(x, np.asarray(consts.get(x), np.float64)) for x in ins])
         region.append(nxt[0])
         for approx, want in _GELU.items():
             if np.allclose(values[cur], want, rtol=1e-5, atol=1e-6):
@@ -396,6 +396,10 @@ def fuse_gelu(imp: Importer) -> list[Any]:
     own opset < 20 export, the tanh form) replaced by one Gelu node reading the same input."""
     nodes = list(imp.graph.node)
     outputs = {o.name for o in imp.graph.output}
+    consts = dict(imp.consts)  # initializers and the values of Constant nodes (PyTorch writes those)
+    for n in nodes:
+        if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
+            consts[n.output[0]] = imp.onnx.numpy_helper.to_array(n.attribute[0].t)
     done = True
     while done:
         done = False
@@ -407,9 +411,9 @@ def fuse_gelu(imp: Importer) -> list[Any]:
             if node.op_type not in ("Erf", "Tanh"):
                 continue
             back = _upstream(nodes, at)
-            roots = {x for i in back for x in nodes[i].input if x and x not in imp.consts}
+            roots = {x for i in back for x in nodes[i].input if x and x not in consts}
             for root in sorted(roots):
-                found = _try_gelu(imp, nodes, at, root, readers, back, outputs)
+                found = _try_gelu(consts, nodes, at, root, readers, back, outputs)
                 if found is None:
                     continue
                 region, approx = found

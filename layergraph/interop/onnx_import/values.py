@@ -398,8 +398,23 @@ class Importer:
     def _nhwc(self, name: str) -> bool:
         """True when every reader of graph input `name` is a Transpose from N×H×W×C to N×C×H×W."""
         readers = [n for n in self.graph.node if name in n.input]
+        dims = next(i for i in self.graph.input if i.name == name).type.tensor_type.shape.dim
+        per = [d.dim_value for d in dims[1:]]
         return bool(readers) and all(
-            n.op_type == "Transpose" and list(self.attrs(n).get("perm", [])) == [0, 3, 1, 2] for n in readers)
+            (n.op_type == "Transpose" and list(self.attrs(n).get("perm", [])) == [0, 3, 1, 2])
+            or self._channel_reshape(n, per) for n in readers)
+
+    def _channel_reshape(self, node: Any, per: list[int]) -> bool:
+        """tf2onnx's NHWC → NCHW move of a one-channel input: a Reshape of N×H×W×1 to N×1×H×W."""
+        if node.op_type != "Reshape" or len(per) != 3 or per[2] != 1 or node.input[1] not in self.consts:
+            return False
+        target = [int(d) for d in self.consts[node.input[1]].reshape(-1)]
+        return len(target) == 4 and target[1:] == [1, per[0], per[1]] and target[0] in (-1, 0, self.static_batch or 0)
+
+    def _nhwc_of_layer(self, v: Val) -> bool:
+        base = self.nodes[v.base]
+        return (v.idx is not None and base.act.is_image and v.idx.shape == (*base.tshape[1:], base.tshape[0])
+                and np.array_equal(v.idx, np.arange(base.numel).reshape(base.tshape).transpose(1, 2, 0)))
 
     def finish_outputs(self) -> None:
         """Each graph output must be a layer's output that nothing else reads; it names that layer."""
@@ -413,7 +428,9 @@ class Importer:
             if isinstance(v, Index):
                 raise self.fail("it holds class indices, not an activation")
             shape = self.shape(v)
-            if len(shape) == 3:
+            if len(shape) == 3 and self._nhwc_of_layer(v):
+                nid = v.base  # transposed back to N×H×W×C (tf2onnx): the network gives the layer's N×C×H×W
+            elif len(shape) == 3:
                 nid = self.image(v)
             elif len(shape) == 2 and v.idx is None and "T" in self.nodes[v.base].act.fmt:
                 nid = v.base  # sequences, whole
