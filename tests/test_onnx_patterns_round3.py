@@ -167,6 +167,29 @@ def test_tf2onnx_one_channel_nhwc_input_as_reshape_and_nhwc_output() -> None:
     assert net.Layers[0].InputSize == (6, 5, 1)
 
 
+class _Gesture(nn.Module):
+    """An MLP on an N×1×K input (PyTorch's usual unsqueezed features) with a softmax over the last axis."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.fc1, self.fc2, self.dim = nn.Linear(12, 8), nn.Linear(8, 5), dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.fc2(torch.relu(self.fc1(x))), dim=self.dim)
+
+
+def test_n_by_1_by_k_features_with_softmax_over_the_last_axis() -> None:
+    torch.manual_seed(0)
+    net = check(export(_Gesture(-1), torch.randn(1, 1, 12)), rand(3, 1, 12), to_net=lambda x: x.reshape(3, -1),
+                from_net=lambda y: y.reshape(3, 1, -1))
+    assert types(net) == ["featureInputLayer", "fullyConnectedLayer", "reluLayer", "fullyConnectedLayer",
+                          "softmaxLayer"]
+    # over axis 1, of size 1, every output is 1: refused in one line that says so
+    with pytest.raises(ONNXImportError, match="axis 1 of size 1") as err:
+        importNetworkFromONNX(export(_Gesture(1), torch.randn(1, 1, 12)))
+    assert "\n" not in str(err.value)
+
+
 def test_unsupported_sequence_rearrangement_is_one_line() -> None:
     m = export(nn.Sequential(nn.Conv1d(2, 3, 3), nn.Flatten()), torch.randn(1, 2, 8),
                dynamic={"x": {0: "N", 2: "T"}})

@@ -71,17 +71,18 @@ def import_model(model: Any, where: str) -> tuple[LayerGraph, dict[str, torch.Te
     """importONNXNetwork for a loaded and checked ModelProto; errors begin with `where`.
 
     A sequence input of free length that the file gives no MinLength for is tried at lengths 1, 2, 4, …, 4096:
-    the shortest the layers accept becomes its MinLength."""
-    first: ONNXImportError | None = None
+    the shortest the layers accept becomes its MinLength; when none does, the error at the longest is reported
+    (at short lengths a convolution's size error would hide the node that really stops the import)."""
+    last: ONNXImportError | None = None
     for length in [2 ** i for i in range(13)]:
         try:
             return _import(model, where, length)
         except ONNXImportError as err:
-            first = first or err
+            last = err
             if not _free_length(model):
                 raise
-    assert first is not None
-    raise first
+    assert last is not None
+    raise last
 
 
 def _free_length(model: Any) -> bool:

@@ -111,6 +111,14 @@ def softmax(imp: Importer, node: Any) -> None:
     axis = axis + rank if axis < 0 else axis
     # before opset 13 Softmax flattens from `axis` on: over channels only when nothing follows them
     channel = axis == 1 and (imp.opset >= 13 or math.prod(shape[1:]) == 1)
+    sequence = "T" in imp.nodes[v.base].act.fmt
+    if channel and len(shape) == 2 and shape[0] == 1 and not sequence:
+        raise imp.fail(f"softmax over axis 1 of size 1 of an N×{'×'.join(map(str, shape))} input (every output is 1); "
+                       "softmaxLayer works over channels")
+    if not channel and axis == rank - 1 and len(shape) > 1 and math.prod(shape[:-1]) == 1 and not sequence:
+        # N×1×K (PyTorch's x.view(N, 1, -1) or an N×1×K input): over the K features
+        v = Val(v.base, imp.index(v).reshape(shape[-1]), v.hint)
+        channel = True
     if not channel:
         raise imp.fail(f"softmax over axis {axis} of an N×{'×'.join(map(str, shape))} input; "
                        "softmaxLayer works over channels (axis 1)")

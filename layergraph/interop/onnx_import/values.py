@@ -434,8 +434,8 @@ class Importer:
                 nid = self.image(v)
             elif len(shape) == 2 and v.idx is None and "T" in self.nodes[v.base].act.fmt:
                 nid = v.base  # sequences, whole
-            elif len(shape) == 1:
-                nid = self.features(v)
+            elif len(shape) == 1 or (len(shape) == 2 and min(shape) == 1 and "T" not in self.nodes[v.base].act.fmt):
+                nid = self.features(Val(v.base, self.index(v).reshape(-1), v.hint))  # N×1×K as K features
             else:
                 raise self.fail(f"it has per-sample shape {list(shape)}; layergraph gives N×C×H×W or N×K")
             if self.out_degree[nid] or nid in seen:
