@@ -100,6 +100,23 @@ def test_1d_convolution_pooling_pow_scalar_and_log_softmax_any_length() -> None:
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+class _LogOfSoftmax(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log(torch.softmax(self.fc(x), dim=1))
+
+
+def test_log_after_softmax() -> None:
+    torch.manual_seed(0)
+    m = export(_LogOfSoftmax(), torch.randn(2, 6))
+    assert [n.op_type for n in m.graph.node][-2:] == ["Softmax", "Log"]
+    net = check(m, rand(3, 6))
+    assert types(net)[-2:] == ["softmaxLayer", "functionLayer"] and net.Layers[-1].PredictFcn == "log"
+
+
 def test_grouped_and_depthwise_convolution_prelu_and_pixel_shuffle() -> None:
     torch.manual_seed(0)
     module = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1, groups=2), nn.PReLU(8),

@@ -70,7 +70,7 @@ def conv1d(imp: Importer, node: Any, w: np.ndarray) -> None:
     if a.get("group", 1) != 1:
         raise imp.fail("grouped 1-D convolution has no layergraph layer")
     v, before = imp.padded_val(node.input[0])
-    mode = getattr(imp, "pad_modes", {}).get(node.input[0], 0.0)
+    mode = imp.pad_modes.get(node.input[0], 0.0)
     src = sequence(imp, v)
     n = imp.nodes[src].tshape[-1]
     k, s, d = int(w.shape[2]), int(a.get("strides", [1])[0]), int(a.get("dilations", [1])[0])
@@ -145,7 +145,7 @@ def pool1d(imp: Importer, node: Any) -> None:
         raise imp.fail("1-D pooling with dilation or ceil_mode has no layergraph layer")
     maxpool = node.op_type == "MaxPool"
     v, before = imp.padded_val(node.input[0]) if not maxpool else (imp.val(node.input[0]), (0, 0, 0, 0))
-    if getattr(imp, "pad_modes", {}).get(node.input[0]):
+    if imp.pad_modes.get(node.input[0]):
         raise imp.fail("pooling after a reflection Pad has no layergraph form")
     src = sequence(imp, v)
     n = imp.nodes[src].tshape[-1]
