@@ -121,3 +121,8 @@ def test_crd_is_pixel_shuffle_and_space_to_depth_inverts_dcr() -> None:
     np.testing.assert_array_equal(back, x.numpy())
     # rows and columns that fill no whole block are dropped (floor)
     assert lg.spaceToDepthLayer(2).output_size([image(5, 7, 3)]).size == (2, 3, 12)
+
+
+def test_1d_pooling_padding_may_not_exceed_the_pool_size() -> None:
+    with pytest.raises(NetworkError, match=r"padding \[3 3\] is larger than the pool size 2"):
+        lg.maxPooling1dLayer(2, Padding=3).output_size([sequence(2, 8)])

@@ -80,6 +80,9 @@ class _Pooling1D(Layer):
         act = inputs[0]
         n = need_1d(self, act)
         left, right = self.pads(act)
+        if max(left, right) > self.PoolSize:  # MATLAB: PoolSize must be at least the padding
+            raise NetworkError(f"{self.type}: padding {fmt_vec((left, right))} is larger than the pool size "
+                               f"{self.PoolSize}")
         if n + left + right < self.PoolSize:
             raise NetworkError(f"{self.type}: pool size {self.PoolSize} is larger than the padded input "
                                f"{n + left + right}")
