@@ -18,7 +18,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     # plain helpers every floor may use: errors, names, formats, sizes, tables, safety checks, worker threads
     ("base", ("layergraph.errors", "layergraph.names", "layergraph.namevalue", "layergraph.formats",
               "layergraph.sizes", "layergraph.table", "layergraph.tree", "layergraph.precision",
-              "layergraph.workers", "layergraph.safety")),
+              "layergraph.workers", "layergraph.safety", "layergraph.version")),
     ("dlarray", ("layergraph.dlarray",)),
     ("devices", ("layergraph.devices",)),  # gpuArray/gather work on dlarrays
     ("data", ("layergraph.data",)),  # datastores, minibatchqueue, categorical, images

@@ -271,7 +271,8 @@ class Crop2DLayer(Layer):
     positional: ClassVar[tuple[str, ...]] = ("Location",)
     required: ClassVar[int] = 1
     family: ClassVar[str] = "other"
-    onnx: ClassVar = onnx_emitter()  # Slice of H and W
+    onnx: ClassVar = onnx_emitter(not_back="its Slice of H and W imports only as the cropping of a convolution or "
+                                  "pooling layer before it; crop2dLayer itself is not made")
 
     @property
     def input_names(self) -> list[str]:

@@ -28,6 +28,10 @@ def fold(imp: Importer, node: Any) -> None:
 
     h = imp.onnx.helper
     ins = [i for i in node.input if i]
+    if node.op_type in ("ConstantOfShape", "Expand", "Range", "Tile") and any(
+            np.asarray(imp.consts[i]).dtype.kind == "i" and np.any(np.asarray(imp.consts[i]) == BATCH) for i in ins):
+        # the batch size stands for any size: a tensor that big cannot be built (PyTorch's dynamic padding)
+        raise imp.fail("it builds a tensor whose size depends on the batch size; layergraph layers have fixed sizes")
     # a one-node graph: a bare NodeProto would be evaluated at the newest opset (opset-9 Unsqueeze has
     # attribute axes, opset 13 an input)
     graph = h.make_graph([node], "fold", [h.make_value_info(i, imp.onnx.TypeProto()) for i in ins],
