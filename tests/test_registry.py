@@ -78,6 +78,8 @@ PROBES: dict[str, Probe] = {
     "clippedReluLayer": (lambda: lg.clippedReluLayer(0.5), [image(3, 2, 2)]),
     "multiplicationLayer": (lambda: lg.multiplicationLayer(2), [image(3, 2, 2), image(3, 2, 2)]),
     "crop2dLayer": (lambda: lg.crop2dLayer([2, 1]), [image(5, 6, 2), image(3, 4, 1)]),
+    "classificationLayer": (lambda: lg.classificationLayer(), [features(4)]),
+    "regressionLayer": (lambda: lg.regressionLayer(), [features(3)]),
 }
 
 
