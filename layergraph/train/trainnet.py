@@ -419,7 +419,8 @@ class _Trainer:
             row.update({"ValidationLoss": v["Loss"],
                         **{"Validation" + _title(k): v[k] for k in self.metric_names}})
             if monitor is not None:
-                monitor.recordMetrics(iteration, ValidationLoss=v["Loss"])
+                monitor.recordMetrics(iteration, **{"Validation" + _title(k): v[k] for k in ["Loss",
+                                                                                           *self.metric_names]})
             return bad >= o.ValidationPatience
 
         with _StopSignals() as signals:
@@ -449,7 +450,8 @@ class _Trainer:
                         row.update({"TrainingLoss": float(loss),
                                     **{"Training" + _title(k): hist[k][-1] for k in self.metric_names}})
                     if monitor is not None:
-                        monitor.recordMetrics(iteration, TrainingLoss=float(loss))
+                        monitor.recordMetrics(iteration, TrainingLoss=float(loss),
+                                              **{"Training" + _title(k): hist[k][-1] for k in self.metric_names})
                         monitor.updateInfo(Epoch=epoch, LearnRate=lr)
                         monitor.Progress = 100.0 * epoch / epochs_total
                     if validating and iteration % o.ValidationFrequency == 0 and do_validation(epoch):
@@ -481,10 +483,16 @@ class _Trainer:
         return self.net, TrainingInfo(train_table, val_table, out_iter, reason, self.classes)
 
     def _monitor(self) -> Any:
-        from layergraph.monitor.training import trainingProgressMonitor  # matplotlib only when plotting
+        """MATLAB's Training Progress window: loss panel (training and validation together), one per metric."""
+        from layergraph.monitor.training import groupSubPlot, trainingProgressMonitor  # matplotlib on use
 
-        return trainingProgressMonitor(Metrics=["TrainingLoss", "ValidationLoss"], Info=["Epoch", "LearnRate"],
-                                       XLabel="Iteration")
+        names = ["Loss", *self.metric_names]
+        monitor = trainingProgressMonitor(Metrics=[f"{w}{_title(n)}" for n in names for w in ("Training",
+                                                                                              "Validation")],
+                                          Info=["Epoch", "LearnRate"], XLabel="Iteration")
+        for n in names:
+            groupSubPlot(monitor, n, [f"Training{_title(n)}", f"Validation{_title(n)}"])
+        return monitor
 
 
 def trainnet(*args: Any) -> tuple[dlnetwork, TrainingInfo]:
