@@ -132,9 +132,10 @@ def _title(name: str) -> str:
 
 def regularize(grads: list[torch.Tensor], params: list[torch.Tensor], factors: list[float]) -> None:
     """g += λ·L2Factor·W for each learnable (the gradient of ½·λ·factor·‖W‖²), in place."""
-    for g, p, f in zip(grads, params, factors):
-        if f:
-            g.add_(p.detach(), alpha=f)
+    pick = [i for i, f in enumerate(factors) if f]
+    if pick:
+        scaled = torch._foreach_mul([params[i].detach() for i in pick], [factors[i] for i in pick])
+        torch._foreach_add_([grads[i] for i in pick], scaled)
 
 
 def threshold(grads: list[torch.Tensor], limit: float, method: str) -> None:
