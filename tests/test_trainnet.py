@@ -329,3 +329,66 @@ def test_verbose_table_is_printed(capsys: pytest.CaptureFixture) -> None:
     rows = [line.split()[0] for line in out.splitlines()[2:] if line.strip()[:1].isdigit()]
     assert rows == ["0", "1", "2", "3", "4", "6"]
     assert "Training stopped: Max epochs completed" in out
+
+
+def test_other_losses_index_binary_and_function_handle() -> None:
+    """'index-crossentropy' equals 'crossentropy' on the same labels; 'binary-crossentropy' and a function
+    handle give the losses their formulas give on the first mini-batch."""
+    X, labels, onehot = _data(12, seed=7)
+    torch.manual_seed(6)
+    net0 = lg.dlnetwork(_mlp())
+    opts = trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=6, Shuffle="never", Verbose=False, Precision="fp32")
+    _, a = trainnet(X, labels, net0, "crossentropy", opts)
+    _, b = trainnet(X, labels, net0, "index-crossentropy", opts)
+    np.testing.assert_allclose(b.TrainingHistory.Loss, a.TrainingHistory.Loss, rtol=1e-6)
+    _, c = trainnet(X, (labels.codes).astype(np.float64), net0, "index-crossentropy", opts)  # class numbers
+    np.testing.assert_allclose(c.TrainingHistory.Loss, a.TrainingHistory.Loss, rtol=1e-6)
+
+    w = _weights(net0)
+    y = _mlp_forward(w, torch.tensor(X[:6]))
+    t = torch.tensor(onehot[:6])
+    _, d = trainnet(X, onehot, net0, "binary-crossentropy", opts)
+    bce = -(t * torch.log(y) + (1 - t) * torch.log(1 - y)).sum() / y.numel()
+    assert d.TrainingHistory.Loss[0] == pytest.approx(float(bce), rel=1e-5)
+    seen = []
+
+    def my_loss(Y, T):
+        seen.append((Y.fmt, T.fmt))
+        return lg.sum((Y - T) ** 2, "all") * 3
+
+    _, e = trainnet(X, onehot, net0, my_loss, opts)
+    assert seen[0] == ("CB", "CB")
+    assert e.TrainingHistory.Loss[0] == pytest.approx(float(((y - t) ** 2).sum() * 3), rel=1e-5)
+
+
+def test_checkpoints_plots_last_iteration_and_rmse(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((16, 4)).astype(np.float32)
+    T = rng.standard_normal((16, 3)).astype(np.float32)
+    torch.manual_seed(7)
+    (tmp_path / "ck").mkdir()
+    opts = trainingOptions("rmsprop", MaxEpochs=2, MiniBatchSize=8, Shuffle="never", Verbose=False, Precision="fp32",
+                           CheckpointPath=str(tmp_path / "ck"), Plots="training-progress", Metrics="rmse",
+                           ValidationData=(X, T), ValidationFrequency=1, OutputNetwork="last-iteration")
+    net, info = trainnet(X, T, _mlp(softmax=False), "mse", opts)
+    assert len(list((tmp_path / "ck").glob("net_checkpoint__*__*.safetensors"))) == 2  # one per epoch
+    assert (tmp_path / "training-progress.png").exists()
+    assert info.OutputNetworkIteration == 4
+    Y = lg.extractdata(lg.predict(net, lg.dlarray(torch.tensor(X), "BC"))).numpy().T
+    assert info.ValidationHistory.RMSE[-1] == pytest.approx(np.sqrt(((Y - T) ** 2).mean()), rel=1e-5)
+    assert info.ValidationHistory.Loss[-1] == pytest.approx(((Y - T) ** 2).mean(), rel=1e-5)
+
+
+def test_bad_input_gives_one_line_errors() -> None:
+    X, labels, _ = _data(8)
+    opts = trainingOptions("sgdm", Verbose=False, Precision="fp32")
+    with pytest.raises(lg.errors.DataError, match="targets: 7 labels for 8 observations"):
+        trainnet(X, labels[:7], _mlp(), "crossentropy", opts)
+    with pytest.raises(OptionError, match="the last argument must be trainingOptions"):
+        trainnet(X, labels, _mlp(), "crossentropy", {"MaxEpochs": 1})
+    with pytest.raises(OptionError, match="OutputNetwork 'best-validation' needs ValidationData"):
+        trainingOptions("adam", OutputNetwork="best-validation")
+    if not torch.cuda.is_available():
+        with pytest.raises(lg.errors.DeviceError, match="'gpu' was requested"):
+            trainnet(X, labels, _mlp(), "crossentropy", trainingOptions("sgdm", ExecutionEnvironment="gpu"))

@@ -331,9 +331,10 @@ class _Trainer:
                 n = Y.shape[0]
                 values = {"Loss": float(self.loss_fn(Y, t)), **self._metrics(Y, t)}
                 for k, v in values.items():
+                    v = v * v if k == "RMSE" else v  # the RMSE of all the data: mean squares, root at the end
                     total[k] = total.get(k, 0.0) + v * n
                 count += n
-        return {k: v / max(count, 1) for k, v in total.items()}
+        return {k: math.sqrt(v / max(count, 1)) if k == "RMSE" else v / max(count, 1) for k, v in total.items()}
 
     def learn_rate(self, epoch: int) -> float:
         o = self.opts
