@@ -311,6 +311,10 @@ def test_training_options_defaults_names_and_errors() -> None:
         trainingOptions("sgdm", OutputFcn=print)
     with pytest.raises(OptionError, match="Shuffle must be one of"):
         trainingOptions("sgdm", Shuffle="sometimes")
+    with pytest.raises(OptionError, match="SequenceLength as a number"):
+        trainingOptions("adam", SequenceLength=20)
+    with pytest.raises(OptionError, match="'population' is not supported yet"):
+        trainingOptions("adam", BatchNormalizationStatistics="population")
     with pytest.raises(OptionError, match="solver 'lbfgs' is not supported"):
         trainingOptions("lbfgs")
     with pytest.raises(OptionError, match="unknown loss function"):
@@ -392,3 +396,41 @@ def test_bad_input_gives_one_line_errors() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(lg.errors.DeviceError, match="'gpu' was requested"):
             trainnet(X, labels, _mlp(), "crossentropy", trainingOptions("sgdm", ExecutionEnvironment="gpu"))
+
+
+def test_sequence_to_one_classification_with_a_function_layer() -> None:
+    """"CBT" sequences pooled over time by a Formattable functionLayer, then classified; rmsprop, Shuffle never."""
+    rng = np.random.default_rng(9)
+    X = [rng.standard_normal((3, 6)).astype(np.float32) for _ in range(8)]
+    codes = rng.integers(0, 2, 8)
+    labels = lg.categorical(["ab"[c] for c in codes])
+    pool = lg.functionLayer(lambda Z: lg.dlarray(lg.reshape(lg.stripdims(lg.mean(Z, 3)), [lg.size(Z, 1),
+                                                                                          lg.size(Z, 2)]), "CB"),
+                            Formattable=True, Name="pool")
+    torch.manual_seed(8)
+    net0 = lg.dlnetwork([lg.sequenceInputLayer(3), lg.convolution1dLayer(3, 4, Padding="causal", Name="conv"),
+                         lg.reluLayer(), pool, lg.fullyConnectedLayer(2, Name="fc"), lg.softmaxLayer()])
+    opts = trainingOptions("rmsprop", MaxEpochs=2, MiniBatchSize=4, Shuffle="never", Verbose=False,
+                           InitialLearnRate=0.01, Precision="fp32")
+    net, info = trainnet(X, labels, net0, "crossentropy", opts)
+
+    keys = [("conv", "Weights"), ("conv", "Bias"), ("fc", "Weights"), ("fc", "Bias")]
+    W = {k: torch.tensor(net0.getLearnable(*k)) for k in keys}
+    avg = {k: torch.zeros_like(v) for k, v in W.items()}
+    xs, onehot = torch.tensor(np.stack(X)), torch.eye(2)[torch.tensor(codes)]
+    losses = []
+    for _ in range(2):
+        for s in range(0, 8, 4):
+            p = {k: v.clone().requires_grad_(True) for k, v in W.items()}
+            h = F.relu(F.conv1d(F.pad(xs[s:s + 4], (2, 0)), p["conv", "Weights"].permute(2, 1, 0),
+                                p["conv", "Bias"].reshape(-1)))
+            y = torch.softmax(h.mean(2) @ p["fc", "Weights"].T + p["fc", "Bias"].reshape(-1), 1)
+            loss = -(onehot[s:s + 4] * torch.log(y)).sum() / 4
+            losses.append(float(loss.detach()))
+            for (k, g), l2 in zip(zip(p, torch.autograd.grad(loss, list(p.values()))), [1.0, 0.0, 1.0, 0.0]):
+                g = g + 1e-4 * l2 * W[k]
+                avg[k] = 0.9 * avg[k] + 0.1 * g * g
+                W[k] = W[k] - 0.01 * g / (avg[k].sqrt() + 1e-8)
+    np.testing.assert_allclose(info.TrainingHistory.Loss, losses, rtol=RTOL)
+    np.testing.assert_allclose(net.getLearnable("fc", "Weights"), W["fc", "Weights"].numpy(), rtol=RTOL, atol=1e-7)
+    assert lg.minibatchpredict(net, X).shape == (8, 2)

@@ -181,14 +181,17 @@ def _check(opts: TrainingOptions) -> None:
     o.CheckpointPath = str(o.CheckpointPath or "")
     o.CheckpointFrequency = int(_real("CheckpointFrequency", o.CheckpointFrequency, 1, integer=True))
     o.ExecutionEnvironment = _choice("ExecutionEnvironment", o.ExecutionEnvironment, ("auto", "cpu", "gpu"))
-    if isinstance(o.SequenceLength, str):
-        o.SequenceLength = _choice("SequenceLength", o.SequenceLength, ("longest", "shortest"))
-    else:
-        o.SequenceLength = int(_real("SequenceLength", o.SequenceLength, 1, integer=True))
+    if not isinstance(o.SequenceLength, str):
+        raise OptionError("trainingOptions: SequenceLength as a number (splitting sequences into chunks) is not "
+                          "supported yet; use 'longest' or 'shortest'")
+    o.SequenceLength = _choice("SequenceLength", o.SequenceLength, ("longest", "shortest"))
     o.SequencePaddingValue = _real("SequencePaddingValue", o.SequencePaddingValue, -math.inf)
     o.SequencePaddingDirection = _choice("SequencePaddingDirection", o.SequencePaddingDirection, ("right", "left"))
     o.BatchNormalizationStatistics = _choice("BatchNormalizationStatistics", o.BatchNormalizationStatistics,
                                              ("auto", "moving", "population"))
+    if o.BatchNormalizationStatistics == "population":
+        raise OptionError("trainingOptions: BatchNormalizationStatistics 'population' is not supported yet; "
+                          "batch normalization keeps the moving statistics ('moving')")
     o.Precision = _choice("Precision", o.Precision, ("fp32", "bf16", "auto"))
 
 
