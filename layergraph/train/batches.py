@@ -130,6 +130,14 @@ class Batches:
             raise DataError(f"targets: {out.shape[0]} observations of targets for {self.n} of predictors")
         return out
 
+    def to(self, device: torch.device, limit: int = 1 << 30) -> Batches:
+        """Keep the data on `device` when it is small enough (under `limit` bytes): one copy, not one per batch."""
+        held = [t for t in (self.X, self.T) if isinstance(t, torch.Tensor)]
+        if device.type != "cpu" and sum(t.numel() * t.element_size() for t in held) <= limit:
+            self.X = self.X.to(device) if isinstance(self.X, torch.Tensor) else self.X
+            self.T = self.T.to(device) if isinstance(self.T, torch.Tensor) else self.T
+        return self
+
     def take(self, idx: np.ndarray, device: torch.device) -> tuple[DLArray, Any]:
         """The observations at `idx` as (X, T) on `device` (T None without targets)."""
         if self.seqs is not None:
@@ -138,7 +146,7 @@ class Batches:
                        o.SequencePaddingDirection)
             x = torch.from_numpy(cbt).permute(1, 0, 2)  # torch layout B×C×T
         else:
-            x = self.X[torch.from_numpy(idx)] if len(idx) != self.n else self.X
+            x = self.X[torch.from_numpy(idx).to(self.X.device)] if len(idx) != self.n else self.X
         t = None
         if self.T is not None:
             if isinstance(self.T, list):
@@ -147,7 +155,8 @@ class Batches:
                            o.SequencePaddingDirection)
                 t = torch.from_numpy(cbt).permute(1, 0, 2).to(device, non_blocking=True)
             else:
-                t = (self.T[torch.from_numpy(idx)] if len(idx) != self.n else self.T).to(device, non_blocking=True)
+                t = (self.T[torch.from_numpy(idx).to(self.T.device)] if len(idx) != self.n else self.T).to(
+                    device, non_blocking=True)
         return wrap(x.to(device, non_blocking=True), self.in_fmt), t
 
     def epoch(self, order: np.ndarray, size: int, device: torch.device, discard: bool,

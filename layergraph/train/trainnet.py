@@ -299,6 +299,8 @@ class _Trainer:
         enc = Encoding(kind, self.classes)
         input_size = self.net._act(self.net.InputNames[0]).size
         self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, opts, input_size)
+        if not isinstance(self.data, QueueBatches):
+            self.data.to(self.device)  # in-memory data small enough for the GPU stays there
         self.val = None
         if opts.ValidationData is not None:
             vx, vt = _pair(opts.ValidationData)
