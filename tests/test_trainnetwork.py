@@ -89,9 +89,10 @@ def test_trainnetwork_classification_classify_and_info() -> None:
     net, info = lg.trainNetwork(X, labels, _mlp_layers(3, [lg.softmaxLayer(), lg.classificationLayer()]), opts)
     assert net.Layers[-1].Classes == ["cat", "dog", "emu"] and net.Classes == ["cat", "dog", "emu"]
     assert info.OutputNetworkIteration == 9  # trainNetwork returns the last iteration
-    assert info.ValidationLoss.shape == (9,) and np.isnan(info.ValidationLoss[0])
-    assert not np.isnan(info.ValidationLoss[1]) and info.FinalValidationLoss == pytest.approx(
-        info.ValidationLoss[-1])
+    # trainNetwork validates at iteration 1, every ValidationFrequency iterations and at the end
+    assert info.ValidationLoss.shape == (9,)
+    assert list(np.flatnonzero(~np.isnan(info.ValidationLoss)) + 1) == [1, 2, 4, 6, 8, 9]
+    assert info.FinalValidationLoss == pytest.approx(info.ValidationLoss[-1])
     scores = lg.predict(net, X)
     expect = _forward(net.dlnet, X, True)
     np.testing.assert_allclose(scores, expect, rtol=1e-5, atol=1e-6)
@@ -163,3 +164,18 @@ def test_trainnet_from_datastore_and_minibatchqueue_matches_arrays() -> None:
     mbq = lg.minibatchqueue(ds, 2, MiniBatchSize=4, MiniBatchFcn=batch, MiniBatchFormat=["SSCB", "CB"])
     _, from_queue = lg.trainnet(mbq, net0, "crossentropy", opts)
     np.testing.assert_allclose(from_queue.TrainingHistory.Loss, from_arrays.TrainingHistory.Loss, rtol=1e-6)
+
+
+def test_trainnetwork_prints_the_boxed_progress_table(capsys: pytest.CaptureFixture) -> None:
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((20, 4)).astype(np.float32)
+    labels = lg.categorical([str(i % 2) for i in range(20)])
+    opts = lg.trainingOptions("sgdm", MaxEpochs=2, MiniBatchSize=5, VerboseFrequency=3, Precision="fp32",
+                              ValidationData=(X, labels), ValidationFrequency=4)
+    lg.trainNetwork(X, labels, _mlp_layers(2, [lg.softmaxLayer(), lg.classificationLayer()]), opts)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("|====") and "Mini-batch" in lines[1] and "Base Learning" in lines[1]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[4:] if line.startswith("|  ")]
+    assert [r[1] for r in rows] == ["1", "3", "4", "6", "8"]  # 1, every 3rd, validations (4, 8), the last
+    assert rows[0][3].endswith("%") and rows[0][4].endswith("%")  # accuracies in percent, validated at 1
+    assert lines[-1] == "Training stopped: Max epochs completed"

@@ -250,6 +250,54 @@ class _Table:
         print("    " + "    ".join(cells), flush=True)
 
 
+class _BoxedTable(_Table):
+    """trainNetwork's progress table (releases before R2023b): boxed columns, accuracies in percent."""
+
+    def __init__(self, metric_names: list[str], validating: bool, enabled: bool) -> None:
+        self.enabled = enabled
+        m = metric_names[0] if metric_names else "Accuracy"
+        cols = [("Epoch", "Epoch", ""), ("Iteration", "Iteration", ""), ("TimeElapsed", "Time Elapsed",
+                                                                         "(hh:mm:ss)"),
+                ("Training" + m, "Mini-batch", m)]
+        if validating:
+            cols.append(("Validation" + m, "Validation", m))
+        cols.append(("TrainingLoss", "Mini-batch", "Loss"))
+        if validating:
+            cols.append(("ValidationLoss", "Validation", "Loss"))
+        cols.append(("LearnRate", "Base Learning", "Rate"))
+        self.cols = [c[0] for c in cols]
+        self.percent = "Training" + m if m == "Accuracy" else None
+        self.widths = [max(len(c[1]), len(c[2]), 9) + 2 for c in cols]
+        rule = "|" + "=" * (sum(self.widths) + len(self.widths) - 1) + "|"
+        if enabled:
+            print(rule)
+            for k in (1, 2):
+                print("|" + "|".join(c[k].center(w) for c, w in zip(cols, self.widths)) + "|")
+            print(rule, flush=True)
+        self.rule = rule
+
+    def row(self, values: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        cells = []
+        for c, w in zip(self.cols, self.widths):
+            v = values.get(c)
+            if v is None:
+                text = ""
+            elif "Accuracy" in c:
+                text = f"{v:.2f}%"
+            elif isinstance(v, float):
+                text = f"{v:.4f}"
+            else:
+                text = str(v)
+            cells.append(text.rjust(w - 1) + " ")
+        print("|" + "|".join(cells) + "|", flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(self.rule, flush=True)
+
+
 class _StopSignals:
     """First SIGINT/SIGTERM: stop after this iteration; a second: KeyboardInterrupt. Restores the old handlers."""
 
@@ -383,7 +431,7 @@ class _Trainer:
         if o.Shuffle == "once" and not queue:
             order = torch.randperm(self.data.n).numpy()
         validating = self.val is not None
-        progress = _Table(self.metric_names, validating, o.Verbose)
+        progress = (_BoxedTable if self.legacy else _Table)(self.metric_names, validating, o.Verbose)
         monitor = self._monitor() if o.Plots == "training-progress" else None
         hist: dict[str, list[Any]] = {"Iteration": [], "Epoch": [], "LearnRate": [], "Loss": []}
         for n in self.metric_names:
@@ -429,7 +477,7 @@ class _Trainer:
 
         with _StopSignals() as signals:
             stop = False
-            if validating:
+            if validating and not self.legacy:
                 stop = do_validation(0)
                 show(0, self.learn_rate(1))
             epochs_total = o.MaxEpochs
@@ -450,16 +498,18 @@ class _Trainer:
                     hist["Loss"].append(loss)
                     for k, v in self._metrics(Y, t).items():
                         hist[k].append(v)
-                    if iteration == 1 or iteration % o.VerboseFrequency == 0:
-                        row.update({"TrainingLoss": float(loss),
-                                    **{"Training" + _title(k): hist[k][-1] for k in self.metric_names}})
                     if monitor is not None:
                         monitor.recordMetrics(iteration, TrainingLoss=float(loss),
                                               **{"Training" + _title(k): hist[k][-1] for k in self.metric_names})
                         monitor.updateInfo(Epoch=epoch, LearnRate=lr)
                         monitor.Progress = 100.0 * epoch / epochs_total
-                    if validating and iteration % o.ValidationFrequency == 0 and do_validation(epoch):
+                    # trainNetwork validated first at iteration 1, trainnet before training (iteration 0)
+                    due = iteration % o.ValidationFrequency == 0 or (self.legacy and iteration == 1)
+                    if validating and due and do_validation(epoch):
                         stop, reason = True, "Stopped by ValidationPatience"
+                    if row or iteration == 1 or iteration % o.VerboseFrequency == 0:
+                        row.update({"TrainingLoss": float(loss),
+                                    **{"Training" + _title(k): hist[k][-1] for k in self.metric_names}})
                     if o.Verbose:
                         show(epoch, lr)
                     if signals.stop or (monitor is not None and monitor.Stop):
@@ -471,7 +521,8 @@ class _Trainer:
             if validating and (not vhist["Iteration"] or vhist["Iteration"][-1] != iteration):
                 do_validation(hist["Epoch"][-1] if hist["Epoch"] else 0)
             if hist["Epoch"] and shown[0] != iteration:
-                row.setdefault("TrainingLoss", float(hist["Loss"][-1]))
+                row.update({"TrainingLoss": float(hist["Loss"][-1]),
+                            **{"Training" + _title(k): hist[k][-1] for k in self.metric_names}})
                 show(hist["Epoch"][-1], hist["LearnRate"][-1])
         if monitor is not None:
             monitor.Progress = 100
@@ -479,6 +530,8 @@ class _Trainer:
         if out_net == "best-validation" and best[2] is not None:
             self.net.load_tensors(best[2])
             out_iter = best[1]
+        if isinstance(progress, _BoxedTable):
+            progress.close()
         if o.Verbose:
             print(f"Training stopped: {reason}", flush=True)
         train_table = table(*(np.asarray([float(v) for v in hist[k]]) if k == "Loss" else np.asarray(hist[k])
