@@ -393,6 +393,9 @@ def test_bad_input_gives_one_line_errors() -> None:
         trainnet(X, labels, _mlp(), "crossentropy", {"MaxEpochs": 1})
     with pytest.raises(OptionError, match="OutputNetwork 'best-validation' needs ValidationData"):
         trainingOptions("adam", OutputNetwork="best-validation")
+    with pytest.raises(OptionError, match="input layer 'in' has Normalization 'zscore' but no Mean or Standard"):
+        trainnet(X, labels, [lg.featureInputLayer(4, Normalization="zscore", Name="in"), *_mlp()[1:]], "crossentropy",
+                 opts)
     if not torch.cuda.is_available():
         with pytest.raises(lg.errors.DeviceError, match="'gpu' was requested"):
             trainnet(X, labels, _mlp(), "crossentropy", trainingOptions("sgdm", ExecutionEnvironment="gpu"))

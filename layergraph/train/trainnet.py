@@ -171,6 +171,22 @@ def _network(net: Any) -> dlnetwork:
     raise OptionError(f"trainnet: expected a dlnetwork or a layer array, got {type(net).__name__}")
 
 
+_NEEDS = {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"), "rescale-symmetric": ("Min", "Max"),
+          "rescale-zero-one": ("Min", "Max")}
+
+
+def _check_normalization(net: dlnetwork, fname: str) -> None:
+    """MATLAB computes missing input-normalization statistics from the training data; layergraph does not yet,
+    so an input layer asking for them must have them (rather than silently normalizing with 0 and 1)."""
+    for layer in net.Layers:
+        missing = [s for s in _NEEDS.get(getattr(layer, "Normalization", "none"), ()) if getattr(layer, s) is None]
+        if layer.is_input and missing:
+            raise OptionError(
+                f"{fname}: input layer '{layer.Name}' has Normalization '{layer.Normalization}' but no "
+                f"{' or '.join(missing)}; MATLAB computes them from the training data, which layergraph does not do "
+                f"yet: set {', '.join(missing)} on the layer")
+
+
 def _formats(net: dlnetwork, opts: TrainingOptions) -> tuple[str, str]:
     if len(net.InputNames) != 1 or len(net.OutputNames) != 1:
         raise OptionError("trainnet: networks with several inputs or outputs are not supported yet")
@@ -332,6 +348,7 @@ class _Trainer:
         self.opts, self.fname, self.legacy = opts, fname, legacy
         self.device = default_device(opts.ExecutionEnvironment)
         self.net = _network(net).to(self.device)
+        _check_normalization(self.net, fname)
         self.precision = resolve_precision(opts.Precision, self.device)
         self.loss_fn, kind = loss_function(lossFcn)
         self.in_fmt, self.out_fmt = _formats(self.net, opts)
