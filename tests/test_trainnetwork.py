@@ -179,3 +179,28 @@ def test_trainnetwork_prints_the_boxed_progress_table(capsys: pytest.CaptureFixt
     assert [r[1] for r in rows] == ["1", "3", "4", "6", "8"]  # 1, every 3rd, validations (4, 8), the last
     assert rows[0][3].endswith("%") and rows[0][4].endswith("%")  # accuracies in percent, validated at 1
     assert lines[-1] == "Training stopped: Max epochs completed"
+
+
+def test_a_datastore_that_draws_at_random_is_read_every_epoch() -> None:
+    """A transformed (or augmented) datastore is read again each epoch, as MATLAB reads it; the transform sees
+    every observation once per epoch."""
+    rng = np.random.default_rng(6)
+    X = rng.random((6, 6, 1, 8)).astype(np.float32)
+    labels = lg.categorical([str(i % 2) for i in range(8)])
+    seen = []
+
+    def jitter(data):
+        seen.append(len(data) if isinstance(data, list) else 1)
+        return data
+
+    ds = lg.transform(lg.combine(lg.arrayDatastore(X, IterationDimension=4), lg.arrayDatastore(labels)), jitter)
+    layers = [lg.imageInputLayer([6, 6, 1]), lg.fullyConnectedLayer(2), lg.softmaxLayer()]
+    reads = []
+    for epochs in (1, 2, 3):
+        seen.clear()
+        opts = lg.trainingOptions("sgdm", MaxEpochs=epochs, MiniBatchSize=4, Verbose=False, Precision="fp32")
+        _, info = lg.trainnet(ds, layers, "crossentropy", opts)
+        assert len(info.TrainingHistory.Loss) == 2 * epochs
+        reads.append(sum(seen))
+    per_epoch = reads[1] - reads[0]
+    assert per_epoch >= 8 and reads[2] - reads[1] == per_epoch  # all 8 observations again each epoch

@@ -168,17 +168,55 @@ class Batches:
 
 
 class StoreBatches(Batches):
-    """A datastore's observations (predictors, targets columns) read into memory once, then served as arrays."""
+    """A datastore's observations (predictors, targets columns) read into memory, then served as arrays.
+
+    A datastore that draws at random when read (augmentation, a transform) is read again for every epoch, as
+    MATLAB reads it again; any other is read once.
+    """
 
     def __init__(self, ds: Source, in_fmt: str, out_fmt: str, enc: Encoding | None, opts: Any,
                  with_targets: bool = True) -> None:
-        rng = np.random.default_rng(int(torch.randint(0, 2**31, ()).item()))
-        cols, _ = ds._gather(np.arange(ds._num_obs()), 0, ds._num_obs(), rng)
-        X = _stack(cols[0], in_fmt)
-        T = None
-        if with_targets and len(cols) > 1:
-            T = _stack(cols[1], out_fmt)
+        self.ds, self.with_targets = ds, with_targets
+        self.fresh = _draws_at_random(ds)
+        self.device: torch.device | None = None
+        self.epochs_read = 0
+        X, T = self._read(in_fmt, out_fmt)
         super().__init__(X, T, in_fmt, out_fmt, enc, opts)
+
+    def _read(self, in_fmt: str, out_fmt: str) -> tuple[Any, Any]:
+        rng = np.random.default_rng(int(torch.randint(0, 2**31, ()).item()))
+        n = self.ds._num_obs()
+        cols, _ = self.ds._gather(np.arange(n), 0, n, rng)
+        T = _stack(cols[1], out_fmt) if self.with_targets and len(cols) > 1 else None
+        return _stack(cols[0], in_fmt), T
+
+    def epoch(self, order: np.ndarray, size: int, device: torch.device, discard: bool,
+              ) -> Iterator[tuple[DLArray, Any]]:
+        if self.fresh and self.epochs_read > 0:
+            X, T = self._read(self.in_fmt, self.out_fmt)
+            Batches.__init__(self, X, T, self.in_fmt, self.out_fmt, self.enc, self.opts)
+            if self.device is not None:
+                Batches.to(self, self.device)
+        self.epochs_read += 1
+        return super().epoch(order, size, device, discard)
+
+    def to(self, device: torch.device, limit: int = 1 << 30) -> Batches:
+        self.device = device
+        return super().to(device, limit)
+
+
+def _draws_at_random(ds: Any) -> bool:
+    """True for datastores whose reads change from one pass to the next (augmentation, transforms)."""
+    from layergraph.data.augmented import AugmentedImageDatastore
+    from layergraph.data.composite import CombinedDatastore, TransformedDatastore
+
+    if isinstance(ds, AugmentedImageDatastore):
+        return str(getattr(ds, "DataAugmentation", "none")) != "none"
+    if isinstance(ds, TransformedDatastore):
+        return True
+    if isinstance(ds, CombinedDatastore):
+        return any(_draws_at_random(d) for d in ds.UnderlyingDatastores)
+    return False
 
 
 def _stack(items: list[Any], fmt: str) -> Any:
