@@ -340,6 +340,89 @@ class _StopSignals:
 
 # ----- the training loop -----------------------------------------------------------------------------------
 
+class _History:
+    """What info.TrainingHistory and info.ValidationHistory hold, and the best validation so far."""
+
+    def __init__(self, metric_names: list[str]) -> None:
+        self.metric_names = metric_names
+        self.train: dict[str, list[Any]] = {"Iteration": [], "Epoch": [], "LearnRate": [], "Loss": [],
+                                            **{n: [] for n in metric_names}}
+        self.val: dict[str, list[Any]] = {"Iteration": [], "Loss": [], **{n: [] for n in metric_names}}
+        self.best_loss, self.best_iteration, self.bad = math.inf, 0, 0
+
+    def iteration(self, iteration: int, epoch: int, lr: float, loss: torch.Tensor, metrics: dict[str, float],
+                  ) -> None:
+        for k, v in (("Iteration", iteration), ("Epoch", epoch), ("LearnRate", lr), ("Loss", loss), *metrics.items()):
+            self.train[k].append(v)  # the loss stays a tensor: no device sync per iteration
+
+    def validation(self, iteration: int, values: dict[str, float]) -> bool:
+        """Record a validation; True when it is the best so far (ValidationPatience counts the others)."""
+        self.val["Iteration"].append(iteration)
+        for k in ["Loss", *self.metric_names]:
+            self.val[k].append(values[k])
+        if values["Loss"] < self.best_loss:
+            self.best_loss, self.best_iteration, self.bad = values["Loss"], iteration, 0
+            return True
+        if iteration > 0:
+            self.bad += 1
+        return False
+
+    def latest(self) -> dict[str, float]:
+        return {"TrainingLoss": float(self.train["Loss"][-1]),
+                **{"Training" + _title(k): self.train[k][-1] for k in self.metric_names}}
+
+    def tables(self) -> tuple[Any, Any]:
+        train = table(*(np.asarray([float(v) for v in col]) if k == "Loss" else np.asarray(col)
+                        for k, col in self.train.items()), VariableNames=list(self.train))
+        val = table(*(np.asarray(col) for col in self.val.values()), VariableNames=list(self.val))
+        return train, val
+
+
+class _Shown:
+    """The progress table rows and the Training Progress monitor."""
+
+    def __init__(self, progress: _Table, monitor: Any, epochs: int) -> None:
+        self.progress, self.monitor, self.epochs = progress, monitor, epochs
+        self.row: dict[str, Any] = {}
+        self.last = -1
+        self.start = time.perf_counter()
+
+    def training(self, iteration: int, epoch: int, lr: float, hist: _History) -> None:
+        if self.monitor is not None:
+            self.monitor.recordMetrics(iteration, **hist.latest())
+            self.monitor.updateInfo(Epoch=epoch, LearnRate=lr)
+            self.monitor.Progress = 100.0 * epoch / self.epochs
+
+    def training_row(self, hist: _History) -> None:
+        self.row.update(hist.latest())
+
+    def validation(self, iteration: int, values: dict[str, float], metric_names: list[str]) -> None:
+        shown = {"Validation" + _title(k): values[k] for k in ["Loss", *metric_names]}
+        self.row.update(shown)
+        if self.monitor is not None:
+            self.monitor.recordMetrics(iteration, **shown)
+
+    def flush(self, iteration: int, epoch: int, lr: float) -> None:
+        """Print the pending row (if any) for this iteration."""
+        if self.row:
+            self.last = iteration
+            self.progress.row({"Iteration": iteration, "Epoch": epoch, "LearnRate": lr,
+                               "TimeElapsed": elapsed_text(time.perf_counter() - self.start), **self.row})
+            self.row.clear()
+
+    def stop_requested(self) -> bool:
+        return self.monitor is not None and bool(self.monitor.Stop)
+
+    def close(self, reason: str, verbose: bool) -> None:
+        if self.monitor is not None:
+            self.monitor.Progress = 100
+        if isinstance(self.progress, _BoxedTable):
+            self.progress.close()
+        if verbose:
+            print(f"Training stopped: {reason}", flush=True)
+
+
+
 class _Trainer:
     """One trainnet run: network, data, solver state, histories."""
 
@@ -440,64 +523,39 @@ class _Trainer:
                         {k: v.detach().cpu() for k, v in self.net.tensors().items()},
                         {"iteration": iteration, "epoch": epoch})
 
+    def _output_choice(self) -> str:
+        """OutputNetwork: "auto" is the best validation in trainnet when validating, else the last iteration."""
+        out = self.opts.OutputNetwork
+        if out == "auto":
+            return "best-validation" if self.val is not None and not self.legacy else "last-iteration"
+        return out
+
     def run(self) -> tuple[dlnetwork, TrainingInfo]:
         o = self.opts
         self.state: Any = ([], []) if o.SolverName == "adam" else []
         queue = isinstance(self.data, QueueBatches)
-        order = np.arange(self.data.n)
-        if o.Shuffle == "once" and not queue:
-            order = torch.randperm(self.data.n).numpy()
+        order = torch.randperm(self.data.n).numpy() if o.Shuffle == "once" and not queue else np.arange(self.data.n)
         validating = self.val is not None
-        progress = (_BoxedTable if self.legacy else _Table)(self.metric_names, validating, o.Verbose)
-        monitor = self._monitor() if o.Plots == "training-progress" else None
-        hist: dict[str, list[Any]] = {"Iteration": [], "Epoch": [], "LearnRate": [], "Loss": []}
-        for n in self.metric_names:
-            hist[n] = []
-        vhist: dict[str, list[Any]] = {"Iteration": [], "Loss": [], **{n: [] for n in self.metric_names}}
-        best = (math.inf, 0, None)
-        bad = 0
-        start = time.perf_counter()
-        iteration, reason = 0, "Max epochs completed"
-        out_net = o.OutputNetwork
-        if out_net == "auto":
-            out_net = "best-validation" if validating and not self.legacy else "last-iteration"
+        hist = _History(self.metric_names)
+        shown = _Shown((_BoxedTable if self.legacy else _Table)(self.metric_names, validating, o.Verbose),
+                       self._monitor() if o.Plots == "training-progress" else None, o.MaxEpochs)
+        keep_best = self._output_choice() == "best-validation"
+        best: dict[str, torch.Tensor] | None = None
+        iteration, reason, stop = 0, "Max epochs completed", False
 
-        row: dict[str, Any] = {}
-        shown = [-1]
-
-        def show(epoch: int, lr: float) -> None:
-            if row:
-                shown[0] = iteration
-                progress.row({"Iteration": iteration, "Epoch": epoch, "LearnRate": lr,
-                              "TimeElapsed": elapsed_text(time.perf_counter() - start), **row})
-                row.clear()
-
-        def do_validation(epoch: int) -> bool:
+        def validate(epoch: int) -> bool:
             """Validate, record, keep the best network; True when ValidationPatience says stop."""
-            nonlocal best, bad
+            nonlocal best
             v = self.validate()
-            vhist["Iteration"].append(iteration)
-            for k in ["Loss", *self.metric_names]:
-                vhist[k].append(v[k])
-            if v["Loss"] < best[0]:
-                keep = ({k: t.detach().clone() for k, t in self.net.tensors().items()}
-                        if out_net == "best-validation" else None)
-                best, bad = (v["Loss"], iteration, keep), 0
-            elif iteration > 0:
-                bad += 1
-            row.update({"ValidationLoss": v["Loss"],
-                        **{"Validation" + _title(k): v[k] for k in self.metric_names}})
-            if monitor is not None:
-                monitor.recordMetrics(iteration, **{"Validation" + _title(k): v[k] for k in ["Loss",
-                                                                                           *self.metric_names]})
-            return bad >= o.ValidationPatience
+            if hist.validation(iteration, v) and keep_best:
+                best = {k: t.detach().clone() for k, t in self.net.tensors().items()}
+            shown.validation(iteration, v, self.metric_names)
+            return hist.bad >= o.ValidationPatience
 
         with _StopSignals() as signals:
-            stop = False
-            if validating and not self.legacy:
-                stop = do_validation(0)
-                show(0, self.learn_rate(1))
-            epochs_total = o.MaxEpochs
+            if validating and not self.legacy:  # trainnet validates before the first iteration
+                stop = validate(0)
+                shown.flush(0, 0, self.learn_rate(1))
             for epoch in range(1, o.MaxEpochs + 1):
                 if stop:
                     break
@@ -509,51 +567,32 @@ class _Trainer:
                 for X, t in batches:
                     iteration += 1
                     loss, Y = self.step(X, t, lr, iteration)
-                    hist["Iteration"].append(iteration)
-                    hist["Epoch"].append(epoch)
-                    hist["LearnRate"].append(lr)
-                    hist["Loss"].append(loss)
-                    for k, v in self._metrics(Y, t).items():
-                        hist[k].append(v)
-                    if monitor is not None:
-                        monitor.recordMetrics(iteration, TrainingLoss=float(loss),
-                                              **{"Training" + _title(k): hist[k][-1] for k in self.metric_names})
-                        monitor.updateInfo(Epoch=epoch, LearnRate=lr)
-                        monitor.Progress = 100.0 * epoch / epochs_total
+                    hist.iteration(iteration, epoch, lr, loss, self._metrics(Y, t))
+                    shown.training(iteration, epoch, lr, hist)
                     # trainNetwork validated first at iteration 1, trainnet before training (iteration 0)
                     due = iteration % o.ValidationFrequency == 0 or (self.legacy and iteration == 1)
-                    if validating and due and do_validation(epoch):
+                    if validating and due and validate(epoch):
                         stop, reason = True, "Stopped by ValidationPatience"
-                    if row or iteration == 1 or iteration % o.VerboseFrequency == 0:
-                        row.update({"TrainingLoss": float(loss),
-                                    **{"Training" + _title(k): hist[k][-1] for k in self.metric_names}})
-                    if o.Verbose:
-                        show(epoch, lr)
-                    if signals.stop or (monitor is not None and monitor.Stop):
+                    if o.Verbose and (shown.row or iteration == 1 or iteration % o.VerboseFrequency == 0):
+                        shown.training_row(hist)
+                    shown.flush(iteration, epoch, lr)
+                    if signals.stop or shown.stop_requested():
                         stop, reason = True, "Stopped manually"
                     if stop:
                         break
                 if o.CheckpointPath and epoch % o.CheckpointFrequency == 0:
                     self._checkpoint(iteration, epoch)
-            if validating and (not vhist["Iteration"] or vhist["Iteration"][-1] != iteration):
-                do_validation(hist["Epoch"][-1] if hist["Epoch"] else 0)
-            if hist["Epoch"] and shown[0] != iteration:
-                row.update({"TrainingLoss": float(hist["Loss"][-1]),
-                            **{"Training" + _title(k): hist[k][-1] for k in self.metric_names}})
-                show(hist["Epoch"][-1], hist["LearnRate"][-1])
-        if monitor is not None:
-            monitor.Progress = 100
+            if validating and (not hist.val["Iteration"] or hist.val["Iteration"][-1] != iteration):
+                validate(hist.train["Epoch"][-1] if hist.train["Epoch"] else 0)
+            if hist.train["Epoch"] and shown.last != iteration and o.Verbose:
+                shown.training_row(hist)
+                shown.flush(iteration, hist.train["Epoch"][-1], hist.train["LearnRate"][-1])
+        shown.close(reason, o.Verbose)
         out_iter = iteration
-        if out_net == "best-validation" and best[2] is not None:
-            self.net.load_tensors(best[2])
-            out_iter = best[1]
-        if isinstance(progress, _BoxedTable):
-            progress.close()
-        if o.Verbose:
-            print(f"Training stopped: {reason}", flush=True)
-        train_table = table(*(np.asarray([float(v) for v in hist[k]]) if k == "Loss" else np.asarray(hist[k])
-                              for k in hist), VariableNames=list(hist))
-        val_table = table(*(np.asarray(vhist[k]) for k in vhist), VariableNames=list(vhist))
+        if keep_best and best is not None:
+            self.net.load_tensors(best)
+            out_iter = hist.best_iteration
+        train_table, val_table = hist.tables()
         return self.net, TrainingInfo(train_table, val_table, out_iter, reason, self.classes)
 
     def _monitor(self) -> Any:
