@@ -396,6 +396,8 @@ def test_bad_input_gives_one_line_errors() -> None:
     with pytest.raises(OptionError, match="input layer 'in' has Normalization 'zscore' but no Mean or Standard"):
         trainnet(X, labels, [lg.featureInputLayer(4, Normalization="zscore", Name="in"), *_mlp()[1:]], "crossentropy",
                  opts)
+    with pytest.raises(OptionError, match="output layer 'out' \\(classificationLayer\\)"):
+        trainnet(X, labels, [*_mlp(), lg.classificationLayer(Name="out")], "crossentropy", opts)
     if not torch.cuda.is_available():
         with pytest.raises(lg.errors.DeviceError, match="'gpu' was requested"):
             trainnet(X, labels, _mlp(), "crossentropy", trainingOptions("sgdm", ExecutionEnvironment="gpu"))

@@ -175,6 +175,14 @@ _NEEDS = {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"), "res
           "rescale-zero-one": ("Min", "Max")}
 
 
+def _check_no_output_layer(net: dlnetwork, fname: str) -> None:
+    """trainnet takes the loss as an argument: an output layer (trainNetwork's) in the network is an error."""
+    for layer in net.Layers:
+        if layer.type in ("classificationLayer", "regressionLayer"):
+            raise OptionError(f"{fname}: the network has an output layer '{layer.Name}' ({layer.type}); trainnet "
+                              "takes the loss as its lossFcn argument: remove the layer, or use trainNetwork")
+
+
 def _check_normalization(net: dlnetwork, fname: str) -> None:
     """MATLAB computes missing input-normalization statistics from the training data; layergraph does not yet,
     so an input layer asking for them must have them (rather than silently normalizing with 0 and 1)."""
@@ -431,6 +439,7 @@ class _Trainer:
         self.opts, self.fname, self.legacy = opts, fname, legacy
         self.device = default_device(opts.ExecutionEnvironment)
         self.net = _network(net).to(self.device)
+        _check_no_output_layer(self.net, fname)
         _check_normalization(self.net, fname)
         self.precision = resolve_precision(opts.Precision, self.device)
         self.loss_fn, kind = loss_function(lossFcn)
