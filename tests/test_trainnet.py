@@ -439,3 +439,23 @@ def test_sequence_to_one_classification_with_a_function_layer() -> None:
     np.testing.assert_allclose(info.TrainingHistory.Loss, losses, rtol=RTOL)
     np.testing.assert_allclose(net.getLearnable("fc", "Weights"), W["fc", "Weights"].numpy(), rtol=RTOL, atol=1e-7)
     assert lg.minibatchpredict(net, X).shape == (8, 2)
+
+
+def test_sequence_to_sequence_classification() -> None:
+    """A list of 1×T categorical label sequences; softmax over C of "CBT" output; crossentropy Σ/(B·T)."""
+    rng = np.random.default_rng(10)
+    X = [rng.standard_normal((2, 5)).astype(np.float32) for _ in range(4)]
+    codes = [rng.integers(0, 3, 5) for _ in range(4)]
+    T = [lg.categorical([["x", "y", "z"][i] for i in c], ["x", "y", "z"]) for c in codes]
+    torch.manual_seed(9)
+    net0 = lg.dlnetwork([lg.sequenceInputLayer(2), lg.convolution1dLayer(1, 3, Name="conv"), lg.softmaxLayer()])
+    opts = trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=2, Shuffle="never", Verbose=False,
+                           L2Regularization=0, Precision="fp32")
+    _, info = trainnet(X, T, net0, "crossentropy", opts)
+    W = torch.tensor(net0.getLearnable("conv", "Weights"))[0]  # 1×C×F → C×F
+    b = torch.tensor(net0.getLearnable("conv", "Bias")).reshape(-1)
+    xs = torch.tensor(np.stack(X[:2]))  # B×C×T
+    y = torch.softmax(torch.einsum("bct,cf->bft", xs, W) + b[None, :, None], 1)
+    onehot = torch.eye(3)[torch.tensor(np.stack(codes[:2]))].permute(0, 2, 1)  # B×K×T
+    expect = -(onehot * torch.log(y)).sum() / (2 * 5)
+    assert info.TrainingHistory.Loss[0] == pytest.approx(float(expect), rel=1e-5)

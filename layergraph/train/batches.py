@@ -115,6 +115,8 @@ class Batches:
             if enc.kind == "index":
                 return idx
             return torch.nn.functional.one_hot(idx, len(enc.classes)).to(torch.float32)
+        if isinstance(T, (list, tuple)) and T and all(isinstance(c, Categorical) for c in T):
+            return self._label_sequences(list(T))
         seqs = _sequence_list(T) if "T" in self.out_fmt else None
         if seqs is not None:
             return seqs
@@ -128,6 +130,22 @@ class Batches:
             out = _to_torch_layout(arr, self.out_fmt)
         if out.shape[0] != self.n:
             raise DataError(f"targets: {out.shape[0]} observations of targets for {self.n} of predictors")
+        return out
+
+    def _label_sequences(self, T: list[Categorical]) -> list[np.ndarray]:
+        """Sequence-to-sequence classification: each 1×T categorical sequence as a K×T one-hot sequence."""
+        enc = self.enc
+        if enc is None or enc.kind != "onehot" or "T" not in self.out_fmt:
+            raise DataError("targets: categorical sequences need a sequence output and the 'crossentropy' loss")
+        if len(T) != self.n:
+            raise DataError(f"targets: {len(T)} label sequences for {self.n} observations")
+        out = []
+        for c in T:
+            lookup = np.array([enc.classes.index(k) if k in enc.classes else -1 for k in c.categories])
+            codes = c.codes.reshape(-1)
+            if (codes == 0).any() or (lookup[codes - 1] < 0).any():
+                raise DataError("targets: a label sequence holds <undefined> or unknown classes")
+            out.append(np.eye(len(enc.classes), dtype=np.float32)[lookup[codes - 1]].T)  # K×T
         return out
 
     def to(self, device: torch.device, limit: int = 1 << 30) -> Batches:

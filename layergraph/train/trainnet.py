@@ -207,6 +207,8 @@ def _classes(data: Any, T: Any) -> list[str] | None:
     """The class names of categorical targets (in array data, a datastore's labels, or None)."""
     if isinstance(T, Categorical):
         return list(T.categories)
+    if isinstance(T, (list, tuple)) and T and all(isinstance(c, Categorical) for c in T):
+        return sorted({k for c in T for k in c.categories})  # label sequences: all their classes
     labels = getattr(data, "Labels", None)
     if isinstance(labels, Categorical) and len(labels):
         return list(labels.categories)
