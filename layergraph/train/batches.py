@@ -119,6 +119,8 @@ class Batches:
             return self._label_sequences(list(T))
         seqs = _sequence_list(T) if "T" in self.out_fmt else None
         if seqs is not None:
+            if len(seqs) != self.n:
+                raise DataError(f"targets: {len(seqs)} target sequences for {self.n} observations")
             return seqs
         arr = _numeric(T, "targets")
         if enc is not None and enc.kind == "index":
