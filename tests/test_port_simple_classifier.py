@@ -25,16 +25,17 @@ def test_simple_classifier_port(digits: Path, tmp_path: Path, monkeypatch: pytes
     monkeypatch.chdir(tmp_path)
     m = load("simple_classifier", "create_simple_classifier.py")
     torch.manual_seed(0)
-    res = m.main([str(digits), "--max-epochs", "2", *(["--legacy"] if legacy else [])])
+    epochs = 1 if legacy else 2  # (the legacy form trains the same way: one epoch keeps the file fast)
+    res = m.main([str(digits), "--max-epochs", str(epochs), *(["--legacy"] if legacy else [])])
     T, Y = res["TValidation"], res["YValidation"]
     assert len(T) == 1797 - 10 * 135 and res["imdsTrain"].countEachLabel() == {str(d): 135 for d in range(10)}
     truth, pred = np.array(T.tolist()).ravel(), np.array(Y.tolist()).ravel()
     assert res["accuracy"] == pytest.approx(np.mean(truth == pred))
-    assert res["accuracy"] > 0.6  # 2 epochs on 1,350 images (4 epochs: 0.96, in docs/porting-from-matlab.md)
+    assert res["accuracy"] > 0.5  # 1–2 epochs on 1,350 images (4 epochs: 0.96, in docs/porting-from-matlab.md)
     assert (tmp_path / "training-progress.png").exists()
     if legacy:
         assert isinstance(res["net"], lg.SeriesNetwork) and res["net"].Layers[-1].Classes == res["classNames"]
     else:
         th = res["info"].TrainingHistory
-        assert list(th.Iteration) == list(range(1, 2 * (1350 // 128) + 1))  # partial mini-batches dropped
+        assert list(th.Iteration) == list(range(1, epochs * (1350 // 128) + 1))  # partial mini-batches dropped
         assert res["info"].ValidationHistory.Iteration[0] == 0
