@@ -90,6 +90,8 @@ PROBES: dict[str, Probe] = {
     "preluLayer": (lambda: lg.preluLayer(Alpha=[0.1, 0.2, 0.3]), [image(3, 2, 3)]),
     "depthToSpace2dLayer": (lambda: lg.depthToSpace2dLayer(2, Mode="crd"), [image(2, 3, 8)]),
     "spaceToDepthLayer": (lambda: lg.spaceToDepthLayer(2), [image(5, 4, 2)]),
+    "classificationLayer": (lambda: lg.classificationLayer(), [features(4)]),
+    "regressionLayer": (lambda: lg.regressionLayer(), [features(3)]),
 }
 
 
