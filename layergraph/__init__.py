@@ -3,7 +3,7 @@
 Everything a ported MATLAB script needs is importable from here under its MATLAB name.
 """
 from layergraph.analyze import analyzeNetwork
-from layergraph.compile import dlnetwork, forward, initialize, predict
+from layergraph.compile import dlnetwork, forward, initialize, predict, resetState
 from layergraph.data import (  # datastores the way MATLAB programs feed them
     arrayDatastore,
     augmentedImageDatastore,
@@ -123,8 +123,8 @@ __all__ = [
     "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu", "load_spec", "log", "max", "maxpool", "mean", "min",
     "minibatchqueue", "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones", "partition",
     "permute", "plot_graph", "predict", "preview", "rand", "randn", "randomCropWindow2d", "read", "readall",
-    "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "reshape", "rmspropupdate",
-    "save_spec", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
-    "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
+    "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "reshape", "resetState",
+    "rmspropupdate", "save_spec", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sqrt", "squeeze",
+    "stripdims", "sum", "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
     *_layer_names,
 ]

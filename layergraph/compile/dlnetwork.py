@@ -181,8 +181,8 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                 learn.append((name, pname, p, shapes.get(pname, tuple(p.shape))))
             if isinstance(module, LayerModule):
                 for bname, b in module.named_buffers(recurse=False):
-                    if bname in module.layout:
-                        state.append((name, bname, b, shapes.get(bname, tuple(b.shape))))
+                    if bname in module.layout:  # a recurrent state is H×N after a mini-batch of N: its own size
+                        state.append((name, bname, b, tuple(module.to_matlab(bname).shape)))
         return learn, state
 
     # ----- editing: each returns a new, uninitialized network (MATLAB's value semantics) ---------------
@@ -217,6 +217,17 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         if X:
             new._given = example_sizes(self._lgraph, X, "initialize")
         new._initialize()
+        return new
+
+    def resetState(self) -> dlnetwork:
+        """net = resetState(net): a copy whose recurrent states (HiddenState, CellState) are back at their
+        initial values (the layer's option, else zeros, (D·H)×1); learnables and batch-norm statistics stay."""
+        new = self._edited(self._lgraph.copy())
+        if self.module is not None:
+            recurrent = {(lay, par) for lay, par, _, _ in self._state_rows
+                         if par in getattr(self.layer_module(lay), "state_names", ())}
+            new._known = {k: v for k, v in new._known.items() if k not in recurrent}
+            new._initialize()
         return new
 
     def _values(self) -> dict[tuple[str, str], torch.Tensor]:
@@ -255,18 +266,27 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     @State.setter
     def State(self, table: Table) -> None:
-        self._assign(self._state_rows, table, "State")
+        if self._assign(self._state_rows, table, "State"):  # a recurrent state changed its number of columns
+            self._learn_rows, self._state_rows = self._collect_rows()
 
-    @staticmethod
-    def _assign(rows: _Rows, table: Table, what: str) -> None:
+    def _assign(self, rows: _Rows, table: Table, what: str) -> bool:
+        """Copy the table's values into the rows' tensors; True when a state took a new size (H×N)."""
         if len(table) != len(rows):
             raise ValueError(f"{what}: expected {len(rows)} rows, got {len(table)}")
+        resized = False
         with torch.no_grad():
             for (lay, par, target, _), (tl, tp, value) in zip(rows, table):
                 if (lay, par) != (tl, tp):
                     raise ValueError(f"{what}: row for {lay}/{par} expected, got {tl}/{tp}")
-                if value is not target:
-                    target.copy_(torch.as_tensor(value).reshape(target.shape))
+                if value is target:
+                    continue
+                value = torch.as_tensor(value)
+                if what == "State" and value.numel() != target.numel():
+                    self.layer_module(lay).from_matlab(par, value)  # recurrent states: H×1 or H×N
+                    resized = True
+                else:
+                    target.copy_(value.reshape(target.shape))
+        return resized
 
     def _parameter_module(self, layer: str, param: str) -> LayerModule:
         module = self._need_init("getLearnable").layer_module(layer)
@@ -425,7 +445,8 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         finally:
             for home, (_, name, t, _) in zip(homes, rows):
                 home[name] = t
-        state = Table([r[0] for r in rows], [r[1] for r in rows], after, [r[3] for r in rows])
+        shapes = [tuple(a.shape) if a.shape != r[2].shape else r[3] for a, r in zip(after, rows)]  # H×N states
+        state = Table([r[0] for r in rows], [r[1] for r in rows], after, shapes)
         return (*ys, state)
 
     def predict(self, *X: Any, **kwargs: Any) -> Any:
@@ -460,6 +481,13 @@ def forward(net: dlnetwork, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
 def predict(net: dlnetwork, *X: Any, **kwargs: Any) -> Any:
     """MATLAB's `Y = predict(net, X1, X2, …)`; several outputs come back as a tuple."""
     return net.predict(*X, **kwargs)
+
+
+def resetState(net: dlnetwork) -> dlnetwork:
+    """MATLAB's `net = resetState(net)`: recurrent layers' HiddenState and CellState back to their initial values."""
+    if not isinstance(net, dlnetwork):
+        raise TypeError(f"resetState: expected a dlnetwork, got {type(net).__name__}")
+    return net.resetState()
 
 
 def initialize(net: dlnetwork, *X: Any) -> dlnetwork:
