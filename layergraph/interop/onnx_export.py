@@ -35,6 +35,7 @@ from layergraph.layers.norm import (
     LayerNormalizationLayer,
 )
 from layergraph.layers.pooling import AveragePooling2DLayer, MaxPooling2DLayer
+from layergraph.layers.recurrent import ONNX_GATE_ORDER, BiLSTMLayer, GRULayer, LSTMLayer
 from layergraph.layers.reshape import Crop2DLayer, FlattenLayer, FunctionLayer, Resize2DLayer
 from layergraph.namevalue import name_value
 from layergraph.safety.outputs import write_bytes_atomic
@@ -363,6 +364,58 @@ def _function(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act],
     return _unflatten_matlab(g, name, xs[0], (out.size[0], out.size[1], out.size[2]))
 
 
+# ----- recurrent layers: ONNX's LSTM (gates i o f c) and GRU (z r h) from MATLAB's orders (i f g o; r z h) ---------
+_ONNX_ACTIVATION = {"sigmoid": "Sigmoid", "hard-sigmoid": "HardSigmoid", "tanh": "Tanh", "softsign": "Softsign",
+                    "relu": "Relu"}
+
+
+def _recurrent(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    """lstmLayer/bilstmLayer as ONNX LSTM, gruLayer as GRU (linear_before_reset = 1 unless the reset gate acts
+    before the multiplication); "CBT" in, time-major for ONNX, and back to N×C×T or the last step's N×C."""
+    if layer.HasStateInputs or layer.HasStateOutputs:
+        raise ONNXExportError(f"layer '{name}': {layer.type} with state inputs or outputs has no ONNX form in "
+                              "layergraph")
+    if any(bool(getattr(m, s).abs().max() > 0) for s in m.state_names):
+        raise ONNXExportError(f"layer '{name}': its HiddenState/CellState is not zero; ONNX's initial state would "
+                              "need the batch size (net = resetState(net) before exporting)")
+    d, h, gates = layer.directions, layer.NumHiddenUnits, layer.gates
+    order = ONNX_GATE_ORDER[layer.kind]
+
+    def onnx_rows(a: torch.Tensor) -> np.ndarray:  # (d·G·h)×k MATLAB rows → d × (G·h) × k in ONNX's gate order
+        arr = a.detach().cpu().float().numpy().reshape(d, gates, h, -1)[:, order]
+        return arr.reshape(d, gates * h, -1)
+
+    bias = m.Bias.detach().reshape(-1, 1)
+    rows = d * gates * h
+    wb = onnx_rows(bias[:rows])[..., 0]
+    rb = onnx_rows(bias[rows:])[..., 0] if m.recurrent_bias else np.zeros_like(wb)
+    x = xs[0]
+    if ins[0].time is None:  # "CB" data: one time step
+        x = g.node("Unsqueeze", [x, g.ints(f"{name}/axes", [0])], f"{name}/tnc", name=f"{name}/unsqueeze")
+    else:
+        x = g.node("Transpose", [x], f"{name}/tnc", name=f"{name}/transpose_in", perm=[2, 0, 1])
+    weights = [g.const(f"{name}/W", onnx_rows(m.InputWeights)), g.const(f"{name}/R", onnx_rows(m.RecurrentWeights)),
+               g.const(f"{name}/B", np.concatenate([wb, rb], 1))]
+    fns = [layer.GateActivationFunction] + [layer.StateActivationFunction] * (2 if layer.kind == "lstm" else 1)
+    attrs: dict[str, Any] = {"hidden_size": h, "direction": "bidirectional" if d == 2 else "forward"}
+    if fns[0] != "sigmoid" or fns[1] != "tanh":
+        attrs["activations"] = [_ONNX_ACTIVATION[f] for f in fns] * d
+        hard = [f for f in fns * d if f == "hard-sigmoid"]
+        if hard:  # MATLAB's hard sigmoid is ONNX's: max(0, min(1, 0.2·x + 0.5))
+            attrs["activation_alpha"], attrs["activation_beta"] = [0.2] * len(hard), [0.5] * len(hard)
+    if layer.kind == "gru":
+        attrs["linear_before_reset"] = int(layer.ResetGateMode != "before-multiplication")
+    y = g.node("LSTM" if layer.kind == "lstm" else "GRU", [x, *weights], f"{name}/Y", name=f"{name}/rnn", **attrs)
+    if out.time is not None:  # Y: T×D×N×H → N×(D·H)×T
+        y = g.node("Transpose", [y], f"{name}/ndht", name=f"{name}/transpose_out", perm=[2, 1, 3, 0])
+        return g.node("Reshape", [y, g.ints(f"{name}/shape", [0, d * h, -1])], name, name=name)
+    # the last time step of the output sequence (MATLAB's OutputMode "last"; for bilstm not ONNX's Y_h)
+    y = g.node("Gather", [y, g.const(f"{name}/last", -1, np.int64)], f"{name}/last_step", name=f"{name}/gather",
+               axis=0)
+    y = g.node("Transpose", [y], f"{name}/ndh", name=f"{name}/transpose_out", perm=[1, 0, 2])
+    return g.node("Reshape", [y, g.ints(f"{name}/shape", [0, d * h])], name, name=name)
+
+
 # layers whose ONNX form takes more than one node with attributes from options (`onnx_emitter()` on the class)
 EMITTERS: dict[type[Layer], Emit] = {
     ImageInputLayer: _input, FeatureInputLayer: _input,
@@ -376,6 +429,7 @@ EMITTERS: dict[type[Layer], Emit] = {
     ClippedReLULayer: _clipped, GELULayer: _gelu, SwishLayer: _swish, MultiplicationLayer: _multiply,
     Crop2DLayer: _crop,
 }
+EMITTERS.update({LSTMLayer: _recurrent, BiLSTMLayer: _recurrent, GRULayer: _recurrent})
 
 
 def emitter(layer: Layer, name: str) -> Emit:

@@ -29,6 +29,9 @@ GateFn = Annotated[Literal["sigmoid", "hard-sigmoid"], Lower]
 ResetMode = Annotated[Literal["after-multiplication", "before-multiplication",
                               "recurrent-bias-after-multiplication"], Lower]
 
+# ONNX's LSTM stacks its gates i, o, f, c and GRU z, r, h: ONNX block k is MATLAB block ONNX_GATE_ORDER[kind][k]
+ONNX_GATE_ORDER = {"lstm": [0, 3, 1, 2], "gru": [1, 0, 2]}
+
 _STATE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh, "softsign": F.softsign, "relu": torch.relu}
 _GATE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

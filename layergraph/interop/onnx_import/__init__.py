@@ -25,6 +25,7 @@ import torch
 from layergraph.errors import LayergraphError
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
+from layergraph.interop.onnx_import.recurrent import sequence_inputs
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.values import Importer, ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
@@ -69,6 +70,7 @@ def importONNXNetwork(source: str | Path | Any) -> tuple[LayerGraph, dict[str, t
 def import_model(model: Any, where: str) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
     """importONNXNetwork for a loaded and checked ModelProto; errors begin with `where`."""
     imp = Importer(model, where)
+    sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
     imp.inputs()
     for node in imp.graph.node:
         imp.onnx_node = node

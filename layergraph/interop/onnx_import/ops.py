@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from layergraph.formats import matlab_dim
-from layergraph.interop.onnx_import import layout
+from layergraph.interop.onnx_import import layout, recurrent
 from layergraph.interop.onnx_import.folding import (
     fold,
     fold_bias,
@@ -710,6 +710,7 @@ OPS: dict[str, Handler] = {
     "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
     "Resize": resize, "Upsample": upsample, "Concat": concat, "Slice": layout.slice_, "Crop": layout.crop,
 }
+OPS.update(recurrent.handlers(OPS))  # LSTM, GRU, and the layout operators following sequences (recurrent.py)
 
 
 def handler_for(op: str) -> Handler | None:

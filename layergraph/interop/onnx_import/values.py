@@ -59,6 +59,39 @@ class Val:
 
 
 @dataclass
+class Seq:
+    """A sequence activation (time steps of any number): the output of layer node `base` (torch layout N×C×T)
+    with its ONNX axes labelled: N batch, T time, C channels, D and H the directions × hidden units C splits
+    into (recurrent outputs), 1 a unit axis. onnx_import/recurrent.py follows it through the recurrent nodes."""
+
+    base: int
+    axes: tuple[str, ...]
+    hint: tuple[int, str] | None
+    split: tuple[int, int] = (1, 0)  # (D, H) of the base's channels
+
+    def normal(self) -> tuple[str, ...]:
+        """The axes without unit axes, D×H merged into C (H alone is C with one direction)."""
+        out: list[str] = []
+        for a in self.axes:
+            if a in ("1", "L") or (a == "D" and self.split[0] == 1):
+                continue
+            if a == "H" and (self.split[0] == 1 or (out and out[-1] == "D")):
+                if out and out[-1] == "D":
+                    out.pop()
+                out.append("C")
+                continue
+            out.append(a)
+        return tuple(out)
+
+    def unit_shape(self, channels: int) -> list[int]:
+        """The value's shape with 1 for N and T, for `Shape` in constant folding (PyTorch's zero initial states
+        are Expand(0, [1, N, H]): a batch of one keeps them small; a reshape by it is refused, not misread)."""
+        d, h = self.split
+        size = {"C": channels, "D": d, "H": h, "1": 1, "L": 1, "N": 1, "T": 1}
+        return [size[a] for a in self.axes]
+
+
+@dataclass
 class Index:
     """Integer class indices: the values of activation `val` plus `offset` (from Cast and Sub/Add)."""
 
@@ -112,7 +145,7 @@ class Importer:
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
         self.consts: dict[str, np.ndarray] = {
             t.name: onnx.numpy_helper.to_array(t) for t in self.graph.initializer}
-        self.vals: dict[str, Val | Index] = {}
+        self.vals: dict[str, Val | Index | Seq] = {}
         self.nodes: list[LayerNode] = []
         self.out_degree: Counter[int] = Counter()
         self.shared: set[int] = set()  # nodes whose output reaches more than one ONNX consumer
@@ -157,12 +190,12 @@ class Importer:
         return out
 
     # ----- values ------------------------------------------------------------------------------------------------
-    def set(self, name: str, value: Val | Index | np.ndarray) -> None:
+    def set(self, name: str, value: Val | Index | Seq | np.ndarray) -> None:
         if isinstance(value, np.ndarray):
             self.consts[name] = value
             return
         if self.consumers[name] > 1:
-            self.shared.add(value.base if isinstance(value, Val) else value.val.base)
+            self.shared.add(value.val.base if isinstance(value, Index) else value.base)
         self.vals[name] = value
 
     def val(self, name: str) -> Val:
@@ -172,6 +205,9 @@ class Importer:
                             "a following convolution or average pooling")
         if isinstance(v, Val):
             return v
+        if isinstance(v, Seq):
+            raise self.fail(f"input '{name}' is a whole sequence (axes {''.join(v.axes)}); layergraph reads it here "
+                            "only after a recurrent layer's last time step")
         if name in self.consts:
             raise self.fail(f"input '{name}' is a constant; layergraph layers take activations here")
         raise self.fail(f"input '{name}' is not an activation this importer can follow")
@@ -335,7 +371,7 @@ class Importer:
         """An input layer for every graph input: N×C×H×W (or N×H×W×C) images, N×K or N×A×B features."""
         elem = self.onnx.TensorProto
         for inp in self.graph.input:
-            if inp.name in self.consts:  # old IR versions list initializers as inputs too
+            if inp.name in self.consts or inp.name in self.vals:  # initializers (old IR versions); sequences
                 continue
             tt = inp.type.tensor_type
             if not inp.type.HasField("tensor_type") or tt.elem_type not in (
@@ -384,8 +420,16 @@ class Importer:
             self.onnx_node = f"output '{out.name}'"
             if isinstance(v, Index):
                 raise self.fail("it holds class indices, not an activation")
-            shape = self.shape(v)
-            if len(shape) == 3:
+            if isinstance(v, Seq):  # a whole sequence (N×T×C from PyTorch too): the layer's "CBT" output
+                if sorted(v.normal()) != ["C", "N", "T"] or self.nodes[v.base].act.time is None:
+                    raise self.fail(f"its axes {''.join(v.axes)} are not a sequence layer's whole output")
+                v = Val(v.base, None, v.hint)
+                shape = ()
+            else:
+                shape = self.shape(v)
+            if not shape:
+                nid = v.base
+            elif len(shape) == 3:
                 nid = self.image(v)
             elif len(shape) == 1:
                 nid = self.features(v)
