@@ -3,11 +3,14 @@ against torch.nn.LSTM/GRU with the same weights; options, learnable and state si
 forward / net.State / resetState, and state ports."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 import layergraph as lg
+from layergraph.cli.main import main
 from layergraph.errors import NetworkError, OptionError
 
 
@@ -309,3 +312,17 @@ def test_state_ports() -> None:
     np.testing.assert_allclose(lg.extractdata(y).numpy(), want[:, :, -1], atol=2e-5)
     np.testing.assert_allclose(lg.extractdata(h).numpy(), wh, atol=2e-5)
     np.testing.assert_allclose(lg.extractdata(c).numpy(), wc, atol=2e-5)
+
+
+def test_sequence_classification_example_matches_matlabs_table(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    """`layergraph compare` of MathWorks' "Sequence Classification Using Deep Learning" network against its table
+    (tests/data/sequence_classification/SOURCE.md); a table with an LSTM's sizes (4H rows) is told apart."""
+    root = Path(__file__).resolve().parents[1]
+    spec = root / "tests/specs/sequence_classification.yaml"
+    table = root / "tests/data/sequence_classification/table.txt"
+    assert main(["compare", str(spec), str(table)]) == 0
+    assert "4 of 4 rows match" in capsys.readouterr().out
+    wrong = tmp_path / "table.txt"
+    wrong.write_text(table.read_text(encoding="utf-8").replace("800×", "400×"), encoding="utf-8")
+    assert main(["compare", str(spec), str(wrong)]) == 1
+    assert "3 of 4 rows match" in capsys.readouterr().out
