@@ -326,3 +326,17 @@ def test_sequence_classification_example_matches_matlabs_table(capsys: pytest.Ca
     wrong.write_text(table.read_text(encoding="utf-8").replace("800×", "400×"), encoding="utf-8")
     assert main(["compare", str(spec), str(wrong)]) == 1
     assert "3 of 4 rows match" in capsys.readouterr().out
+
+
+def test_tensors_round_trip_keeps_a_mini_batch_state() -> None:
+    """Checkpoint tensors hold HiddenState as the last mini-batch left it (H×N); loading them restores that."""
+    net = _net(lg.lstmLayer(3, Name="l"), 2)
+    _, state = lg.forward(net, lg.dlarray(_x(2, 4, 3), "CBT"))
+    net.State = state
+    saved = {k: v.clone() for k, v in net.tensors().items()}
+    other = _net(lg.lstmLayer(3, Name="l"), 2)
+    other.load_tensors(saved)
+    np.testing.assert_array_equal(other.getLearnable("l", "CellState"), net.getLearnable("l", "CellState"))
+    assert other.getLearnable("l", "CellState").shape == (3, 4)
+    np.testing.assert_array_equal(lg.extractdata(lg.predict(other, lg.dlarray(_x(2, 4, 2), "CBT"))).numpy(),
+                                  lg.extractdata(lg.predict(net, lg.dlarray(_x(2, 4, 2), "CBT"))).numpy())

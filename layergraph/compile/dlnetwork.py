@@ -316,15 +316,24 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             missing = [k for k in own if k not in tensors]
             if missing:
                 raise SpecError(f"checkpoint has no value for '{missing[0]}'")
+        resized = False
         with torch.no_grad():
             for key, target in own.items():
                 if key not in tensors:
                     continue
                 value = tensors[key]
                 if tuple(value.shape) != tuple(target.shape):
+                    lay, _, par = key.partition("/")
+                    module = self.layer_module(lay)
+                    if par in getattr(module, "state_names", ()):  # a recurrent state saved as H×N: kept so
+                        module.from_matlab(par, value)
+                        resized = True
+                        continue
                     raise SpecError(f"'{key}' has shape {list(value.shape)} in the checkpoint but "
                                     f"{list(target.shape)} in the network")
                 target.copy_(value)
+        if resized:
+            self._learn_rows, self._state_rows = self._collect_rows()
 
     # ----- learn-rate and L2 factors ---------------------------------------------------------------------
     def getLearnRateFactor(self, layer: str, param: str) -> float:
