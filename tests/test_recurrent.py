@@ -340,3 +340,17 @@ def test_tensors_round_trip_keeps_a_mini_batch_state() -> None:
     assert other.getLearnable("l", "CellState").shape == (3, 4)
     np.testing.assert_array_equal(lg.extractdata(lg.predict(other, lg.dlarray(_x(2, 4, 2), "CBT"))).numpy(),
                                   lg.extractdata(lg.predict(net, lg.dlarray(_x(2, 4, 2), "CBT"))).numpy())
+
+
+def test_state_stays_float32_after_a_mixed_precision_pass() -> None:
+    """Under bf16 autocast the kernel returns bf16 states; the stored state keeps the buffer's float32, so a
+    later float32 call still runs (dtype check only: no numbers that depend on the CPU's bf16 support)."""
+    net = lg.dlnetwork([lg.sequenceInputLayer(3), lg.fullyConnectedLayer(5), lg.lstmLayer(4),
+                        lg.fullyConnectedLayer(2)])
+    X = lg.dlarray(torch.randn(3, 2, 6), "CBT")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, state = lg.forward(net, X)
+    assert [v.dtype for v in state.Value] == [torch.float32, torch.float32]
+    net.State = state
+    Y, _ = lg.forward(net, X)
+    assert Y.dtype == torch.float32

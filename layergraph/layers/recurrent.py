@@ -97,8 +97,8 @@ class _RecurrentModule(LayerModule):
             [self._stored(name, n) for name in self.state_names]
         y, finals = self._run(seq.transpose(1, 2), states)  # y: B×T×(D·H); finals: B×(D·H) each
         if self.training and not self.state_in:
-            for name, value in zip(self.state_names, finals):
-                self._buffers[name] = value.detach().t().contiguous()
+            for name, value in zip(self.state_names, finals):  # kept in the buffer's dtype (float32 under autocast)
+                self._buffers[name] = value.detach().t().to(getattr(self, name).dtype).contiguous()
         out = y[:, -1] if (self.last or x.dim() == 2) else y.transpose(1, 2)
         return (out, *finals) if self.state_out else out
 
