@@ -117,16 +117,19 @@ def test_gru_modes_differ() -> None:
     assert np.abs(outs[0] - outs[1]).max() > 1e-3
 
 
-@pytest.mark.parametrize("mode", ["sequence", "last"])
-def test_bilstm_is_forward_over_backward(mode: str) -> None:
-    net = _net(lg.bilstmLayer(3, OutputMode=mode, Name="bi"), 2)
+@pytest.mark.parametrize("mode,sf", [("sequence", "tanh"), ("last", "tanh"), ("sequence", "softsign")])
+def test_bilstm_is_forward_over_backward(mode: str, sf: str) -> None:
+    net = _net(lg.bilstmLayer(3, OutputMode=mode, StateActivationFunction=sf, Name="bi"), 2)
     p = _randomize(net, "bi")
     assert p["InputWeights"].shape == (24, 2) and p["RecurrentWeights"].shape == (24, 3)
     X = _x(2, 3, 6)
     W, R, b = p["InputWeights"], p["RecurrentWeights"], p["Bias"][:, 0]
     z = np.zeros((3, 3))
-    fw, _, _ = np_lstm(X, W[:12], R[:12], b[:12], z, z)
-    bw, _, _ = np_lstm(X, W[12:], R[12:], b[12:], z, z, reverse=True)
+    fw, fh, fc = np_lstm(X, W[:12], R[:12], b[:12], z, z, sf)
+    bw, bh, bc = np_lstm(X, W[12:], R[12:], b[12:], z, z, sf, reverse=True)
+    _, state = lg.forward(net, lg.dlarray(X, "CBT"))  # each direction's state after its last step: [fwd; bwd]
+    np.testing.assert_allclose(state.Value[0].numpy(), np.concatenate([fh, bh]), atol=2e-5)
+    np.testing.assert_allclose(state.Value[1].numpy(), np.concatenate([fc, bc]), atol=2e-5)
     want = np.concatenate([fw, bw], 0)
     if mode == "last":  # MATLAB: the last time step of the output sequence (the backward half has seen x_T)
         want = want[:, :, -1]
