@@ -2,6 +2,7 @@
 PyTorch's own exports of nn.LSTM/nn.GRU imported and compared with the PyTorch module."""
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from collections.abc import Callable
@@ -74,22 +75,27 @@ class _Torch(torch.nn.Module):
         return self.fc(y[:, -1, :]) if self.last else y
 
 
-def _torch_onnx(m: torch.nn.Module, x: torch.Tensor) -> object:
-    f = io.BytesIO()
-    with warnings.catch_warnings():
+def _torch_onnx(m: torch.nn.Module, x: torch.Tensor, dynamo: bool) -> object:
+    """torch.onnx.export's TorchScript exporter (dynamo=False) or its default torch.export one (static sizes)."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
+        if dynamo:
+            return torch.onnx.export(m, (x,), dynamo=True).model_proto
+        f = io.BytesIO()
         torch.onnx.export(m, (x,), f, dynamo=False, input_names=["x"], output_names=["y"])
     return onnx.load_from_string(f.getvalue())
 
 
-@pytest.mark.parametrize("kind,bidirectional,last", [("LSTM", False, True), ("GRU", False, True),
-                                                     ("LSTM", True, True), ("LSTM", True, False),
-                                                     ("GRU", False, False)])
-def test_pytorch_exports_import_and_match_pytorch(kind: str, bidirectional: bool, last: bool) -> None:
+# every case through the TorchScript exporter; two through the (slower, seconds each) dynamo exporter
+@pytest.mark.parametrize("kind,bidirectional,last,dynamo", [
+    ("LSTM", False, True, False), ("GRU", False, True, False), ("LSTM", True, True, False),
+    ("LSTM", True, False, False), ("GRU", False, False, False), ("LSTM", False, True, True),
+    ("LSTM", True, False, True)])
+def test_pytorch_exports_import_and_match_pytorch(kind: str, bidirectional: bool, last: bool, dynamo: bool) -> None:
     torch.manual_seed(0)
     m = _Torch(kind, bidirectional, last).eval()
     x = torch.randn(2, 7, 3)
-    net = lg.importNetworkFromONNX(_torch_onnx(m, x))
+    net = lg.importNetworkFromONNX(_torch_onnx(m, x, dynamo))
     want_types = {"LSTM": "bilstmLayer" if bidirectional else "lstmLayer", "GRU": "gruLayer"}[kind]
     assert [layer.type for layer in net.Layers][:2] == ["sequenceInputLayer", want_types]
     if kind == "GRU":  # torch's GRU has a recurrent bias on the candidate: MATLAB's recurrent-bias mode

@@ -10,6 +10,7 @@ sequenceInputLayers. Gate orders: ONNX's LSTM i o f c and GRU z r h become MATLA
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,8 @@ def sequence_inputs(imp: Importer) -> None:
             raise imp.fail(f"input '{inp.name}' feeds a recurrent node but its channel axis has no fixed size")
         hint = (0, sanitize(inp.name) or "input")
         nid = imp.add(imp.make(SequenceInputLayer, c, Normalization="none"), [], hint)
-        imp.set(inp.name, Seq(nid, labels, hint))
+        static = tuple(dims[labels.index(a)].dim_value for a in ("N", "T"))  # 0 for a dynamic axis
+        imp.set(inp.name, Seq(nid, labels, hint, static=static))
 
 
 def _labels_at_x(imp: Importer, name: str) -> tuple[str, ...] | None:
@@ -116,7 +118,7 @@ def _take_last(imp: Importer, s: Seq) -> None:
 def _transpose(imp: Importer, node: Any) -> None:
     s = _seq(imp, node)
     perm = imp.attrs(node).get("perm", list(range(len(s.axes)))[::-1])
-    _emit(imp, node.output[0], Seq(s.base, tuple(s.axes[p] for p in perm), s.hint, s.split))
+    _emit(imp, node.output[0], replace(s, axes=tuple(s.axes[p] for p in perm)))
 
 
 def _squeeze(imp: Importer, node: Any) -> None:
@@ -125,8 +127,7 @@ def _squeeze(imp: Importer, node: Any) -> None:
     axes = _axes_of(imp, node, len(s.axes)) or [i for i, a in enumerate(s.axes) if size.get(a) == 1]
     if any(size.get(s.axes[a]) != 1 for a in axes):
         raise imp.fail(f"Squeeze of a sequence axis that is not 1 (axes {''.join(s.axes)})")
-    _emit(imp, node.output[0], Seq(s.base, tuple(a for i, a in enumerate(s.axes) if i not in axes), s.hint,
-                                   s.split))
+    _emit(imp, node.output[0], replace(s, axes=tuple(a for i, a in enumerate(s.axes) if i not in axes)))
 
 
 def _unsqueeze(imp: Importer, node: Any) -> None:
@@ -136,7 +137,7 @@ def _unsqueeze(imp: Importer, node: Any) -> None:
     axes = list(s.axes)
     for a in _axes_of(imp, node, len(axes) + n):
         axes.insert(a, "1")
-    _emit(imp, node.output[0], Seq(s.base, tuple(axes), s.hint, s.split))
+    _emit(imp, node.output[0], replace(s, axes=tuple(axes)))
 
 
 def _merged(imp: Importer, group: list[str]) -> str:
@@ -178,6 +179,9 @@ def _reshape(imp: Importer, node: Any) -> None:
                 group.append(tokens[p])
                 p += 1
             out.append(_merged(imp, group))
+        elif p < len(tokens) and tokens[p] in ("N", "T") and v == s.static["NT".index(tokens[p])]:
+            out.append(tokens[p])  # the fixed batch or length of a static export (PyTorch's dynamo exporter)
+            p += 1
         else:
             if p < len(tokens) and tokens[p] == "C" and v != size["C"] and s.split[0] > 1:
                 tokens[p:p + 1] = ["D", "H"]  # C split back into directions × hidden units
@@ -193,7 +197,7 @@ def _reshape(imp: Importer, node: Any) -> None:
             out.append(_merged(imp, group))
     if p != len(tokens):
         raise imp.fail(f"cannot follow Reshape {target} of sequence axes {''.join(s.axes)}")
-    _emit(imp, node.output[0], Seq(s.base, tuple(out), s.hint, s.split))
+    _emit(imp, node.output[0], replace(s, axes=tuple(out)))
 
 
 def _last_index(imp: Importer, node: Any, s: Seq, axis: int) -> None:
@@ -213,7 +217,7 @@ def _gather(imp: Importer, node: Any) -> None:
     _take_last(imp, s)
     keep = tuple(a for i, a in enumerate(s.axes) if i != axis) if idx.ndim == 0 else \
         tuple("L" if i == axis else a for i, a in enumerate(s.axes))
-    _emit(imp, node.output[0], Seq(s.base, keep, s.hint, s.split))
+    _emit(imp, node.output[0], replace(s, axes=keep))
 
 
 def _slice(imp: Importer, node: Any) -> None:
@@ -239,7 +243,7 @@ def _slice(imp: Importer, node: Any) -> None:
                            "sequence or its last step")
         _take_last(imp, s)
         new[ax] = "L"
-    _emit(imp, node.output[0], Seq(s.base, tuple(new), s.hint, s.split))
+    _emit(imp, node.output[0], replace(s, axes=tuple(new)))
 
 
 def _pass(imp: Importer, node: Any) -> None:
@@ -333,14 +337,14 @@ def recurrent(imp: Importer, node: Any) -> None:
     params.update({s: np.zeros((d * h, 1), np.float32) for s in layer.state_names})
     hint = name_hint(node.name)
     nid = imp.add(layer, [x.base], hint, params)
-    y = Seq(nid, ("T", "D", "N", "H"), hint, (d, h))
+    y = Seq(nid, ("T", "D", "N", "H"), hint, (d, h), x.static)
     imp.set(node.output[0], y)
     if len(node.output) > 1 and node.output[1] and imp.consumers[node.output[1]]:
         if d == 2:
             raise imp.fail("its Y_h (the backward direction's state after the whole sequence) is used; MATLAB's "
                            "bilstmLayer gives the last time step of Y (take Y[-1] instead)")
         _take_last(imp, y)  # one direction: Y_h is the last time step of Y
-        _emit(imp, node.output[1], Seq(nid, ("D", "N", "H"), hint, (d, h)))
+        _emit(imp, node.output[1], replace(y, axes=("D", "N", "H")))
     if len(node.output) > 2 and node.output[2] and imp.consumers[node.output[2]]:
         raise imp.fail("its Y_c (the cell state) is used; layergraph imports the layer without state outputs")
 

@@ -68,6 +68,7 @@ class Seq:
     axes: tuple[str, ...]
     hint: tuple[int, str] | None
     split: tuple[int, int] = (1, 0)  # (D, H) of the base's channels
+    static: tuple[int, int] = (0, 0)  # the (N, T) the graph input fixes, 0 where dynamic (a Reshape may name them)
 
     def normal(self) -> tuple[str, ...]:
         """The axes without unit axes, D×H merged into C (H alone is C with one direction)."""
