@@ -238,6 +238,10 @@ def test_bad_options_and_inputs_name_the_problem() -> None:
         lg.lstmLayer(4, OutputMode="all")
     with pytest.raises(OptionError, match="StateActivationFunction"):
         lg.gruLayer(4, StateActivationFunction="sigmoid")
+    with pytest.raises(OptionError, match=r"HiddenState must have 6 values \(one per hidden unit, both directions"):
+        lg.bilstmLayer(3, HiddenState=[0, 0, 0])
+    with pytest.raises(OptionError, match="CellState must be empty when HasStateInputs"):
+        lg.lstmLayer(2, HasStateInputs=True, CellState=[0, 0])
     with pytest.raises(NetworkError, match=r"sequence \(CBT\) or feature"):
         lg.dlnetwork([lg.imageInputLayer([4, 4, 1]), lg.lstmLayer(3)])
     with pytest.raises(NetworkError, match="input size 5"):

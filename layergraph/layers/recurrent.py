@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import model_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
@@ -221,6 +222,21 @@ class _Recurrent(Layer):
     directions: ClassVar[int] = 1
     state_names: ClassVar[tuple[str, ...]] = ("HiddenState", "CellState")
 
+    @model_validator(mode="after")
+    def _initial_states(self) -> _Recurrent:
+        rows = self.directions * self.NumHiddenUnits
+        for name in self.state_names:
+            value = getattr(self, name, None)
+            if value is None:
+                continue
+            if self.HasStateInputs:
+                raise ValueError(f"{name} must be empty when HasStateInputs is true (the state comes in through "
+                                 "a port)")
+            if len(value) != rows:
+                each = "one per hidden unit, both directions" if self.directions == 2 else "one per hidden unit"
+                raise ValueError(f"{name} must have {rows} values ({each}), got {len(value)}")
+        return self
+
     # ----- ports -----------------------------------------------------------------------------------------
     @property
     def input_names(self) -> list[str]:
@@ -275,22 +291,14 @@ class _Recurrent(Layer):
     def initial_state(self, name: str) -> torch.Tensor:
         """The (D·H)×1 initial value of HiddenState/CellState: the option when given, else zeros."""
         rows = self.directions * self.NumHiddenUnits
-        value = getattr(self, name, None)
-        if value is None:
-            return torch.zeros(rows, 1)
-        if len(value) != rows:
-            raise NetworkError(f"{self.type}: {name} must have {rows} values (got {len(value)})")
-        return torch.tensor(value, dtype=torch.float32).reshape(rows, 1)
+        value = getattr(self, name, None)  # its length is checked when the layer is made
+        return torch.zeros(rows, 1) if value is None else torch.tensor(value, dtype=torch.float32).reshape(rows, 1)
 
     def description(self) -> str:
         return f"{self.type_label} with {self.NumHiddenUnits} hidden units"
 
     def build(self, inputs: list[Act]) -> nn.Module:
         c = self._channels(inputs[0])
-        for name in self.state_names:
-            if self.HasStateInputs and getattr(self, name, None) is not None:
-                raise NetworkError(f"{self.type}: {name} must be empty when HasStateInputs is true (MATLAB)")
-            self.initial_state(name)
         m = _RecurrentModule(self, c)
         rows = self.directions * self.gates * self.NumHiddenUnits  # glorot's fan-out: every gate row (MATLAB)
         fill(m, "InputWeights", self.InputWeightsInitializer, c, rows)
