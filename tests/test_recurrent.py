@@ -361,3 +361,22 @@ def test_state_stays_float32_after_a_mixed_precision_pass() -> None:
     net.State = state
     Y, _ = lg.forward(net, X)
     assert Y.dtype == torch.float32
+
+
+def test_predict_with_state_steps_through_a_sequence_as_matlab_forecasting() -> None:
+    """MATLAB's forecasting pattern `[Y, state] = predict(net, X(:,:,t)); net.State = state;` one step at a time
+    gives the whole-sequence prediction; predict(…, nargout=2) leaves the network itself unchanged."""
+    net = _net(lg.gruLayer(4, Name="g"), 3)
+    _randomize(net, "g")
+    X = _x(3, 2, 5)
+    whole = lg.extractdata(lg.predict(net, lg.dlarray(X, "CBT"))).numpy()
+    steps = []
+    for t in range(5):
+        Y, state = lg.predict(net, lg.dlarray(X[:, :, t:t + 1], "CBT"), nargout=2)  # one time step
+        assert (t == 0) == bool((net.getLearnable("g", "HiddenState") == 0).all())  # unchanged until assigned
+        net.State = state
+        steps.append(lg.extractdata(Y).numpy())
+    np.testing.assert_allclose(np.concatenate(steps, 2), whole, atol=1e-5)
+    assert lg.predict(net, lg.dlarray(X, "CBT"), nargout=1).shape == (2, 4, 5)  # torch layout N×C×T
+    with pytest.raises(ValueError, match="nargout=3"):
+        lg.predict(net, lg.dlarray(X, "CBT"), nargout=3)

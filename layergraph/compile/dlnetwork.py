@@ -76,6 +76,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self._keys: dict[str, str] = {}
         self._learn_rows: _Rows = []
         self._state_rows: _Rows = []
+        self._recurrent: list[nn.Module] = []  # layers whose state moves on in a pass (recurrent layers)
         self._views: dict[tuple[str, ...], tuple[Any, list[str]]] = {}
         self._training: bool | None = None
         self._device = torch.device("cpu")
@@ -102,6 +103,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self._checks: list[InputCheck] = input_checks(lgraph, analysis, self.InputNames)
         self._out_fmt = [self._act(ref).batch_fmt for ref in self.OutputNames]
         self._learn_rows, self._state_rows = self._collect_rows()
+        self._recurrent = [m for m in self.module.modules() if getattr(m, "state_names", ())]
         self._restore(self._known)
         self._known = {}
 
@@ -438,33 +440,53 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     def forward(self, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Training-mode pass (dropout on, batch statistics): returns (*outputs, State).
 
-        As in MATLAB the network is a value: the updated batch-norm statistics come back in State and reach the
-        network only through `net.State = state`. `Outputs=["layer", "layer/port"]` returns those activations
-        instead of the network's outputs.
+        As in MATLAB the network is a value: the updated batch-norm statistics (and recurrent states) come back in
+        State and reach the network only through `net.State = state`. `Outputs=["layer", "layer/port"]` returns
+        those activations instead of the network's outputs.
         """
+        ys, state = self._stateful(lambda: self._call(X, kwargs, True, "forward"))
+        return (*ys, state)
+
+    def _stateful(self, run: Any) -> tuple[list[DLArray], Table]:
+        """Run a pass on copies of the state tensors and return its outputs and the State it leaves; the network's
+        own tensors are put back untouched. Recurrent layers update their state in this pass (predict too)."""
         # torch updates running statistics in place, and autograd keeps the tensors it saw for the backward pass:
-        # so the pass runs on copies, handed back as State, and the network's own tensors are put back untouched
+        # so the pass runs on copies, handed back as State
         rows = self._state_rows
         homes = [self.layer_module(lay)._buffers for lay, _, _, _ in rows]
+        recurrent = self._recurrent
         for home, (_, name, t, _) in zip(homes, rows):
             home[name] = t.detach().clone()
+        for m in recurrent:
+            m.track_state = True
         try:
-            ys = self._call(X, kwargs, True, "forward")
+            ys = run()
             after = [home[name] for home, (_, name, _, _) in zip(homes, rows)]
         finally:
             for home, (_, name, t, _) in zip(homes, rows):
                 home[name] = t
+            for m in recurrent:
+                m.track_state = False
         shapes = [tuple(a.shape) if a.shape != r[2].shape else r[3] for a, r in zip(after, rows)]  # H×N states
-        state = Table([r[0] for r in rows], [r[1] for r in rows], after, shapes)
-        return (*ys, state)
+        return ys, Table([r[0] for r in rows], [r[1] for r in rows], after, shapes)
 
     def predict(self, *X: Any, **kwargs: Any) -> Any:
         """Inference-mode pass (dropout off, trained statistics): the output, or a tuple of several outputs.
 
         `Outputs=["layer", "layer/port"]` returns those activations instead of the network's outputs.
+        `nargout=` one more than the number of outputs also returns the State the pass leaves (MATLAB's
+        `[Y, state] = predict(net, X)`: recurrent states after the last time step), the network unchanged.
         """
-        ys = self._call(X, kwargs, False, "predict")
-        return ys[0] if len(ys) == 1 else tuple(ys)
+        nargout = kwargs.pop("nargout", None)
+        if nargout is None:
+            ys = self._call(X, kwargs, False, "predict")
+            return ys[0] if len(ys) == 1 else tuple(ys)
+        ys, state = self._stateful(lambda: self._call(X, kwargs, False, "predict"))
+        if nargout == len(ys):
+            return ys[0] if len(ys) == 1 else tuple(ys)
+        if nargout != len(ys) + 1:
+            raise ValueError(f"predict: nargout={nargout!r}, but the call gives {len(ys)} output(s) and the state")
+        return (*ys, state)
 
     def __repr__(self) -> str:
         order = self._analysis.order if self._analysis else list(self._lgraph.graph.nodes)

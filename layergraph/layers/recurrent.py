@@ -5,7 +5,8 @@ MATLAB stacks the gate weights in one matrix per kind: LSTM [input; forget; cell
 LSTM and GRU kernels use the same orders, so MATLAB's arrays feed them as they are; options torch's kernels
 lack (softsign/relu state activation, hard-sigmoid gates, GRU's before-multiplication reset) run the
 documented equations step by step. HiddenState and CellState are state rows of net.State: forward returns them
-updated to the last time step (H×N after a mini-batch of N), predict leaves them alone.
+updated to the last time step (H×N after a mini-batch of N), as does `predict(…, nargout=2)`; plain predict
+leaves them alone.
 """
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ class _RecurrentModule(LayerModule):
         self.layout = {"InputWeights": ((0, 1), (g * h * d, c)), "RecurrentWeights": ((0, 1), (g * h * d, h)),
                        "Bias": ((0,), (nb, 1))}
         self.state_names: tuple[str, ...] = () if self.state_in else layer.state_names
+        # the state moves on in training-mode calls, and in predict when dlnetwork asks for the state (nargout)
+        self.track_state = False
         for name in self.state_names:
             self.register_buffer(name, layer.initial_state(name))
             self.layout[name] = ((0, 1), (d * h, 1))
@@ -97,7 +100,7 @@ class _RecurrentModule(LayerModule):
         states = [self._initial(s, n) for s in given] if self.state_in else \
             [self._stored(name, n) for name in self.state_names]
         y, finals = self._run(seq.transpose(1, 2), states)  # y: B×T×(D·H); finals: B×(D·H) each
-        if self.training and not self.state_in:
+        if (self.training or self.track_state) and not self.state_in:
             for name, value in zip(self.state_names, finals):  # kept in the buffer's dtype (float32 under autocast)
                 self._buffers[name] = value.detach().t().to(getattr(self, name).dtype).contiguous()
         out = y[:, -1] if (self.last or x.dim() == 2) else y.transpose(1, 2)
