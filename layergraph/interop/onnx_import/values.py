@@ -424,13 +424,8 @@ class Importer:
             if isinstance(v, Seq):  # a whole sequence (N×T×C from PyTorch too): the layer's "CBT" output
                 if sorted(v.normal()) != ["C", "N", "T"] or self.nodes[v.base].act.time is None:
                     raise self.fail(f"its axes {''.join(v.axes)} are not a sequence layer's whole output")
-                v = Val(v.base, None, v.hint)
-                shape = ()
-            else:
-                shape = self.shape(v)
-            if not shape:
                 nid = v.base
-            elif len(shape) == 3:
+            elif len(shape := self.shape(v)) == 3:
                 nid = self.image(v)
             elif len(shape) == 1:
                 nid = self.features(v)
