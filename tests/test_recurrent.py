@@ -380,3 +380,20 @@ def test_predict_with_state_steps_through_a_sequence_as_matlab_forecasting() -> 
     assert lg.predict(net, lg.dlarray(X, "CBT"), nargout=1).shape == (2, 4, 5)  # torch layout N×C×T
     with pytest.raises(ValueError, match="nargout=3"):
         lg.predict(net, lg.dlarray(X, "CBT"), nargout=3)
+
+
+def test_gru_state_ports_and_reset_modes_take_the_given_state() -> None:
+    """gruLayer with HasStateInputs/HasStateOutputs: in/hidden → out/hidden, the given state used as h0."""
+    layer = lg.gruLayer(3, HasStateInputs=True, HasStateOutputs=True, ResetGateMode="before-multiplication",
+                        Name="g")
+    assert layer.input_names == ["in", "hidden"] and layer.output_names == ["out", "hidden"]
+    lgraph = lg.layerGraph([lg.sequenceInputLayer(2, Name="x"), layer])
+    lgraph = lg.connectLayers(lg.addLayers(lgraph, lg.featureInputLayer(3, Name="h")), "h", "g/hidden")
+    net = lg.dlnetwork(lgraph)
+    p = _randomize(net, "g")
+    X = _x(2, 2, 4)
+    H0 = np.random.default_rng(6).normal(0, 1, (3, 2)).astype(np.float32)
+    y, h = lg.predict(net, lg.dlarray(X, "CBT"), lg.dlarray(H0, "CB"))
+    want, wh = np_gru(X, p["InputWeights"], p["RecurrentWeights"], p["Bias"][:, 0], H0, "before-multiplication")
+    np.testing.assert_allclose(lg.extractdata(y).numpy(), want, atol=2e-5)
+    np.testing.assert_allclose(lg.extractdata(h).numpy(), wh, atol=2e-5)
