@@ -3,7 +3,7 @@ the recurrent layers: MATLAB does not mask, so 'last' output of left-padded sequ
 over the padding and then the data."""
 from __future__ import annotations
 
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -88,12 +88,19 @@ def test_left_padded_last_output_is_the_recurrence_over_padding_then_data() -> N
             assert np.abs(h - alone).max() > 1e-4
 
 
-def test_sequence_classification_example_learns_the_digits(tmp_path: Path) -> None:
-    """examples/sequence_classification.py as it stands: digits read row by row, left-padded mini-batches, an LSTM
-    trained with dlfeval/dlgradient/adamupdate; the held-out fifth is classified far above chance (0.1)."""
+def test_sequence_classification_example_learns_the_digits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    """examples/sequence_classification.py as it stands (run in this process: no second torch import): digits read
+    row by row, left-padded mini-batches, an LSTM trained with dlfeval/dlgradient/adamupdate; the held-out fifth
+    is classified far above chance (0.1)."""
     root = Path(__file__).resolve().parents[1]
-    res = subprocess.run([sys.executable, str(root / "examples/sequence_classification.py"), "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300, cwd=root)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "6 to 8 time steps" in res.stdout  # sequences of different lengths, padded per mini-batch
+    script = root / "examples/sequence_classification.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--out", str(tmp_path)])
+    torch_threads = torch.get_num_threads()
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        torch.set_num_threads(torch_threads)
+    out = capsys.readouterr().out
+    assert "6 to 8 time steps" in out  # sequences of different lengths, padded per mini-batch
     assert float((tmp_path / "accuracy.txt").read_text()) >= 0.85
