@@ -375,9 +375,10 @@ def _recurrent(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act]
     if layer.HasStateInputs or layer.HasStateOutputs:
         raise ONNXExportError(f"layer '{name}': {layer.type} with state inputs or outputs has no ONNX form in "
                               "layergraph")
-    if any(bool(getattr(m, s).abs().max() > 0) for s in m.state_names):
-        raise ONNXExportError(f"layer '{name}': its HiddenState/CellState is not zero; ONNX's initial state would "
-                              "need the batch size (net = resetState(net) before exporting)")
+    states = [getattr(m, s).detach() for s in m.state_names]
+    if any(s.shape[1] != 1 for s in states):
+        raise ONNXExportError(f"layer '{name}': its HiddenState/CellState holds the states of {states[0].shape[1]} "
+                              "observations (left by net.State = state); net = resetState(net) before exporting")
     d, h, gates = layer.directions, layer.NumHiddenUnits, layer.gates
     order = ONNX_GATE_ORDER[layer.kind]
 
@@ -396,6 +397,15 @@ def _recurrent(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act]
         x = g.node("Transpose", [x], f"{name}/tnc", name=f"{name}/transpose_in", perm=[2, 0, 1])
     weights = [g.const(f"{name}/W", onnx_rows(m.InputWeights)), g.const(f"{name}/R", onnx_rows(m.RecurrentWeights)),
                g.const(f"{name}/B", np.concatenate([wb, rb], 1))]
+    if any(bool(s.abs().max() > 0) for s in states):  # initial states (the layer's options): D×1×H spread to D×N×H
+        n = g.node("Gather", [g.node("Shape", [xs[0]], f"{name}/input_shape", name=f"{name}/shape"),
+                              g.ints(f"{name}/batch_axis", [0])], f"{name}/batch", name=f"{name}/batch")
+        size = g.node("Concat", [g.ints(f"{name}/d", [d]), n, g.ints(f"{name}/h", [h])], f"{name}/state_size",
+                      name=f"{name}/state_size", axis=0)
+        weights.append("")  # no sequence_lens
+        for s, label in zip(states, ("initial_h", "initial_c")):
+            one = g.const(f"{name}/{label}_one", s.cpu().float().numpy().reshape(d, 1, h))
+            weights.append(g.node("Expand", [one, size], f"{name}/{label}", name=f"{name}/{label}"))
     fns = [layer.GateActivationFunction] + [layer.StateActivationFunction] * (2 if layer.kind == "lstm" else 1)
     attrs: dict[str, Any] = {"hidden_size": h, "direction": "bidirectional" if d == 2 else "forward"}
     if fns[0] != "sigmoid" or fns[1] != "tanh":

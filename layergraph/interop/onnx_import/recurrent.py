@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import Importer, Seq, Val, name_hint, sanitize
+from layergraph.interop.onnx_import.values import Importer, Seq, Val, f32, name_hint, sanitize
 from layergraph.layers.inputs import SequenceInputLayer
 from layergraph.layers.recurrent import ONNX_GATE_ORDER, BiLSTMLayer, GRULayer, LSTMLayer
 
@@ -283,6 +283,26 @@ def _activations(imp: Importer, node: Any, kind: str, d: int) -> tuple[str, str]
     return gate, state
 
 
+def _initial_states(imp: Importer, node: Any, kind: str, d: int, h: int) -> dict[str, list[float]]:
+    """initial_h/initial_c as the layer's HiddenState/CellState options: constants (D×N×H, N = 1 after folding
+    the batch Expand) the same for every observation; zeros are MATLAB's default and give no option."""
+    out: dict[str, list[float]] = {}
+    inputs = ((5, "initial_h", "HiddenState"), (6, "initial_c", "CellState"))[:2 if kind == "lstm" else 1]
+    for i, what, option in inputs:
+        name = _optional(node, i)
+        if not name:
+            continue
+        if name not in imp.consts:
+            raise imp.fail(f"{what} is computed from the data; layergraph takes a constant initial state (a state "
+                           "given per call is a state input port, which the importer does not make)")
+        arr = np.asarray(imp.consts[name], np.float32)
+        if arr.ndim != 3 or arr.shape[0] != d or arr.shape[2] != h or np.any(arr != arr[:, :1]):
+            raise imp.fail(f"{what} of shape {list(arr.shape)} is not one state for every observation (D×N×H)")
+        if np.any(arr != 0):
+            out[option] = [f32(v) for v in arr[:, 0, :].reshape(-1)]  # forward direction, then backward
+    return out
+
+
 def _optional(node: Any, i: int) -> str:
     return node.input[i] if len(node.input) > i else ""
 
@@ -305,11 +325,11 @@ def recurrent(imp: Importer, node: Any) -> None:
         raise imp.fail("layout, input_forget and clip have no MATLAB form")
     if _optional(node, 4):
         raise imp.fail("sequence_lens: MATLAB's recurrent layers do not mask padded time steps")
-    for i, what in ((5, "initial_h"), (6, "initial_c"), (7, "P (peepholes)")):
-        name = _optional(node, i)
-        if name and (name not in imp.consts or np.any(imp.consts[name] != 0)):
-            raise imp.fail(f"{what} must be absent or zero (layergraph imports the states as zeros)")
     h = int(a["hidden_size"])
+    initial = _initial_states(imp, node, kind, d, h)
+    peepholes = _optional(node, 7)
+    if peepholes and (peepholes not in imp.consts or np.any(imp.consts[peepholes] != 0)):
+        raise imp.fail("P (peepholes) must be absent or zero: MATLAB's LSTM has none")
     gates = 4 if kind == "lstm" else 3
     rows = gates * h
     inverse = list(np.argsort(ONNX_GATE_ORDER[kind]))  # MATLAB block j is ONNX block inverse[j]
@@ -332,9 +352,9 @@ def recurrent(imp: Importer, node: Any) -> None:
         else:
             options["ResetGateMode"] = "after-multiplication" if after else "before-multiplication"
     cls = GRULayer if kind == "gru" else BiLSTMLayer if d == 2 else LSTMLayer
-    layer = imp.make(cls, h, **options)
+    layer = imp.make(cls, h, **options, **initial)
     params = {"InputWeights": W, "RecurrentWeights": R, "Bias": bias}
-    params.update({s: np.zeros((d * h, 1), np.float32) for s in layer.state_names})
+    params.update({s: layer.initial_state(s).numpy() for s in layer.state_names})
     hint = name_hint(node.name)
     nid = imp.add(layer, [x.base], hint, params)
     y = Seq(nid, ("T", "D", "N", "H"), hint, (d, h), x.static)
