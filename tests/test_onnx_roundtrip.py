@@ -69,6 +69,8 @@ def test_every_layer_comes_back_from_its_onnx_export(name: str) -> None:
     net = dlnetwork(graph)
     with torch.no_grad():  # non-trivial values for every learnable and state (biases, offsets, statistics)
         for key, t in net.tensors().items():
+            if key.endswith(("HiddenState", "CellState")):  # recurrent states stay the layer's own (zeros): nonzero
+                continue  # ones come back as the HiddenState/CellState options (tests/test_onnx_recurrent.py)
             t.copy_(torch.rand(t.shape) + 0.5 if key.endswith(("Variance", "Alpha")) else torch.randn(t.shape))
     xs = _inputs(net)
     with torch.no_grad():

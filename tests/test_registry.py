@@ -92,6 +92,9 @@ PROBES: dict[str, Probe] = {
     "spaceToDepthLayer": (lambda: lg.spaceToDepthLayer(2), [image(5, 4, 2)]),
     "classificationLayer": (lambda: lg.classificationLayer(), [features(4)]),
     "regressionLayer": (lambda: lg.regressionLayer(), [features(3)]),
+    "lstmLayer": (lambda: lg.lstmLayer(4, OutputMode="last"), [sequence(3, 5)]),
+    "gruLayer": (lambda: lg.gruLayer(4, ResetGateMode="recurrent-bias-after-multiplication"), [sequence(3, 5)]),
+    "bilstmLayer": (lambda: lg.bilstmLayer(3), [sequence(2, 4)]),
 }
 
 

@@ -27,6 +27,7 @@ from layergraph.graph.layergraph import LayerGraph
 from layergraph.interop.onnx_import.folding import fold_crop
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
 from layergraph.interop.onnx_import.ops_extra import fuse_gelu
+from layergraph.interop.onnx_import.recurrent import sequence_inputs
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.values import Importer, ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
@@ -96,6 +97,7 @@ def _free_length(model: Any) -> bool:
 def _import(model: Any, where: str, length: int) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
     imp = Importer(model, where, fold_crop)
     imp.default_length = length
+    sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
     imp.inputs()
     for node in fuse_gelu(imp):
         imp.onnx_node = node

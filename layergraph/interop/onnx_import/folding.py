@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Val
+from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Seq, Val
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import FullyConnectedLayer
 from layergraph.layers.norm import BatchNormalizationLayer
@@ -52,7 +52,10 @@ def shape_of(imp: Importer, node: Any) -> None:
         fold(imp, node)
         return
     v = v.val if isinstance(v, Index) else v
-    full = np.array([BATCH, *imp.shape(v)], dtype=np.int64)
+    if isinstance(v, Seq):  # a sequence: its batch and time stand as 1 (values.Seq.unit_shape)
+        full = np.array(v.unit_shape(imp.nodes[v.base].act.channels), dtype=np.int64)
+    else:
+        full = np.array([BATCH, *imp.shape(v)], dtype=np.int64)
     a = imp.attrs(node)
     imp.set(node.output[0], full[a.get("start", 0): a.get("end", len(full))])
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from layergraph.formats import matlab_dim
-from layergraph.interop.onnx_import import layout, ops_extra
+from layergraph.interop.onnx_import import layout, ops_extra, recurrent
 from layergraph.interop.onnx_import.folding import (
     fold,
     fold_bias,
@@ -786,6 +786,7 @@ OPS: dict[str, Handler] = {
     "Clip": ops_extra.clip,
 }
 OPS.update(ops_extra.OPS)  # 1-D networks, PRelu, DepthToSpace/SpaceToDepth, Gelu, LogSoftmax, Log, Pow, Split
+OPS.update(recurrent.handlers(OPS))  # LSTM, GRU, and the layout operators following sequences (recurrent.py)
 
 
 def handler_for(op: str) -> Handler | None:

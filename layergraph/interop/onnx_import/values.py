@@ -60,6 +60,40 @@ class Val:
 
 
 @dataclass
+class Seq:
+    """A sequence activation (time steps of any number): the output of layer node `base` (torch layout N×C×T)
+    with its ONNX axes labelled: N batch, T time, C channels, D and H the directions × hidden units C splits
+    into (recurrent outputs), 1 a unit axis. onnx_import/recurrent.py follows it through the recurrent nodes."""
+
+    base: int
+    axes: tuple[str, ...]
+    hint: tuple[int, str] | None
+    split: tuple[int, int] = (1, 0)  # (D, H) of the base's channels
+    static: tuple[int, int] = (0, 0)  # the (N, T) the graph input fixes, 0 where dynamic (a Reshape may name them)
+
+    def normal(self) -> tuple[str, ...]:
+        """The axes without unit axes, D×H merged into C (H alone is C with one direction)."""
+        out: list[str] = []
+        for a in self.axes:
+            if a in ("1", "L") or (a == "D" and self.split[0] == 1):
+                continue
+            if a == "H" and (self.split[0] == 1 or (out and out[-1] == "D")):
+                if out and out[-1] == "D":
+                    out.pop()
+                out.append("C")
+                continue
+            out.append(a)
+        return tuple(out)
+
+    def unit_shape(self, channels: int) -> list[int]:
+        """The value's shape with 1 for N and T, for `Shape` in constant folding (PyTorch's zero initial states
+        are Expand(0, [1, N, H]): a batch of one keeps them small; a reshape by it is refused, not misread)."""
+        d, h = self.split
+        size = {"C": channels, "D": d, "H": h, "1": 1, "L": 1, "N": 1, "T": 1}
+        return [size[a] for a in self.axes]
+
+
+@dataclass
 class Index:
     """Integer class indices: the values of activation `val` plus `offset` (from Cast and Sub/Add)."""
 
@@ -115,7 +149,7 @@ class Importer:
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
         self.consts: dict[str, np.ndarray] = {
             t.name: onnx.numpy_helper.to_array(t) for t in self.graph.initializer}
-        self.vals: dict[str, Val | Index] = {}
+        self.vals: dict[str, Val | Index | Seq] = {}
         self.nodes: list[LayerNode] = []
         self.out_degree: Counter[int] = Counter()
         self.shared: set[int] = set()  # nodes whose output reaches more than one ONNX consumer
@@ -163,12 +197,12 @@ class Importer:
         return out
 
     # ----- values ------------------------------------------------------------------------------------------------
-    def set(self, name: str, value: Val | Index | np.ndarray) -> None:
+    def set(self, name: str, value: Val | Index | Seq | np.ndarray) -> None:
         if isinstance(value, np.ndarray):
             self.consts[name] = value
             return
         if self.consumers[name] > 1:
-            self.shared.add(value.base if isinstance(value, Val) else value.val.base)
+            self.shared.add(value.val.base if isinstance(value, Index) else value.base)
         self.vals[name] = value
 
     def val(self, name: str) -> Val:
@@ -178,6 +212,9 @@ class Importer:
                             "a following convolution or average pooling")
         if isinstance(v, Val):
             return v
+        if isinstance(v, Seq):
+            raise self.fail(f"input '{name}' is a whole sequence (axes {''.join(v.axes)}); layergraph reads it here "
+                            "only after a recurrent layer's last time step")
         if name in self.consts:
             raise self.fail(f"input '{name}' is a constant; layergraph layers take activations here")
         raise self.fail(f"input '{name}' is not an activation this importer can follow")
@@ -339,7 +376,7 @@ class Importer:
         """An input layer for every graph input: N×C×H×W (or N×H×W×C) images, N×K or N×A×B features."""
         elem = self.onnx.TensorProto
         for inp in self.graph.input:
-            if inp.name in self.consts:  # old IR versions list initializers as inputs too
+            if inp.name in self.consts or inp.name in self.vals:  # initializers (old IR versions); sequences
                 continue
             tt = inp.type.tensor_type
             if not inp.type.HasField("tensor_type") or tt.elem_type not in (
@@ -347,7 +384,7 @@ class Importer:
                 raise self.fail(f"input '{inp.name}' is not a numeric tensor")
             dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
             if self._sequence_input(inp.name, dims):  # N×C×T: sequences of any length (1-D networks)
-                layer = self.make(SequenceInputLayer, dims[1], MinLength=self._min_length(inp.name, dims[2]))
+                layer = self.make(SequenceInputLayer, dims[1], MinLength=self.min_length(inp.name, dims[2]))
                 self.set(inp.name, Val(self.add(layer, [], (0, sanitize(inp.name) or "input")), None, None))
                 continue
             if not dims or any(d is None or d < 1 for d in dims[1:]):
@@ -389,7 +426,7 @@ class Importer:
                 return True
         return False
 
-    def _min_length(self, name: str, fixed: int | None) -> int:
+    def min_length(self, name: str, fixed: int | None) -> int:
         """MinLength of a sequence input: layergraph's export records it; else the fixed length, else
         `default_length` (import_model tries lengths until the layers accept one)."""
         for prop in self.model.metadata_props:
@@ -429,8 +466,12 @@ class Importer:
             self.onnx_node = f"output '{out.name}'"
             if isinstance(v, Index):
                 raise self.fail("it holds class indices, not an activation")
-            shape = self.shape(v)
-            if len(shape) == 3 and self._nhwc_of_layer(v):
+            shape = None if isinstance(v, Seq) else self.shape(v)
+            if isinstance(v, Seq):  # a whole sequence (N×T×C from PyTorch too): the layer's "CBT" output
+                if sorted(v.normal()) != ["C", "N", "T"] or self.nodes[v.base].act.time is None:
+                    raise self.fail(f"its axes {''.join(v.axes)} are not a sequence layer's whole output")
+                nid = v.base
+            elif len(shape) == 3 and self._nhwc_of_layer(v):
                 nid = v.base  # transposed back to N×H×W×C (tf2onnx): the network gives the layer's N×C×H×W
             elif len(shape) == 3:
                 nid = self.image(v)
