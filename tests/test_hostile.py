@@ -89,3 +89,71 @@ def test_atomic_output_checks_again_before_the_rename(tmp_path: Path) -> None:
     refuse_special(tmp_path / "missing.txt")  # nothing there: fine
     with pytest.raises(SpecError, match="is an existing folder"):
         refuse_special(tmp_path)
+
+
+# ----- 2. --import: the current folder never shadows an installed package; BaseExceptions are one line ----------
+TRAP = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\nraise SystemExit('shadowed!')\n"
+
+
+def test_import_never_runs_a_shadowing_file_from_the_current_folder(tmp_path: Path) -> None:
+    """A fresh interpreter (`python -m`, which itself puts the current folder first on the module path): the
+    user's module and layergraph import the installed matplotlib/onnx/sklearn, never the traps beside them (a
+    trap for a package layergraph imports at start, such as yaml, is Python's `-m` rule: `-P` or the
+    `layergraph` command, which never put the current folder on the path, are safe from those too)."""
+    import subprocess
+    import sys
+
+    for name in ("matplotlib", "onnx", "sklearn"):
+        (tmp_path / f"{name}.py").write_text(TRAP.format(marker=str(tmp_path / f"ran-{name}")))
+    (tmp_path / "benign.py").write_text("import matplotlib, onnx, sklearn\nBENIGN = 1\n")
+    shutil.copy(ROOT / "tests/specs/tiny_dis.yaml", tmp_path / "s.yaml")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    res = subprocess.run([sys.executable, "-m", "layergraph", "--import", "benign", "plot", "s.yaml", "s.png"],
+                         cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert not list(tmp_path.glob("ran-*"))
+    assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(("body", "expect"), [
+    ("raise SystemExit(3)", "SystemExit: 3"),
+    ("raise SystemExit", "SystemExit"),
+    ("raise GeneratorExit('bye')", "GeneratorExit: bye"),
+    ("class Odd(BaseException):\n    pass\nraise Odd('x')", "Odd: x"),
+    ("import os\nos.chdir('/')\nraise ValueError('v')", "ValueError: v"),
+    ("import helper_beside_it", "ModuleNotFoundError: No module named 'helper_beside_it'"),
+])
+def test_import_failures_are_one_line(here: Path, capsys: pytest.CaptureFixture, body: str, expect: str,
+                                      request: pytest.FixtureRequest) -> None:
+    name = f"usermod_{abs(hash(request.node.name)) % 10**8}"
+    Path(f"{name}.py").write_text(body + "\n")
+    Path("helper_beside_it.py").write_text("X = 1\n")
+    cwd = os.getcwd()
+    for form in (name, f"{name}.py"):
+        refused(["--import", form, "analyze", "s.yaml"], capsys, f"--import {form}: {expect}")
+        os.chdir(cwd)
+        assert name not in __import__("sys").modules
+
+
+@pytest.mark.parametrize(("name", "expect"), [
+    ("", "the module name is empty"), ("a b", "neither a .py file nor a module name"),
+    (".rel", "neither a .py file nor a module name"), ("no_such_mod_xyz", "no module named 'no_such_mod_xyz'"),
+    ("json.py", "'json' is the name of an installed module"), ("sub/x.py", "file not found"),
+    ("1x.py", "'1x' is not a Python module name"),
+])
+def test_import_names_that_cannot_be_imported(here: Path, capsys: pytest.CaptureFixture, name: str,
+                                              expect: str) -> None:
+    for file in ("json.py", "1x.py"):
+        Path(file).write_text("raise SystemExit('must not run')\n")
+    refused(["--import", name, "analyze", "s.yaml"], capsys, expect)
+
+
+def test_import_of_an_installed_name_takes_the_installed_module(here: Path, capsys: pytest.CaptureFixture) -> None:
+    Path("colorsys.py").write_text("raise SystemExit('shadowed')\n")
+    assert run_cli(["--import", "colorsys", "analyze", "s.yaml"], capsys)[0] == 0
+    Path("mypkg").mkdir()
+    Path("mypkg/__init__.py").write_text("")
+    Path("mypkg/fns.py").write_text("from . import helpers\nVALUE = helpers.X\n")
+    Path("mypkg/helpers.py").write_text("X = 7\n")
+    assert run_cli(["--import", "mypkg.fns", "analyze", "s.yaml"], capsys)[0] == 0
+    assert __import__("sys").modules["mypkg.fns"].VALUE == 7
