@@ -157,3 +157,36 @@ def test_import_of_an_installed_name_takes_the_installed_module(here: Path, caps
     Path("mypkg/helpers.py").write_text("X = 7\n")
     assert run_cli(["--import", "mypkg.fns", "analyze", "s.yaml"], capsys)[0] == 0
     assert __import__("sys").modules["mypkg.fns"].VALUE == 7
+
+
+# ----- 3. names from checkpoints that become paths stay inside their folder --------------------------------------
+@pytest.mark.parametrize(("name", "expect"), [
+    ("../escaped", "holds a path separator"), ("..", "would lead out of its folder"), (".", "lead out"),
+    ("/tmp/abs", "holds a path separator"), ("a\\b", "holds a path separator"), ("a\x00b", "control character"),
+    ("tab\there", "control character"), ("", "non-empty"), ("x" * 256, "at most 255"), ("é" * 128, "256 bytes"),
+])
+def test_generate_refuses_class_names_that_are_not_plain_folder_names(here: Path, capsys: pytest.CaptureFixture,
+                                                                     name: str, expect: str) -> None:
+    make_checkpoint(here / "ck.safetensors", ["ok", name])
+    refused(["generate", "ck.safetensors", "--out", "imgs", "-n", "1"], capsys, "class name", expect)
+    assert not Path("imgs").exists() and not (here.parent / "escaped").exists()
+    assert run_cli(["generate", "ck.safetensors", "--out", "grid.png", "-n", "1", "--label", "ok"], capsys)[0] == 0
+
+
+def test_class_folders_through_links_and_duplicates_are_refused(here: Path, capsys: pytest.CaptureFixture) -> None:
+    outside = here / "outside"
+    outside.mkdir()
+    Path("imgs").mkdir()
+    os.symlink(outside, "imgs/b")
+    make_checkpoint(here / "ck.safetensors", ["a", "b", "c"])
+    refused(["generate", "ck.safetensors", "--out", "imgs", "-n", "1"], capsys, "'imgs/b' leads out of 'imgs'")
+    make_checkpoint(here / "ck.safetensors", ["a", "a", "c"])
+    refused(["generate", "ck.safetensors", "--out", "imgs", "-n", "1"], capsys, "name the same path")
+    make_special(here / "imgs/c", "fifo")
+    make_checkpoint(here / "ck.safetensors", ["a", "c"])
+    refused(["generate", "ck.safetensors", "--out", "imgs", "-n", "1"], capsys, "imgs/c", "not a folder (a FIFO)")
+    assert sorted(os.listdir(outside)) == [] and sorted(os.listdir("imgs")) == ["b", "c"]
+    make_checkpoint(here / "ck.safetensors", ["zero", "one", "two"])
+    assert run_cli(["generate", "ck.safetensors", "--out", "good", "-n", "2"], capsys)[0] == 0
+    assert sorted(str(p.relative_to("good")) for p in Path("good").rglob("*.png")) == [
+        f"{c}/image_000{i}.png" for c in ("one", "two", "zero") for i in (1, 2)]

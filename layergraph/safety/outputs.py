@@ -119,6 +119,46 @@ def guard_outputs(outputs: Sequence[tuple[str, Pathish | None]], inputs: Iterabl
     return [p for _, p in done]
 
 
+# ----- names that become paths -----------------------------------------------------------------------------
+NAME_MAX_BYTES = 255  # the longest file name Linux, macOS and Windows file systems take (bytes of UTF-8)
+
+
+def path_inside(folder: Pathish, name: object, what: str = "name") -> Path:
+    """`folder / name` for a name read from a file (a class name in a checkpoint): refused (one-line SpecError)
+    unless it is one plain file name that stays inside `folder` — not empty, '.', '..', absolute, holding a
+    path separator, NUL or another control character, or longer than 255 bytes, and not a link leading out."""
+    if not isinstance(name, str) or not name:
+        raise SpecError(f"{what} {name!r}: must be a non-empty text to be a file or folder name")
+    bad = next((ch for ch in name if not ch.isprintable() and ch != " "), None)
+    if name in (".", "..") or "/" in name or "\\" in name or bad is not None:
+        why = f"holds the control character {bad!r}" if bad is not None else \
+            "would lead out of its folder" if name in (".", "..") else "holds a path separator"
+        raise SpecError(f"{what} {name!r}: {why}; it cannot be a file or folder name inside '{folder}'")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise SpecError(f"{what} {name!r}: is not valid Unicode text; it cannot be a file name") from None
+    if size > NAME_MAX_BYTES:
+        raise SpecError(f"{what} {name[:40]!r}…: is {size:,} bytes long; file names are at most {NAME_MAX_BYTES}")
+    path = Path(folder) / name
+    base = os.path.realpath(folder)
+    if os.path.commonpath([base, os.path.realpath(path)]) != base:  # an existing link inside leading out
+        raise SpecError(f"{what} {name!r}: '{path}' leads out of '{folder}'")
+    return path
+
+
+def paths_inside(folder: Pathish, names: Sequence[object], what: str = "name") -> list[Path]:
+    """`path_inside` for each name, and no two names the same path (a second class would overwrite the first)."""
+    paths = [path_inside(folder, name, what) for name in names]
+    seen: dict[str, object] = {}
+    for name, path in zip(names, paths):
+        key = os.path.normcase(str(path))
+        if key in seen:
+            raise SpecError(f"{what}s {seen[key]!r} and {name!r} name the same path '{path}'")
+        seen[key] = name
+    return paths
+
+
 # ----- atomic writes --------------------------------------------------------------------------------------
 def _temp_pattern(path: Path) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(path.name)}\.(\d+)-[0-9a-f]{{8}}\.part{re.escape(path.suffix)}")

@@ -9,7 +9,7 @@ import torch
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, LimitError, SpecError
 from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
-from layergraph.safety.outputs import atomic_output
+from layergraph.safety.outputs import atomic_output, paths_inside, refuse_special
 from layergraph.train.checkpoint import load_checkpoint, network_tensors
 from layergraph.train.gan import network_from_text
 
@@ -131,6 +131,12 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
         if pixels > MAX_PICTURE_PIXELS:
             raise LimitError(f"--out {out}: the picture would have {pixels:,} pixels ({rows * h * zoom:,}×"
                              f"{n * w * zoom:,}); the limit is {MAX_PICTURE_PIXELS:,} (lower -n or --zoom)")
+    folders = [out] * rows
+    if out.suffix.lower() != ".png" and g.conditional:  # class names from the checkpoint become folder names
+        folders = paths_inside(out, [g.classes[k - 1] for k in labels or range(1, len(g.classes) + 1)],
+                               "class name")
+        for folder in folders:
+            refuse_special(folder, "--out class folder", folder=True)
     imgs = g.images(n, labels, seed)
     if out.suffix.lower() == ".png":
         names = [g.classes[k - 1] for k in labels or range(1, len(g.classes) + 1)] if g.conditional else None
@@ -142,8 +148,7 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
         return out
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):
-        folder = out / (g.classes[(labels or list(range(1, len(g.classes) + 1)))[i // n] - 1]
-                        if g.conditional else "")
+        folder = folders[i // n]
         folder.mkdir(parents=True, exist_ok=True)
         write_png(img, folder / f"image_{i % n + 1:04d}.png")
     return out
