@@ -2,6 +2,7 @@
 checkpoint built without training, and the check that a CLI call ends in one `error:` line."""
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from pathlib import Path
@@ -43,16 +44,21 @@ def still_special(path: Path, kind: str) -> bool:
     return {"device": stat.S_ISCHR, "fifo": stat.S_ISFIFO, "socket": stat.S_ISSOCK}[kind](mode)
 
 
-def make_checkpoint(path: Path, classes: list[str] | None = None, **meta: Any) -> Path:
-    """A conditional generator checkpoint (tiny_gen with MATLAB's default initialization), no training."""
+@functools.cache
+def _generator_tensors() -> dict[str, Any]:
     from layergraph.compile.dlnetwork import dlnetwork
     from layergraph.spec.io import graph_from_data
     from layergraph.spec.yamlsafe import load_yaml
-    from layergraph.train.checkpoint import save_checkpoint
 
     net = dlnetwork(graph_from_data(load_yaml(GEN_SPEC, "tiny_gen"), "tiny_gen"))
-    tensors = {f"generator/{k}": v for k, v in net.tensors().items()}
-    save_checkpoint(path, tensors, {"format": 1, "generator_spec": GEN_SPEC,
+    return {f"generator/{k}": v.detach().clone() for k, v in net.tensors().items()}
+
+
+def make_checkpoint(path: Path, classes: list[str] | None = None, **meta: Any) -> Path:
+    """A conditional generator checkpoint (tiny_gen with MATLAB's default initialization), no training."""
+    from layergraph.train.checkpoint import save_checkpoint
+
+    save_checkpoint(path, _generator_tensors(), {"format": 1, "generator_spec": GEN_SPEC,
                                     "classes": classes if classes is not None else ["0", "1", "2"],
                                     "conditional": True, **meta})
     return path

@@ -190,3 +190,148 @@ def test_class_folders_through_links_and_duplicates_are_refused(here: Path, caps
     assert run_cli(["generate", "ck.safetensors", "--out", "good", "-n", "2"], capsys)[0] == 0
     assert sorted(str(p.relative_to("good")) for p in Path("good").rglob("*.png")) == [
         f"{c}/image_000{i}.png" for c in ("one", "two", "zero") for i in (1, 2)]
+
+
+# ----- 4. every number from text passes one parser with limits -------------------------------------------------
+TEMPLATE = "params: {{k: 2}}\nlayers:\n  - {{type: featureInputLayer, Name: in, InputSize: {value}}}\n"
+DIGITS = "7" * 5000  # beyond Python's int-string limit (4,300 digits)
+
+
+@pytest.mark.parametrize(("value", "expect"), [
+    ('"${numel(0:1e-320:1)}"', "range of more than 4096 elements"),
+    ('"${numel(0:1e-300:1e-290)}"', "range of 10000000001 elements"),
+    ('"${1/1e-320}"', "number too large"), ('"${0:5e-324:1}"', "range of more than 4096"),
+    (f'"${{{"9" * 400}}}"', "is 400 characters long; the limit is 100"),
+    (f'"${{1{"0" * 300}.5}}"', "is 303 characters long"), (f'"${{1.{"0" * 98}1}}"', "the limit is 100"),
+    ('"${1e400}"', "too large for a double"), (DIGITS, "is 5,000 characters long; the limit is 100"),
+    ("!!int '²'", "'²' is not a number"), ("!!float 'x'", "'x' is not a number"),
+    (f"0x{'f' * 120}", "characters long; the limit is 100"),
+])
+def test_numbers_in_specs_are_one_line_errors(here: Path, capsys: pytest.CaptureFixture, value: str,
+                                              expect: str) -> None:
+    Path("t.yaml").write_text(TEMPLATE.format(value=value))
+    refused(["analyze", "t.yaml"], capsys, "t.yaml:", expect)
+
+
+def test_numbers_in_params_and_set_are_bounded(here: Path, capsys: pytest.CaptureFixture) -> None:
+    Path("p.yaml").write_text("params: {k: 2, s: 1}\nlayers:\n"
+                              "  - {type: featureInputLayer, Name: in, InputSize: '${numel(0:s:k)}'}\n")
+    assert run_cli(["expand", "p.yaml"], capsys)[0] == 0
+    refused(["expand", "p.yaml", "--set", "s=1e-320"], capsys, "range of more than 4096")
+    refused(["expand", "p.yaml", "--set", f"k={DIGITS}"], capsys, "--set k=", "the limit is 100")
+    refused(["expand", "p.yaml", "--set", "k=" + "1" * 30], capsys, "number too large (limit 1e+15)")
+    Path("q.yaml").write_text("params: {k: 1.0e+300}\nlayers:\n  - {type: featureInputLayer, Name: in, "
+                              "InputSize: '${k*k}'}\n")
+    refused(["analyze", "q.yaml"], capsys, "number too large")
+
+
+@pytest.mark.parametrize(("argv", "expect"), [
+    (["evaluate", "ck.safetensors", "--data", "d", "--seed", str(2**64)], "--seed must be from 0 to"),
+    (["evaluate", "ck.safetensors", "--data", "d", "--seed", DIGITS], "the limit is 100"),
+    (["generate", "ck.safetensors", "--seed", "٣"], "'٣' is not an ASCII digit"),
+    (["generate", "ck.safetensors", "-n", "²"], "'²' is not an ASCII digit"),
+    (["generate", "ck.safetensors", "--zoom", "1e9"], "--zoom must be from 1 to 1,024"),
+    (["generate", "ck.safetensors", "--label", "²"], "neither a class name"),
+    (["generate", "ck.safetensors", "--label", DIGITS], "neither a class name"),
+    (["generate", "ck.safetensors", "--label", "4"], "nor an index 1..3"),
+    (["export", "s.yaml", "--onnx", "m.onnx", "--opset", "1" * 200], "the limit is 100"),
+    (["train", "t.yaml", "--epochs", "1.5"], "must be a whole number"),
+    (["data", "digits", "dd", "--size", "-0"], "--size must be from 1"),
+])
+def test_numbers_on_the_command_line(here: Path, capsys: pytest.CaptureFixture, argv: list[str],
+                                     expect: str) -> None:
+    make_checkpoint(here / "ck.safetensors")
+    refused(argv, capsys, expect)
+
+
+def test_label_indices_and_names(here: Path, capsys: pytest.CaptureFixture) -> None:
+    make_checkpoint(here / "ck.safetensors", ["a", "b", "3"])
+    for label in ("2", "+2", "2.0", "b", "3"):
+        assert run_cli(["generate", "ck.safetensors", "--label", label, "-n", "1", "--out", "g.png"],
+                       capsys)[0] == 0, label
+
+
+def test_numbers_in_compare_tables_and_checkpoint_metadata(here: Path, capsys: pytest.CaptureFixture) -> None:
+    Path("table.txt").write_text(f"{DIGITS}\tin\tFeature Input\t4 features\n")
+    refused(["compare", "s.yaml", "table.txt"], capsys, "table.txt:1: row number", "5,000 characters long")
+    Path("table.txt").write_text("²\tin\tFeature Input\t4 features\n")  # not a row: its number is no number
+    refused(["compare", "s.yaml", "table.txt"], capsys, "no table rows found")
+    make_checkpoint(here / "ck.safetensors", iteration=int("9" * 4000))
+    refused(["generate", "ck.safetensors", "--out", "g.png"], capsys, "metadata holds", "the limit is 100")
+
+
+# ----- 5. caps on counts that drive memory or time; markup in paths ---------------------------------------------
+def test_name_lengths_are_capped_in_specs_and_template_instances(here: Path, capsys: pytest.CaptureFixture) -> None:
+    head = "layers:\n  - {type: featureInputLayer, Name: in, InputSize: 4}\n"
+    Path("long.yaml").write_text(head + f"  - {{type: reluLayer, Name: {'r' * 1025}}}\n")
+    refused(["analyze", "long.yaml"], capsys, "Name is 1,025 characters long; the limit is 1,024")
+    Path("ok.yaml").write_text(head + f"  - {{type: reluLayer, Name: {'r' * 1024}}}\n")
+    assert run_cli(["analyze", "ok.yaml", "--format", "json"], capsys)[0] == 0
+    # the issue's bomb, scaled down: a huge instance name copied into every layer of every repetition
+    bomb = ("blocks:\n  b:\n    layers:\n      - {type: reluLayer, Name: 'r${i}', repeat: 900}\n"
+            "layers:\n  - {type: featureInputLayer, Name: in, InputSize: 4}\n"
+            f"  - {{block: b, Name: {'n' * 200_000}}}\n")
+    Path("bomb.yaml").write_text(bomb)
+    refused(["expand", "bomb.yaml"], capsys, "instance Name is 200,000 characters long")
+    nested = ("blocks:\n  b:\n    layers:\n      - {type: reluLayer, Name: " + "x" * 1000 + "}\n"
+              "layers:\n  - {type: featureInputLayer, Name: in, InputSize: 4}\n"
+              "  - {block: b, Name: " + "y" * 30 + "}\n")
+    Path("nested.yaml").write_text(nested)
+    refused(["expand", "nested.yaml"], capsys, "is 1,031 characters long", "instance prefixes included")
+
+
+def test_function_layer_ports_are_capped_like_addition_layers(here: Path, capsys: pytest.CaptureFixture) -> None:
+    head = "layers:\n  - {type: featureInputLayer, Name: in, InputSize: 4}\n"
+    for field in ("NumInputs", "NumOutputs"):
+        for n in (1025, 100000):
+            Path("f.yaml").write_text(head + f"  - {{type: functionLayer, Name: f, PredictFcn: feature2image, "
+                                              f"Arguments: [[2, 2, 1]], {field}: {n}}}\n")
+            refused(["analyze", "f.yaml"], capsys, f"{field} must be at most 1,024")
+    from layergraph.layers import functionLayer
+
+    assert functionLayer(lambda a, b: (a + b, a - b), NumInputs=2, NumOutputs=2).NumOutputs == 2
+    with pytest.raises(Exception, match="at most 1,024"):
+        functionLayer(lambda x: x, NumOutputs=1025)
+
+
+def test_a_size_rule_that_raises_is_named_with_its_module(here: Path, capsys: pytest.CaptureFixture) -> None:
+    Path("badrule_mod.py").write_text(
+        "from layergraph import register_function\n\n"
+        "def rule(inputs):\n    return {}['no such key']\n\n"
+        "def odd(inputs):\n    return 42\n\n"
+        "register_function('badrule_fn', output_size=rule)(lambda x: x)\n"
+        "register_function('oddrule_fn', output_size=odd)(lambda x: x)\n")
+    for fn, expect in (("badrule_fn", "failed: KeyError: 'no such key'"), ("oddrule_fn", "returned int, not a size")):
+        Path("n.yaml").write_text("layers:\n  - {type: featureInputLayer, Name: in, InputSize: 4}\n"
+                                  f"  - {{type: functionLayer, Name: f, PredictFcn: {fn}}}\n")
+        from layergraph.cli.main import main
+
+        code = main(["--import", "badrule_mod.py", "analyze", "n.yaml", "--format", "json"])
+        out, err = capsys.readouterr()
+        message = json.loads(out)["issues"][0]["message"] if code == 1 else err
+        assert code in (1, 2) and "Traceback" not in err, err
+        assert f"registered function '{fn}' (module badrule_mod)" in message and expect in message, message
+
+
+def test_evaluate_caps_the_pixels_it_reads_and_generates(here: Path, capsys: pytest.CaptureFixture) -> None:
+    """A generator of 4096×4096 images: refused from the file count, before one image is decoded."""
+    from layergraph.errors import LimitError
+    from layergraph.evaluate.evaluator import Evaluator
+
+    for c in ("a", "b"):
+        Path("d", c).mkdir(parents=True)
+        for i in range(3):
+            Path("d", c, f"{i}.png").write_bytes(b"not decoded")  # never opened: the count alone is refused
+    with pytest.raises(LimitError, match=r"6 × 4,096 × 4,096 × 3|the limit is 134,217,728"):
+        Evaluator(Path("d"), (4096, 4096), 3, cache=False)
+
+
+def test_rich_markup_in_paths_is_printed_as_text(here: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = here / "a[/b]" / "[bold]x[/]"
+    folder.mkdir(parents=True)
+    shutil.copy("s.yaml", folder / "s.yaml")
+    from layergraph.cli.main import main
+
+    assert main(["analyze", str(folder / "s.yaml")]) == 0
+    out, err = capsys.readouterr()
+    assert not err and "a[/b]/[bold]x[/]/s.yaml" in "".join(out.split())  # printed as written (maybe wrapped)

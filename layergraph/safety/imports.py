@@ -57,12 +57,22 @@ def _exec(name: str, spec: importlib.machinery.ModuleSpec) -> ModuleType:
     return module
 
 
+def _same_file(a: str | None, b: Path) -> bool:
+    try:
+        return a is not None and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _import_file(label: str, path: Path) -> None:
     if path.suffix != ".py" or not path.is_file():
         raise LayergraphError(f"--import {label}: file not found")
     stem = path.stem
     if not stem.isidentifier():
         raise LayergraphError(f"--import {label}: '{stem}' is not a Python module name (letters, digits, '_')")
+    loaded = sys.modules.get(stem)
+    if loaded is not None and _same_file(getattr(loaded, "__file__", None), path):
+        return  # this file was imported already (as a module name is imported once)
     if _installed(stem):
         raise LayergraphError(f"--import {label}: '{stem}' is the name of an installed module, which this file "
                               "would replace; rename the file")

@@ -1,6 +1,7 @@
 """Generate images from a training checkpoint (the examples' "Generate New Images" section)."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, LimitError, SpecError
 from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
+from layergraph.safety.numbers import is_number_text, parse_number
 from layergraph.safety.outputs import atomic_output, paths_inside, refuse_special
 from layergraph.train.checkpoint import load_checkpoint, network_tensors
 from layergraph.train.gan import network_from_text
@@ -45,9 +47,11 @@ class Generator:
         """1-based class index of a class name, or of an index given as text (names win)."""
         if label in self.classes:
             return self.classes.index(label) + 1
-        if label.isdigit() and 1 <= int(label) <= len(self.classes):
-            return int(label)
-        raise SpecError(f"label '{label}' is neither a class name ({', '.join(self.classes)}) nor an index "
+        if is_number_text(label):  # an index, read by the one number parser ('²' and 10**5000 are no index)
+            with contextlib.suppress(SpecError):
+                return int(parse_number(label, "--label", integer=True, low=1, high=len(self.classes)))
+        shown = label if len(label) <= 40 else label[:39] + "…"
+        raise SpecError(f"label '{shown}' is neither a class name ({', '.join(self.classes)}) nor an index "
                         f"1..{len(self.classes)}")
 
     def images(self, n: int, labels: list[int] | None, seed: int) -> np.ndarray:
