@@ -70,6 +70,12 @@ def test_checkpoints_and_the_evaluator_cache_refuse_special_files(writers_ready:
            "output": "run", "precision": "fp32", "imageSize": [16, 16]}
     Path("t.yaml").write_text(json.dumps(cfg))
     refused(["train", "t.yaml"], capsys, "checkpoint", "is a FIFO")
+    (writers_ready / "run2").mkdir()
+    for name, label in (("progress.png", "progress figure"), ("evaluation.csv", "evaluation table")):
+        sock = make_special(writers_ready / "run2" / name, "socket")
+        refused(["train", "t.yaml", "--output", "run2"], capsys, label, "is a socket")
+        assert still_special(sock, "socket")
+        sock.unlink()
     with pytest.raises(SpecError, match="is a FIFO"):
         save_checkpoint(fifo, {"a": __import__("torch").zeros(1)})
     assert still_special(fifo, "fifo")
