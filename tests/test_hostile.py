@@ -144,7 +144,7 @@ def test_import_failures_are_one_line(here: Path, capsys: pytest.CaptureFixture,
 @pytest.mark.parametrize(("name", "expect"), [
     ("", "the module name is empty"), ("a b", "neither a .py file nor a module name"),
     (".rel", "neither a .py file nor a module name"), ("no_such_mod_xyz", "no module named 'no_such_mod_xyz'"),
-    ("json.py", "'json' is the name of an installed module"), ("sub/x.py", "file not found"),
+    ("json.py", "'json' is the name of an installed (or already imported) module"), ("sub/x.py", "file not found"),
     ("1x.py", "'1x' is not a Python module name"),
 ])
 def test_import_names_that_cannot_be_imported(here: Path, capsys: pytest.CaptureFixture, name: str,

@@ -74,8 +74,8 @@ def _import_file(label: str, path: Path) -> None:
     if loaded is not None and _same_file(getattr(loaded, "__file__", None), path):
         return  # this file was imported already (as a module name is imported once)
     if _installed(stem):
-        raise LayergraphError(f"--import {label}: '{stem}' is the name of an installed module, which this file "
-                              "would replace; rename the file")
+        raise LayergraphError(f"--import {label}: '{stem}' is the name of an installed (or already imported) "
+                              "module, which this file would replace; rename the file")
     spec = importlib.util.spec_from_file_location(stem, path)
     if spec is None or spec.loader is None:
         raise LayergraphError(f"--import {label}: cannot be imported as a Python module")
