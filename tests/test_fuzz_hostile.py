@@ -207,28 +207,36 @@ BODIES = ["X = 1\n", "raise SystemExit(3)\n", "raise SystemExit\n", "raise Gener
           "raise KeyboardInterrupt\n"]
 
 
+@pytest.fixture(scope="module")
+def import_folder(work: Path) -> Path:
+    """A folder holding a trap for every installed name (running one leaves a mark), a sibling module and a
+    package with a relative import."""
+    case = work / "imports"
+    (case / "fz_pkg").mkdir(parents=True)
+    for trap in SAFE_INSTALLED:
+        (case / f"{trap}.py").write_text(f"open('ran-{trap}', 'w').close()\n")
+    (case / "fz_sibling.py").write_text("open('ran-sibling', 'w').close()\n")
+    (case / "fz_pkg/__init__.py").write_text("")
+    (case / "fz_pkg/sub.py").write_text("from . import helper\n")
+    (case / "fz_pkg/helper.py").write_text("H = 1\n")
+    return case
+
+
 @fuzz(150)
 @given(name=st.sampled_from(SAFE_INSTALLED) | st.from_regex(r"fz_[a-z]{1,6}", fullmatch=True)
        | st.sampled_from(["", ".", "..", ".x", "a..b", "a b", "ä", "x.py", "/etc/passwd", "sub/m.py", "1x", "fz.py.py",
                           "fz_pkg.sub", "fz_pkg..sub", "fz_pkg.missing"]),
        body=st.sampled_from(BODIES), form=st.sampled_from(["name", "file"]))
-def test_fuzzed_imports(work: Path, capsys: pytest.CaptureFixture, name: str, body: str, form: str) -> None:
-    case = work / "imports"
-    case.mkdir(exist_ok=True)
+def test_fuzzed_imports(work: Path, import_folder: Path, capsys: pytest.CaptureFixture, name: str, body: str,
+                        form: str) -> None:
+    case = import_folder
     os.chdir(case)
     try:
-        for trap in SAFE_INSTALLED:  # a trap for every installed name: running one leaves a mark
-            Path(f"{trap}.py").write_text(f"open('ran-{trap}', 'w').close()\n")
-        Path("fz_sibling.py").write_text("open('ran-sibling', 'w').close()\n")
-        (case / "fz_pkg").mkdir(exist_ok=True)
-        Path("fz_pkg/__init__.py").write_text("")
-        Path("fz_pkg/sub.py").write_text("from . import helper\n")
-        Path("fz_pkg/helper.py").write_text("H = 1\n")
         top = name.split(".")[0]
         if name.startswith("fz_") and top != "fz_pkg" and top.isidentifier():
             Path(f"{top}.py").write_text(body)
         target = f"{top}.py" if form == "file" and name.startswith("fz_") and "." not in name else name
-        code = main(["--import", target, "expand", "../s.yaml"])
+        code = main(["--import", target, "expand", str(work / "s.yaml")])
         err = capsys.readouterr().err
         os.chdir(case)
         assert "Traceback" not in err and code in (0, 2, 130), (code, err)
