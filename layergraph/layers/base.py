@@ -23,6 +23,7 @@ from torch import nn
 from layergraph.errors import NetworkError, OptionError
 from layergraph.layers.options import BiasInit, LayerName, NonNegative, WeightsInit, numbers_rule, plain
 from layergraph.namevalue import match_name, name_value
+from layergraph.safety.numbers import brief
 from layergraph.sizes import Act
 
 
@@ -145,7 +146,7 @@ class Layer(BaseModel):
             if first["type"] == "missing":
                 raise OptionError(f"{where}{ctor}: missing required option '{field}'") from None
             got = values.get(field, first.get("input"))
-            raise OptionError(f"{where}{ctor}: option '{field}' = {got!r} is invalid: {msg}") from None
+            raise OptionError(f"{where}{ctor}: option '{field}' = {brief(got)} is invalid: {msg}") from None
 
     # ----- rules each layer provides ----------------------------------------------------------
     @property

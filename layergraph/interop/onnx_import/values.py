@@ -121,7 +121,9 @@ def f32(value: Any) -> float:
 
 
 def sanitize(name: str) -> str:
-    return re.sub(r"[^\w.\-]", "_", name).strip("_")
+    """A layer name from ONNX text: letters, digits, '_', '.', '-'; at most 1,000 characters, so that a
+    uniqueness suffix still fits the 1,024 a layer name may have."""
+    return re.sub(r"[^\w.\-]", "_", name).strip("_")[:1000].strip("_")
 
 
 def name_hint(name: str) -> tuple[int, str] | None:
