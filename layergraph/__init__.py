@@ -55,7 +55,8 @@ from layergraph.dlarray import (
     sum,
     tanh,
 )
-from layergraph.dlarray.creation import ones, rand, randn, zeros
+from layergraph.dlarray.creation import ones, rand, randi, randn, zeros
+from layergraph.dlarray.sorting import sort
 from layergraph.dlfun import (
     avgpool,
     batchnorm,
@@ -87,6 +88,7 @@ from layergraph.graph import (
 from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork, plot_graph
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
+from layergraph.matfile import Struct, load, save
 from layergraph.monitor import (
     confusionchart,
     exportgraphics,
@@ -113,18 +115,18 @@ __version__ = "0.1.0"
 
 # the MATLAB-named functions above, then every registered layer constructor and class
 __all__ = [
-    "LayerGraph", "Table", "abs", "adamupdate", "addLayers", "analyzeNetwork", "arrayDatastore",
+    "LayerGraph", "Struct", "Table", "abs", "adamupdate", "addLayers", "analyzeNetwork", "arrayDatastore",
     "augmentedImageDatastore", "avgpool", "batchnorm", "canUseGPU", "cat", "categorical", "categories", "combine",
     "confusionchart", "connectLayers", "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv", "dlfeval",
     "dlgradient", "dlnetwork", "dltranspconv", "dlupdate", "dump_spec", "exp", "exportONNXNetwork", "exportgraphics",
     "extractdata", "finddim", "forward", "fullyconnect", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
     "groupSubPlot", "groupnorm", "hasdata", "huber", "imageDataAugmenter", "imageDatastore", "imcrop",
     "importNetworkFromONNX", "importONNXNetwork", "imresize", "imtile", "imwrite", "initialize", "instancenorm",
-    "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu", "load_spec", "log", "max", "maxpool", "mean", "min",
-    "minibatchqueue", "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones", "partition",
-    "permute", "plot_graph", "predict", "preview", "rand", "randn", "randomCropWindow2d", "read", "readall",
-    "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "reshape", "rmspropupdate",
-    "save_spec", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
-    "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
+    "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu", "load", "load_spec", "log", "max", "maxpool", "mean",
+    "min", "minibatchqueue", "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones",
+    "partition", "permute", "plot_graph", "predict", "preview", "rand", "randi", "randn", "randomCropWindow2d", "read",
+    "readall", "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "reshape", "rmspropupdate",
+    "save", "save_spec", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sort", "sqrt", "squeeze", "stripdims",
+    "sum", "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
     *_layer_names,
 ]

@@ -77,12 +77,12 @@ def test_wgan_gp_loss_matches_hand_written_torch(wgan: tuple[ModuleType, dict]) 
     torch.manual_seed(7)
     xt = X.as_subclass(torch.Tensor)
     with torch.enable_grad():
-        y_real = forward(netD, X)[0].as_subclass(torch.Tensor)
-        x_gen = forward(netG, Z)[0].as_subclass(torch.Tensor)
-        y_gen = forward(netD, dlarray_of(x_gen))[0].as_subclass(torch.Tensor)
+        y_real = forward(netD, X).as_subclass(torch.Tensor)
+        x_gen = forward(netG, Z).as_subclass(torch.Tensor)
+        y_gen = forward(netD, dlarray_of(x_gen)).as_subclass(torch.Tensor)
         eps = torch.rand(1, 1, 1, 4).reshape(4, 1, 1, 1)
         x_hat = eps * xt + (1 - eps) * x_gen
-        y_hat = forward(netD, dlarray_of(x_hat))[0].as_subclass(torch.Tensor)
+        y_hat = forward(netD, dlarray_of(x_hat)).as_subclass(torch.Tensor)
         (g,) = torch.autograd.grad(y_hat.sum(), x_hat, create_graph=True)
         norm = torch.sqrt(g.pow(2).sum(dim=(1, 2, 3)) + 1e-10)
         ref_unreg = (y_gen - y_real).mean()
@@ -144,10 +144,10 @@ def test_pix2pix_published_sizes(pix2pix: ModuleType) -> None:
     """tests/+tests/GeneratorTest.m and DiscriminatorTest.m: 256×256×{1,3}×N → 256×256×3×N; → 16×16×1×N."""
     from layergraph import zeros
     g = pix2pix.generator([256, 256], 1, 3)
-    out = extractdata(g.forward(dlarray(zeros([256, 256, 1, 1], "single"), "SSCB"))[0])
+    out = extractdata(g.forward(dlarray(zeros([256, 256, 1, 1], "single"), "SSCB")))
     assert size(out) == (256, 256, 3)
     d = pix2pix.discriminator([256, 256], 3)
-    out = extractdata(d.forward(dlarray(zeros([256, 256, 3, 2], "single"), "SSCB"))[0])
+    out = extractdata(d.forward(dlarray(zeros([256, 256, 3, 2], "single"), "SSCB")))
     assert size(out) == (16, 16, 1, 2)
 
 
@@ -166,7 +166,7 @@ def test_pix2pix_trains_and_its_patch_loss_is_the_mean_binary_cross_entropy(pix2
     # crossentropy(p, ones)/numel(p(:,:,1,1)) on a 1-channel sigmoid map = mean over patches and batch of -log p
     from layergraph import crossentropy, numel, ones, sigmoid
     x = dlarray(torch.rand(32, 32, 6, 2) * 2 - 1, "SSCB")
-    p = sigmoid(model.d.forward(x)[0])
+    p = sigmoid(model.d.forward(x))
     got = crossentropy(p, ones(size(p), "single")) / numel(p.m[:, :, 0, 0])
     want = -torch.log(p.as_subclass(torch.Tensor)).mean()
     assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-5)
@@ -275,5 +275,5 @@ def test_custom_loop_classifier_trains_with_monitor_and_crossentropy(tmp_path: P
     loss, _, _ = dlfeval(m.modelLoss, res["net"], X, dlarray(torch.tensor(T), "CB"))
     Y = extractdata(predict(res["net"], X)).numpy()
     assert size(Y) == (10, 8)
-    Yf = extractdata(forward(res["net"], X)[0]).detach().numpy()
+    Yf = extractdata(forward(res["net"], X)).detach().numpy()
     assert float(loss.detach()) == pytest.approx(-(T * np.log(Yf)).sum() / 8, rel=1e-5)

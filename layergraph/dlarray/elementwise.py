@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from layergraph.dlarray.array import labelled
 from layergraph.formats import torch_axis
+from layergraph.namevalue import matlab_keywords
 
 
 def _elementwise(name: str, on_tensor: Callable[[torch.Tensor], Any], on_numpy: Callable[[Any], Any],
@@ -43,6 +44,7 @@ def abs(X: Any) -> Any:
     return np.abs(X) if isinstance(X, np.ndarray) else builtins.abs(X)
 
 
+@matlab_keywords
 def leakyrelu(X: Any, scaleFactor: float = 0.01) -> Any:
     """MATLAB's leakyrelu(X, scaleFactor): X where X > 0, scaleFactor·X elsewhere (default 0.01)."""
     if isinstance(X, torch.Tensor):
@@ -51,6 +53,7 @@ def leakyrelu(X: Any, scaleFactor: float = 0.01) -> Any:
     return np.where(x > 0, x, scaleFactor * x)
 
 
+@matlab_keywords
 def softmax(X: Any, DataFormat: str | None = None) -> Any:
     """MATLAB's softmax: exp(X) normalised over the channel (C) dimension, for each position and observation.
 

@@ -86,9 +86,14 @@ def _subscripts(x: DLArray, key: Any) -> list[tuple[int, Any]]:
     if len(keys) < n and any(s != 1 for s in shape[len(keys):]):
         raise IndexError(f"X.m[...]: give one subscript per dimension ({n} for size {_size(shape)}); MATLAB's "
                          "merging of trailing dimensions into the last subscript is not supported")
-    for extra in keys[n:]:
-        if not (extra == slice(None) or (isinstance(extra, numbers.Integral) and extra in (0, -1))):
-            raise IndexError(f"X.m[...]: index {extra!r} is out of range for a trailing singleton dimension")
+    for d, extra in enumerate(keys[n:], n):
+        # a dimension beyond the array is a singleton, as in MATLAB: it takes only index 0 (MATLAB's 1), once
+        sub = _one(extra, 1, d)
+        if not ((isinstance(sub, slice) and len(range(*sub.indices(1))) == 1)
+                or (not isinstance(sub, slice) and sub.tolist() == [0])):
+            raise IndexError(f"X.m[...]: index {_show(extra)} does not select the one element of trailing "
+                             f"singleton dimension {d + 1} (size {_size(shape)}); MATLAB's 'Index exceeds "
+                             "matrix dimensions'")
     perm = torch_perm(x.fmt) if x.fmt else list(range(n))
     out = []
     for d, k in enumerate(keys[:n]):
@@ -122,5 +127,13 @@ def _one(k: Any, size: int, d: int) -> Any:
     return idx
 
 
+def _show(k: Any) -> str:
+    return repr(k.tolist()) if isinstance(k, (torch.Tensor, np.ndarray)) else repr(k)
+
+
 def _size(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape))
+
+
+DLArray.m = property(MatlabIndexer, doc="Index in MATLAB's dimension order, 0-based: `X.m[:, :, :, idx]` is "
+                     "MATLAB's `X(:,:,:,idx)`.")  # type: ignore[assignment]

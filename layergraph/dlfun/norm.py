@@ -15,6 +15,7 @@ from layergraph.dlarray.array import labelled, plain, wrap
 from layergraph.dlfun.common import DLFunctionError, options
 from layergraph.formats import torch_axis
 from layergraph.layers.norm import normalize, running_stats
+from layergraph.namevalue import matlab_keywords
 
 __all__ = ["batchnorm", "groupnorm", "instancenorm", "layernorm"]
 
@@ -41,6 +42,7 @@ def _affine(fname: str, xhat: torch.Tensor, offset: Any, scale: Any, axis: int) 
         _per_channel(fname, "offset", offset, c, axis, xhat)
 
 
+@matlab_keywords
 def batchnorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, Training: bool | None = None,
               **kwargs: Any) -> Any:
     """MATLAB's batchnorm: normalize each channel over the batch and all other dimensions.
