@@ -31,6 +31,7 @@ from layergraph.data.tables import imcrop, randomCropWindow2d, table
 from layergraph.devices import canUseGPU, gather, gpuArray
 from layergraph.dlarray import (
     abs,
+    cos,
     dims,
     dlarray,
     exp,
@@ -47,6 +48,7 @@ from layergraph.dlarray import (
     relu,
     reshape,
     sigmoid,
+    sin,
     size,
     softmax,
     sqrt,
@@ -117,16 +119,16 @@ __version__ = "0.1.0"
 __all__ = [
     "LayerGraph", "Struct", "Table", "abs", "adamupdate", "addLayers", "analyzeNetwork", "arrayDatastore",
     "augmentedImageDatastore", "avgpool", "batchnorm", "canUseGPU", "cat", "categorical", "categories", "combine",
-    "confusionchart", "connectLayers", "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv", "dlfeval",
-    "dlgradient", "dlnetwork", "dltranspconv", "dlupdate", "dump_spec", "exp", "exportONNXNetwork", "exportgraphics",
-    "extractdata", "finddim", "forward", "fullyconnect", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
-    "groupSubPlot", "groupnorm", "hasdata", "huber", "imageDataAugmenter", "imageDatastore", "imcrop",
+    "confusionchart", "connectLayers", "cos", "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv",
+    "dlfeval", "dlgradient", "dlnetwork", "dltranspconv", "dlupdate", "dump_spec", "exp", "exportONNXNetwork",
+    "exportgraphics", "extractdata", "finddim", "forward", "fullyconnect", "ganLoss", "ganLossFromLogits", "gather",
+    "gpuArray", "groupSubPlot", "groupnorm", "hasdata", "huber", "imageDataAugmenter", "imageDatastore", "imcrop",
     "importNetworkFromONNX", "importONNXNetwork", "imresize", "imtile", "imwrite", "initialize", "instancenorm",
     "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu", "load", "load_spec", "log", "max", "maxpool", "mean",
     "min", "minibatchqueue", "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones",
     "partition", "permute", "plot_graph", "predict", "preview", "rand", "randi", "randn", "randomCropWindow2d", "read",
     "readall", "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "reshape", "rmspropupdate",
-    "save", "save_spec", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sort", "sqrt", "squeeze", "stripdims",
-    "sum", "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
+    "save", "save_spec", "sgdmupdate", "shuffle", "sigmoid", "sin", "size", "softmax", "sort", "sqrt", "squeeze",
+    "stripdims", "sum", "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
     *_layer_names,
 ]

@@ -89,8 +89,8 @@ def save(filename: str | os.PathLike[str], *args: Any, **variables: Any) -> None
     else:
         for name in names:
             values[name] = _lookup(scope, name)
-    if not values and not variables:
-        values = {k: v for k, v in caller.f_locals.items() if not k.startswith("_") and _savable(v)}
+    if not values and not variables:  # MATLAB's save(filename): the workspace, here the caller's data variables
+        values = {k: v for k, v in caller.f_locals.items() if not k.startswith("_") and _savable(v, k)}
     values.update(variables)
     converted = {name: to_mat(value, name) for name, value in values.items()}
     if "-append" in flags and path.exists():
@@ -111,10 +111,14 @@ def _lookup(scope: dict[str, Any], name: str) -> Any:
     return scope[name]
 
 
-def _savable(v: Any) -> bool:
-    """What `save(filename)` without names takes from the workspace: data, not modules or functions."""
-    return isinstance(v, (np.ndarray, np.generic, torch.Tensor, int, float, bool, str, list, tuple, dict)) \
-        or type(v).__name__ in ("dlnetwork", "Categorical")
+def _savable(v: Any, name: str) -> bool:
+    """What `save(filename)` without names takes from the workspace: every value a MAT-file can hold; Python's
+    own objects (modules, functions, parsers, ...), which a MATLAB workspace cannot hold, are left out."""
+    try:
+        to_mat(v, name)
+    except MatFileError:
+        return False
+    return True
 
 
 def to_mat(value: Any, where: str) -> Any:
@@ -122,6 +126,7 @@ def to_mat(value: Any, where: str) -> Any:
     from layergraph.compile.dlnetwork import dlnetwork
     from layergraph.data.categorical import Categorical
     from layergraph.dlarray import DLArray, extractdata
+    from layergraph.table import Table
 
     if isinstance(value, dlnetwork):
         return _network_struct(value, where)
@@ -135,6 +140,10 @@ def to_mat(value: Any, where: str) -> Any:
     if isinstance(value, Categorical):
         return {"LayergraphClass": "categorical", "Codes": np.asarray(value.codes, dtype=np.float64),
                 "Categories": _cell([str(c) for c in value.categories], f"{where}.Categories")}
+    if isinstance(value, Table):  # Learnables, State, gradients: MATLAB tables of Layer, Parameter, Value
+        return {"LayergraphClass": "table", "Layer": _cell(list(value.Layer), f"{where}.Layer"),
+                "Parameter": _cell(list(value.Parameter), f"{where}.Parameter"),
+                "Value": _cell([to_mat(v, f"{where}.Value") for v in value.Value], f"{where}.Value")}
     if isinstance(value, Mapping):
         bad = [k for k in value if not (isinstance(k, str) and k.isidentifier())]
         if bad:
@@ -279,6 +288,11 @@ def _rebuild(fields: Struct) -> Any:
         return Categorical(categories=cats, codes=codes)
     if kind == "dlnetwork":
         return _network(fields)
+    if kind == "table":
+        from layergraph.table import Table
+
+        cols = [c if isinstance(c, list) else [c] for c in (fields.Layer, fields.Parameter, fields.Value)]
+        return Table(cols[0], cols[1], [torch.as_tensor(np.asarray(v)) for v in cols[2]])
     return fields
 
 

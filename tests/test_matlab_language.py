@@ -356,7 +356,7 @@ def test_minibatch_function_taking_fewer_inputs_than_the_datastore_reads() -> No
     X = np.random.default_rng(7).random((8, 8, 1, 6)).astype(np.float32)
     ds = lg.augmentedImageDatastore([8, 8], X, lg.categorical(list("abcabc")))
 
-    def preprocessMiniBatchPredictors(dataX: list) -> object:  # noqa: N802 - MATLAB name
+    def preprocessMiniBatchPredictors(dataX: list) -> object:
         return lg.cat(4, *dataX)
     mbq = lg.minibatchqueue(ds, 1, MiniBatchSize=4, MiniBatchFcn=preprocessMiniBatchPredictors,
                             MiniBatchFormat="SSCB")

@@ -277,3 +277,57 @@ def test_custom_loop_classifier_trains_with_monitor_and_crossentropy(tmp_path: P
     assert size(Y) == (10, 8)
     Yf = extractdata(forward(res["net"], X)).detach().numpy()
     assert float(loss.detach()) == pytest.approx(-(T * np.log(Yf)).sum() / 8, rel=1e-5)
+
+
+# ----- SciNet beta-VAE on a damped pendulum (matlab-deep-learning, BSD-3) -------------------------------------
+
+def test_scinet_pendulum_data_follow_the_analytical_solution() -> None:
+    """generatePendulumTimeSeries = A0·exp(−t·b/2m)·cos(t·ω + δ0), ω = sqrt(k/m)·sqrt(1 − b²/(4mk)), t a column."""
+    m = load("scinet", "train_scinet_pendulum.py")
+    k, b = np.array([[5.0, 7.5, 9.0]]), np.array([[0.5, 0.8, 1.0]])
+    position, t = m.generatePendulumTimeSeries(4, 5, k, b, 1, 1, 0)
+    tt = np.linspace(0, 5, 4)[:, None]
+    omega = np.sqrt(k) * np.sqrt(1 - b ** 2 / (4 * k))
+    np.testing.assert_allclose(np.asarray(extractdata(position)), np.exp(-tt * b / 2) * np.cos(tt * omega),
+                               rtol=1e-12)
+    assert t.shape == (4, 1)
+
+
+def test_scinet_trains_saves_the_workspace_and_loads_the_networks(tmp_path: Path) -> None:
+    from layergraph import load as load_mat
+
+    m = load("scinet", "train_scinet_pendulum.py")
+    results = tmp_path / "results"
+    res = m.main(["--samples", "40", "--training", "30", "--epochs", "2", "--mini-batch-size", "10",
+                  "--results", str(results)])
+    assert len(res["history"]) == 6 and np.isfinite(res["history"]).all()
+    assert res["predictedAnswers"].shape == (10, 1) and np.isfinite(res["rmse"])
+    S = load_mat(results)  # MATLAB's save("../results/results") wrote the whole workspace
+    assert {"netEncoder", "netDecoder", "latentDimension", "observations", "physicalParameters"} <= set(S)
+    assert S.latentDimension == 3 and S.physicalParameters.kMax == 10 and size(S.observations) == (50, 1, 1, 30)
+    for name in ("netEncoder", "netDecoder"):
+        for lay, par, _ in res[name].Learnables:
+            np.testing.assert_array_equal(S[name].getLearnable(lay, par), res[name].getLearnable(lay, par))
+    again = m.main(["--samples", "40", "--training", "30", "--load", "--results", str(results)])  # doTraining false
+    assert np.isfinite(again["rmse"])
+
+    # the beta-VAE loss of one mini-batch against numpy: mean over the batch of (a − â)² − β/2·Σ(log σ² − μ² − σ²)
+    rng = np.random.default_rng(8)
+    obs = rng.standard_normal((50, 1, 1, 4)).astype(np.float32)
+    q = rng.random((1, 1, 1, 4)).astype(np.float32)
+    a = rng.random((1, 1, 1, 4)).astype(np.float32)
+    encoder, decoder = res["netEncoder"], res["netDecoder"]
+    torch.manual_seed(5)
+    _, _, loss = dlfeval(m.ScinetLossAndGradients, encoder, decoder, dlarray(torch.tensor(obs), "SSCB"),
+                         dlarray(torch.tensor(q), "SSCB"), dlarray(torch.tensor(a), "SSCB"), 3, 1e-3, 4)
+    torch.manual_seed(5)
+    eps = torch.randn(3, 1, 1, 4, dtype=torch.float64).numpy().reshape(3, 4)  # randn's stream, double
+    latent = np.asarray(extractdata(predict(encoder, dlarray(torch.tensor(obs), "SSCB"))), dtype=np.float64)
+    mu, sigma = latent[:3], latent[3:]
+    z = (mu + sigma * eps).astype(np.float32)
+    dec_in = np.concatenate([q.reshape(1, 4), z], 0).reshape(4, 1, 1, 4)
+    answer = np.asarray(extractdata(predict(decoder, dlarray(torch.tensor(dec_in), "SSCB"))),
+                        dtype=np.float64).reshape(4)
+    kl = -1e-3 / 2 * (np.log(sigma ** 2) - mu ** 2 - sigma ** 2).sum(0)
+    want = ((a.reshape(4) - answer) ** 2 + kl).mean()
+    assert float(extractdata(loss)) == pytest.approx(want, rel=1e-4)

@@ -185,6 +185,17 @@ def _as_tensors(args: tuple) -> tuple:
     return tuple(out)
 
 
+def _single_wins(args: tuple) -> tuple:
+    """MATLAB's single .* double is single: double operands (randn's default) take the single type of the
+    others, instead of torch's promotion to double."""
+    kinds = {a.dtype for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()}
+    if torch.float64 not in kinds or len(kinds) < 2:
+        return args
+    low = min((k for k in kinds if k != torch.float64), key=lambda k: torch.finfo(k).bits)
+    return tuple((wrap(a.to(low), a.fmt) if type(a) is DLArray else a.to(low))
+                 if isinstance(a, torch.Tensor) and a.dtype == torch.float64 else a for a in args)
+
+
 def _matlab_broadcast(args: tuple) -> tuple:
     """MATLAB's implicit expansion for MATLAB-layout operands: sizes line up from the first dimension and
     missing trailing dimensions are 1 (32×32×1 meets 32×32 as 32×32, not numpy's right-aligned 32×32×32)."""
@@ -201,7 +212,7 @@ def _align_labels(args: tuple) -> tuple:
     dlarrays) are MATLAB data: they take the labels of the formatted operand in order, as MATLAB applies them.
     Without a formatted operand, MATLAB's implicit expansion lines sizes up from the first dimension.
     """
-    args = _as_tensors(args)
+    args = _single_wins(_as_tensors(args))
     fmts = {a.fmt for a in args if type(a) is DLArray and a.fmt}
     if not fmts:
         return _matlab_broadcast(args)

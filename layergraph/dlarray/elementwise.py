@@ -31,6 +31,8 @@ exp = _elementwise("exp", torch.exp, np.exp, "MATLAB's exp, elementwise; keeps d
 log = _elementwise("log", torch.log, np.log, "MATLAB's log (natural), elementwise; keeps dlarray labels.")
 sqrt = _elementwise("sqrt", torch.sqrt, np.sqrt, "MATLAB's sqrt, elementwise; keeps dlarray labels.")
 tanh = _elementwise("tanh", torch.tanh, np.tanh, "MATLAB's tanh, elementwise; keeps dlarray labels.")
+cos = _elementwise("cos", torch.cos, np.cos, "MATLAB's cos (radians), elementwise; keeps dlarray labels.")
+sin = _elementwise("sin", torch.sin, np.sin, "MATLAB's sin (radians), elementwise; keeps dlarray labels.")
 relu = _elementwise("relu", torch.relu, lambda x: np.maximum(x, 0),
                     "MATLAB's relu: max(X, 0) elementwise; keeps dlarray labels.")
 sigmoid = _elementwise("sigmoid", torch.sigmoid, lambda x: 1 / (1 + np.exp(-np.asarray(x))),

@@ -37,8 +37,9 @@ class MatlabIndexer:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         x = self.x
-        subs = sorted(_subscripts(x, key), key=lambda p: p[0])
-        value = _torch_layout_value(x, value)
+        matlab_subs = _subscripts(x, key)
+        subs = sorted(matlab_subs, key=lambda p: p[0])
+        value = _torch_layout_value(x, _fit_block(value, x, matlab_subs))
         with no_labels():
             if sum(not isinstance(s, slice) for _, s in subs) <= 1:
                 # slices and at most one index list: torch's own indexing keeps every dimension in place
@@ -53,6 +54,23 @@ class MatlabIndexer:
                     parts.append(idx.to(x.device).reshape(shape))
                 index = tuple(parts)
             x[index] = value
+
+
+def _fit_block(value: Any, x: DLArray, subs: list[tuple[int, Any]]) -> Any:
+    """MATLAB's subscripted assignment: a right-hand side with the block's non-singleton sizes in the same
+    order fits it (`A(:,1,1,:) = B` with B N×M and the block N×1×1×M)."""
+    if isinstance(value, numbers.Number) or (isinstance(value, DLArray) and value.fmt):
+        return value
+    shape = matlab_shape(x)
+    block = [len(range(*s.indices(shape[d]))) if isinstance(s, slice) else int(s.numel())
+             for d, (_, s) in enumerate(subs)]
+    t = plain(value if isinstance(value, torch.Tensor) else np.asarray(value))
+    if t.numel() <= 1 or list(t.shape) == block:
+        return value
+    if [n for n in t.shape if n != 1] == [n for n in block if n != 1]:
+        reshaped = t.reshape(block)  # only singleton dimensions move, so the element order is kept
+        return wrap(reshaped, "") if isinstance(value, DLArray) else reshaped
+    return value
 
 
 def _take(t: torch.Tensor, axis: int, sub: Any) -> torch.Tensor:
