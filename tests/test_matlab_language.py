@@ -6,6 +6,7 @@ where GNU Octave is installed, also asked of Octave (the same array semantics as
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import shutil
 import subprocess
@@ -22,11 +23,33 @@ from layergraph.namevalue import matlab_keywords
 OCTAVE = shutil.which("octave")
 
 
+# every Octave expression the tests ask about, evaluated in one Octave process (each start costs a second)
+_M = "[1 NaN 3; NaN NaN 0]"
+OCTAVE_EXPRS = [
+    f"max({_M})", f"min({_M}, [], 2)", f"nthargout(2, @max, {_M}, [], 2)",
+    "size(reshape(1:60, 3, 4, 5)(:, :, :, 1))",
+    "size(ones([3 4 1]) .* ones([3 4]))", "size(ones([2 3]) .* ones([2 1 4]))", "size(ones([3 1]) .* ones([3 5 2]))",
+    "nthargout(2, @size, zeros(3,4,2,5))", "nthargout(3, @size, zeros(3,4,2,5))",
+    "nthargout(2, @sort, [3 NaN 1 3 2])", "nthargout(2, @sort, [3 NaN 1 3 2], 'descend')",
+]
+
+
+@functools.lru_cache(maxsize=1)
+def _octave_batch() -> dict[str, np.ndarray]:
+    script = "".join(f"x = {e}; printf('@@%d ', {i}); disp(num2str(x(:)', 17));\n"
+                     for i, e in enumerate(OCTAVE_EXPRS))
+    out = subprocess.run([OCTAVE, "--no-gui", "--quiet", "--eval", script], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    values = {}
+    for part in out.split("@@")[1:]:
+        index, _, numbers = part.partition(" ")
+        values[OCTAVE_EXPRS[int(index)]] = np.array([float(v) for v in numbers.split()])
+    return values
+
+
 def octave(expr: str) -> np.ndarray:
-    """Evaluate `expr` in Octave and return the numbers it prints (column-major order, as Octave's disp(x(:)'))."""
-    out = subprocess.run([OCTAVE, "--no-gui", "--quiet", "--eval", f"x = {expr}; disp(num2str(x(:)', 17))"],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
-    return np.array([float(v) for v in out.split()])
+    """The numbers Octave prints for `expr` (column-major order, as x(:)')."""
+    return _octave_batch()[expr]
 
 
 # ----- (4) name–value names in any case -----------------------------------------------------------------------------
@@ -131,7 +154,7 @@ def test_max_min_omit_nan(wrap: object) -> None:
 
 @pytest.mark.skipif(OCTAVE is None, reason="GNU Octave is not installed (the hard-coded checks above still run)")
 def test_max_min_omit_nan_as_octave() -> None:
-    m = "[1 NaN 3; NaN NaN 0]"
+    m = _M
     np.testing.assert_array_equal(octave(f"max({m})"), np.asarray(lg.max(X_NAN)).ravel(order="F"))
     np.testing.assert_array_equal(octave(f"min({m}, [], 2)"), np.asarray(lg.min(X_NAN, [], 2)).ravel(order="F"))
     _, I = lg.max(X_NAN, [], 2)
@@ -234,7 +257,7 @@ def test_implicit_expansion_lines_sizes_up_from_the_first_dimension(sa: tuple, s
     assert lg.size(got) == lg.size(expect)
     np.testing.assert_allclose(lg.extractdata(got).numpy().reshape(expect.shape), expect, rtol=1e-6)
     if OCTAVE:
-        dims = octave(f"size(ones({list(sa)}) .* ones({list(sb)}))".replace(",", " "))
+        dims = octave(f"size(ones([{' '.join(map(str, sa))}]) .* ones([{' '.join(map(str, sb))}]))")
         assert tuple(int(d) for d in dims) == lg.size(expect)
 
 
@@ -412,3 +435,13 @@ def test_function_layer_num_inputs_from_arity() -> None:
     assert lg.functionLayer(lambda x: x).NumInputs == 1
     assert lg.functionLayer(lambda *xs: xs[0]).NumInputs == 1  # varargin: MATLAB's nargin is negative
     assert lg.functionLayer(lambda x, y, z: x, NumInputs=3).NumInputs == 3
+
+
+@pytest.mark.parametrize("sz", [np.array([[28, 28, 1]]), np.array([[28], [28], [1]]), [np.int64(28), np.int32(28), 1],
+                                torch.tensor([28, 28, 1]), (28, 28, 1)])
+def test_layer_sizes_as_matlab_writes_them(sz: object) -> None:
+    """imageInputLayer(size(img)) and friends: a row, a column or numpy integers are MATLAB's size vectors."""
+    assert lg.imageInputLayer(sz).InputSize == (28, 28, 1)
+    assert lg.convolution2dLayer(np.array([[3, 5]]), np.int64(8), Stride=np.array([[2], [1]])).Stride == (2, 1)
+    with pytest.raises(lg.errors.OptionError, match="InputSize must be"):
+        lg.imageInputLayer(np.ones((2, 3)))

@@ -31,6 +31,24 @@ def plain(value: Any) -> Any:
     return value
 
 
+def size_list(value: Any) -> Any:
+    """A size vector as MATLAB code writes it — [a b c], a 1×N row or N×1 column (numpy, tensor), numpy
+    integers — as a plain list of numbers; anything else as plain() gives it (the validators then refuse it)."""
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 1 \
+            and sum(n != 1 for n in value.shape) <= 1:
+        value = np.asarray(value).reshape(-1)
+    value = plain(value)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple)) for v in value):
+        if len(value) == 1:  # a 1×N row already turned into a nested list
+            value = list(value[0])
+        elif all(len(v) == 1 for v in value):  # an N×1 column
+            value = [v[0] for v in value]
+    if isinstance(value, (list, tuple)):
+        value = [v.item() if isinstance(v, np.generic) or (isinstance(v, torch.Tensor) and v.numel() == 1)
+                 else v for v in value]
+    return value
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -48,7 +66,7 @@ def _too_big(values: Any, name: str) -> None:
 
 
 def _pair(value: Any, info: ValidationInfo) -> tuple[int, int]:
-    value = plain(value)
+    value = size_list(value)
     if _is_number(value):
         value = [value, value]
     _too_big(value, info.field_name)
@@ -59,7 +77,7 @@ def _pair(value: Any, info: ValidationInfo) -> tuple[int, int]:
 
 def four_sides(value: Any, name: str) -> str | tuple[int, int, int, int]:
     """MATLAB padding/cropping: 'same', p, [a b] (top&bottom, left&right) or [t b l r] → 'same' or (t, b, l, r)."""
-    value = plain(value)
+    value = size_list(value)
     if isinstance(value, str):
         if value.lower() == "same":
             return "same"
@@ -80,7 +98,7 @@ def four_sides(value: Any, name: str) -> str | tuple[int, int, int, int]:
 
 
 def _positive_int(value: Any, info: ValidationInfo) -> int:
-    value = plain(value)
+    value = size_list(value)
     if isinstance(value, (list, tuple)) and len(value) == 1:  # a 1-element MATLAB vector
         value = value[0]
     _too_big(value, info.field_name)
@@ -109,7 +127,7 @@ def _finite(value: float, info: ValidationInfo) -> float:
 def positive_ints(n: int, what: str, fill_channels: bool = False) -> Any:
     """A vector of `n` positive integers (a size such as [h w c]); with fill_channels, [h w] means [h w 1]."""
     def check(value: Any, info: ValidationInfo) -> tuple[int, ...]:
-        value = plain(value)
+        value = size_list(value)
         if fill_channels and isinstance(value, (list, tuple)) and len(value) == n - 1:
             value = [*value, 1]  # MATLAB: [h w] means one channel
         _too_big(value, info.field_name)
