@@ -331,3 +331,37 @@ def test_scinet_trains_saves_the_workspace_and_loads_the_networks(tmp_path: Path
     kl = -1e-3 / 2 * (np.log(sigma ** 2) - mu ** 2 - sigma ** 2).sum(0)
     want = ((a.reshape(4) - answer) ** 2 + kl).mean()
     assert float(extractdata(loss)) == pytest.approx(want, rel=1e-4)
+
+
+# ----- inverse PINN on the unit disk (matlab-deep-learning, BSD-3) ------------------------------------------
+
+def test_inverse_pinn_trains_the_network_and_the_coefficient() -> None:
+    m = load("inverse_pinn", "inverse_pinn_constant_coef.py")
+    torch.manual_seed(0)
+    res = m.main(["--epochs", "3", "--mini-batch-size", "64", "--hmax", "0.25"])
+    assert len(res["history"]) == 3 and np.isfinite(res["history"]).all()
+    c = float(res["pdeCoeffs"]["c"])
+    assert c != 0.5 and np.isfinite(c)  # updated by adamupdate on a dlarray after the first tenth of the epochs
+    assert res["Upinn"].shape == (1, res["model"].Mesh.Nodes.shape[1])
+
+    # modelLoss against numpy: the Laplacian by central differences of the network, MATLAB's l2loss (sum over
+    # channels / observations), mse (half of that) and mean(sum(res.^2, 1), 2); d loss/dc = 0.4·mean(2·res·(−ΔU))
+    pinn, model = res["pinn"], res["model"]
+    XY = np.array([[0.1, -0.3, 0.4, 0.0], [0.2, 0.5, -0.1, -0.6]])
+    coeffs = {"c": dlarray(torch.tensor(0.7)), "f": dlarray(torch.tensor(1.0)), "a": dlarray(torch.tensor(0.0))}
+    loss, grads = dlfeval(m.modelLoss, model, pinn, dlarray(torch.tensor(XY), "CB"), coeffs)
+
+    def u(points: np.ndarray) -> np.ndarray:
+        return np.asarray(extractdata(predict(pinn, dlarray(torch.tensor(points), "CB"))),
+                          dtype=np.float64).reshape(-1)
+    h = 1e-2
+    lap = sum((u(XY + h * e[:, None]) - 2 * u(XY) + u(XY - h * e[:, None])) / h ** 2 for e in np.eye(2))
+    U = u(XY)
+    resid = -1.0 - 0.7 * lap
+    loss_f = np.mean(resid ** 2)
+    loss_data = np.sum((U - (1 - XY[0] ** 2 - XY[1] ** 2) / 4) ** 2) / 4
+    bc = model.Mesh.Nodes[:, np.concatenate(model.Mesh.edges) - 1]
+    loss_bc = np.sum(u(bc) ** 2) / (2 * bc.shape[1])
+    want = 0.4 * loss_f + 0.6 * loss_bc + 0.5 * loss_data
+    assert float(extractdata(loss)) == pytest.approx(want, rel=2e-2)
+    assert float(extractdata(grads[1])) == pytest.approx(0.4 * np.mean(2 * resid * -lap), rel=5e-2)

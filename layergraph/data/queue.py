@@ -59,7 +59,8 @@ class _Output:
 
 
 def _collate(column: list[Any]) -> Any:
-    """MATLAB's default mini-batch function: images along dim 4, labels and scalars along dim 1."""
+    """MATLAB's default mini-batch function: images along dim 4; labels, scalars and 1×N rows (the reads of an
+    arrayDatastore over a matrix's rows) along dim 1, so that N×C data with MiniBatchFormat "BC" is B×C."""
     if not column:
         return np.zeros((0, 0))
     first = column[0]
@@ -67,7 +68,7 @@ def _collate(column: list[Any]) -> Any:
         return cat(1, *column)
     arr = first if isinstance(first, torch.Tensor) else np.asarray(first)
     size = arr.numel() if isinstance(arr, torch.Tensor) else arr.size
-    if arr.ndim <= 1 or size == 1:
+    if arr.ndim <= 1 or size == 1 or (arr.ndim == 2 and arr.shape[0] == 1):
         return cat(1, *column)
     return cat(4, *column)
 
