@@ -445,3 +445,8 @@ def test_layer_sizes_as_matlab_writes_them(sz: object) -> None:
     assert lg.convolution2dLayer(np.array([[3, 5]]), np.int64(8), Stride=np.array([[2], [1]])).Stride == (2, 1)
     with pytest.raises(lg.errors.OptionError, match="InputSize must be"):
         lg.imageInputLayer(np.ones((2, 3)))
+
+
+def test_sort_of_text_says_it_is_not_supported() -> None:
+    with pytest.raises(ValueError, match=r"sort: sorting .* is not supported"):
+        sort(["b", "a"])

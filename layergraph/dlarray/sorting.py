@@ -37,6 +37,9 @@ def sort(A: Any, *args: Any, nargout: int | None = None, **kwargs: Any) -> Any:
     if placement == "auto":
         placement = "last" if direction == "ascend" else "first"
     X = A if isinstance(A, (torch.Tensor, np.ndarray)) else np.asarray(A)
+    if isinstance(X, np.ndarray) and X.dtype.kind not in "biuf":
+        raise ValueError(f"sort: sorting {X.dtype} data (text, cell arrays) is not supported; layergraph's sort "
+                         "takes numeric and logical arrays (use Python's sorted for text)")
     fmt = getattr(X, "fmt", "")
     shape = _shape(X)
     d = _dims([dim])[0] if dim is not None else next((i for i, s in enumerate(shape) if s != 1), 0) + 1
