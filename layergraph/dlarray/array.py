@@ -226,7 +226,7 @@ def _align_labels(args: tuple) -> tuple:
         if Counter(f) - want:
             raise ValueError(f"dlarray: cannot combine '{f}' and '{target}' data elementwise: the labels do not "
                              "match; relabel one of them with dlarray(stripdims(X), fmt)")
-    return tuple(_expand(a, target) if type(a) is DLArray and a.fmt and a.fmt != target else a for a in args)
+    return tuple(expand_labels(a, target) if type(a) is DLArray and a.fmt and a.fmt != target else a for a in args)
 
 
 def _from_matlab(t: torch.Tensor, target: str) -> torch.Tensor:
@@ -247,7 +247,7 @@ def _from_matlab(t: torch.Tensor, target: str) -> torch.Tensor:
     return t.reshape(shape).permute(torch_perm(target))
 
 
-def _expand(t: torch.Tensor, target: str) -> torch.Tensor:
+def expand_labels(t: torch.Tensor, target: str) -> torch.Tensor:
     """View torch-layout `t` (labels t.fmt ⊂ target) with singleton dimensions for the labels it lacks."""
     have = [t.fmt[i] for i in torch_perm(t.fmt)]
     shape, j = [], 0

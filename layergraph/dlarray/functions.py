@@ -290,7 +290,7 @@ def _sizes(name: str, sz: tuple[Any, ...], count: int) -> list[int]:
     return sizes
 
 
-def _column_major(t: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+def column_major(t: torch.Tensor, sizes: list[int]) -> torch.Tensor:
     """Reshape as MATLAB does (first index fastest) using torch's row-major reshape on reversed dims."""
     rev = t.permute(*reversed(range(t.dim()))) if t.dim() > 1 else t
     out = rev.reshape(sizes[::-1])
@@ -303,7 +303,7 @@ def reshape(X: Any, *sz: Any) -> Any:
         arr = np.asarray(X)
         return np.reshape(arr, _sizes("reshape", sz, arr.size), order="F")
     t = matlab_data(X)
-    out = _column_major(t, _sizes("reshape", sz, t.numel()))
+    out = column_major(t, _sizes("reshape", sz, t.numel()))
     return wrap(out, "") if isinstance(X, DLArray) else out
 
 
