@@ -116,11 +116,16 @@ class DLArray(torch.Tensor):
     # (imported with the package), so that module can build on this one without an import circle
     m: Any
 
+    def __float__(self) -> float:
+        # MATLAB's double(loss) of a traced dlarray is its value: no autograd warning about the trace
+        with no_labels():
+            return float(self.detach())
+
     def __format__(self, spec: str) -> str:
         # a MATLAB 1×1 result is a number to Python code: f"{accuracy:.3f}", f"{loss}"
         if self.numel() == 1:
             with no_labels():
-                return format(self.item(), spec)
+                return format(self.detach().item(), spec)
         return torch.Tensor.__format__(self.as_subclass(torch.Tensor), spec)
 
     def __repr__(self, **kwargs: Any) -> str:
