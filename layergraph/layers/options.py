@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
+import yaml
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
 from layergraph.safety.limits import MAX_INTEGER, MAX_PORTS
@@ -22,10 +23,22 @@ WEIGHT_INITS = ("glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal")
 BIAS_INITS = ("zeros", "ones", "narrow-normal")
 
 
+class ArrayRows(list):
+    """The nested list of a numpy/tensor row or column vector (1×N, N×1): a size validator may read it as the
+    vector MATLAB code means, while a nested list written in a spec stays a matrix (and is refused)."""
+
+
+# a spec writes it as the plain nested list it is
+yaml.SafeDumper.add_representer(ArrayRows, yaml.representer.SafeRepresenter.represent_list)
+
+
 def plain(value: Any) -> Any:
     """numpy arrays, numpy scalars and tensors as lists/scalars, so pydantic and YAML see plain data."""
     if isinstance(value, (np.ndarray, torch.Tensor)):
-        value = np.asarray(value).tolist()
+        arr = np.asarray(value)
+        value = arr.tolist()
+        if arr.ndim == 2 and 1 in arr.shape:
+            value = ArrayRows(value)
     elif isinstance(value, np.generic):
         value = value.item()
     return value
@@ -33,12 +46,13 @@ def plain(value: Any) -> Any:
 
 def size_list(value: Any) -> Any:
     """A size vector as MATLAB code writes it — [a b c], a 1×N row or N×1 column (numpy, tensor), numpy
-    integers — as a plain list of numbers; anything else as plain() gives it (the validators then refuse it)."""
+    integers — as a plain list of numbers; anything else as plain() gives it (the validators then refuse it,
+    a nested list written in a spec among them)."""
     if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 1 \
             and sum(n != 1 for n in value.shape) <= 1:
         value = np.asarray(value).reshape(-1)
     value = plain(value)
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (list, tuple)) for v in value):
+    if isinstance(value, ArrayRows) and value and all(isinstance(v, (list, tuple)) for v in value):
         if len(value) == 1:  # a 1×N row already turned into a nested list
             value = list(value[0])
         elif all(len(v) == 1 for v in value):  # an N×1 column
