@@ -134,3 +134,11 @@ def test_load_reads_mat_73_files(tmp_path: Path) -> None:
     S = lg.load(tmp_path / "big.mat")
     np.testing.assert_array_equal(S.A, [[0, 2, 4], [1, 3, 5]])
     assert S.name == "net" and S.c == [7.0, "z"] and S.s.k == 3
+
+
+def test_bare_load_at_a_scripts_top_level_creates_the_variables(tmp_path: Path) -> None:
+    """MATLAB's `load(file)` (nargout 0) puts the file's variables in the workspace: a script's globals here."""
+    lg.save(tmp_path / "v.mat", x=1.5, name="net")
+    script: dict = {}
+    exec(compile(f"from layergraph import load\nload({str(tmp_path / 'v.mat')!r})\n", "script.py", "exec"), script)
+    assert script["x"] == 1.5 and script["name"] == "net"
