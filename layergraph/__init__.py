@@ -32,6 +32,7 @@ from layergraph.data.tables import imcrop, randomCropWindow2d, table
 from layergraph.devices import canUseGPU, gather, gpuArray
 from layergraph.dlarray import (
     abs,
+    cos,
     dims,
     dlarray,
     exp,
@@ -48,6 +49,7 @@ from layergraph.dlarray import (
     relu,
     reshape,
     sigmoid,
+    sin,
     size,
     softmax,
     sqrt,
@@ -56,7 +58,8 @@ from layergraph.dlarray import (
     sum,
     tanh,
 )
-from layergraph.dlarray.creation import ones, rand, randn, zeros
+from layergraph.dlarray.creation import ones, rand, randi, randn, zeros
+from layergraph.dlarray.sorting import sort
 from layergraph.dlfun import (
     avgpool,
     batchnorm,
@@ -89,6 +92,7 @@ from layergraph.graph import (
 from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
 from layergraph.layers import __all__ as _layer_names
+from layergraph.matfile import Struct, load, save
 from layergraph.monitor import (
     confusionchart,
     exportgraphics,
@@ -110,20 +114,20 @@ from layergraph.version import __version__  # noqa: F401 - one place: layergraph
 
 # the MATLAB-named functions above, then every registered layer constructor and class
 __all__ = [
-    "DAGNetwork", "LayerGraph", "SeriesNetwork", "Table", "abs", "adamupdate", "addLayers", "analyzeNetwork",
-    "arrayDatastore", "augmentedImageDatastore", "avgpool", "batchnorm", "canUseGPU", "cat", "categorical",
-    "categories", "classify", "combine", "confusionchart", "connectLayers", "crossentropy", "dims",
-    "disconnectLayers", "dlarray", "dlconv", "dlfeval", "dlgradient", "dlnetwork", "dltranspconv", "dlupdate",
+    "DAGNetwork", "LayerGraph", "SeriesNetwork", "Struct", "Table", "abs", "adamupdate", "addLayers",
+    "analyzeNetwork", "arrayDatastore", "augmentedImageDatastore", "avgpool", "batchnorm", "canUseGPU", "cat",
+    "categorical", "categories", "classify", "combine", "confusionchart", "connectLayers", "cos", "crossentropy",
+    "dims", "disconnectLayers", "dlarray", "dlconv", "dlfeval", "dlgradient", "dlnetwork", "dltranspconv", "dlupdate",
     "dump_spec", "exp", "exportONNXNetwork", "exportgraphics", "extractdata", "finddim", "forward", "fullyconnect",
     "ganLoss", "ganLossFromLogits", "gather", "gpuArray", "groupSubPlot", "groupnorm", "hasdata", "huber",
     "imageDataAugmenter", "imageDatastore", "imcrop", "importNetworkFromONNX", "importONNXNetwork", "imresize",
     "imtile", "imwrite", "initialize", "instancenorm", "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu",
-    "load_spec", "log", "max", "maxpool", "mean", "min", "minibatchpredict", "minibatchqueue", "mixed_precision",
-    "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones", "padsequences", "partition", "permute",
-    "plot_graph", "predict", "preview", "rand", "randn", "randomCropWindow2d", "read", "readall", "recordMetrics",
-    "relu", "removeLayers", "replaceLayer", "rescale", "reset", "resetState", "reshape", "rmspropupdate", "save_spec",
-    "scores2label", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
-    "table", "tanh", "testnet", "trainNetwork", "trainingOptions", "trainingProgressMonitor", "trainnet", "transform",
-    "updateInfo", "yscale", "zeros",
+    "load", "load_spec", "log", "max", "maxpool", "mean", "min", "minibatchpredict", "minibatchqueue",
+    "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones", "padsequences", "partition",
+    "permute", "plot_graph", "predict", "preview", "rand", "randi", "randn", "randomCropWindow2d", "read", "readall",
+    "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "resetState", "reshape",
+    "rmspropupdate", "save", "save_spec", "scores2label", "sgdmupdate", "shuffle", "sigmoid", "sin", "size",
+    "softmax", "sort", "sqrt", "squeeze", "stripdims", "sum", "table", "tanh", "testnet", "trainNetwork",
+    "trainingOptions", "trainingProgressMonitor", "trainnet", "transform", "updateInfo", "yscale", "zeros",
     *_layer_names,
 ]

@@ -5,10 +5,13 @@ refuse the same things with the same words.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from layergraph.errors import LayergraphError, OptionError
+from layergraph.nargout import PASS_THROUGH
 
 
 def match_name(func: str, name: Any, accepted: Iterable[str], error: type[LayergraphError] = OptionError) -> str:
@@ -39,3 +42,30 @@ def name_value(func: str, args: Sequence[Any], kwargs: dict[str, Any], accepted:
             raise error(f"{func}: option '{name}' is given twice")
         out[name] = value
     return out
+
+
+def matlab_keywords(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Let `func`'s keyword parameters be spelled in any case (`Like=`, `dataformat=`), as MATLAB's names are.
+
+    MATLAB's `f(x, Name=value)` is `f(x, "Name", value)`, and names ignore case; a function with named Python
+    parameters gets the same leniency here, so every MATLAB-named function matches names in this one place.
+    """
+    params = [p.name for p in inspect.signature(func).parameters.values()
+              if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    lower = {p.lower(): p for p in params}
+    fname = getattr(func, "__name__", "function")
+
+    @functools.wraps(func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs and any(k not in params for k in kwargs):
+            fixed: dict[str, Any] = {}
+            for key, value in kwargs.items():
+                canon = lower.get(key.lower(), key)
+                if canon in fixed:
+                    raise OptionError(f"{fname}: option '{canon}' is given twice")
+                fixed[canon] = value
+            kwargs = fixed
+        return func(*args, **kwargs)
+    call.matlab_keywords = True  # type: ignore[attr-defined]
+    PASS_THROUGH.add(call.__code__)
+    return call

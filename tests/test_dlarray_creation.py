@@ -20,8 +20,9 @@ def test_size_forms_and_classes() -> None:
     assert float(ones(2, 3).sum()) == 6.0 and float(zeros(2, 2).abs().sum()) == 0.0
     r = rand(200, 50)
     assert float(r.min()) >= 0 and float(r.max()) < 1
-    with pytest.raises(ValueError, match="'single' or 'double'"):
-        zeros(2, "int8")
+    with pytest.raises(ValueError, match="one of single, double; got 'int8'"):
+        rand(2, "int8")  # MATLAB's rand makes floating point only
+    assert zeros(2, "int8").dtype == torch.int8 and ones(1, 2, "uint8").dtype == torch.uint8  # zeros/ones: any
 
 
 def test_like_a_dlarray_gives_an_unformatted_dlarray_in_matlab_layout() -> None:

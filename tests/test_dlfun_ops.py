@@ -179,6 +179,12 @@ def test_batchnorm_training_inference_and_the_layer() -> None:
     rm, rv = run_mean.numpy().reshape(1, 1, 2, 1), run_var.numpy().reshape(1, 1, 2, 1)
     np.testing.assert_allclose(out(y3), (x - rm) / np.sqrt(rv + 1e-5) * scale.reshape(1, 1, 2, 1) +
                                offset.reshape(1, 1, 2, 1), rtol=1e-6, atol=1e-7)
+    # MATLAB's nargout decides the form: Y = batchnorm(X, o, s, mu, v) is the inference form, Y = batchnorm(X,
+    # o, s) the first of the three outputs
+    y4 = batchnorm(X, torch.tensor(offset), torch.tensor(scale), run_mean, run_var)
+    np.testing.assert_allclose(out(y4), out(y3), rtol=0, atol=0)
+    y5 = batchnorm(X, torch.tensor(offset), torch.tensor(scale))
+    np.testing.assert_allclose(out(y5), want, rtol=1e-8)
 
 
 def normalized(x, axes, eps=1e-5):

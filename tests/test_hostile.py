@@ -321,9 +321,8 @@ def test_a_size_rule_that_raises_is_named_with_its_module(here: Path, capsys: py
 
 def test_evaluate_caps_the_pixels_it_reads_and_generates(here: Path, capsys: pytest.CaptureFixture) -> None:
     """A generator of 4096×4096 images: refused from the file count, before one image is decoded."""
-    from layergraph.gan.evaluator import Evaluator
-
     from layergraph.errors import LimitError
+    from layergraph.gan.evaluator import Evaluator
 
     for c in ("a", "b"):
         Path("d", c).mkdir(parents=True)

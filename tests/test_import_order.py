@@ -18,7 +18,8 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     # plain helpers every floor may use: errors, names, formats, sizes, tables, safety checks, worker threads
     ("base", ("layergraph.errors", "layergraph.names", "layergraph.namevalue", "layergraph.formats",
               "layergraph.sizes", "layergraph.table", "layergraph.tree", "layergraph.precision",
-              "layergraph.workers", "layergraph.safety", "layergraph.version")),
+              "layergraph.workers", "layergraph.safety", "layergraph.version",
+              "layergraph.nargout")),
     ("dlarray", ("layergraph.dlarray",)),
     ("devices", ("layergraph.devices",)),  # gpuArray/gather work on dlarrays
     ("data", ("layergraph.data",)),  # datastores, minibatchqueue, categorical, images
@@ -27,6 +28,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("spec", ("layergraph.spec",)),  # YAML specs read into and written from layer graphs
     ("compile", ("layergraph.compile",)),  # dlnetwork: a layer graph compiled to torch
     ("dlfun", ("layergraph.dlfun",)),  # the dl* functions of custom training loops
+    ("matfile", ("layergraph.matfile",)),  # MATLAB's save/load of MAT-files (networks, dlarrays, structs)
     # MATLAB's trainingProgressMonitor and confusionchart: figures a training loop draws, below training so
     # that the training library (trainnet's plots) may use them
     ("monitor", ("layergraph.monitor",)),
@@ -40,15 +42,8 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("facade", ("layergraph",)),  # layergraph/__init__.py: every public MATLAB name in one place
 ]
 
-# Known and owned elsewhere: dlarray/array ↔ dlarray/indexing is being untied by the dlarray rewrite (branch
-# l19, issue 19). No other circle is allowed.
-KNOWN_CIRCLES = [{"layergraph.dlarray.array", "layergraph.dlarray.indexing"}]
-# Known and owned elsewhere: dlarray helpers the dl* functions use under private names; the dlarray rewrite
-# (branch l19) owns those modules. (importer, source module, name)
-KNOWN_PRIVATE = {
-    ("layergraph.dlfun.common", "layergraph.dlarray.array", "_expand"),
-    ("layergraph.dlfun.dense", "layergraph.dlarray.functions", "_column_major"),
-}
+KNOWN_CIRCLES: list[set[str]] = []  # none is allowed
+KNOWN_PRIVATE: set[tuple[str, str, str]] = set()  # (importer, source module, name): none is allowed
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def inputs(net: dlnetwork, batch: int, seed: int = 0) -> list[torch.Tensor]:
 
 def predict(net: dlnetwork, xs: list[torch.Tensor]) -> list[np.ndarray]:
     with torch.no_grad():
-        ys = net.predict(*xs)
+        ys = net.predict(*xs, nargout=len(net.OutputNames))  # every output, as MATLAB's [y1, …, yN] = predict
     return [y.as_subclass(torch.Tensor).numpy() for y in (ys if isinstance(ys, tuple) else (ys,))]
 
 

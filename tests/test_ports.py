@@ -77,12 +77,12 @@ def test_wgan_gp_loss_matches_hand_written_torch(wgan: tuple[ModuleType, dict]) 
     torch.manual_seed(7)
     xt = X.as_subclass(torch.Tensor)
     with torch.enable_grad():
-        y_real = forward(netD, X)[0].as_subclass(torch.Tensor)
-        x_gen = forward(netG, Z)[0].as_subclass(torch.Tensor)
-        y_gen = forward(netD, dlarray_of(x_gen))[0].as_subclass(torch.Tensor)
+        y_real = forward(netD, X).as_subclass(torch.Tensor)
+        x_gen = forward(netG, Z).as_subclass(torch.Tensor)
+        y_gen = forward(netD, dlarray_of(x_gen)).as_subclass(torch.Tensor)
         eps = torch.rand(1, 1, 1, 4).reshape(4, 1, 1, 1)
         x_hat = eps * xt + (1 - eps) * x_gen
-        y_hat = forward(netD, dlarray_of(x_hat))[0].as_subclass(torch.Tensor)
+        y_hat = forward(netD, dlarray_of(x_hat)).as_subclass(torch.Tensor)
         (g,) = torch.autograd.grad(y_hat.sum(), x_hat, create_graph=True)
         norm = torch.sqrt(g.pow(2).sum(dim=(1, 2, 3)) + 1e-10)
         ref_unreg = (y_gen - y_real).mean()
@@ -144,10 +144,10 @@ def test_pix2pix_published_sizes(pix2pix: ModuleType) -> None:
     """tests/+tests/GeneratorTest.m and DiscriminatorTest.m: 256×256×{1,3}×N → 256×256×3×N; → 16×16×1×N."""
     from layergraph import zeros
     g = pix2pix.generator([256, 256], 1, 3)
-    out = extractdata(g.forward(dlarray(zeros([256, 256, 1, 1], "single"), "SSCB"))[0])
+    out = extractdata(g.forward(dlarray(zeros([256, 256, 1, 1], "single"), "SSCB")))
     assert size(out) == (256, 256, 3)
     d = pix2pix.discriminator([256, 256], 3)
-    out = extractdata(d.forward(dlarray(zeros([256, 256, 3, 2], "single"), "SSCB"))[0])
+    out = extractdata(d.forward(dlarray(zeros([256, 256, 3, 2], "single"), "SSCB")))
     assert size(out) == (16, 16, 1, 2)
 
 
@@ -166,7 +166,7 @@ def test_pix2pix_trains_and_its_patch_loss_is_the_mean_binary_cross_entropy(pix2
     # crossentropy(p, ones)/numel(p(:,:,1,1)) on a 1-channel sigmoid map = mean over patches and batch of -log p
     from layergraph import crossentropy, numel, ones, sigmoid
     x = dlarray(torch.rand(32, 32, 6, 2) * 2 - 1, "SSCB")
-    p = sigmoid(model.d.forward(x)[0])
+    p = sigmoid(model.d.forward(x))
     got = crossentropy(p, ones(size(p), "single")) / numel(p.m[:, :, 0, 0])
     want = -torch.log(p.as_subclass(torch.Tensor)).mean()
     assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-5)
@@ -275,5 +275,93 @@ def test_custom_loop_classifier_trains_with_monitor_and_crossentropy(tmp_path: P
     loss, _, _ = dlfeval(m.modelLoss, res["net"], X, dlarray(torch.tensor(T), "CB"))
     Y = extractdata(predict(res["net"], X)).numpy()
     assert size(Y) == (10, 8)
-    Yf = extractdata(forward(res["net"], X)[0]).detach().numpy()
+    Yf = extractdata(forward(res["net"], X)).detach().numpy()
     assert float(loss.detach()) == pytest.approx(-(T * np.log(Yf)).sum() / 8, rel=1e-5)
+
+
+# ----- SciNet beta-VAE on a damped pendulum (matlab-deep-learning, BSD-3) -------------------------------------
+
+def test_scinet_pendulum_data_follow_the_analytical_solution() -> None:
+    """generatePendulumTimeSeries = A0·exp(−t·b/2m)·cos(t·ω + δ0), ω = sqrt(k/m)·sqrt(1 − b²/(4mk)), t a column."""
+    m = load("scinet", "train_scinet_pendulum.py")
+    k, b = np.array([[5.0, 7.5, 9.0]]), np.array([[0.5, 0.8, 1.0]])
+    position, t = m.generatePendulumTimeSeries(4, 5, k, b, 1, 1, 0)
+    tt = np.linspace(0, 5, 4)[:, None]
+    omega = np.sqrt(k) * np.sqrt(1 - b ** 2 / (4 * k))
+    np.testing.assert_allclose(np.asarray(extractdata(position)), np.exp(-tt * b / 2) * np.cos(tt * omega),
+                               rtol=1e-12)
+    assert t.shape == (4, 1)
+
+
+def test_scinet_trains_saves_the_workspace_and_loads_the_networks(tmp_path: Path) -> None:
+    from layergraph import load as load_mat
+
+    m = load("scinet", "train_scinet_pendulum.py")
+    results = tmp_path / "results"
+    res = m.main(["--samples", "40", "--training", "30", "--epochs", "2", "--mini-batch-size", "10",
+                  "--results", str(results)])
+    assert len(res["history"]) == 6 and np.isfinite(res["history"]).all()
+    assert res["predictedAnswers"].shape == (10, 1) and np.isfinite(res["rmse"])
+    S = load_mat(results)  # MATLAB's save("../results/results") wrote the whole workspace
+    assert {"netEncoder", "netDecoder", "latentDimension", "observations", "physicalParameters"} <= set(S)
+    assert S.latentDimension == 3 and S.physicalParameters.kMax == 10 and size(S.observations) == (50, 1, 1, 30)
+    for name in ("netEncoder", "netDecoder"):
+        for lay, par, _ in res[name].Learnables:
+            np.testing.assert_array_equal(S[name].getLearnable(lay, par), res[name].getLearnable(lay, par))
+    again = m.main(["--samples", "40", "--training", "30", "--load", "--results", str(results)])  # doTraining false
+    assert np.isfinite(again["rmse"])
+
+    # the beta-VAE loss of one mini-batch against numpy: mean over the batch of (a − â)² − β/2·Σ(log σ² − μ² − σ²)
+    rng = np.random.default_rng(8)
+    obs = rng.standard_normal((50, 1, 1, 4)).astype(np.float32)
+    q = rng.random((1, 1, 1, 4)).astype(np.float32)
+    a = rng.random((1, 1, 1, 4)).astype(np.float32)
+    encoder, decoder = res["netEncoder"], res["netDecoder"]
+    torch.manual_seed(5)
+    _, _, loss = dlfeval(m.ScinetLossAndGradients, encoder, decoder, dlarray(torch.tensor(obs), "SSCB"),
+                         dlarray(torch.tensor(q), "SSCB"), dlarray(torch.tensor(a), "SSCB"), 3, 1e-3, 4)
+    torch.manual_seed(5)
+    eps = torch.randn(3, 1, 1, 4, dtype=torch.float64).numpy().reshape(3, 4)  # randn's stream, double
+    latent = np.asarray(extractdata(predict(encoder, dlarray(torch.tensor(obs), "SSCB"))), dtype=np.float64)
+    mu, sigma = latent[:3], latent[3:]
+    z = (mu + sigma * eps).astype(np.float32)
+    dec_in = np.concatenate([q.reshape(1, 4), z], 0).reshape(4, 1, 1, 4)
+    answer = np.asarray(extractdata(predict(decoder, dlarray(torch.tensor(dec_in), "SSCB"))),
+                        dtype=np.float64).reshape(4)
+    kl = -1e-3 / 2 * (np.log(sigma ** 2) - mu ** 2 - sigma ** 2).sum(0)
+    want = ((a.reshape(4) - answer) ** 2 + kl).mean()
+    assert float(extractdata(loss)) == pytest.approx(want, rel=1e-4)
+
+
+# ----- inverse PINN on the unit disk (matlab-deep-learning, BSD-3) ------------------------------------------
+
+def test_inverse_pinn_trains_the_network_and_the_coefficient() -> None:
+    m = load("inverse_pinn", "inverse_pinn_constant_coef.py")
+    torch.manual_seed(0)
+    res = m.main(["--epochs", "3", "--mini-batch-size", "64", "--hmax", "0.25"])
+    assert len(res["history"]) == 3 and np.isfinite(res["history"]).all()
+    c = float(res["pdeCoeffs"]["c"])
+    assert c != 0.5 and np.isfinite(c)  # updated by adamupdate on a dlarray after the first tenth of the epochs
+    assert res["Upinn"].shape == (1, res["model"].Mesh.Nodes.shape[1])
+
+    # modelLoss against numpy: the Laplacian by central differences of the network, MATLAB's l2loss (sum over
+    # channels / observations), mse (half of that) and mean(sum(res.^2, 1), 2); d loss/dc = 0.4·mean(2·res·(−ΔU))
+    pinn, model = res["pinn"], res["model"]
+    XY = np.array([[0.1, -0.3, 0.4, 0.0], [0.2, 0.5, -0.1, -0.6]])
+    coeffs = {"c": dlarray(torch.tensor(0.7)), "f": dlarray(torch.tensor(1.0)), "a": dlarray(torch.tensor(0.0))}
+    loss, grads = dlfeval(m.modelLoss, model, pinn, dlarray(torch.tensor(XY), "CB"), coeffs)
+
+    def u(points: np.ndarray) -> np.ndarray:
+        return np.asarray(extractdata(predict(pinn, dlarray(torch.tensor(points), "CB"))),
+                          dtype=np.float64).reshape(-1)
+    h = 1e-2
+    lap = sum((u(XY + h * e[:, None]) - 2 * u(XY) + u(XY - h * e[:, None])) / h ** 2 for e in np.eye(2))
+    U = u(XY)
+    resid = -1.0 - 0.7 * lap
+    loss_f = np.mean(resid ** 2)
+    loss_data = np.sum((U - (1 - XY[0] ** 2 - XY[1] ** 2) / 4) ** 2) / 4
+    bc = model.Mesh.Nodes[:, np.concatenate(model.Mesh.edges) - 1]
+    loss_bc = np.sum(u(bc) ** 2) / (2 * bc.shape[1])
+    want = 0.4 * loss_f + 0.6 * loss_bc + 0.5 * loss_data
+    assert float(extractdata(loss)) == pytest.approx(want, rel=2e-2)
+    assert float(extractdata(grads[1])) == pytest.approx(0.4 * np.mean(2 * resid * -lap), rel=5e-2)

@@ -160,7 +160,8 @@ def test_discriminator_sees_diffaugmented_real_images(tmp_path):
     trainer = GANTrainer(linear_config(tmp_path, diffAugment=["translation", "cutout"]))
     seen, batches = [], []
     forward, step = trainer.netD.forward, trainer._train_step
-    trainer.netD.forward = lambda x, *a: (seen.append(x.detach().clone()), forward(x, *a))[1]
+    # a wrapper passes its caller's nargout on (here the trainer's `y, d.State = d.forward(...)`)
+    trainer.netD.forward = lambda x, *a: (seen.append(x.detach().clone()), forward(x, *a, nargout=2))[1]
     trainer._train_step = lambda X, T: (batches.append(X.clone()), step(X, T))[1]
     trainer.run()
     replay = DiffAugment(["translation", "cutout"], trainer.cfg.seed + 2)  # the trainer's stream: seed + 2

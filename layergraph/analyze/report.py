@@ -9,6 +9,7 @@ from layergraph.analyze.html import in_notebook, ipython_display, notebook_html,
 from layergraph.analyze.order import layer_order
 from layergraph.graph.infer import infer
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.namevalue import matlab_keywords
 from layergraph.table import matlab_size
 
 
@@ -84,6 +85,7 @@ def _activations(names: list[str], acts: list[Any]) -> str:
     return "\n".join(f"{n} {a}" for n, a in zip(names, acts))
 
 
+@matlab_keywords
 def analyzeNetwork(net: Any, Plots: str = "table", console: Any = None, *, html: str | Path | None = None,
                    order: str | None = None) -> NetworkReport:
     """MATLAB's analyzeNetwork: print the layer table and issues (in a notebook: show the interactive page);

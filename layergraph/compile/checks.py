@@ -2,12 +2,14 @@
 after a call failed inside torch — which layer failed, with the sizes in MATLAB's notation."""
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 
-from layergraph.dlarray import DLArray, matlab_shape, plain
+from layergraph.dlarray import DLArray, label, matlab_shape, plain
 from layergraph.errors import NetworkError
 from layergraph.formats import canonical_format, torch_perm
 from layergraph.graph.infer import Analysis
@@ -58,14 +60,24 @@ class InputCheck:
         self.what = f"input layer '{ref}' ({layer.type})" if layer is not None and layer.is_input else f"input '{ref}'"
 
     def __call__(self, x: Any, fname: str) -> torch.Tensor:
-        if isinstance(x, DLArray):
-            if x.fmt and x.fmt != self.fmt:
+        if is_matlab_numeric(x):
+            # MATLAB: numeric data and unformatted dlarrays are in the input layer's format, in MATLAB layout
+            t = plain(x if isinstance(x, torch.Tensor) else np.asarray(x))
+            if t.dtype == torch.float64:
+                t = t.float()  # as dlarray(X) makes MATLAB's double data single
+            try:
+                x = plain(label(t, self.fmt))
+            except ValueError:
+                raise NetworkError(f"{fname}: {self.what} expects {self.act} ({self.act.fmt}) per observation but "
+                                   f"got numeric data of size {'×'.join(map(str, t.shape))}") from None
+        elif isinstance(x, DLArray):
+            if x.fmt != self.fmt:
                 raise ValueError(f"{fname}: input '{self.ref}' expects {self.fmt} data, got a dlarray labelled "
                                  f"{x.fmt}")
             x = x.as_subclass(torch.Tensor)
         elif not isinstance(x, torch.Tensor):
-            raise TypeError(f"{fname}: input '{self.ref}': pass a dlarray (dlarray(X, '{self.fmt}')) or a torch "
-                            "tensor")
+            raise TypeError(f"{fname}: input '{self.ref}': pass a dlarray (dlarray(X, '{self.fmt}')), numeric data "
+                            "in MATLAB layout or a torch tensor in torch layout")
         shape = x.shape
         if len(shape) != len(self.shape) or any(shape[i] != self.shape[i] for i in range(len(shape))
                                                 if i not in self.free):
@@ -77,6 +89,14 @@ class InputCheck:
                 raise NetworkError(f"{fname}: {self.what} needs sequences of at least {self.min_time} time steps "
                                    f"(MinLength) but got {t}")
         return x
+
+
+def is_matlab_numeric(x: Any) -> bool:
+    """MATLAB's numeric input to predict/forward: numpy data, a number or an unformatted dlarray (MATLAB layout).
+    A plain torch tensor is torch code's own, in torch layout."""
+    if isinstance(x, DLArray):
+        return not x.fmt
+    return isinstance(x, (np.ndarray, np.generic, numbers.Number)) and not isinstance(x, bool)
 
 
 def input_checks(lgraph: LayerGraph, analysis: Analysis, refs: list[str]) -> list[InputCheck]:

@@ -15,13 +15,15 @@ import torch
 from torch import nn
 
 from layergraph.compile.build import build_graph_module, wire
-from layergraph.compile.checks import InputCheck, example_sizes, input_checks, locate_failure
-from layergraph.dlarray import DLArray, wrap
+from layergraph.compile.checks import InputCheck, example_sizes, input_checks, is_matlab_numeric, locate_failure
+from layergraph.dlarray import DLArray, stripdims, wrap
 from layergraph.errors import NetworkError, SpecError
 from layergraph.graph.infer import Analysis, infer
 from layergraph.graph.layergraph import LayerGraph, layerGraph
 from layergraph.layers.base import Layer, LayerModule
-from layergraph.namevalue import name_value
+from layergraph.layers.custom import call_layer
+from layergraph.namevalue import matlab_keywords, name_value
+from layergraph.nargout import nargout, results
 from layergraph.safety.limits import check_network_size
 from layergraph.table import Table, matlab_size
 
@@ -204,6 +206,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     def disconnectLayers(self, s: str, d: str) -> dlnetwork:
         return self._edited(self._lgraph.disconnectLayers(s, d))
 
+    @matlab_keywords
     def replaceLayer(self, name: str, layers: Iterable[Layer] | Layer, ReconnectBy: str = "name") -> dlnetwork:
         new = self._edited(self._lgraph.replaceLayer(name, layers, ReconnectBy))
         new._known = {k: v for k, v in new._known.items() if k[0] != name}
@@ -431,17 +434,23 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                 raise
             raise located from err
         ys = ys if isinstance(ys, tuple) else (ys,)
+        if X and all(is_matlab_numeric(x) for x in X):
+            # MATLAB: numeric input gives numeric output, in MATLAB layout (an unformatted dlarray, still traced)
+            return [stripdims(wrap(y, fmt)) for y, fmt in zip(ys, fmts)]
         return [wrap(y, fmt) for y, fmt in zip(ys, fmts)]
 
-    def forward(self, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
-        """Training-mode pass (dropout on, batch statistics): returns (*outputs, State).
+    def forward(self, *X: Any, nargout: int | None = None, **kwargs: Any) -> Any:
+        """Training-mode pass (dropout on, batch statistics): MATLAB's `[Y1, …, YN, state] = forward(net, X)`.
 
-        As in MATLAB the network is a value: the updated batch-norm statistics (and recurrent states) come back in
-        State and reach the network only through `net.State = state`. `Outputs=["layer", "layer/port"]` returns
-        those activations instead of the network's outputs.
+        What comes back follows MATLAB's nargout (see layergraph.nargout): `Y = net.forward(X)` the first output,
+        `Y1, Y2 = …` the first two, `Y1, …, YN, state = …` every output and then the State. As in MATLAB the
+        network is a value: the updated batch-norm statistics (and recurrent states) come back in State and reach
+        the network only through `net.State = state`. `Outputs=["layer", "layer/port"]` returns those activations
+        instead.
         """
+        n = _nargout("forward", nargout)
         ys, state = self._stateful(lambda: self._call(X, kwargs, True, "forward"))
-        return (*ys, state)
+        return results("forward", n, [*ys, state], f"a network with {len(ys)} output(s) and its state")
 
     def _stateful(self, run: Any) -> tuple[list[DLArray], Table]:
         """Run a pass on copies of the state tensors and return its outputs and the State it leaves; the network's
@@ -466,23 +475,22 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         shapes = [tuple(a.shape) if a.shape != r[2].shape else r[3] for a, r in zip(after, rows)]  # H×N states
         return ys, Table([r[0] for r in rows], [r[1] for r in rows], after, shapes)
 
-    def predict(self, *X: Any, **kwargs: Any) -> Any:
-        """Inference-mode pass (dropout off, trained statistics): the output, or a tuple of several outputs.
+    def predict(self, *X: Any, nargout: int | None = None, **kwargs: Any) -> Any:
+        """Inference-mode pass (dropout off, trained statistics): MATLAB's `[Y1, …, YN] = predict(net, X)`.
 
-        `Outputs=["layer", "layer/port"]` returns those activations instead of the network's outputs.
-        `nargout=` one more than the number of outputs also returns the State the pass leaves (MATLAB's
+        `Y = net.predict(X)` is the first output, `Y1, Y2 = …` the first two (MATLAB's nargout, see
+        layergraph.nargout). `Outputs=["layer", "layer/port"]` returns those activations instead. Asking for one
+        more result than there are outputs also returns the State the pass leaves (MATLAB's
         `[Y, state] = predict(net, X)`: recurrent states after the last time step), the network unchanged.
         """
-        nargout = kwargs.pop("nargout", None)
-        if nargout is None:
-            ys = self._call(X, kwargs, False, "predict")
-            return ys[0] if len(ys) == 1 else tuple(ys)
-        ys, state = self._stateful(lambda: self._call(X, kwargs, False, "predict"))
-        if nargout == len(ys):
-            return ys[0] if len(ys) == 1 else tuple(ys)
-        if nargout != len(ys) + 1:
-            raise ValueError(f"predict: nargout={nargout!r}, but the call gives {len(ys)} output(s) and the state")
-        return (*ys, state)
+        n = _nargout("predict", nargout)
+        wanted = kwargs.get("Outputs")
+        count = len(self.OutputNames) if wanted is None else (1 if isinstance(wanted, str) else len(wanted))
+        if n == count + 1:
+            ys, state = self._stateful(lambda: self._call(X, kwargs, False, "predict"))
+            return (*ys, state)
+        ys = self._call(X, kwargs, False, "predict")
+        return results("predict", n, ys, f"a network with {len(ys)} output(s)")
 
     def __repr__(self) -> str:
         order = self._analysis.order if self._analysis else list(self._lgraph.graph.nodes)
@@ -500,14 +508,28 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         return sum(p.numel() for _, _, p, _ in self._learn_rows)
 
 
-def forward(net: dlnetwork, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
-    """MATLAB's `[Y1, …, state] = forward(net, X1, X2, …, Outputs=…)` → `Y1, …, state = forward(net, …)`."""
-    return net.forward(*X, **kwargs)
+def forward(net: dlnetwork | Layer, *X: Any, nargout: int | None = None, **kwargs: Any) -> Any:
+    """MATLAB's `[Y1, …, YN, state] = forward(net, X1, …, Outputs=…)`: as many results as the caller unpacks
+    (`Y = forward(net, X)` is Y alone; `Y, state = forward(net, X)` for a one-output network). On a custom layer
+    object (`forward(net.Layers[-1], X)`) it calls the layer's own forward (or predict) method."""
+    n = _nargout("forward", nargout)
+    if isinstance(net, Layer):
+        return call_layer("forward", net, X, n)
+    return net.forward(*X, nargout=n, **kwargs)
 
 
-def predict(net: dlnetwork, *X: Any, **kwargs: Any) -> Any:
-    """MATLAB's `Y = predict(net, X1, X2, …)`; several outputs come back as a tuple."""
-    return net.predict(*X, **kwargs)
+def predict(net: dlnetwork | Layer, *X: Any, nargout: int | None = None, **kwargs: Any) -> Any:
+    """MATLAB's `[Y1, …, YN] = predict(net, X1, X2, …)`: `Y = predict(net, X)` is the first output. On a custom
+    layer object it calls the layer's own predict method."""
+    n = _nargout("predict", nargout)
+    if isinstance(net, Layer):
+        return call_layer("predict", net, X, n)
+    return net.predict(*X, nargout=n, **kwargs)
+
+
+def _nargout(fname: str, given: int | None) -> int:
+    """nargout of the statement that called the public forward/predict (two frames up from here)."""
+    return nargout(fname, given, depth=2)
 
 
 def resetState(net: dlnetwork) -> dlnetwork:

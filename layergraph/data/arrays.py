@@ -10,6 +10,7 @@ from layergraph.data.categorical import Categorical
 from layergraph.data.options import parse_options
 from layergraph.dlarray import DLArray, wrap
 from layergraph.dlarray.functions import cat_labelled
+from layergraph.namevalue import matlab_keywords
 
 
 def _matlab_dims(a: np.ndarray | torch.Tensor, ndim: int) -> Any:
@@ -88,6 +89,7 @@ def _cat_categorical(dim: int, arrays: tuple[Any, ...]) -> Categorical:
     return Categorical(categories=names, codes=cat(dim, *codes))
 
 
+@matlab_keywords
 def rescale(A: Any, *args: Any, InputMin: Any = None, InputMax: Any = None, **kwargs: Any) -> Any:
     """MATLAB's rescale(A, l, u, InputMin=a, InputMax=b) = l + (clip(A, a, b) − a) / (b − a) · (u − l)."""
     nums = []

@@ -35,8 +35,38 @@ class BatchTable:
         except KeyError:
             raise AttributeError(f"table has no variable '{name}'; variables: {', '.join(self._columns)}") from None
 
-    def __getitem__(self, name: str) -> Any:
-        return self._columns[name]
+    def __getitem__(self, key: Any) -> Any:
+        """`T["input"]` is the variable (a list per row); `T[i, j]` is MATLAB's brace indexing `T{i+1, j+1}`: the
+        content of row i of variable j (0-based; j may be a name); `T[:, j]` the contents of every row."""
+        if isinstance(key, tuple):
+            if len(key) != 2:
+                raise DataError(f"table: index with T[row, variable] (MATLAB's T{{row, variable}}); got {len(key)} "
+                                "subscripts")
+            row, var = key
+            column = self[self._name(var)]
+            try:
+                return column[row]
+            except (IndexError, TypeError):
+                raise DataError(f"table: row index {row!r} is out of range for a table with {len(self)} row(s) "
+                                "(indices count from 0)") from None
+        if isinstance(key, str):
+            return self._columns[self._name(key)]
+        raise DataError(f"table: index with a variable name (T['{next(iter(self._columns), 'Var1')}']) or with "
+                        f"T[row, variable] (MATLAB's T{{row, variable}}); got {key!r}")
+
+    def _name(self, var: Any) -> str:
+        """The variable named or numbered (0-based) by `var`."""
+        names = list(self._columns)
+        if isinstance(var, str):
+            if var not in self._columns:
+                raise DataError(f"table has no variable '{var}'; variables: {', '.join(names)}")
+            return var
+        if isinstance(var, (int, np.integer)) and not isinstance(var, bool):
+            if not -len(names) <= var < len(names):
+                raise DataError(f"table: variable index {var} is out of range for a table with {len(names)} "
+                                "variable(s) (indices count from 0)")
+            return names[var]
+        raise DataError(f"table: a variable is given by name or 0-based number, got {var!r}")
 
     def __len__(self) -> int:
         return len(next(iter(self._columns.values())))

@@ -25,6 +25,7 @@ from layergraph.devices import default_device
 from layergraph.dlarray import DLArray, dlarray, wrap
 from layergraph.errors import DataError, OptionError
 from layergraph.formats import canonical_format
+from layergraph.nargout import nargin
 from layergraph.workers import start_worker
 
 # How many prepared batches may wait in the queue: enough to hide decoding jitter, few enough to bound memory.
@@ -58,7 +59,8 @@ class _Output:
 
 
 def _collate(column: list[Any]) -> Any:
-    """MATLAB's default mini-batch function: images along dim 4, labels and scalars along dim 1."""
+    """MATLAB's default mini-batch function: images along dim 4; labels, scalars and 1×N rows (the reads of an
+    arrayDatastore over a matrix's rows) along dim 1, so that N×C data with MiniBatchFormat "BC" is B×C."""
     if not column:
         return np.zeros((0, 0))
     first = column[0]
@@ -66,7 +68,7 @@ def _collate(column: list[Any]) -> Any:
         return cat(1, *column)
     arr = first if isinstance(first, torch.Tensor) else np.asarray(first)
     size = arr.numel() if isinstance(arr, torch.Tensor) else arr.size
-    if arr.ndim <= 1 or size == 1:
+    if arr.ndim <= 1 or size == 1 or (arr.ndim == 2 and arr.shape[0] == 1):
         return cat(1, *column)
     return cat(4, *column)
 
@@ -238,7 +240,7 @@ def _produce(buffer: stdqueue.Queue, stop: threading.Event, source: Source, orde
             if n == 0 or (discard and n < batch):
                 break
             if fcn is not None:
-                result = fcn(*cols)
+                result = fcn(*_arguments(fcn, cols))
                 result = tuple(result) if isinstance(result, tuple | list) else (result,)
                 if len(result) < num_outputs:
                     raise DataError(f"minibatchqueue: MiniBatchFcn returned {len(result)} output(s) but the queue "
@@ -255,6 +257,18 @@ def _produce(buffer: stdqueue.Queue, stop: threading.Event, source: Source, orde
         _put(buffer, stop, _END)
     except BaseException as err:  # hand every failure to the consumer instead of dying silently
         _put(buffer, stop, _Failure(err))
+
+
+def _arguments(fcn: Callable[..., Any], cols: list[Any]) -> list[Any]:
+    """The datastore's columns a MiniBatchFcn takes: MATLAB passes the first nargin(fcn) of them, so a function of
+    the predictors alone works on a datastore that also reads responses."""
+    n = nargin(fcn)
+    if n is None or n >= len(cols):
+        if n is not None and n > len(cols):
+            raise DataError(f"minibatchqueue: MiniBatchFcn takes {n} inputs but the datastore reads {len(cols)} "
+                            "variable(s)")
+        return cols
+    return cols[:n]
 
 
 def _outputs(func: str, formats: list[Any], casts: list[Any], envs: list[Any], as_dl: list[Any]) -> list[_Output]:

@@ -11,10 +11,12 @@ import numpy as np
 
 from layergraph.data.cells import BatchTable
 from layergraph.errors import DataError
+from layergraph.namevalue import matlab_keywords
 
 __all__ = ["Rectangle", "imcrop", "randomCropWindow2d", "table"]
 
 
+@matlab_keywords
 def table(*variables: Sequence[Any], VariableNames: Sequence[str] | None = None) -> BatchTable:
     """table(X, Y, VariableNames=["X", "Y"]): columns of equal height (lists are cell columns).
 

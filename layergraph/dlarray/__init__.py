@@ -4,6 +4,7 @@
 functions with MATLAB dimension numbers, `elementwise` the MATLAB elementwise functions, `indexing` the
 MATLAB-order indexer `X.m[...]`.
 """
+from layergraph.dlarray import indexing as _indexing  # noqa: F401 - attaches DLArray.m
 from layergraph.dlarray.array import (
     DLArray,
     dims,
@@ -18,8 +19,8 @@ from layergraph.dlarray.array import (
     to_matlab_layout,
     wrap,
 )
-from layergraph.dlarray.creation import ones, rand, randn, zeros
-from layergraph.dlarray.elementwise import abs, exp, leakyrelu, log, relu, sigmoid, softmax, sqrt, tanh
+from layergraph.dlarray.creation import ones, rand, randi, randn, zeros
+from layergraph.dlarray.elementwise import abs, cos, exp, leakyrelu, log, relu, sigmoid, sin, softmax, sqrt, tanh
 from layergraph.dlarray.functions import (
     finddim,
     max,
@@ -33,10 +34,11 @@ from layergraph.dlarray.functions import (
     squeeze,
     sum,
 )
+from layergraph.dlarray.sorting import sort
 
 __all__ = [
-    "DLArray", "abs", "dims", "dlarray", "exp", "extractdata", "finddim", "label", "labelled", "leakyrelu",
+    "DLArray", "abs", "cos", "dims", "dlarray", "exp", "extractdata", "finddim", "label", "labelled", "leakyrelu",
     "log", "matlab_data", "matlab_shape", "max", "mean", "min", "ndims", "numel", "ones", "permute", "plain",
-    "rand", "randn", "relu", "reshape", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
-    "tanh", "to_matlab_layout", "wrap", "zeros",
+    "rand", "randi", "randn", "relu", "reshape", "sigmoid", "sin", "size", "softmax", "sort", "sqrt", "squeeze",
+    "stripdims", "sum", "tanh", "to_matlab_layout", "wrap", "zeros",
 ]

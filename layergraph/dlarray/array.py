@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from layergraph.formats import MATLAB_ORDER, canonical_format, torch_perm
+from layergraph.namevalue import matlab_keywords
 
 # `with no_labels():` torch operations treat dlarrays as plain tensors: no dispatch, no alias, plain results.
 no_labels = torch._C.DisableTorchFunctionSubclass
@@ -44,6 +45,16 @@ _KEEP = _ELEMENTWISE_BINARY | _names("""
     contiguous to cpu cuda float double half bfloat16 bool int long type type_as requires_grad_ ones_like
     zeros_like full_like empty_like rand_like randn_like randint_like bernoulli cat concat concatenate __getitem__
 """)
+
+
+# numpy ufuncs that reach a dlarray operand, as the torch functions that handle dlarrays
+_UFUNCS: dict[str, Callable[..., Any]] = {
+    "add": torch.add, "subtract": torch.sub, "multiply": torch.mul, "true_divide": torch.true_divide,
+    "divide": torch.true_divide, "power": torch.pow, "maximum": torch.maximum, "minimum": torch.minimum,
+    "fmax": torch.fmax, "fmin": torch.fmin, "greater": torch.greater, "greater_equal": torch.greater_equal,
+    "less": torch.less, "less_equal": torch.less_equal, "equal": torch.eq, "not_equal": torch.ne,
+    "logical_and": torch.logical_and, "logical_or": torch.logical_or, "logical_xor": torch.logical_xor,
+}
 
 
 class DLArray(torch.Tensor):
@@ -77,6 +88,14 @@ class DLArray(torch.Tensor):
             return wrap(out, fmt)
         return adopt(out, fmt)
 
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # numpy data meeting a dlarray (`img .* X`, `X .* img`): numpy would convert the dlarray in its torch
+        # layout; the torch function instead reads the numpy operand as MATLAB data (see _align_labels)
+        fn = _UFUNCS.get(ufunc.__name__)
+        if method != "__call__" or fn is None or kwargs:
+            return NotImplemented
+        return fn(*_as_tensors(inputs))
+
     def __deepcopy__(self, memo: dict) -> DLArray:
         # torch's default deep copy builds the copy with new_empty([]), which carries no labels
         if not self.is_leaf:
@@ -93,11 +112,21 @@ class DLArray(torch.Tensor):
         """The MATLAB dimension labels, e.g. 'SSCB' (MATLAB's `dims`)."""
         return self.fmt
 
-    @property
-    def m(self) -> Any:
-        """Index in MATLAB's dimension order, 0-based: `X.m[:, :, :, idx]` is MATLAB's `X(:,:,:,idx)`."""
-        from layergraph.dlarray.indexing import MatlabIndexer
-        return MatlabIndexer(self)
+    # `X.m[...]`, indexing in MATLAB's dimension order: the property is attached by layergraph.dlarray.indexing
+    # (imported with the package), so that module can build on this one without an import circle
+    m: Any
+
+    def __float__(self) -> float:
+        # MATLAB's double(loss) of a traced dlarray is its value: no autograd warning about the trace
+        with no_labels():
+            return float(self.detach())
+
+    def __format__(self, spec: str) -> str:
+        # a MATLAB 1×1 result is a number to Python code: f"{accuracy:.3f}", f"{loss}"
+        if self.numel() == 1:
+            with no_labels():
+                return format(self.detach().item(), spec)
+        return torch.Tensor.__format__(self.as_subclass(torch.Tensor), spec)
 
     def __repr__(self, **kwargs: Any) -> str:
         body = torch.Tensor.__repr__(self.as_subclass(torch.Tensor), **kwargs)
@@ -138,18 +167,63 @@ def _keeps_dims(key: Any) -> bool:
     return advanced <= 1
 
 
+def _numeric(a: Any) -> bool:
+    """MATLAB numeric data: an unformatted dlarray (what layergraph's randn, zeros, stripdims… return) or numpy
+    data, converted to a tensor by _as_tensors (marked unformatted there). Plain torch tensors are torch code's
+    own, in torch layout."""
+    return type(a) is DLArray and not a.fmt
+
+
+def _as_tensors(args: tuple) -> tuple:
+    """numpy operands as tensors (torch's operators refuse them), floating ones in the dlarray's type: MATLAB's
+    single .* double is single."""
+    if not any(isinstance(a, (np.ndarray, np.generic)) for a in args):
+        return args
+    ref = next(a for a in args if type(a) is DLArray)
+    out = []
+    for a in args:
+        if isinstance(a, (np.ndarray, np.generic)):
+            t = torch.as_tensor(np.asarray(a), device=ref.device)
+            t = t.to(ref.dtype) if t.is_floating_point() and ref.is_floating_point() else t
+            a = wrap(t, "") if t.dim() else t  # numpy data are MATLAB data
+        out.append(a)
+    return tuple(out)
+
+
+def _single_wins(args: tuple) -> tuple:
+    """MATLAB's single .* double is single: double operands (randn's default) take the single type of the
+    others, instead of torch's promotion to double."""
+    kinds = {a.dtype for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()}
+    if torch.float64 not in kinds or len(kinds) < 2:
+        return args
+    low = min((k for k in kinds if k != torch.float64), key=lambda k: torch.finfo(k).bits)
+    return tuple((wrap(a.to(low), a.fmt) if type(a) is DLArray else a.to(low))
+                 if isinstance(a, torch.Tensor) and a.dtype == torch.float64 else a for a in args)
+
+
+def _matlab_broadcast(args: tuple) -> tuple:
+    """MATLAB's implicit expansion for MATLAB-layout operands: sizes line up from the first dimension and
+    missing trailing dimensions are 1 (32×32×1 meets 32×32 as 32×32, not numpy's right-aligned 32×32×32)."""
+    n = max((a.dim() for a in args if isinstance(a, torch.Tensor)), default=0)
+    return tuple(a.reshape(*a.shape, *([1] * (n - a.dim()))) if isinstance(a, torch.Tensor) and 0 < a.dim() < n
+                 else a for a in args)
+
+
 def _align_labels(args: tuple) -> tuple:
     """Expand formatted operands with fewer labels to the richest format (MATLAB matches labels, not positions).
 
     `X + Y` with X "SSCB" and Y "CB" treats Y as 1×1×C×B. Formats that do not nest are an error rather than a
-    silent broadcast along the wrong dimensions.
+    silent broadcast along the wrong dimensions. Numeric operands (numpy arrays, plain tensors, unformatted
+    dlarrays) are MATLAB data: they take the labels of the formatted operand in order, as MATLAB applies them.
+    Without a formatted operand, MATLAB's implicit expansion lines sizes up from the first dimension.
     """
+    args = _single_wins(_as_tensors(args))
     fmts = {a.fmt for a in args if type(a) is DLArray and a.fmt}
     if not fmts:
-        return args
+        return _matlab_broadcast(args)
     target = max(fmts, key=len)
-    if any(type(a) is DLArray and not a.fmt for a in args):
-        args = tuple(_from_matlab(a, target) if type(a) is DLArray and not a.fmt else a for a in args)
+    if any(_numeric(a) for a in args):
+        args = tuple(_from_matlab(a, target) if _numeric(a) else a for a in args)
     if len(fmts) < 2:
         return args
     want = Counter(target)
@@ -157,23 +231,28 @@ def _align_labels(args: tuple) -> tuple:
         if Counter(f) - want:
             raise ValueError(f"dlarray: cannot combine '{f}' and '{target}' data elementwise: the labels do not "
                              "match; relabel one of them with dlarray(stripdims(X), fmt)")
-    return tuple(_expand(a, target) if type(a) is DLArray and a.fmt and a.fmt != target else a for a in args)
+    return tuple(expand_labels(a, target) if type(a) is DLArray and a.fmt and a.fmt != target else a for a in args)
 
 
 def _from_matlab(t: torch.Tensor, target: str) -> torch.Tensor:
-    """An unformatted dlarray (MATLAB layout) meeting `target` data: its dimensions are target's, in order.
+    """Numeric data (MATLAB layout) meeting `target` data: its dimensions are target's, in order.
 
     MATLAB stores a formatted dlarray in its label order, so `rand([1 1 1 B], like=X) .* X` on "SSCB" X
     scales each observation; here the unformatted operand is moved to torch layout to give the same result.
     """
-    if t.dim() > len(target):
-        raise ValueError(f"dlarray: cannot combine unformatted data of size {'×'.join(map(str, t.shape))} with "
+    shape = list(t.shape)
+    while len(shape) > len(target) and shape[-1] == 1:  # MATLAB has no trailing singleton dimensions
+        shape.pop()
+    if len(shape) > len(target):
+        raise ValueError(f"dlarray: cannot combine numeric data of size {'×'.join(map(str, t.shape))} with "
                          f"'{target}' data elementwise: it has more dimensions than the labels")
-    shape = list(t.shape) + [1] * (len(target) - t.dim())
+    if len(shape) == 1 and len(target) > 1:  # a 1-D tensor is a MATLAB column vector
+        shape.append(1)
+    shape = shape + [1] * (len(target) - len(shape))
     return t.reshape(shape).permute(torch_perm(target))
 
 
-def _expand(t: torch.Tensor, target: str) -> torch.Tensor:
+def expand_labels(t: torch.Tensor, target: str) -> torch.Tensor:
     """View torch-layout `t` (labels t.fmt ⊂ target) with singleton dimensions for the labels it lacks."""
     have = [t.fmt[i] for i in torch_perm(t.fmt)]
     shape, j = [], 0
@@ -213,6 +292,7 @@ def plain(x: Any) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x))
 
 
+@matlab_keywords
 def dlarray(x: Any, fmt: str = "") -> DLArray:
     """Create a formatted array from data in MATLAB layout (dims in the order `fmt` names them)."""
     if isinstance(x, DLArray) and x.fmt:
@@ -233,7 +313,7 @@ def label(t: torch.Tensor, fmt: str) -> DLArray:
     fmt = fmt.upper()
     canon = canonical_format(fmt)
     if t.dim() > len(fmt):
-        raise ValueError(f"dlarray: data has {t.dim()} dimensions but format '{fmt}' labels {len(fmt)}")
+        t = _drop_singletons(t, len(fmt), fmt)
     while t.dim() < len(fmt):  # MATLAB drops trailing singleton dimensions
         t = t.unsqueeze(-1)
     # reorder user-given labels into canonical MATLAB order, then into torch order
@@ -241,6 +321,18 @@ def label(t: torch.Tensor, fmt: str) -> DLArray:
     t = t.permute(to_canon)
     t = t.permute(torch_perm(canon)).contiguous()
     return wrap(t, canon)
+
+
+def _drop_singletons(t: torch.Tensor, n: int, fmt: str) -> torch.Tensor:
+    """MATLAB-layout data with more dimensions than `fmt` labels, seen as MATLAB sees them: trailing singleton
+    dimensions do not exist (K×1 is a K-vector for a one-label format such as WeightsFormat "C")."""
+    shape = list(t.shape)
+    while len(shape) > n and shape[-1] == 1:
+        shape.pop()
+    if len(shape) > n:
+        raise ValueError(f"dlarray: data of size {'×'.join(map(str, t.shape))} has {len(shape)} dimensions but "
+                         f"format '{fmt}' labels {n}")
+    return t.reshape(shape)
 
 
 def labelled(x: Any, DataFormat: str | None, fname: str) -> tuple[DLArray, Callable[[Any], Any]]:
@@ -311,6 +403,7 @@ def dims(x: Any) -> str:
     return getattr(x, "fmt", "")
 
 
+@matlab_keywords
 def stripdims(x: Any, fmt: str | None = None) -> Any:
     """MATLAB's stripdims: the data unformatted, in MATLAB layout, still traced for dlgradient.
 

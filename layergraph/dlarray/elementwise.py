@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from layergraph.dlarray.array import labelled
 from layergraph.formats import torch_axis
+from layergraph.namevalue import matlab_keywords
 
 
 def _elementwise(name: str, on_tensor: Callable[[torch.Tensor], Any], on_numpy: Callable[[Any], Any],
@@ -30,6 +31,8 @@ exp = _elementwise("exp", torch.exp, np.exp, "MATLAB's exp, elementwise; keeps d
 log = _elementwise("log", torch.log, np.log, "MATLAB's log (natural), elementwise; keeps dlarray labels.")
 sqrt = _elementwise("sqrt", torch.sqrt, np.sqrt, "MATLAB's sqrt, elementwise; keeps dlarray labels.")
 tanh = _elementwise("tanh", torch.tanh, np.tanh, "MATLAB's tanh, elementwise; keeps dlarray labels.")
+cos = _elementwise("cos", torch.cos, np.cos, "MATLAB's cos (radians), elementwise; keeps dlarray labels.")
+sin = _elementwise("sin", torch.sin, np.sin, "MATLAB's sin (radians), elementwise; keeps dlarray labels.")
 relu = _elementwise("relu", torch.relu, lambda x: np.maximum(x, 0),
                     "MATLAB's relu: max(X, 0) elementwise; keeps dlarray labels.")
 sigmoid = _elementwise("sigmoid", torch.sigmoid, lambda x: 1 / (1 + np.exp(-np.asarray(x))),
@@ -43,6 +46,7 @@ def abs(X: Any) -> Any:
     return np.abs(X) if isinstance(X, np.ndarray) else builtins.abs(X)
 
 
+@matlab_keywords
 def leakyrelu(X: Any, scaleFactor: float = 0.01) -> Any:
     """MATLAB's leakyrelu(X, scaleFactor): X where X > 0, scaleFactor·X elsewhere (default 0.01)."""
     if isinstance(X, torch.Tensor):
@@ -51,6 +55,7 @@ def leakyrelu(X: Any, scaleFactor: float = 0.01) -> Any:
     return np.where(x > 0, x, scaleFactor * x)
 
 
+@matlab_keywords
 def softmax(X: Any, DataFormat: str | None = None) -> Any:
     """MATLAB's softmax: exp(X) normalised over the channel (C) dimension, for each position and observation.
 

@@ -26,7 +26,10 @@ from layergraph.dlarray.array import (
     plain,
     wrap,
 )
+from layergraph.dlarray.sizevec import is_vector_like, size_vector
 from layergraph.formats import torch_axis
+from layergraph.namevalue import matlab_keywords
+from layergraph.nargout import ALL, nargout
 
 
 def _is_array(x: Any) -> bool:
@@ -57,18 +60,26 @@ def _dims(args: Sequence[Any]) -> list[int]:
     return out
 
 
-def size(X: Any, *dim: Any) -> Any:
+def size(X: Any, *dim: Any, nargout: int | None = None) -> Any:
     """MATLAB's size: the size vector (trailing singletons dropped, at least two) or the size along `dim`.
 
-    `size(X, d)` with one dimension gives an int; several (`size(X, 1, 2)`, `size(X, [1, 2])`) a tuple.
+    `size(X, d)` with one dimension gives an int; several (`size(X, 1, 2)`, `size(X, [1, 2])`) a tuple. As in
+    MATLAB, `h, w = size(X)` (nargout 2, see layergraph.nargout) gives the first size and the product of the
+    rest, `h, w, c = size(X)` the first two and the product of the rest (1 beyond the last dimension).
     """
+    n = _nargout("size", nargout)
     shape = _shape(X)
     if not dim:
-        s = list(shape)
-        while len(s) > 2 and s[-1] == 1:
-            s.pop()
-        return tuple(s)
+        if n <= 1 or n >= ALL:
+            s = list(shape)
+            while len(s) > 2 and s[-1] == 1:
+                s.pop()
+            return tuple(s)
+        full = list(shape) + [1] * max(n - len(shape), 0)
+        return (*full[:n - 1], math.prod(full[n - 1:]))
     vals = tuple(shape[d - 1] if d <= len(shape) else 1 for d in _dims(dim))
+    if 1 < n < ALL and n != len(vals):
+        raise ValueError(f"size: {n} outputs were asked for but {len(vals)} dimension(s) were given")
     return vals[0] if len(vals) == 1 else vals
 
 
@@ -95,10 +106,14 @@ def _axis(fmt: str, d: int, ndim: int) -> int | None:
 
 
 def _like(X: Any, out: torch.Tensor, fmt: str) -> Any:
-    """Return fresh result `out` as the kind of array X is: labelled dlarray, unformatted dlarray, numpy, tensor."""
+    """Return fresh result `out` as the kind of array X is: labelled dlarray, unformatted dlarray, numpy (a numpy
+    scalar when 1×1), tensor."""
     if isinstance(X, DLArray):
         return adopt(out, fmt)
-    return out.numpy() if isinstance(X, np.ndarray) else out
+    if isinstance(X, np.ndarray):
+        # a MATLAB 1×1 result is a number: numpy's scalar works with float(), f-strings and arithmetic
+        return out.numpy().reshape(())[()] if out.numel() == 1 else out.numpy()
+    return out
 
 
 def _reduce(name: str, X: Any, dim: Any, op: Callable[[torch.Tensor, list[int] | None], torch.Tensor]) -> Any:
@@ -137,6 +152,7 @@ def sum(X: Any, *args: Any, **kwargs: Any) -> Any:
     return _reduce("sum", X, args[0] if args else None, lambda t, ax: _keep(t, ax, torch.sum))
 
 
+@matlab_keywords
 def mean(X: Any, dim: Any = None) -> Any:
     """MATLAB's mean(X), mean(X, dim), mean(X, vecdim), mean(X, 'all'); integers give floating point."""
     def op(t: torch.Tensor, ax: list[int] | None) -> torch.Tensor:
@@ -144,28 +160,41 @@ def mean(X: Any, dim: Any = None) -> Any:
     return _reduce("mean", X if _is_array(X) else np.asarray(X, dtype=float), dim, op)
 
 
-def _extremum(name: str, builtin: Any, pick: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-    """max/min: M = max(X), max(X, [], dim), max(X, [], 'all'), max(A, B); M, I = max(..., nargout=2)."""
-    nargout = kwargs.pop("nargout", 1)
+_NANFLAGS = ("omitnan", "includenan")
+
+
+def _extremum(name: str, builtin: Any, args: tuple, kwargs: dict) -> Any:
+    """max/min: M = max(X), max(X, [], dim), max(X, [], 'all'), max(A, B), each with 'omitnan' (MATLAB's
+    default: NaN are skipped unless every element is NaN) or 'includenan'; M, I = max(...) adds indices."""
+    n = _nargout(name, kwargs.pop("nargout", None), depth=3)
     if not args or not builtins.any(_is_array(a) for a in args[:2]):
         return builtin(*args, **kwargs)
     if kwargs:
         raise TypeError(f"{name}: unexpected keyword(s) {', '.join(kwargs)}")
     X, rest = args[0], list(args[1:])
+    nanflag = "omitnan"
+    if rest and isinstance(rest[-1], str) and rest[-1].lower() in _NANFLAGS:
+        nanflag = rest.pop().lower()
     if rest and not _is_empty(rest[0]):
-        if len(rest) > 1 or nargout != 1:
-            raise ValueError(f"{name}(A, B) compares two arrays elementwise; for the {name} along a dimension "
-                             f"write {name}(X, [], dim)")
-        return _elementwise_extremum(name, X, rest[0])
+        if len(rest) > 1 or n > 1:
+            raise ValueError(f"{name}(A, B) compares two arrays elementwise and has one output; for the {name} "
+                             f"along a dimension write {name}(X, [], dim)")
+        return _elementwise_extremum(name, X, rest[0], nanflag == "omitnan")
+    if len(rest) > 2:
+        raise ValueError(f"{name}: unknown option {rest[2]!r}; the options are a dimension, 'all', 'omitnan' and "
+                         "'includenan'")
     dim = rest[1] if len(rest) > 1 else None
-    if nargout == 1:
-        return _reduce(name, X, dim, lambda t, ax: _keep(t, ax, torch.amax if name == "max" else torch.amin))
-    if nargout != 2 or isinstance(dim, str) or (dim is not None and len(_dims([dim])) != 1):
-        raise ValueError(f"{name}(..., nargout=2) returns values and 1-based indices along one dimension")
+    omit = nanflag == "omitnan"
+    if n <= 1:
+        return _reduce(name, X, dim, lambda t, ax: _nan_extreme(name, t, ax, omit)[0])
+    if n > 2 or isinstance(dim, str) or (dim is not None and len(_dims([dim])) != 1):
+        raise ValueError(f"{name}: [M, I] = {name}(...) returns values and 1-based indices along one dimension "
+                         f"(got {n} outputs)" if n != 2 else
+                         f"{name}: [M, I] = {name}(...) needs one dimension, not {dim!r}")
     found: list[torch.Tensor] = []
 
     def op(t: torch.Tensor, ax: list[int] | None) -> torch.Tensor:
-        values, idx = pick(t, 0 if ax is None else ax[0], keepdim=True)
+        values, idx = _nan_extreme(name, t, [0] if ax is None else ax[:1], omit)
         found.append(idx + 1)  # MATLAB's indices count from 1
         return values
     values = _reduce(name, X, dim, op)
@@ -174,35 +203,77 @@ def _extremum(name: str, builtin: Any, pick: Callable[..., Any], args: tuple, kw
     return values, _like(X, found[0], getattr(X, "fmt", ""))
 
 
+def _nan_extreme(name: str, t: torch.Tensor, axes: list[int] | None,
+                 omit: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The max/min over `axes` (kept as size 1; None: all) and, for one axis, the 0-based index of the first
+    extreme. omit: NaN are skipped (an all-NaN slice gives NaN and index 0); else a NaN wins (its first index)."""
+    if not t.is_floating_point():
+        if axes is not None and len(axes) == 1:
+            return (torch.max if name == "max" else torch.min)(t, axes[0], keepdim=True)
+        return _keep(t, axes, torch.amax if name == "max" else torch.amin), torch.empty(0)
+    nan = torch.isnan(t)
+    fill = float("-inf") if name == "max" else float("inf")
+    clean = torch.where(nan, torch.full_like(t, fill), t)
+    if axes is not None and len(axes) == 1:
+        ax = axes[0]
+        values, idx = (torch.max if name == "max" else torch.min)(clean, ax, keepdim=True)
+        # torch does not promise the first of equal extremes: take the first position holding the value
+        hit = (clean == values) & ~nan
+        first = torch.argmax(hit.to(torch.uint8), ax, keepdim=True)
+        anynan, allnan = nan.any(ax, keepdim=True), nan.all(ax, keepdim=True)
+        firstnan = torch.argmax(nan.to(torch.uint8), ax, keepdim=True)
+        if omit:
+            idx = torch.where(allnan, torch.zeros_like(first), first)
+            values = torch.where(allnan, torch.full_like(values, float("nan")), values)
+        else:
+            idx = torch.where(anynan, firstnan, first)
+            values = torch.where(anynan, torch.full_like(values, float("nan")), values)
+        return values, idx
+    values = _keep(clean, axes, torch.amax if name == "max" else torch.amin)
+    gone = _keep(nan, axes, torch.all) if omit else _keep(nan, axes, torch.any)
+    return torch.where(gone, torch.full_like(values, float("nan")), values), torch.empty(0)
+
+
 def _is_empty(x: Any) -> bool:
     return x is None or (isinstance(x, (list, tuple)) and len(x) == 0)
 
 
-def _elementwise_extremum(name: str, A: Any, B: Any) -> Any:
-    """MATLAB's max(A, B): elementwise, NaN ignored (torch.fmax); labels kept by the dlarray rules."""
+def _elementwise_extremum(name: str, A: Any, B: Any, omit: bool = True) -> Any:
+    """MATLAB's max(A, B): elementwise, NaN ignored (torch.fmax) or kept ('includenan'); labels kept by the
+    dlarray rules."""
     if not isinstance(A, torch.Tensor) and not isinstance(B, torch.Tensor):
-        return (np.fmax if name == "max" else np.fmin)(A, B)
+        if omit:
+            return (np.fmax if name == "max" else np.fmin)(A, B)
+        return (np.maximum if name == "max" else np.minimum)(A, B)
     ref = A if isinstance(A, torch.Tensor) else B
-    a = A if isinstance(A, torch.Tensor) else torch.as_tensor(A, dtype=ref.dtype, device=ref.device)
-    b = B if isinstance(B, torch.Tensor) else torch.as_tensor(B, dtype=ref.dtype, device=ref.device)
-    return (torch.fmax if name == "max" else torch.fmin)(a, b)
+    a = A if isinstance(A, torch.Tensor) else torch.as_tensor(np.asarray(A), dtype=ref.dtype, device=ref.device)
+    b = B if isinstance(B, torch.Tensor) else torch.as_tensor(np.asarray(B), dtype=ref.dtype, device=ref.device)
+    if omit:
+        return (torch.fmax if name == "max" else torch.fmin)(a, b)
+    return (torch.maximum if name == "max" else torch.minimum)(a, b)
 
 
 def max(*args: Any, **kwargs: Any) -> Any:
     """MATLAB's max: M = max(X) (first non-singleton dimension), max(X, [], dim), max(X, [], 'all'),
-    elementwise max(A, B); `M, I = max(X, [], dim, nargout=2)` adds 1-based indices. Python's max otherwise."""
-    return _extremum("max", builtins.max, torch.max, args, kwargs)
+    elementwise max(A, B), NaN omitted unless 'includenan'; `M, I = max(X, [], dim)` adds 1-based indices
+    (nargout, see layergraph.nargout). Python's max for anything that is not an array."""
+    return _extremum("max", builtins.max, args, kwargs)
 
 
 def min(*args: Any, **kwargs: Any) -> Any:
-    """MATLAB's min, the mirror of `max` (same forms, same `nargout=2`). Python's min for non-arrays."""
-    return _extremum("min", builtins.min, torch.min, args, kwargs)
+    """MATLAB's min, the mirror of `max` (same forms, same nargout rule). Python's min for non-arrays."""
+    return _extremum("min", builtins.min, args, kwargs)
+
+
+def _nargout(fname: str, given: Any, depth: int = 2) -> int:
+    """nargout of the statement calling the public function (`depth` frames up from here)."""
+    return nargout(fname, given, depth=depth)
 
 
 def _sizes(name: str, sz: tuple[Any, ...], count: int) -> list[int]:
     """reshape's size arguments: a vector or separate sizes, one of them [] or None to be computed."""
-    if len(sz) == 1 and isinstance(sz[0], (list, tuple, torch.Size, np.ndarray)):
-        sz = tuple(sz[0])
+    if len(sz) == 1 and is_vector_like(sz[0]):
+        sz = tuple(size_vector(name, sz[0]))
     if len(sz) < 2:
         raise ValueError(f"{name}: the size vector must have at least two elements, as in MATLAB")
     free = [i for i, s in enumerate(sz) if _is_empty(s)]
@@ -219,7 +290,7 @@ def _sizes(name: str, sz: tuple[Any, ...], count: int) -> list[int]:
     return sizes
 
 
-def _column_major(t: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+def column_major(t: torch.Tensor, sizes: list[int]) -> torch.Tensor:
     """Reshape as MATLAB does (first index fastest) using torch's row-major reshape on reversed dims."""
     rev = t.permute(*reversed(range(t.dim()))) if t.dim() > 1 else t
     out = rev.reshape(sizes[::-1])
@@ -232,7 +303,7 @@ def reshape(X: Any, *sz: Any) -> Any:
         arr = np.asarray(X)
         return np.reshape(arr, _sizes("reshape", sz, arr.size), order="F")
     t = matlab_data(X)
-    out = _column_major(t, _sizes("reshape", sz, t.numel()))
+    out = column_major(t, _sizes("reshape", sz, t.numel()))
     return wrap(out, "") if isinstance(X, DLArray) else out
 
 

@@ -37,8 +37,9 @@ class MatlabIndexer:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         x = self.x
-        subs = sorted(_subscripts(x, key), key=lambda p: p[0])
-        value = _torch_layout_value(x, value)
+        matlab_subs = _subscripts(x, key)
+        subs = sorted(matlab_subs, key=lambda p: p[0])
+        value = _torch_layout_value(x, _fit_block(value, x, matlab_subs))
         with no_labels():
             if sum(not isinstance(s, slice) for _, s in subs) <= 1:
                 # slices and at most one index list: torch's own indexing keeps every dimension in place
@@ -53,6 +54,23 @@ class MatlabIndexer:
                     parts.append(idx.to(x.device).reshape(shape))
                 index = tuple(parts)
             x[index] = value
+
+
+def _fit_block(value: Any, x: DLArray, subs: list[tuple[int, Any]]) -> Any:
+    """MATLAB's subscripted assignment: a right-hand side with the block's non-singleton sizes in the same
+    order fits it (`A(:,1,1,:) = B` with B N×M and the block N×1×1×M)."""
+    if isinstance(value, numbers.Number) or (isinstance(value, DLArray) and value.fmt):
+        return value
+    shape = matlab_shape(x)
+    block = [len(range(*s.indices(shape[d]))) if isinstance(s, slice) else int(s.numel())
+             for d, (_, s) in enumerate(subs)]
+    t = plain(value if isinstance(value, torch.Tensor) else np.asarray(value))
+    if t.numel() <= 1 or list(t.shape) == block:
+        return value
+    if [n for n in t.shape if n != 1] == [n for n in block if n != 1]:
+        reshaped = t.reshape(block)  # only singleton dimensions move, so the element order is kept
+        return wrap(reshaped, "") if isinstance(value, DLArray) else reshaped
+    return value
 
 
 def _take(t: torch.Tensor, axis: int, sub: Any) -> torch.Tensor:
@@ -86,9 +104,14 @@ def _subscripts(x: DLArray, key: Any) -> list[tuple[int, Any]]:
     if len(keys) < n and any(s != 1 for s in shape[len(keys):]):
         raise IndexError(f"X.m[...]: give one subscript per dimension ({n} for size {_size(shape)}); MATLAB's "
                          "merging of trailing dimensions into the last subscript is not supported")
-    for extra in keys[n:]:
-        if not (extra == slice(None) or (isinstance(extra, numbers.Integral) and extra in (0, -1))):
-            raise IndexError(f"X.m[...]: index {extra!r} is out of range for a trailing singleton dimension")
+    for d, extra in enumerate(keys[n:], n):
+        # a dimension beyond the array is a singleton, as in MATLAB: it takes only index 0 (MATLAB's 1), once
+        sub = _one(extra, 1, d)
+        if not ((isinstance(sub, slice) and len(range(*sub.indices(1))) == 1)
+                or (not isinstance(sub, slice) and sub.tolist() == [0])):
+            raise IndexError(f"X.m[...]: index {_show(extra)} does not select the one element of trailing "
+                             f"singleton dimension {d + 1} (size {_size(shape)}); MATLAB's 'Index exceeds "
+                             "matrix dimensions'")
     perm = torch_perm(x.fmt) if x.fmt else list(range(n))
     out = []
     for d, k in enumerate(keys[:n]):
@@ -122,5 +145,13 @@ def _one(k: Any, size: int, d: int) -> Any:
     return idx
 
 
+def _show(k: Any) -> str:
+    return repr(k.tolist()) if isinstance(k, (torch.Tensor, np.ndarray)) else repr(k)
+
+
 def _size(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape))
+
+
+DLArray.m = property(MatlabIndexer, doc="Index in MATLAB's dimension order, 0-based: `X.m[:, :, :, idx]` is "
+                     "MATLAB's `X(:,:,:,idx)`.")  # type: ignore[assignment]

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from layergraph.data.options import parse_options
-from layergraph.dlarray.array import DLArray, _expand, label, matlab_shape, plain, wrap
+from layergraph.dlarray.array import DLArray, expand_labels, label, matlab_shape, plain, wrap
 from layergraph.errors import LayergraphError
 from layergraph.formats import torch_axis
 
@@ -84,7 +84,7 @@ def broadcastable(fname: str, what: str, value: Any, ref: DLArray, fmt_option: s
         else:
             value = label(t, order or ref.fmt)
     try:
-        out = plain(_expand(value, ref.fmt) if value.fmt != ref.fmt else value)
+        out = plain(expand_labels(value, ref.fmt) if value.fmt != ref.fmt else value)
     except RuntimeError:
         out = None
     # (torch.broadcast_shapes would do, but its first call imports torch._refs: seconds)

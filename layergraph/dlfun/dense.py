@@ -6,7 +6,7 @@ from typing import Any
 import torch.nn.functional as F
 
 from layergraph.dlarray.array import labelled, matlab_data, plain, wrap
-from layergraph.dlarray.functions import _column_major
+from layergraph.dlarray.functions import column_major
 from layergraph.dlfun.common import DLFunctionError, options, size_str
 from layergraph.formats import torch_axis
 
@@ -28,7 +28,7 @@ def fullyconnect(X: Any, weights: Any, bias: Any, *args: Any, **kwargs: Any) -> 
     # row-major flattening of the reversed MATLAB order is MATLAB's column-major flattening
     flat = t.permute(lead + rest[::-1]).reshape(*(t.shape[a] for a in lead), -1)
     w = matlab_data(weights).to(device=t.device, dtype=t.dtype)
-    w = _column_major(w, [w.shape[0], -1]) if w.dim() > 2 else w.reshape(w.shape[0], -1)
+    w = column_major(w, [w.shape[0], -1]) if w.dim() > 2 else w.reshape(w.shape[0], -1)
     if w.shape[1] != flat.shape[-1]:
         raise DLFunctionError(f"fullyconnect: weights of size {size_str(weights)} need {w.shape[1]} input values "
                               f"per observation, but the {size_str(x)} input has {flat.shape[-1]}")

@@ -15,6 +15,8 @@ from layergraph.dlarray.array import labelled, plain, wrap
 from layergraph.dlfun.common import DLFunctionError, options
 from layergraph.formats import torch_axis
 from layergraph.layers.norm import normalize, running_stats
+from layergraph.namevalue import matlab_keywords
+from layergraph.nargout import nargout, results
 
 __all__ = ["batchnorm", "groupnorm", "instancenorm", "layernorm"]
 
@@ -41,6 +43,7 @@ def _affine(fname: str, xhat: torch.Tensor, offset: Any, scale: Any, axis: int) 
         _per_channel(fname, "offset", offset, c, axis, xhat)
 
 
+@matlab_keywords
 def batchnorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, Training: bool | None = None,
               **kwargs: Any) -> Any:
     """MATLAB's batchnorm: normalize each channel over the batch and all other dimensions.
@@ -50,13 +53,16 @@ def batchnorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, Training: bool 
     * `Y, runningMean, runningVar = batchnorm(X, offset, scale, runningMean, runningVar)`: with the mini-batch
       statistics, returning the running statistics updated with MeanDecay/VarianceDecay (MATLAB's three-output
       form, used in training).
-    * `Y = batchnorm(X, offset, scale, trainedMean, trainedVar, Training=False)`: with the given statistics
-      (MATLAB's one-output form, used for prediction). Python cannot see how many outputs the caller asks for,
-      so this form is chosen with `Training=False`.
+    * `Y = batchnorm(X, offset, scale, trainedMean, trainedVar)`: with the given statistics (MATLAB's one-output
+      form, used for prediction; nargout 1, see layergraph.nargout). `Training=False`/`True` chooses the form
+      explicitly whatever the nargout.
 
     Options: Epsilon (1e-5), MeanDecay (0.1), VarianceDecay (0.1), DataFormat.
     """
+    n = nargout("batchnorm", kwargs.pop("nargout", None))
     stats = [a for a in args[:2] if not isinstance(a, str)]
+    if Training is None and stats:
+        Training = n >= 2  # MATLAB: one output uses the given statistics, three update them
     opts = options("batchnorm", args[len(stats):], kwargs, {"Epsilon": 1e-5, "MeanDecay": 0.1,
                                                            "VarianceDecay": 0.1, "DataFormat": None})
     if len(stats) == 1:
@@ -70,12 +76,13 @@ def batchnorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, Training: bool 
     if stats and Training is False:
         mean = _per_channel("batchnorm", "trainedMean", stats[0], c, axis, t)
         var = _per_channel("batchnorm", "trainedVariance", stats[1], c, axis, t)
-        return restore(wrap(_affine("batchnorm", (t - mean) / torch.sqrt(var + eps), offset, scaleFactor,
-                                    axis), x.fmt))
+        y = restore(wrap(_affine("batchnorm", (t - mean) / torch.sqrt(var + eps), offset, scaleFactor, axis),
+                         x.fmt))
+        return results("batchnorm", n, [y], "batchnorm with trained statistics (Training=False)")
     xhat, mean, var = normalize(t, dims, eps)
     y = restore(wrap(_affine("batchnorm", xhat, offset, scaleFactor, axis), x.fmt))
     if not stats:
-        return y, mean.reshape(c, 1), var.reshape(c, 1)
+        return results("batchnorm", n, [y, mean.reshape(c, 1), var.reshape(c, 1)], "batchnorm")
     old_mean, old_var = plain(stats[0]), plain(stats[1])
     for name, old in (("runningMean", old_mean), ("runningVar", old_var)):
         if old.numel() != c:
@@ -83,7 +90,8 @@ def batchnorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, Training: bool 
     new_mean, new_var = running_stats(old_mean.reshape(-1).to(t.dtype), old_var.reshape(-1).to(t.dtype),
                                       mean.reshape(-1), var.reshape(-1), t.numel() // c,
                                       float(opts["MeanDecay"]), float(opts["VarianceDecay"]))
-    return y, new_mean.reshape(old_mean.shape), new_var.reshape(old_var.shape)
+    return results("batchnorm", n, [y, new_mean.reshape(old_mean.shape), new_var.reshape(old_var.shape)],
+                   "batchnorm")
 
 
 def layernorm(X: Any, offset: Any, scaleFactor: Any, *args: Any, **kwargs: Any) -> Any:

@@ -10,6 +10,7 @@ import torch
 from layergraph.data.categorical import Categorical
 from layergraph.dlarray.array import matlab_data
 from layergraph.dlfun.common import DLFunctionError, options
+from layergraph.namevalue import matlab_keywords
 
 __all__ = ["onehotdecode", "onehotencode"]
 
@@ -70,6 +71,7 @@ def _encode(codes: np.ndarray, k: int, axis: int) -> np.ndarray:
     return (codes == classes).astype(np.float64)
 
 
+@matlab_keywords
 def onehotdecode(B: Any, classes: Sequence[Any], featureDim: int, typename: str = "categorical") -> Any:
     """MATLAB's onehotdecode(B, classes, featureDim[, typename]): the class of the largest value along
     `featureDim` (the first one on ties), as a categorical with categories `classes` in the order given.

@@ -11,6 +11,7 @@ import networkx as nx
 from layergraph.errors import NetworkError
 from layergraph.layers.base import Layer
 from layergraph.names import unique_name
+from layergraph.namevalue import matlab_keywords
 
 OUT = "out"  # the output of a layer with one output, named as MATLAB names it
 
@@ -134,6 +135,7 @@ class LayerGraph:
         new._remove(names)
         return new
 
+    @matlab_keywords
     def replaceLayer(self, name: str, layers: Iterable[Layer] | Layer, ReconnectBy: str = "name") -> LayerGraph:
         if ReconnectBy.lower() not in ("name", "order"):
             raise NetworkError(f"replaceLayer: ReconnectBy must be 'name' or 'order', not '{ReconnectBy}'")
@@ -321,6 +323,7 @@ def removeLayers(lgraph: Any, names: str | Iterable[str]) -> Any:
     return _editable(lgraph, "removeLayers").removeLayers(names)
 
 
+@matlab_keywords
 def replaceLayer(lgraph: Any, name: str, layers: Iterable[Layer] | Layer, ReconnectBy: str = "name") -> Any:
     """replaceLayer(lgraph, name, larray): swap a layer for a chain, keeping its connections."""
     return _editable(lgraph, "replaceLayer").replaceLayer(name, layers, ReconnectBy)

@@ -33,6 +33,7 @@ from layergraph.errors import NetworkError, OptionError
 from layergraph.layers.base import LAYERS, Layer, no_onnx, register
 from layergraph.layers.calls import LayerCall, fresh_copy, matlab_tensor, networkDataLayout, probe
 from layergraph.layers.options import plain
+from layergraph.nargout import results
 from layergraph.sizes import Act
 
 _PLAIN = (bool, int, float, str, list, tuple, dict, set, frozenset, type(None), np.ndarray, torch.Tensor)
@@ -208,6 +209,26 @@ class CustomLayer(Layer):
             _same(mine[k], theirs[k]) for k in mine)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def call_layer(fname: str, layer: Layer, X: tuple[Any, ...], n: int) -> Any:
+    """MATLAB's `predict(layer, X)` / `forward(layer, X)` on a custom layer object: its own method, with the
+    outputs nargout `n` asks for (forward falls back to predict, as nnet.layer.Layer's does)."""
+    if not isinstance(layer, CustomLayer):
+        raise NetworkError(f"{fname}: '{layer.Name}' is a built-in {layer.type}; MATLAB calls {fname} on a "
+                           f"layer object only for custom layers: put it in a dlnetwork and call {fname}(net, X)")
+    cls = type(layer)
+    method = getattr(cls, fname, None) if fname == "forward" else None
+    method = method or getattr(cls, "predict", None)
+    if method is None:
+        raise NetworkError(f"{fname}: custom layer {cls.__name__} has no predict(self, X…) method")
+    empty = [name for name in cls.Learnable if layer._prop(name, None) is None]
+    if empty:
+        raise NetworkError(f"{fname}: learnable(s) {', '.join(empty)} of layer '{layer.Name}' are empty; MATLAB's "
+                           "layer object holds them only after initialize(layer, layout) or training")
+    out = method(layer, *X)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    return results(fname, n, outs, f"layer '{layer.Name}' ({cls.__name__})")
 
 
 def _strings(value: Any) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
+import yaml
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
 from layergraph.safety.limits import MAX_INTEGER, MAX_NAME_CHARS, MAX_PORTS
@@ -22,12 +23,43 @@ WEIGHT_INITS = ("glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal")
 BIAS_INITS = ("zeros", "ones", "narrow-normal")
 
 
+class ArrayRows(list):
+    """The nested list of a numpy/tensor row or column vector (1×N, N×1): a size validator may read it as the
+    vector MATLAB code means, while a nested list written in a spec stays a matrix (and is refused)."""
+
+
+# a spec writes it as the plain nested list it is
+yaml.SafeDumper.add_representer(ArrayRows, yaml.representer.SafeRepresenter.represent_list)
+
+
 def plain(value: Any) -> Any:
     """numpy arrays, numpy scalars and tensors as lists/scalars, so pydantic and YAML see plain data."""
     if isinstance(value, (np.ndarray, torch.Tensor)):
-        value = np.asarray(value).tolist()
+        arr = np.asarray(value)
+        value = arr.tolist()
+        if arr.ndim == 2 and 1 in arr.shape:
+            value = ArrayRows(value)
     elif isinstance(value, np.generic):
         value = value.item()
+    return value
+
+
+def size_list(value: Any) -> Any:
+    """A size vector as MATLAB code writes it — [a b c], a 1×N row or N×1 column (numpy, tensor), numpy
+    integers — as a plain list of numbers; anything else as plain() gives it (the validators then refuse it,
+    a nested list written in a spec among them)."""
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim > 1 \
+            and sum(n != 1 for n in value.shape) <= 1:
+        value = np.asarray(value).reshape(-1)
+    value = plain(value)
+    if isinstance(value, ArrayRows) and value and all(isinstance(v, (list, tuple)) for v in value):
+        if len(value) == 1:  # a 1×N row already turned into a nested list
+            value = list(value[0])
+        elif all(len(v) == 1 for v in value):  # an N×1 column
+            value = [v[0] for v in value]
+    if isinstance(value, (list, tuple)):
+        value = [v.item() if isinstance(v, np.generic) or (isinstance(v, torch.Tensor) and v.numel() == 1)
+                 else v for v in value]
     return value
 
 
@@ -48,7 +80,7 @@ def _too_big(values: Any, name: str) -> None:
 
 
 def _pair(value: Any, info: ValidationInfo) -> tuple[int, int]:
-    value = plain(value)
+    value = size_list(value)
     if _is_number(value):
         value = [value, value]
     _too_big(value, info.field_name)
@@ -59,7 +91,7 @@ def _pair(value: Any, info: ValidationInfo) -> tuple[int, int]:
 
 def four_sides(value: Any, name: str) -> str | tuple[int, int, int, int]:
     """MATLAB padding/cropping: 'same', p, [a b] (top&bottom, left&right) or [t b l r] → 'same' or (t, b, l, r)."""
-    value = plain(value)
+    value = size_list(value)
     if isinstance(value, str):
         if value.lower() == "same":
             return "same"
@@ -80,7 +112,7 @@ def four_sides(value: Any, name: str) -> str | tuple[int, int, int, int]:
 
 
 def _positive_int(value: Any, info: ValidationInfo) -> int:
-    value = plain(value)
+    value = size_list(value)
     if isinstance(value, (list, tuple)) and len(value) == 1:  # a 1-element MATLAB vector
         value = value[0]
     _too_big(value, info.field_name)
@@ -109,7 +141,7 @@ def _finite(value: float, info: ValidationInfo) -> float:
 def positive_ints(n: int, what: str, fill_channels: bool = False) -> Any:
     """A vector of `n` positive integers (a size such as [h w c]); with fill_channels, [h w] means [h w 1]."""
     def check(value: Any, info: ValidationInfo) -> tuple[int, ...]:
-        value = plain(value)
+        value = size_list(value)
         if fill_channels and isinstance(value, (list, tuple)) and len(value) == n - 1:
             value = [*value, 1]  # MATLAB: [h w] means one channel
         _too_big(value, info.field_name)

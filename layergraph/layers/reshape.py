@@ -16,6 +16,7 @@ from layergraph.layers.calls import LayerCall, probe
 from layergraph.layers.dense import flatten_matlab
 from layergraph.layers.functions import RegisteredFunction, lookup
 from layergraph.layers.options import Lower, PortCount, plain
+from layergraph.nargout import nargin
 from layergraph.sizes import Act
 
 
@@ -163,6 +164,18 @@ class FunctionLayer(Layer):
             except KeyError as err:
                 raise ValueError(str(err.args[0])) from None
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arity(cls, data: Any) -> Any:
+        """MATLAB's NumInputs default is nargin of the function handle: the Python callable's positional
+        parameters (1 when it takes *args, MATLAB's varargin)."""
+        if isinstance(data, dict) and "NumInputs" not in data and callable(data.get("PredictFcn")) \
+                and not isinstance(data["PredictFcn"], RegisteredFunction):
+            n = nargin(data["PredictFcn"])
+            if n is not None and n > 1:
+                data = {**data, "NumInputs": n}
+        return data
 
     @model_validator(mode="after")
     def _ports(self) -> FunctionLayer:

@@ -298,15 +298,19 @@ class TrainingProgressMonitor(MatlabProperties):
             self._s.info[name].append(value)
         self._s.changed()
 
-    def groupSubPlot(self, groupName: str, metricNames: Any) -> None:
-        """Plot these metrics in one subplot with the y-axis label `groupName`."""
+    def groupSubPlot(self, groupName: str | None = None, metricNames: Any = None, **pair: Any) -> None:
+        """Plot these metrics in one subplot with the y-axis label `groupName`; MATLAB's
+        `groupSubPlot(monitor, Score=[...])` (= `"Score", [...]`) is the keyword form."""
+        groupName, metricNames = _one_pair("groupSubPlot", groupName, metricNames, pair)
         names = _names("groupSubPlot", metricNames)
         for name in names:
             self._check("groupSubPlot", name, self._s.metrics, "Metrics")
         self._s.groups[str(groupName)] = names
 
-    def yscale(self, name: str, scale: str) -> None:
-        """The y-axis scale ('linear' or 'log') of a subplot: a group name or an ungrouped metric."""
+    def yscale(self, name: str | None = None, scale: str | None = None, **pair: Any) -> None:
+        """The y-axis scale ('linear' or 'log') of a subplot: a group name or an ungrouped metric
+        (`yscale(monitor, Loss="log")` is MATLAB's `yscale(monitor, "Loss", "log")`)."""
+        name, scale = _one_pair("yscale", name, scale, pair)
         if scale not in ("linear", "log"):
             raise ValueError(f"yscale: scale must be 'linear' or 'log'; got {scale!r}")
         self._s.yscales[str(name)] = scale
@@ -324,6 +328,18 @@ class TrainingProgressMonitor(MatlabProperties):
         if name not in known:
             raise ValueError(f"{func}: '{name}' is not in monitor.{prop} ({', '.join(known) or 'empty'}); set "
                              f"monitor.{prop} first")
+
+
+def _one_pair(func: str, name: Any, value: Any, pair: dict[str, Any]) -> tuple[Any, Any]:
+    """MATLAB's `f(monitor, Name=value)` is `f(monitor, "Name", value)`: one keyword stands for both."""
+    if pair:
+        if name is not None or value is not None or len(pair) != 1:
+            raise ValueError(f"{func}: give the name and its value once, as f(monitor, 'Name', value) or "
+                             f"f(monitor, Name=value)")
+        name, value = next(iter(pair.items()))
+    if name is None or value is None:
+        raise ValueError(f"{func}: needs a name and a value")
+    return name, value
 
 
 def _pairs(func: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -354,11 +370,13 @@ def updateInfo(monitor: TrainingProgressMonitor, *args: Any, **kwargs: Any) -> N
     monitor.updateInfo(*args, **kwargs)
 
 
-def groupSubPlot(monitor: TrainingProgressMonitor, groupName: str, metricNames: Any) -> None:
-    """MATLAB's groupSubPlot(monitor, groupName, metricNames)."""
-    monitor.groupSubPlot(groupName, metricNames)
+def groupSubPlot(monitor: TrainingProgressMonitor, groupName: str | None = None, metricNames: Any = None,
+                 **pair: Any) -> None:
+    """MATLAB's groupSubPlot(monitor, groupName, metricNames), also as groupSubPlot(monitor, Name=[...])."""
+    monitor.groupSubPlot(groupName, metricNames, **pair)
 
 
-def yscale(monitor: TrainingProgressMonitor, name: str, scale: str) -> None:
-    """MATLAB's yscale(monitor, groupName, scale) for a training progress monitor."""
-    monitor.yscale(name, scale)
+def yscale(monitor: TrainingProgressMonitor, name: str | None = None, scale: str | None = None,
+           **pair: Any) -> None:
+    """MATLAB's yscale(monitor, groupName, scale) for a training progress monitor, also yscale(monitor, Name=s)."""
+    monitor.yscale(name, scale, **pair)

@@ -8,6 +8,7 @@ import torch
 
 from layergraph.dlarray import DLArray, wrap
 from layergraph.errors import LayergraphError
+from layergraph.namevalue import matlab_keywords
 from layergraph.tree import Tree, TreeError, check_tensors, flatten, plain, unflatten
 
 __all__ = ["AutodiffError", "dlfeval", "dlgradient"]
@@ -90,6 +91,7 @@ def _variables(variables: tuple[Any, ...]) -> tuple[list[torch.Tensor], list[Tre
     return inputs, trees
 
 
+@matlab_keywords
 def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
                EnableHigherDerivatives: bool = False) -> Any:
     """Gradients of a scalar `loss` with respect to `x` (and `more`), each shaped like its variable.

@@ -18,7 +18,7 @@ from layergraph.devices import default_device
 from layergraph.dlarray import DLArray
 from layergraph.errors import OptionError
 from layergraph.formats import torch_perm
-from layergraph.namevalue import name_value
+from layergraph.namevalue import matlab_keywords, name_value
 from layergraph.train.batches import Encoding, QueueBatches, input_format, make_batches
 
 __all__ = ["minibatchpredict", "scores2label", "testnet"]
@@ -82,6 +82,7 @@ def minibatchpredict(net: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
     return _to_matlab(torch.cat(outs, 0), out_fmt)
 
 
+@matlab_keywords
 def scores2label(scores: Any, classNames: Any, dim: int | None = None) -> Categorical:
     """MATLAB's `labels = scores2label(scores, classNames[, dim])`: the class of the largest score.
 

@@ -65,8 +65,9 @@ class DAGNetwork:
     def OutputNames(self) -> list[str]:
         return [self.output_layer.Name]
 
-    def predict(self, X: Any, *args: Any, **kwargs: Any) -> Any:
-        """MATLAB's `Y = predict(net, X)`: scores (N×K) or responses, in MATLAB layout."""
+    def predict(self, X: Any, *args: Any, nargout: int | None = None, **kwargs: Any) -> Any:
+        """MATLAB's `Y = predict(net, X)`: scores (N×K) or responses, in MATLAB layout (one output: nargout is
+        1 whatever the caller unpacks)."""
         return minibatchpredict(self, X, *args, **kwargs)
 
     def classify(self, X: Any, *args: Any, **kwargs: Any) -> Categorical:

@@ -188,9 +188,8 @@ def main(argv: list[str] | None = None) -> dict:
             imageXTest = gpuArray(imageXTest)
             imageYTest = gpuArray(imageYTest)
         # Generate translated images
-        # generatedImageY = forward(generatorXtoY,imageXTest);   (forward also returns the state)
-        generatedImageY, _ = forward(generatorXtoY, imageXTest)
-        generatedImageX, _ = forward(generatorYtoX, imageYTest)
+        generatedImageY = forward(generatorXtoY, imageXTest)
+        generatedImageX = forward(generatorYtoX, imageYTest)
         # showResults(imageXTest,generatedImageY,imageYTest,generatedImageX)  → PNG files
         showResults(imageXTest, generatedImageY, imageYTest, generatedImageX, out / f"test_{k}.png")
         generated.append((generatedImageY, generatedImageX))
@@ -201,15 +200,14 @@ def main(argv: list[str] | None = None) -> dict:
 def modelGradients(generatorY, generatorX, discriminatorX, discriminatorY, imageY, imageX, lambda_):
     """The live script's modelGradients: LSGAN losses, cycle-consistency L1, scores."""
     # Generate transformed images from input
-    # imageXGenerated = forward(generatorX,imageY);
-    imageXGenerated, _ = forward(generatorX, imageY)
-    imageYGenerated, _ = forward(generatorY, imageX)
+    imageXGenerated = forward(generatorX, imageY)
+    imageYGenerated = forward(generatorY, imageX)
     # Calculate predictions for real data with the discriminator network
-    probRealX, _ = forward(discriminatorX, imageX)
-    probRealY, _ = forward(discriminatorY, imageY)
+    probRealX = forward(discriminatorX, imageX)
+    probRealY = forward(discriminatorY, imageY)
     # Calculate predictions for generated data with the discriminator network
-    probGeneratedX, _ = forward(discriminatorX, imageXGenerated)
-    probGeneratedY, _ = forward(discriminatorY, imageYGenerated)
+    probGeneratedX = forward(discriminatorX, imageXGenerated)
+    probGeneratedY = forward(discriminatorY, imageYGenerated)
     # Calculate discriminator losses for real data
     discriminatorXLossReal = lossReal(probRealX)
     discriminatorYLossReal = lossReal(probRealY)
@@ -220,8 +218,8 @@ def modelGradients(generatorY, generatorX, discriminatorX, discriminatorY, image
     discriminatorXLossTotal = 0.5 * (discriminatorXLossReal + discriminatorXLossGenerated)
     discriminatorYLossTotal = 0.5 * (discriminatorYLossReal + discriminatorYLossGenerated)
     # Apply generator to each generated image
-    cycleImageX, _ = forward(generatorX, imageYGenerated)
-    cycleImageY, _ = forward(generatorY, imageXGenerated)
+    cycleImageX = forward(generatorX, imageYGenerated)
+    cycleImageY = forward(generatorY, imageXGenerated)
     # Calculate cycle consistency loss between real and generated images
     cycleLossX = cycleLoss(imageX, cycleImageX, lambda_)
     cycleLossY = cycleLoss(imageY, cycleImageY, lambda_)

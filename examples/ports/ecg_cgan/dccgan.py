@@ -286,12 +286,11 @@ def trainGAN(dlnetGenerator, dlnetDiscriminator, flow, labels, params):
 
 def modelGradients(dlnetGenerator, dlnetDiscriminator, dlX, dlT, dlZ):
     # Calculate the predictions for real data with the discriminator network.
-    # dlYPred = forward(dlnetDiscriminator, dlX, dlT);   (forward also returns the state)
-    dlYPred, _ = forward(dlnetDiscriminator, dlX, dlT)
+    dlYPred = forward(dlnetDiscriminator, dlX, dlT)
 
     # Calculate the predictions for generated data with the discriminator network.
     dlXGenerated, stateGenerator = forward(dlnetGenerator, dlZ, dlT)
-    dlYPredGenerated, _ = forward(dlnetDiscriminator, dlXGenerated, dlT)
+    dlYPredGenerated = forward(dlnetDiscriminator, dlXGenerated, dlT)
 
     # Calculate probabilities.
     probGenerated = sigmoid(dlYPredGenerated)

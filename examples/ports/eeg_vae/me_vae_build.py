@@ -251,13 +251,12 @@ def main(argv: list[str] | None = None) -> dict:
 
 def modelLoss(netE1, netE2, netD, N, C):
     """Both encoders, the decoder, the ELBO loss and the gradients of all three networks."""
-    # [Z1, mu, logSigmaSq] = forward(netE1, N);   (forward also returns the state)
-    Z1, mu, logSigmaSq, _ = forward(netE1, N)
-    # Z2 = forward(netE2, N);
-    Z2, _ = forward(netE2, N)
+    # [Z1, mu, logSigmaSq] = forward(netE1, N);
+    Z1, mu, logSigmaSq = forward(netE1, N)
+    Z2 = forward(netE2, N)
 
     Z = cat(1, Z1, Z2)
-    Y, _ = forward(netD, Z)
+    Y = forward(netD, Z)
 
     loss = elboLoss(Y, C, mu, logSigmaSq)
 
@@ -356,8 +355,7 @@ def modelPredictions(netE1, netE2, netD, mbq):
     Y = []
     while mbq.hasdata():
         X = mbq.next()
-        # Z1 = predict(netE1, X);   (MATLAB's nargout 1 keeps the first output; predict returns all three)
-        Z1, _, _ = predict(netE1, X)
+        Z1 = predict(netE1, X)
         Z2 = predict(netE2, X)
         Z = cat(1, Z1, Z2)
         XGenerated = predict(netD, Z)

@@ -148,13 +148,11 @@ def train(inData, outData, options):
 def stepBoth(g, d, gOpt, dOpt, inputImage, targetImage, options):
     """One generator and one discriminator step (train.m's local function)."""
     # Make a fake image
-    # fakeImage = tanh(g.forward(inputImage));   (forward also returns the state)
-    fakeImage = tanh(g.forward(inputImage)[0])
+    fakeImage = tanh(g.forward(inputImage))
 
     # Predictions for real and fake images with the discriminator
-    # realPredictions = sigmoid(d.forward(cat(3, targetImage, inputImage)));
-    realPredictions = sigmoid(d.forward(cat(3, targetImage, inputImage))[0])
-    fakePredictions = sigmoid(d.forward(cat(3, fakeImage, inputImage))[0])
+    realPredictions = sigmoid(d.forward(cat(3, targetImage, inputImage)))
+    fakePredictions = sigmoid(d.forward(cat(3, fakeImage, inputImage)))
 
     # Discriminator loss
     labels = ones(size(fakePredictions), "single")

@@ -228,12 +228,11 @@ def main(argv: list[str] | None = None) -> dict:
 def modelLossD(netD, netG, X, Z, lambda_):
     """The example's modelLossD: Wasserstein loss of the critic plus the gradient penalty."""
     # Calculate the predictions for real data with the discriminator network.
-    # YPred = forward(netD, X);      (forward always returns the state too: Python cannot see nargout)
-    YPred, _ = forward(netD, X)
+    YPred = forward(netD, X)
 
     # Calculate the predictions for generated data with the discriminator network.
-    XGenerated, _ = forward(netG, Z)
-    YPredGenerated, _ = forward(netD, XGenerated)
+    XGenerated = forward(netG, Z)
+    YPredGenerated = forward(netD, XGenerated)
 
     # Calculate the loss.
     lossDUnregularized = mean(YPredGenerated - YPred)
@@ -241,7 +240,7 @@ def modelLossD(netD, netG, X, Z, lambda_):
     # Calculate and add the gradient penalty.
     epsilon = rand([1, 1, 1, size(X, 4)], like=X)
     XHat = epsilon * X + (1 - epsilon) * XGenerated
-    YHat, _ = forward(netD, XHat)
+    YHat = forward(netD, XHat)
 
     # Calculate gradients. To enable computing higher-order derivatives, set EnableHigherDerivatives to true.
     gradientsHat = dlgradient(sum(YHat), XHat, EnableHigherDerivatives=True)
@@ -261,8 +260,8 @@ def modelLossD(netD, netG, X, Z, lambda_):
 def modelLossG(netG, netD, Z):
     """The example's modelLossG: the generator maximises the critic's score of generated images."""
     # Calculate the predictions for generated data with the discriminator network.
-    XGenerated, _ = forward(netG, Z)
-    YPredGenerated, _ = forward(netD, XGenerated)
+    XGenerated = forward(netG, Z)
+    YPredGenerated = forward(netD, XGenerated)
 
     # Calculate the loss.
     lossG = -mean(YPredGenerated)
