@@ -101,8 +101,7 @@ from layergraph.precision import mixed_precision
 from layergraph.spec import dump_spec, load_spec, save_spec
 from layergraph.table import Table
 from layergraph.train import adamupdate, dlfeval, dlgradient, rmspropupdate, sgdmupdate
-
-__version__ = "0.1.0"
+from layergraph.version import __version__  # noqa: F401 - one place: layergraph/version.py
 
 # the MATLAB-named functions above, then every registered layer constructor and class
 __all__ = [

@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from layergraph.train.checkpoint import load_checkpoint
 from tests.test_train import write_digits
 
 HERE = Path(__file__).resolve().parent
+pytestmark = pytest.mark.trains  # compares weights between runs: run again under the other simulated CPU
 
 
 def config(tmp: Path, out: str) -> Path:
@@ -23,7 +25,7 @@ def config(tmp: Path, out: str) -> Path:
         f"generator: {HERE / 'specs/tiny_gen.yaml'}\ndiscriminator: {HERE / 'specs/tiny_dis.yaml'}\n"
         f"data: {data}\noutput: {tmp / out}\nimageSize: [16, 16]\nnumEpochs: 2\nminiBatchSize: 8\n"
         "flipFactor: 0.25\nvalidationFrequency: 100\ncheckpointFrequency: 100\nseed: 5\n"
-        "augmentation: {RandXReflection: true}\nexecutionEnvironment: cpu\n")
+        "augmentation: {RandXReflection: true}\nexecutionEnvironment: cpu\nprecision: fp32\n")
     return path
 
 
@@ -60,7 +62,7 @@ def test_ddp_with_batch_norm_embedding_and_dropout_keeps_ranks_in_step_and_resum
         f"discriminator: {HERE.parent / 'specs/cgan_digits_discriminator.yaml'}\n"
         f"data: {data}\noutput: {tmp_path / 'out'}\nimageSize: [16, 16]\nnumEpochs: 2\nminiBatchSize: 8\n"
         "validationFrequency: 100\ncheckpointFrequency: 100\nseed: 2\ngeneratorAverageDecay: 0.9\n"
-        "executionEnvironment: cpu\n")
+        "executionEnvironment: cpu\nprecision: fp32\n")
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                 "-m", "layergraph", "train", str(path)]
     run([*torchrun, "--max-iterations", "3"])

@@ -50,7 +50,7 @@ def cpuinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Pretend /proc/cpuinfo says `text` (the detection is cached, so the cache is cleared around it)."""
     def use(text: str) -> None:
         (tmp_path / "cpuinfo").write_text(text)
-        monkeypatch.setattr(prec, "CPUINFO", str(tmp_path / "cpuinfo"))
+        monkeypatch.setenv(prec.CPUINFO_ENV, str(tmp_path / "cpuinfo"))
         prec.bf16_support.cache_clear()
     yield use
     prec.bf16_support.cache_clear()
@@ -148,8 +148,8 @@ def test_auto_resumes_in_the_checkpoints_precision(tmp_path: Path, cpuinfo) -> N
 
 
 def test_precision_option_in_configs(tmp_path: Path) -> None:
-    assert load_config(write_config(tmp_path)).precision == "auto"
-    assert load_config(write_config(tmp_path, bf16=True)).precision == "auto"  # the older option still reads
-    assert load_config(write_config(tmp_path, bf16=False)).precision == "fp32"
+    assert load_config(write_config(tmp_path, precision=None)).precision == "auto"
+    assert load_config(write_config(tmp_path, precision=None, bf16=True)).precision == "auto"  # the older option
+    assert load_config(write_config(tmp_path, precision=None, bf16=False)).precision == "fp32"
     with pytest.raises(SpecError, match=r"train\.yaml:\d+: option 'precision'"):
         load_config(tiny_config(tmp_path, precision="fp16"))

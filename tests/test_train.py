@@ -41,8 +41,11 @@ def write_config(tmp: Path, **extra: object) -> Path:
         "data": str(data), "output": str(tmp / "run"), "imageSize": [16, 16], "numEpochs": 2,
         "miniBatchSize": 8, "validationFrequency": 3, "checkpointFrequency": 4, "flipFactor": 0.25,
         "seed": 3, "augmentation": {"RandXReflection": True},
+        # numbers compared against references or other runs need the same precision on every CPU (issue 18)
+        "precision": "fp32",
     }
     opts.update(extra)
+    opts = {k: v for k, v in opts.items() if v is not None}  # None leaves an option out (its default applies)
     lines = [f"{k}: {v!r}" if not isinstance(v, (dict, list)) else f"{k}: {v}" for k, v in opts.items()]
     path = tmp / "train.yaml"
     path.write_text("\n".join(lines).replace("'", '"') + "\n")

@@ -35,8 +35,14 @@ def load_graph_any(source: str, which: str = "generator", params: Mapping[str, A
     """(LayerGraph, name, weights or None) from a YAML spec (`params` override its template parameters), a
     training checkpoint (its `which` network) or an ONNX model; a spec carries no weights."""
     from layergraph.safety.files import regular_file
+    from layergraph.spec.builtin import is_builtin_name, resolve_spec_path
 
-    path = regular_file(source, "network file")  # opening a FIFO to sniff it would block, /dev/zero never end
+    if is_builtin_name(source):  # a shipped spec by name: template:NAME
+        data = read_yaml_file(source)
+        name = data.get("name") if isinstance(data, dict) and isinstance(data.get("name"), str) else source
+        return graph_from_data(data, source, params, "--set"), name, None
+    # a regular file only: opening a FIFO to sniff it would block, /dev/zero never end
+    path = regular_file(resolve_spec_path(source), "network file")
     if params and (path.suffix.lower() == ".onnx" or is_safetensors(path)):
         raise SpecError(f"{path}: --set changes the parameters of a YAML spec; this is not one")
     if path.suffix.lower() == ".onnx":

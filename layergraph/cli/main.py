@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import layergraph.cli as cli_pkg
 from layergraph.errors import LayergraphError
+from layergraph.version import __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,6 +34,7 @@ def one_line(text: str, limit: int = 600) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """Collect every `layergraph.cli.cmd_*` module's `register(subparsers)`."""
     parser = _Parser(prog="layergraph", description="MATLAB-style networks on PyTorch")
+    parser.add_argument("--version", action="version", version=f"layergraph {__version__}")
     parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                         help="import your Python module (a .py file or a module name) first, so the functions it "
                              "registers with @register_function can be used by functionLayer in specs; repeatable")

@@ -9,6 +9,7 @@ import yaml
 from layergraph.errors import SpecError
 from layergraph.safety.files import read_text
 from layergraph.safety.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH
+from layergraph.spec.builtin import resolve_spec_path
 
 
 class LineDict(dict):
@@ -171,8 +172,9 @@ def load_yaml(text: str, where: str) -> Any:
 
 
 def read_yaml_file(path: str | Path) -> Any:
-    """Read and parse a YAML file (a regular file of at most MAX_YAML_BYTES); errors are one-line SpecErrors."""
-    text = read_text(path, MAX_YAML_BYTES, "YAML file")
+    """Read and parse a YAML file (a regular file of at most MAX_YAML_BYTES), or a shipped spec named
+    `template:NAME`; errors are one-line SpecErrors."""
+    text = read_text(resolve_spec_path(path), MAX_YAML_BYTES, "YAML file")
     if not text.strip():
         raise SpecError(f"{path}: the file is empty")
     return load_yaml(text, str(path))
