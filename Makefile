@@ -37,6 +37,7 @@ bench: install
 	$(PY) benchmarks/train_speed.py --quick --variants reference,default,channels_last,auto
 	$(PY) benchmarks/data_pipeline.py
 	$(PY) benchmarks/digits_quality.py
+	$(PY) benchmarks/lstm_speed.py --quick
 
 clean:
 	rm -rf runs data/digits .pytest_cache

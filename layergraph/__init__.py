@@ -3,7 +3,7 @@
 Everything a ported MATLAB script needs is importable from here under its MATLAB name.
 """
 from layergraph.analyze import analyzeNetwork, plot_graph
-from layergraph.compile import dlnetwork, forward, initialize, predict
+from layergraph.compile import dlnetwork, forward, initialize, predict, resetState
 from layergraph.data import (  # datastores the way MATLAB programs feed them
     arrayDatastore,
     augmentedImageDatastore,
@@ -18,6 +18,7 @@ from layergraph.data import (  # datastores the way MATLAB programs feed them
     imtile,
     imwrite,
     minibatchqueue,
+    padsequences,
     partition,
     preview,
     read,
@@ -101,22 +102,28 @@ from layergraph.precision import mixed_precision
 from layergraph.spec import dump_spec, load_spec, save_spec
 from layergraph.table import Table
 from layergraph.train import adamupdate, dlfeval, dlgradient, rmspropupdate, sgdmupdate
+from layergraph.train.inference import minibatchpredict, scores2label, testnet
+from layergraph.train.legacy import DAGNetwork, SeriesNetwork, classify, trainNetwork
+from layergraph.train.training_options import trainingOptions
+from layergraph.train.trainnet import trainnet
 from layergraph.version import __version__  # noqa: F401 - one place: layergraph/version.py
 
 # the MATLAB-named functions above, then every registered layer constructor and class
 __all__ = [
-    "LayerGraph", "Table", "abs", "adamupdate", "addLayers", "analyzeNetwork", "arrayDatastore",
-    "augmentedImageDatastore", "avgpool", "batchnorm", "canUseGPU", "cat", "categorical", "categories", "combine",
-    "confusionchart", "connectLayers", "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv", "dlfeval",
-    "dlgradient", "dlnetwork", "dltranspconv", "dlupdate", "dump_spec", "exp", "exportONNXNetwork", "exportgraphics",
-    "extractdata", "finddim", "forward", "fullyconnect", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
-    "groupSubPlot", "groupnorm", "hasdata", "huber", "imageDataAugmenter", "imageDatastore", "imcrop",
-    "importNetworkFromONNX", "importONNXNetwork", "imresize", "imtile", "imwrite", "initialize", "instancenorm",
-    "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu", "load_spec", "log", "max", "maxpool", "mean", "min",
-    "minibatchqueue", "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones", "partition",
-    "permute", "plot_graph", "predict", "preview", "rand", "randn", "randomCropWindow2d", "read", "readall",
-    "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "reshape", "rmspropupdate",
-    "save_spec", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
-    "table", "tanh", "trainingProgressMonitor", "transform", "updateInfo", "yscale", "zeros",
+    "DAGNetwork", "LayerGraph", "SeriesNetwork", "Table", "abs", "adamupdate", "addLayers", "analyzeNetwork",
+    "arrayDatastore", "augmentedImageDatastore", "avgpool", "batchnorm", "canUseGPU", "cat", "categorical",
+    "categories", "classify", "combine", "confusionchart", "connectLayers", "crossentropy", "dims",
+    "disconnectLayers", "dlarray", "dlconv", "dlfeval", "dlgradient", "dlnetwork", "dltranspconv", "dlupdate",
+    "dump_spec", "exp", "exportONNXNetwork", "exportgraphics", "extractdata", "finddim", "forward", "fullyconnect",
+    "ganLoss", "ganLossFromLogits", "gather", "gpuArray", "groupSubPlot", "groupnorm", "hasdata", "huber",
+    "imageDataAugmenter", "imageDatastore", "imcrop", "importNetworkFromONNX", "importONNXNetwork", "imresize",
+    "imtile", "imwrite", "initialize", "instancenorm", "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu",
+    "load_spec", "log", "max", "maxpool", "mean", "min", "minibatchpredict", "minibatchqueue", "mixed_precision",
+    "mse", "ndims", "numel", "onehotdecode", "onehotencode", "ones", "padsequences", "partition", "permute",
+    "plot_graph", "predict", "preview", "rand", "randn", "randomCropWindow2d", "read", "readall", "recordMetrics",
+    "relu", "removeLayers", "replaceLayer", "rescale", "reset", "resetState", "reshape", "rmspropupdate", "save_spec",
+    "scores2label", "sgdmupdate", "shuffle", "sigmoid", "size", "softmax", "sqrt", "squeeze", "stripdims", "sum",
+    "table", "tanh", "testnet", "trainNetwork", "trainingOptions", "trainingProgressMonitor", "trainnet", "transform",
+    "updateInfo", "yscale", "zeros",
     *_layer_names,
 ]

@@ -89,3 +89,14 @@ def test_template_names_read_the_same_files_as_their_paths(capsys) -> None:
     assert capsys.readouterr().out == (ROOT / "specs/templates/cgan_generator.yaml").read_text()
     assert main(["templates", "nope"]) == 2
     assert "template:nope: no shipped spec" in capsys.readouterr().err
+
+
+def test_a_training_config_names_shipped_networks(tmp_path: Path) -> None:
+    from layergraph.gan.config import load_config
+
+    cfg = tmp_path / "train.yaml"
+    cfg.write_text("generator: template:cgan_digits_generator\ndiscriminator: template:cgan_digits_discriminator\n"
+                   f"data: {tmp_path}\nimageSize: [16, 16]\n")
+    loaded = load_config(cfg)
+    assert loaded.generator.samefile(ROOT / "specs/cgan_digits_generator.yaml")
+    assert loaded.discriminator.samefile(ROOT / "specs/cgan_digits_discriminator.yaml")

@@ -367,7 +367,9 @@ def test_truncated_and_non_onnx_files_are_one_line_errors(tmp_path: Path, capsys
         assert err.startswith("error: ") and err.count("\n") == 1
 
 
-def test_zero_based_embedding_is_refused() -> None:
+def test_zero_based_embedding_imports_with_the_offset_in_the_input_layer() -> None:
+    """nn.Embedding gathers rows by 0-based index; embeddingLayer takes 1-based ones: the input layer adds 1
+    (zerocenter normalization with Mean −1), so the network reads the file's indices and gives its rows."""
     class Embed(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -376,9 +378,18 @@ def test_zero_based_embedding_is_refused() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.emb(x.reshape(-1).long())
 
-    model = torch_export(Embed().eval(), torch.ones(2, 1), "folded-bn")
-    with pytest.raises(ONNXImportError, match="1-based class indices"):
-        importONNXNetwork(model)
+    torch.manual_seed(0)
+    module = Embed().eval()
+    model = torch_export(module, torch.ones(2, 1), "folded-bn")
+    net = importNetworkFromONNX(model)
+    assert [layer.type for layer in net.Layers] == ["featureInputLayer", "embeddingLayer"]
+    assert net.Layers[0].Normalization == "zerocenter" and net.Layers[0].Mean == -1.0
+    x = torch.tensor([[0.0], [4.0], [2.0]])
+    with torch.no_grad():
+        want = module(x).numpy()
+    got = net.predict(x).as_subclass(torch.Tensor).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(got, run_ort(model, ["x"], [x])[0], rtol=RTOL, atol=ATOL)
 
 
 # ----- command line ---------------------------------------------------------------------------------------------

@@ -67,7 +67,8 @@ PROBES: dict[str, Probe] = {
     "maxPooling2dLayer": (lambda: lg.maxPooling2dLayer(3, Stride=2, Padding="same"), [image(5, 4, 2)]),
     "averagePooling2dLayer": (lambda: lg.averagePooling2dLayer(2, Stride=2), [image(4, 4, 2)]),
     "globalAveragePooling2dLayer": (lambda: lg.globalAveragePooling2dLayer(), [image(3, 2, 4)]),
-    "sequenceInputLayer": (lambda: lg.sequenceInputLayer(3, MinLength=4, Normalization="zscore", Mean=1.0), []),
+    "sequenceInputLayer": (lambda: lg.sequenceInputLayer(3, MinLength=4, Normalization="zscore", Mean=1.0,
+                                                         StandardDeviation=2.0), []),
     "convolution1dLayer": (lambda: lg.convolution1dLayer(3, 5, Stride=2, Padding="same", PaddingValue="replicate"),
                            [sequence(3, 7)]),
     "transposedConv1dLayer": (lambda: lg.transposedConv1dLayer(4, 5, Stride=2, Cropping="same"), [sequence(3, 5)]),
@@ -78,6 +79,22 @@ PROBES: dict[str, Probe] = {
     "clippedReluLayer": (lambda: lg.clippedReluLayer(0.5), [image(3, 2, 2)]),
     "multiplicationLayer": (lambda: lg.multiplicationLayer(2), [image(3, 2, 2), image(3, 2, 2)]),
     "crop2dLayer": (lambda: lg.crop2dLayer([2, 1]), [image(5, 6, 2), image(3, 4, 1)]),
+    # issue 23
+    "maxPooling1dLayer": (lambda: lg.maxPooling1dLayer(3, Stride=2, Padding="same"), [sequence(3, 7)]),
+    "averagePooling1dLayer": (lambda: lg.averagePooling1dLayer(3, Stride=2, Padding=1, PaddingValue="mean"),
+                              [sequence(2, 8)]),
+    "globalAveragePooling1dLayer": (lambda: lg.globalAveragePooling1dLayer(), [sequence(3, 5)]),
+    "globalMaxPooling1dLayer": (lambda: lg.globalMaxPooling1dLayer(), [sequence(3, 5)]),
+    "groupedConvolution2dLayer": (lambda: lg.groupedConvolution2dLayer([3, 2], 2, 2, Stride=[2, 1], Padding="same"),
+                                  [image(5, 4, 4)]),
+    "preluLayer": (lambda: lg.preluLayer(Alpha=[0.1, 0.2, 0.3]), [image(3, 2, 3)]),
+    "depthToSpace2dLayer": (lambda: lg.depthToSpace2dLayer(2, Mode="crd"), [image(2, 3, 8)]),
+    "spaceToDepthLayer": (lambda: lg.spaceToDepthLayer(2), [image(5, 4, 2)]),
+    "classificationLayer": (lambda: lg.classificationLayer(), [features(4)]),
+    "regressionLayer": (lambda: lg.regressionLayer(), [features(3)]),
+    "lstmLayer": (lambda: lg.lstmLayer(4, OutputMode="last"), [sequence(3, 5)]),
+    "gruLayer": (lambda: lg.gruLayer(4, ResetGateMode="recurrent-bias-after-multiplication"), [sequence(3, 5)]),
+    "bilstmLayer": (lambda: lg.bilstmLayer(3), [sequence(2, 4)]),
 }
 
 

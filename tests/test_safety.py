@@ -148,7 +148,7 @@ def test_huge_sizes_are_reported_by_analyze_and_refused_before_allocating(here: 
 def test_argparse_errors_are_one_line(capsys: pytest.CaptureFixture) -> None:
     fails(capsys, ["train"], "layergraph train: the following arguments are required: config")
     fails(capsys, ["analyze", "s.yaml", "--format", "xml"], "invalid choice: 'xml'")
-    fails(capsys, ["generate", "x", "-n", "abc"], "invalid int value: 'abc'")
+    fails(capsys, ["generate", "x", "-n", "abc"], "argument -n: -n: 'abc' is not a whole number")
     fails(capsys, ["nosuchcommand"], "invalid choice")
 
 

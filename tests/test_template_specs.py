@@ -167,19 +167,23 @@ def instance_norm(c: int) -> nn.Module:
     return nn.InstanceNorm2d(c, affine=True)  # CycleGAN's norm='instance' with a learnable scale and offset
 
 
-def resnet_generator(blocks: int, ngf: int = 64, norm: Callable[[int], nn.Module] = instance_norm) -> nn.Module:
+def resnet_generator(blocks: int, ngf: int = 64, norm: Callable[[int], nn.Module] = instance_norm,
+                     cin: int = 3) -> nn.Module:
+    """CycleGAN's ResnetGenerator: reflection padding for the stride-1 convolutions (ReflectionPad2d then an
+    unpadded Conv2d in CycleGAN's code; Conv2d's padding_mode 'reflect' is the same), zeros for stride 2."""
     def cnr(cin: int, cout: int, k: int, stride: int = 1) -> list[nn.Module]:
-        return [nn.Conv2d(cin, cout, k, stride, k // 2), norm(cout), nn.ReLU()]
+        mode = "reflect" if stride == 1 else "zeros"
+        return [nn.Conv2d(cin, cout, k, stride, k // 2, padding_mode=mode), norm(cout), nn.ReLU()]
 
     class Residual(nn.Module):
         def __init__(self, c: int) -> None:
             super().__init__()
-            self.f = nn.Sequential(*cnr(c, c, 3)[:3], nn.Conv2d(c, c, 3, 1, 1), norm(c))
+            self.f = nn.Sequential(*cnr(c, c, 3)[:3], nn.Conv2d(c, c, 3, 1, 1, padding_mode="reflect"), norm(c))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x + self.f(x)
 
-    layers = cnr(3, ngf, 7) + cnr(ngf, 2 * ngf, 3, 2) + cnr(2 * ngf, 4 * ngf, 3, 2)
+    layers = cnr(cin, ngf, 7) + cnr(ngf, 2 * ngf, 3, 2) + cnr(2 * ngf, 4 * ngf, 3, 2)
     layers += [Residual(4 * ngf) for _ in range(blocks)]
     for c in (4 * ngf, 2 * ngf):
         layers += [nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1), norm(c // 2), nn.ReLU()]
@@ -196,6 +200,33 @@ def test_cyclegan_resnet_learnables_match_a_torch_module(blocks: int) -> None:
     if blocks == 9:  # "Total number of parameters: 11388675": the CycleGAN code's ResnetGenerator printed with
         # affine instance normalization (junyanz/pytorch-CycleGAN-and-pix2pix issue #45), the same learnables
         assert report["total_learnables"] == 11_388_675
+
+
+def test_cyclegan_resnet_encoder_and_residual_blocks_pad_by_reflection_as_cyclegan() -> None:
+    """With the same weights, the template's network up to its last residual block gives the numbers of
+    CycleGAN's module (reflection-padded 7×7 and residual convolutions); with paddingValue 0 it does not."""
+    from layergraph.compile.dlnetwork import dlnetwork
+
+    torch.manual_seed(0)
+    module = resnet_generator(2, ngf=4).eval()
+    encoder = nn.Sequential(*list(module)[:11])  # 3 conv-norm-ReLU blocks, 2 residual blocks
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        want = encoder(x).numpy()
+    for value, same in (("symmetric-exclude-edge", True), (0, False)):
+        net = dlnetwork(load_spec(TEMPLATES / "cyclegan_resnet_generator.yaml", numFilters=4, numResidualBlocks=2,
+                                  inputSize=[16, 16, 3], paddingValue=value))
+        # every layer here has two learnables; torch's order within a layer is weight, bias
+        rank = {"Weights": 0, "Scale": 0, "Bias": 1, "Offset": 1}
+        keys = sorted(net.tensors(), key=lambda k: (list(net.tensors()).index(k) // 2, rank[k.split("/")[1]]))
+        learnables = [net.tensors()[k] for k in keys]
+        with torch.no_grad():
+            for t, p in zip(learnables, encoder.parameters()):  # both in layer order, torch layout
+                assert t.shape == p.shape
+                t.copy_(p)
+        with torch.no_grad():
+            got = net.predict(x, Outputs=["res2_add"]).as_subclass(torch.Tensor).numpy()
+        assert np.allclose(got, want, rtol=1e-4, atol=1e-5) == same
 
 
 # ----- training a template with overrides -----------------------------------------------------------------------

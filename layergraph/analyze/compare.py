@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layergraph.layers import LAYER_CLASSES
+from layergraph.safety.limits import MAX_INTEGER
+from layergraph.safety.numbers import parse_number
 
 _SHAPE = re.compile(r"^\d+(?:[×x]\d+)*(?:\.\.\.|…)?$|^\d+(?:[×x]\d+)*[×x]?\d*(?:\.\.\.|…)$")
 _TYPES = sorted({c.type_label for c in LAYER_CLASSES}, key=len, reverse=True)
@@ -59,15 +61,16 @@ def _params(tokens: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def parse_matlab_table(text: str) -> list[TableRow]:
-    """Parse rows like MATLAB's analyzeNetwork table; parameter continuation lines join their row."""
+def parse_matlab_table(text: str, where: str = "table") -> list[TableRow]:
+    """Parse rows like MATLAB's analyzeNetwork table; parameter continuation lines join their row. A row
+    number is read by the one number parser (ASCII digits, at most 2^53); `where` names the file in errors."""
     rows: list[TableRow] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
             continue
         cells = [c for c in _cells(raw.rstrip("\n"))]
         first = next((c for c in cells if c), "")
-        if first.isdigit() and raw.lstrip()[:1].isdigit():
+        if first.isdigit() and first.isascii() and raw.lstrip()[:1].isdigit():
             cells = cells[cells.index(first):]
             rest = [c for c in cells[1:]]
             while rest and rest[0] == "":
@@ -76,7 +79,9 @@ def parse_matlab_table(text: str) -> list[TableRow]:
             name, _, desc = name_desc.partition(" ")
             typ = rest[1] if len(rest) > 1 else ""
             act = rest[2] if len(rest) > 2 else ""
-            rows.append(TableRow(int(first), name, desc.strip(), typ, _norm(act), _params(rest[3:]), lineno))
+            index = int(parse_number(first, f"{where}:{lineno}: row number", integer=True, low=0,
+                                     high=MAX_INTEGER))
+            rows.append(TableRow(index, name, desc.strip(), typ, _norm(act), _params(rest[3:]), lineno))
         elif rows and cells and any(cells):
             if first in ("Name", "Type") or "Activations" in cells:
                 continue  # a header line

@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 
-def _params(d: dict[str, str]) -> str:
-    return "\n".join(f"{k} {v}" for k, v in d.items()) or "-"
+def _params(d: dict[str, str]) -> Text:
+    return Text("\n".join(f"{k} {v}" for k, v in d.items()) or "-")
 
 
 def issue_line(issue: dict[str, Any]) -> str:
@@ -21,17 +21,18 @@ def issue_line(issue: dict[str, Any]) -> str:
 def print_report(report: dict[str, Any], console: Console | None = None, title: str | None = None) -> None:
     """Print the analyzeNetwork table (name + description, type, activations, learnables, states)."""
     console = console or Console()
-    table = Table(title=title, show_lines=True, header_style="bold")
+    # every text from the spec (its path, names, descriptions) is plain Text: '[/b]' in a path is no markup
+    table = Table(title=Text(title) if title is not None else None, show_lines=True, header_style="bold")
     for col, just in (("#", "right"), ("Name", "left"), ("Type", "left"), ("Activations", "left"),
                       ("Learnables", "left"), ("States", "left")):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for row in report["layers"]:
         name = Text(row["name"], style="bold")
         name.append("\n" + row["description"], style="dim")
-        table.add_row(str(row["index"]), name, row["type"], row["activations"],
+        table.add_row(str(row["index"]), name, Text(str(row["type"])), Text(str(row["activations"])),
                       _params(row["learnables"]), _params(row["states"]))
     console.print(table)
-    console.print(f"Total learnables: {report['total_learnables']:,}")
+    console.print(Text(f"Total learnables: {report['total_learnables']:,}"))
     issues = report["issues"]
     if not issues:
         console.print("No issues found.")

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     guard_outputs([("--html", args.html)], [args.spec, args.table])
     report = network_report(load_graph(args.spec))
     text = read_text(args.table, MAX_YAML_BYTES, "table")  # a regular text file of at most 4 MiB
-    rows = parse_matlab_table(text)
+    rows = parse_matlab_table(text, args.table)
     if not rows:
         raise SpecError(f"{args.table}: no table rows found (rows start with the layer number)")
     result = compare_table(rows, report, strict=args.strict)

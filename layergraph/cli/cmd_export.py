@@ -5,6 +5,8 @@ import argparse
 
 from layergraph.cli.common import load_network
 from layergraph.cli.overrides import add_set_option, set_values
+from layergraph.safety.limits import MAX_INTEGER
+from layergraph.safety.numbers import integer_option
 
 __all__ = ["load_network", "register", "run"]  # load_network lives in cli/common.py (imported here before)
 
@@ -18,8 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="safetensors file of net.tensors() ('layer/Parameter' keys) to load into a spec")
     p.add_argument("--net", default="generator",
                    help="which network of a checkpoint: generator (default) or discriminator")
-    p.add_argument("--opset", type=int, default=None, help="ONNX opset version (default 13)")
-    p.add_argument("--batch-size", type=int, default=None, help="fixed batch size (default: dynamic 'N')")
+    p.add_argument("--opset", type=integer_option(1, 1_000, "--opset"), default=None,
+                   help="ONNX opset version (default 13)")
+    p.add_argument("--batch-size", type=integer_option(1, MAX_INTEGER, "--batch-size"), default=None,
+                   help="fixed batch size (default: dynamic 'N')")
     p.add_argument("--name", help="ONNX graph name (default: the spec's name)")
     add_set_option(p)
     p.set_defaults(func=run)

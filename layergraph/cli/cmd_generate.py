@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import argparse
 
+from layergraph.safety.limits import MAX_IMAGES
+from layergraph.safety.numbers import integer_option
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="generate images from a training checkpoint")
     p.add_argument("checkpoint", help="checkpoint.safetensors written by `layergraph train`")
-    p.add_argument("-n", type=int, default=8, help="images (per class for a conditional GAN)")
+    p.add_argument("-n", type=integer_option(1, MAX_IMAGES, "-n"), default=8,
+                   help="images (per class for a conditional GAN)")
     p.add_argument("--label", help="class name or 1-based index (conditional GAN); default: every class")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--zoom", type=int, help="enlarge the grid this many times (default: images ≥ 64 px high)")
+    p.add_argument("--seed", type=integer_option(0, 2**63 - 1, "--seed"), default=0)
+    p.add_argument("--zoom", type=integer_option(1, 1024, "--zoom"),
+                   help="enlarge the grid this many times (default: images ≥ 64 px high)")
     p.add_argument("--out", default="generated.png",
                    help="a .png path for one tiled image, or a folder for one PNG per image (per class)")
     p.set_defaults(func=run)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from layergraph.cli.overrides import add_set_option, set_values
 from layergraph.gan.config import load_config
+from layergraph.safety.limits import MAX_INTEGER
+from layergraph.safety.numbers import integer_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,8 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("config", help="training config (YAML): generator, discriminator, data, options")
     p.add_argument("--resume", action="store_true", help="continue from OUTPUT/checkpoint.safetensors")
     p.add_argument("--output", help="override the config's output folder")
-    p.add_argument("--epochs", type=int, dest="numEpochs", help="override numEpochs")
-    p.add_argument("--max-iterations", type=int, dest="maxIterations", help="stop after this many iterations")
+    p.add_argument("--epochs", type=integer_option(0, MAX_INTEGER, "--epochs"), dest="numEpochs",
+                   help="override numEpochs")
+    p.add_argument("--max-iterations", type=integer_option(0, MAX_INTEGER, "--max-iterations"), dest="maxIterations",
+                   help="stop after this many iterations")
     p.add_argument("--data", help="override the data folder")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"),
                    help="override precision: bf16 autocast where the hardware has it (auto), or force one")

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import pkgutil
 import sys
-from pathlib import Path
 from typing import NoReturn
 
 import layergraph.cli as cli_pkg
 from layergraph.errors import LayergraphError
+from layergraph.safety.imports import import_user_module
 from layergraph.version import __version__
 
 
@@ -43,26 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
         if info.name.startswith("cmd_"):
             importlib.import_module(f"layergraph.cli.{info.name}").register(sub)
     return parser
-
-
-def import_user_module(name: str) -> None:
-    """Import a module the user named on the command line (never anything named inside a spec)."""
-    path = Path(name)
-    try:
-        if path.suffix == ".py":
-            if not path.is_file():
-                raise LayergraphError(f"--import {name}: file not found")
-            spec = importlib.util.spec_from_file_location(path.stem, path)
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            sys.modules[path.stem] = module
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
-        else:
-            sys.path.insert(0, str(Path.cwd()))
-            importlib.import_module(name)
-    except LayergraphError:
-        raise
-    except Exception as err:  # the user's own module failed: say which and why, in one line
-        raise LayergraphError(f"--import {name}: {type(err).__name__}: {err}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,8 @@ def set_values(items: list[str], train: bool = False) -> dict[str, Any]:
             want = "generator.NAME=VALUE or discriminator.NAME=VALUE" if train else "NAME=VALUE"
             raise SpecError(f"--set {item}: write {want} (e.g. --set "
                             f"{'generator.' if train else ''}numFilters=32)")
-        out[name.strip()] = _value(text.strip(), f"--set {item}")
+        shown = item if len(item) <= 60 else item[:59] + "…"  # errors stay one readable line
+        out[name.strip()] = _value(text.strip(), f"--set {shown}")
     return out
 
 

@@ -76,6 +76,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self._keys: dict[str, str] = {}
         self._learn_rows: _Rows = []
         self._state_rows: _Rows = []
+        self._recurrent: list[nn.Module] = []  # layers whose state moves on in a pass (recurrent layers)
         self._views: dict[tuple[str, ...], tuple[Any, list[str]]] = {}
         self._training: bool | None = None
         self._device = torch.device("cpu")
@@ -102,6 +103,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self._checks: list[InputCheck] = input_checks(lgraph, analysis, self.InputNames)
         self._out_fmt = [self._act(ref).batch_fmt for ref in self.OutputNames]
         self._learn_rows, self._state_rows = self._collect_rows()
+        self._recurrent = [m for m in self.module.modules() if getattr(m, "state_names", ())]
         self._restore(self._known)
         self._known = {}
 
@@ -177,8 +179,8 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                 learn.append((name, pname, p, shapes.get(pname, tuple(p.shape))))
             if isinstance(module, LayerModule):
                 for bname, b in module.named_buffers(recurse=False):
-                    if bname in module.layout:
-                        state.append((name, bname, b, shapes.get(bname, tuple(b.shape))))
+                    if bname in module.layout:  # a recurrent state is H×N after a mini-batch of N: its own size
+                        state.append((name, bname, b, tuple(module.to_matlab(bname).shape)))
         return learn, state
 
     # ----- editing: each returns a new, uninitialized network (MATLAB's value semantics) ---------------
@@ -213,6 +215,17 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         if X:
             new._given = example_sizes(self._lgraph, X, "initialize")
         new._initialize()
+        return new
+
+    def resetState(self) -> dlnetwork:
+        """net = resetState(net): a copy whose recurrent states (HiddenState, CellState) are back at their
+        initial values (the layer's option, else zeros, (D·H)×1); learnables and batch-norm statistics stay."""
+        new = self._edited(self._lgraph.copy())
+        if self.module is not None:
+            recurrent = {(lay, par) for lay, par, _, _ in self._state_rows
+                         if par in getattr(self.layer_module(lay), "state_names", ())}
+            new._known = {k: v for k, v in new._known.items() if k not in recurrent}
+            new._initialize()
         return new
 
     def _values(self) -> dict[tuple[str, str], torch.Tensor]:
@@ -251,18 +264,27 @@ class dlnetwork:  # noqa: N801 - MATLAB name
 
     @State.setter
     def State(self, table: Table) -> None:
-        self._assign(self._state_rows, table, "State")
+        if self._assign(self._state_rows, table, "State"):  # a recurrent state changed its number of columns
+            self._learn_rows, self._state_rows = self._collect_rows()
 
-    @staticmethod
-    def _assign(rows: _Rows, table: Table, what: str) -> None:
+    def _assign(self, rows: _Rows, table: Table, what: str) -> bool:
+        """Copy the table's values into the rows' tensors; True when a state took a new size (H×N)."""
         if len(table) != len(rows):
             raise ValueError(f"{what}: expected {len(rows)} rows, got {len(table)}")
+        resized = False
         with torch.no_grad():
             for (lay, par, target, _), (tl, tp, value) in zip(rows, table):
                 if (lay, par) != (tl, tp):
                     raise ValueError(f"{what}: row for {lay}/{par} expected, got {tl}/{tp}")
-                if value is not target:
-                    target.copy_(torch.as_tensor(value).reshape(target.shape))
+                if value is target:
+                    continue
+                value = torch.as_tensor(value)
+                if what == "State" and value.numel() != target.numel():
+                    self.layer_module(lay).from_matlab(par, value)  # recurrent states: H×1 or H×N
+                    resized = True
+                else:
+                    target.copy_(value.reshape(target.shape))
+        return resized
 
     def _parameter_module(self, layer: str, param: str) -> LayerModule:
         module = self._need_init("getLearnable").layer_module(layer)
@@ -292,15 +314,24 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             missing = [k for k in own if k not in tensors]
             if missing:
                 raise SpecError(f"checkpoint has no value for '{missing[0]}'")
+        resized = False
         with torch.no_grad():
             for key, target in own.items():
                 if key not in tensors:
                     continue
                 value = tensors[key]
                 if tuple(value.shape) != tuple(target.shape):
+                    lay, _, par = key.partition("/")
+                    module = self.layer_module(lay)
+                    if par in getattr(module, "state_names", ()):  # a recurrent state saved as H×N: kept so
+                        module.from_matlab(par, value)
+                        resized = True
+                        continue
                     raise SpecError(f"'{key}' has shape {list(value.shape)} in the checkpoint but "
                                     f"{list(target.shape)} in the network")
                 target.copy_(value)
+        if resized:
+            self._learn_rows, self._state_rows = self._collect_rows()
 
     # ----- learn-rate and L2 factors ---------------------------------------------------------------------
     def getLearnRateFactor(self, layer: str, param: str) -> float:
@@ -405,32 +436,53 @@ class dlnetwork:  # noqa: N801 - MATLAB name
     def forward(self, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Training-mode pass (dropout on, batch statistics): returns (*outputs, State).
 
-        As in MATLAB the network is a value: the updated batch-norm statistics come back in State and reach the
-        network only through `net.State = state`. `Outputs=["layer", "layer/port"]` returns those activations
-        instead of the network's outputs.
+        As in MATLAB the network is a value: the updated batch-norm statistics (and recurrent states) come back in
+        State and reach the network only through `net.State = state`. `Outputs=["layer", "layer/port"]` returns
+        those activations instead of the network's outputs.
         """
+        ys, state = self._stateful(lambda: self._call(X, kwargs, True, "forward"))
+        return (*ys, state)
+
+    def _stateful(self, run: Any) -> tuple[list[DLArray], Table]:
+        """Run a pass on copies of the state tensors and return its outputs and the State it leaves; the network's
+        own tensors are put back untouched. Recurrent layers update their state in this pass (predict too)."""
         # torch updates running statistics in place, and autograd keeps the tensors it saw for the backward pass:
-        # so the pass runs on copies, handed back as State, and the network's own tensors are put back untouched
+        # so the pass runs on copies, handed back as State
         rows = self._state_rows
         homes = [self.layer_module(lay)._buffers for lay, _, _, _ in rows]
+        recurrent = self._recurrent
         for home, (_, name, t, _) in zip(homes, rows):
             home[name] = t.detach().clone()
+        for m in recurrent:
+            m.track_state = True
         try:
-            ys = self._call(X, kwargs, True, "forward")
+            ys = run()
             after = [home[name] for home, (_, name, _, _) in zip(homes, rows)]
         finally:
             for home, (_, name, t, _) in zip(homes, rows):
                 home[name] = t
-        state = Table([r[0] for r in rows], [r[1] for r in rows], after, [r[3] for r in rows])
-        return (*ys, state)
+            for m in recurrent:
+                m.track_state = False
+        shapes = [tuple(a.shape) if a.shape != r[2].shape else r[3] for a, r in zip(after, rows)]  # H×N states
+        return ys, Table([r[0] for r in rows], [r[1] for r in rows], after, shapes)
 
     def predict(self, *X: Any, **kwargs: Any) -> Any:
         """Inference-mode pass (dropout off, trained statistics): the output, or a tuple of several outputs.
 
         `Outputs=["layer", "layer/port"]` returns those activations instead of the network's outputs.
+        `nargout=` one more than the number of outputs also returns the State the pass leaves (MATLAB's
+        `[Y, state] = predict(net, X)`: recurrent states after the last time step), the network unchanged.
         """
-        ys = self._call(X, kwargs, False, "predict")
-        return ys[0] if len(ys) == 1 else tuple(ys)
+        nargout = kwargs.pop("nargout", None)
+        if nargout is None:
+            ys = self._call(X, kwargs, False, "predict")
+            return ys[0] if len(ys) == 1 else tuple(ys)
+        ys, state = self._stateful(lambda: self._call(X, kwargs, False, "predict"))
+        if nargout == len(ys):
+            return ys[0] if len(ys) == 1 else tuple(ys)
+        if nargout != len(ys) + 1:
+            raise ValueError(f"predict: nargout={nargout!r}, but the call gives {len(ys)} output(s) and the state")
+        return (*ys, state)
 
     def __repr__(self) -> str:
         order = self._analysis.order if self._analysis else list(self._lgraph.graph.nodes)
@@ -456,6 +508,13 @@ def forward(net: dlnetwork, *X: Any, **kwargs: Any) -> tuple[Any, ...]:
 def predict(net: dlnetwork, *X: Any, **kwargs: Any) -> Any:
     """MATLAB's `Y = predict(net, X1, X2, …)`; several outputs come back as a tuple."""
     return net.predict(*X, **kwargs)
+
+
+def resetState(net: dlnetwork) -> dlnetwork:
+    """MATLAB's `net = resetState(net)`: recurrent layers' HiddenState and CellState back to their initial values."""
+    if not isinstance(net, dlnetwork):
+        raise TypeError(f"resetState: expected a dlnetwork, got {type(net).__name__}")
+    return net.resetState()
 
 
 def initialize(net: dlnetwork, *X: Any) -> dlnetwork:

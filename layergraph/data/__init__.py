@@ -38,3 +38,6 @@ __all__ += ["ArrayDatastore", "CombinedDatastore", "TransformedDatastore", "arra
 from layergraph.data.tables import Rectangle, imcrop, randomCropWindow2d, table  # noqa: E402
 
 __all__ += ["Rectangle", "imcrop", "randomCropWindow2d", "table"]
+from layergraph.data.sequences import padsequences  # noqa: E402
+
+__all__ += ["padsequences"]

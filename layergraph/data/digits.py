@@ -42,8 +42,13 @@ def write_digits(folder: str | os.PathLike[str], size: int = 16, force: bool = F
     from sklearn.datasets import load_digits  # imported here: scikit-learn takes a while to import
 
     digits = load_digits()
+    from layergraph.safety.outputs import refuse_special
+
     for d in _CLASSES:
+        refuse_special(root / d, "class folder", folder=True)
         (root / d).mkdir(parents=True, exist_ok=True)
+    for i, label in enumerate(digits.target):  # every file checked before any is written
+        refuse_special(root / str(int(label)) / f"img_{i:04d}.png")
     # the scans hold 0..16 (17 grey levels); stretch them to the full 0..255 byte range
     scans = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)
     for i, (scan, label) in enumerate(zip(scans, digits.target)):

@@ -108,7 +108,8 @@ def prepare_output(cfg: TrainConfig) -> Path:
     out = Path(cfg.output)
     inputs = [cfg.generator, cfg.discriminator, cfg.data]
     guard_outputs([("output folder", out)], inputs, folders=["output folder"])
-    guard_outputs([("checkpoint", out / CHECKPOINT), ("progress figure", out / PROGRESS)], inputs)
+    guard_outputs([("checkpoint", out / CHECKPOINT), ("progress figure", out / PROGRESS),
+                   ("evaluation table", out / "evaluation.csv")], inputs)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from layergraph.errors import SpecError
 from layergraph.layers.options import numbers_rule
+from layergraph.spec.builtin import is_builtin_name, resolve_spec_path
 from layergraph.spec.yamlsafe import LineDict, read_yaml_file
 
 
@@ -84,9 +85,14 @@ class TrainConfig(BaseModel):
         return v
 
     def resolve(self, base: Path) -> TrainConfig:
-        """Make relative paths relative to `base` (the config file's folder)."""
+        """Make relative paths relative to `base` (the config file's folder); a network named `template:NAME` is
+        the shipped spec of that name."""
         fix = {k: (base / getattr(self, k)) for k in ("generator", "discriminator", "data", "output")
                if not getattr(self, k).is_absolute()}
+        for k in ("generator", "discriminator"):
+            name = str(getattr(self, k))
+            if is_builtin_name(name):
+                fix[k] = Path(resolve_spec_path(name))
         return self.model_copy(update=fix)
 
     def with_params(self, sets: dict[str, Any]) -> TrainConfig:

@@ -6,7 +6,9 @@ from typing import Any
 
 from layergraph.errors import DataError
 from layergraph.gan.evaluator import METRICS, Evaluator
+from layergraph.gan.features import cache_path
 from layergraph.gan.generate import Generator
+from layergraph.safety.outputs import refuse_special
 
 __all__ = ["evaluate_checkpoint", "format_report"]
 
@@ -16,6 +18,8 @@ def evaluate_checkpoint(checkpoint: str | Path, data: str | Path, seed: int = 0,
     g = Generator(checkpoint)
     size = tuple(g.net.analysis.outputs[g.net.OutputNames[0]].spatial)
     channels = g.net.analysis.outputs[g.net.OutputNames[0]].channels
+    if cache:  # before the data is read: the cache file may never replace a device, FIFO or socket
+        refuse_special(cache_path(Path(data), size, channels), "evaluator cache")
     ev = Evaluator(data, size, channels, cache=cache)
     if g.conditional and ev.classes != g.classes:
         raise DataError(f"{data}: classes {', '.join(ev.classes)} differ from the checkpoint's "

@@ -17,6 +17,7 @@ from layergraph.errors import DataError
 from layergraph.gan.features import load_or_train, split_halves, to_input
 from layergraph.gan.feed import read_tree
 from layergraph.gan.metrics import density_coverage, frechet_distance, precision_recall
+from layergraph.safety.limits import MAX_EVAL_PIXELS
 from layergraph.sizes import Act
 
 __all__ = ["METRICS", "Evaluator"]
@@ -30,7 +31,8 @@ class Evaluator:
 
     def __init__(self, folder: str | Path, image_size: tuple[int, int], channels: int, cache: bool = True) -> None:
         self.folder = Path(folder)
-        self.classes, images, labels = read_tree(self.folder, tuple(image_size), channels)
+        # capped: the generated set is as large again (held-out half), so this bounds both
+        self.classes, images, labels = read_tree(self.folder, tuple(image_size), channels, MAX_EVAL_PIXELS)
         labels = np.asarray(labels, dtype=np.int64) - 1  # 0-based from here on
         if len(self.classes) < 2:
             raise DataError(f"{folder}: evaluation needs labelled images, one folder per class (≥ 2 classes)")

@@ -16,6 +16,7 @@ import torch
 
 from layergraph.data import augmentedImageDatastore, categories, imageDatastore
 from layergraph.errors import DataError
+from layergraph.safety.limits import check_elements
 from layergraph.workers import start_worker
 
 
@@ -93,7 +94,8 @@ class DataFeed:
             stop.set()
 
 
-def read_tree(folder: Path, size: tuple[int, int], channels: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+def read_tree(folder: Path, size: tuple[int, int], channels: int, max_pixels: int | None = None
+              ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Class names (sub-folder names, sorted), N×H×W×C uint8 images resized to `size`, 1-based labels.
 
     Reads through imageDatastore/augmentedImageDatastore, so listing, decoding, colour conversion and
@@ -104,6 +106,9 @@ def read_tree(folder: Path, size: tuple[int, int], channels: int) -> tuple[list[
     imds = imageDatastore(str(folder), IncludeSubfolders=True, LabelSource="foldernames")
     if len(imds.Files) == 0:
         raise DataError(f"{folder}: no images found (expected one folder of images per class)")
+    if max_pixels is not None:  # checked on the file count, before any image is decoded
+        check_elements((len(imds.Files), *size, channels),
+                       f"{folder}: the images at {size[0]}×{size[1]}×{channels}", max_pixels)
     color = "gray2rgb" if channels == 3 else "rgb2gray"
     table = augmentedImageDatastore([*size, channels], imds, ColorPreprocessing=color).readall()
     return list(categories(imds.Labels)), np.stack(table.input), np.asarray(table.response.codes)

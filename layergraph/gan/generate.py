@@ -1,6 +1,7 @@
 """Generate images from a training checkpoint (the examples' "Generate New Images" section)."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import LayergraphError, LimitError, SpecError
 from layergraph.gan.checkpoint import read_checkpoint
 from layergraph.safety.limits import MAX_IMAGES, MAX_PICTURE_PIXELS, check_count
-from layergraph.safety.outputs import atomic_output
+from layergraph.safety.numbers import is_number_text, parse_number
+from layergraph.safety.outputs import atomic_output, paths_inside, refuse_special
 from layergraph.spec.io import graph_from_text
 
 _CHUNK = 256  # images per forward pass
@@ -37,9 +39,11 @@ class Generator:
         """1-based class index of a class name, or of an index given as text (names win)."""
         if label in self.classes:
             return self.classes.index(label) + 1
-        if label.isdigit() and 1 <= int(label) <= len(self.classes):
-            return int(label)
-        raise SpecError(f"label '{label}' is neither a class name ({', '.join(self.classes)}) nor an index "
+        if is_number_text(label):  # an index, read by the one number parser ('²' and 10**5000 are no index)
+            with contextlib.suppress(SpecError):
+                return int(parse_number(label, "--label", integer=True, low=1, high=len(self.classes)))
+        shown = label if len(label) <= 40 else label[:39] + "…"
+        raise SpecError(f"label '{shown}' is neither a class name ({', '.join(self.classes)}) nor an index "
                         f"1..{len(self.classes)}")
 
     def images(self, n: int, labels: list[int] | None, seed: int) -> np.ndarray:
@@ -123,6 +127,12 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
         if pixels > MAX_PICTURE_PIXELS:
             raise LimitError(f"--out {out}: the picture would have {pixels:,} pixels ({rows * h * zoom:,}×"
                              f"{n * w * zoom:,}); the limit is {MAX_PICTURE_PIXELS:,} (lower -n or --zoom)")
+    folders = [out] * rows
+    if out.suffix.lower() != ".png" and g.conditional:  # class names from the checkpoint become folder names
+        folders = paths_inside(out, [g.classes[k - 1] for k in labels or range(1, len(g.classes) + 1)],
+                               "class name")
+        for folder in folders:
+            refuse_special(folder, "--out class folder", folder=True)
     imgs = g.images(n, labels, seed)
     if out.suffix.lower() == ".png":
         names = [g.classes[k - 1] for k in labels or range(1, len(g.classes) + 1)] if g.conditional else None
@@ -134,8 +144,7 @@ def generate(checkpoint: str | Path, out: str | Path, n: int = 8, label: str | N
         return out
     out.mkdir(parents=True, exist_ok=True)
     for i, img in enumerate(imgs):
-        folder = out / (g.classes[(labels or list(range(1, len(g.classes) + 1)))[i // n] - 1]
-                        if g.conditional else "")
+        folder = folders[i // n]
         folder.mkdir(parents=True, exist_ok=True)
         write_png(img, folder / f"image_{i % n + 1:04d}.png")
     return out

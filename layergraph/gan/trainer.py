@@ -66,7 +66,7 @@ class GANTrainer:
 
     def __init__(self, cfg: TrainConfig, console: Console | None = None) -> None:
         self.cfg = cfg
-        self.console = console or Console(stderr=True, highlight=False)
+        self.console = console or Console(stderr=True, highlight=False, markup=False)  # paths may hold '[/b]'
         self.device = default_device(cfg.executionEnvironment)
         self.dist = distributed.setup(self.device)
         if self.dist is not None:

@@ -26,6 +26,8 @@ from layergraph.layers.base import Layer
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.conv1d import Convolution1DLayer, TransposedConv1DLayer
 from layergraph.layers.dense import EmbeddingLayer, FullyConnectedLayer, ProjectAndReshapeLayer
+from layergraph.layers.depthspace import DepthToSpace2DLayer, SpaceToDepthLayer
+from layergraph.layers.grouped import GroupedConvolution2DLayer
 from layergraph.layers.inputs import FeatureInputLayer, ImageInputLayer, SequenceInputLayer
 from layergraph.layers.merge import AdditionLayer, ConcatenationLayer, DepthConcatenationLayer, MultiplicationLayer
 from layergraph.layers.norm import (
@@ -35,6 +37,14 @@ from layergraph.layers.norm import (
     LayerNormalizationLayer,
 )
 from layergraph.layers.pooling import AveragePooling2DLayer, MaxPooling2DLayer
+from layergraph.layers.pooling1d import (
+    AveragePooling1DLayer,
+    GlobalAveragePooling1DLayer,
+    GlobalMaxPooling1DLayer,
+    MaxPooling1DLayer,
+)
+from layergraph.layers.prelu import PReLULayer
+from layergraph.layers.recurrent import ONNX_GATE_ORDER, BiLSTMLayer, GRULayer, LSTMLayer
 from layergraph.layers.reshape import Crop2DLayer, FlattenLayer, FunctionLayer, Resize2DLayer
 from layergraph.namevalue import name_value
 from layergraph.safety.outputs import write_bytes_atomic
@@ -357,10 +367,138 @@ def _resize(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], o
 
 
 def _function(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-    if layer.PredictFcn != "feature2image" or len(xs) != 1:
+    fcn = layer.PredictFcn if isinstance(layer.PredictFcn, str) else ""
+    if fcn in ("log", "plus", "times") and len(xs) == 1:  # element-wise functions (layers/functions.py)
+        if fcn == "log":
+            return g.node("Log", xs, name, name=name)
+        c = g.const(f"{name}/constant", np.float32(layer.Arguments[0]))
+        return g.node("Add" if fcn == "plus" else "Mul", [xs[0], c], name, name=name)
+    if fcn != "feature2image" or len(xs) != 1:
         raise ONNXExportError(f"layer '{name}': functionLayer calling '{layer.PredictFcn}' has no ONNX form "
-                              "(only feature2image is known)")
+                              "(only feature2image, log, plus and times are known)")
     return _unflatten_matlab(g, name, xs[0], (out.size[0], out.size[1], out.size[2]))
+
+
+# ----- 1-D pooling, grouped convolution, PReLU, depth/space (issue 23) -------------------------------------------
+def _pool1d(op: str) -> Emit:
+    def emit(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+        left, right = layer.pads(ins[0])  # 'same' follows the analysed length, as convolution1dLayer
+        extra = {}
+        if op == "AveragePool":  # PaddingValue 0 averages padded zeros; 'mean' leaves them out
+            extra = {"count_include_pad": int(layer.PaddingValue != "mean")}
+        return g.node(op, xs, name, name=name, kernel_shape=[layer.PoolSize], strides=[layer.Stride],
+                      pads=[left, right], **extra)
+
+    return emit
+
+
+def _global_pool1d(op: str) -> Emit:
+    def emit(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+        if ins[0].fmt == "SC":  # "SCB" keeps its S dimension (of size 1)
+            return g.node(op, xs, name, name=name)
+        y = g.node(op, xs, f"{name}/pooled", name=f"{name}/pool")  # N×C×1: "CBT" loses T, giving "CB"
+        return g.node("Flatten", [y], name, name=name, axis=1)
+
+    return emit
+
+
+def _grouped_conv(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    t, b, left, r = layer.pads(ins[0])
+    x = xs[0]
+    if layer.PaddingValue != 0 and any((t, b, left, r)):
+        x, (t, b, left, r) = _pad_value(g, name, x, layer.PaddingValue, [t, left], [b, r]), (0, 0, 0, 0)
+    w = g.const(f"{name}/Weights", m.Weights.detach().reshape(-1, *m.Weights.shape[2:]))
+    bias = g.const(f"{name}/Bias", m.Bias.detach().reshape(-1))
+    return g.node("Conv", [x, w, bias], name, name=name, kernel_shape=list(layer.FilterSize),
+                  strides=list(layer.Stride), dilations=list(layer.DilationFactor), pads=[t, left, b, r],
+                  group=layer.groups(ins[0]))
+
+
+def _prelu(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    return g.node("PRelu", [xs[0], g.param(name, m, "Alpha")], name, name=name)
+
+
+def _depth_to_space(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act,
+                    m: nn.Module) -> str:
+    bh, bw = layer.BlockSize
+    if bh != bw:
+        raise ONNXExportError(f"layer '{name}': ONNX DepthToSpace has square blocks only; BlockSize is [{bh} {bw}]")
+    return g.node("DepthToSpace", xs, name, name=name, blocksize=bh, mode=layer.Mode.upper())
+
+
+def _space_to_depth(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act,
+                    m: nn.Module) -> str:
+    bh, bw = layer.BlockSize
+    if bh != bw:
+        raise ONNXExportError(f"layer '{name}': ONNX SpaceToDepth has square blocks only; BlockSize is [{bh} {bw}]")
+    x = xs[0]
+    h, w = ins[0].spatial
+    if h % bh or w % bw:  # MATLAB drops the rows and columns that fill no whole block; ONNX needs them gone
+        x = g.node("Slice", [x, g.ints(f"{name}/starts", [0, 0]), g.ints(f"{name}/ends", [h - h % bh, w - w % bw]),
+                             g.ints(f"{name}/axes", [2, 3])], f"{name}/cropped", name=f"{name}/slice")
+    return g.node("SpaceToDepth", [x], name, name=name, blocksize=bh)
+
+
+# ----- recurrent layers: ONNX's LSTM (gates i o f c) and GRU (z r h) from MATLAB's orders (i f g o; r z h) ---------
+_ONNX_ACTIVATION = {"sigmoid": "Sigmoid", "hard-sigmoid": "HardSigmoid", "tanh": "Tanh", "softsign": "Softsign",
+                    "relu": "Relu"}
+
+
+def _recurrent(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
+    """lstmLayer/bilstmLayer as ONNX LSTM, gruLayer as GRU (linear_before_reset = 1 unless the reset gate acts
+    before the multiplication); "CBT" in, time-major for ONNX, and back to N×C×T or the last step's N×C."""
+    if layer.HasStateInputs or layer.HasStateOutputs:
+        raise ONNXExportError(f"layer '{name}': {layer.type} with state inputs or outputs has no ONNX form in "
+                              "layergraph")
+    states = [getattr(m, s).detach() for s in m.state_names]
+    if any(s.shape[1] != 1 for s in states):
+        raise ONNXExportError(f"layer '{name}': its HiddenState/CellState holds the states of {states[0].shape[1]} "
+                              "observations (left by net.State = state); net = resetState(net) before exporting")
+    d, h, gates = layer.directions, layer.NumHiddenUnits, layer.gates
+    order = ONNX_GATE_ORDER[layer.kind]
+
+    def onnx_rows(a: torch.Tensor) -> np.ndarray:  # (d·G·h)×k MATLAB rows → d × (G·h) × k in ONNX's gate order
+        arr = a.detach().cpu().float().numpy().reshape(d, gates, h, -1)[:, order]
+        return arr.reshape(d, gates * h, -1)
+
+    bias = m.Bias.detach().reshape(-1, 1)
+    rows = d * gates * h
+    wb = onnx_rows(bias[:rows])[..., 0]
+    rb = onnx_rows(bias[rows:])[..., 0] if m.recurrent_bias else np.zeros_like(wb)
+    x = xs[0]
+    if ins[0].time is None:  # "CB" data: one time step
+        x = g.node("Unsqueeze", [x, g.ints(f"{name}/axes", [0])], f"{name}/tnc", name=f"{name}/unsqueeze")
+    else:
+        x = g.node("Transpose", [x], f"{name}/tnc", name=f"{name}/transpose_in", perm=[2, 0, 1])
+    weights = [g.const(f"{name}/W", onnx_rows(m.InputWeights)), g.const(f"{name}/R", onnx_rows(m.RecurrentWeights)),
+               g.const(f"{name}/B", np.concatenate([wb, rb], 1))]
+    if any(bool(s.abs().max() > 0) for s in states):  # initial states (the layer's options): D×1×H spread to D×N×H
+        n = g.node("Gather", [g.node("Shape", [xs[0]], f"{name}/input_shape", name=f"{name}/shape"),
+                              g.ints(f"{name}/batch_axis", [0])], f"{name}/batch", name=f"{name}/batch")
+        size = g.node("Concat", [g.ints(f"{name}/d", [d]), n, g.ints(f"{name}/h", [h])], f"{name}/state_size",
+                      name=f"{name}/state_size", axis=0)
+        weights.append("")  # no sequence_lens
+        for s, label in zip(states, ("initial_h", "initial_c")):
+            one = g.const(f"{name}/{label}_one", s.cpu().float().numpy().reshape(d, 1, h))
+            weights.append(g.node("Expand", [one, size], f"{name}/{label}", name=f"{name}/{label}"))
+    fns = [layer.GateActivationFunction] + [layer.StateActivationFunction] * (2 if layer.kind == "lstm" else 1)
+    attrs: dict[str, Any] = {"hidden_size": h, "direction": "bidirectional" if d == 2 else "forward"}
+    if fns[0] != "sigmoid" or fns[1] != "tanh":
+        attrs["activations"] = [_ONNX_ACTIVATION[f] for f in fns] * d
+        hard = [f for f in fns * d if f == "hard-sigmoid"]
+        if hard:  # MATLAB's hard sigmoid is ONNX's: max(0, min(1, 0.2·x + 0.5))
+            attrs["activation_alpha"], attrs["activation_beta"] = [0.2] * len(hard), [0.5] * len(hard)
+    if layer.kind == "gru":
+        attrs["linear_before_reset"] = int(layer.ResetGateMode != "before-multiplication")
+    y = g.node("LSTM" if layer.kind == "lstm" else "GRU", [x, *weights], f"{name}/Y", name=f"{name}/rnn", **attrs)
+    if out.time is not None:  # Y: T×D×N×H → N×(D·H)×T
+        y = g.node("Transpose", [y], f"{name}/ndht", name=f"{name}/transpose_out", perm=[2, 1, 3, 0])
+        return g.node("Reshape", [y, g.ints(f"{name}/shape", [0, d * h, -1])], name, name=name)
+    # the last time step of the output sequence (MATLAB's OutputMode "last"; for bilstm not ONNX's Y_h)
+    y = g.node("Gather", [y, g.const(f"{name}/last", -1, np.int64)], f"{name}/last_step", name=f"{name}/gather",
+               axis=0)
+    y = g.node("Transpose", [y], f"{name}/ndh", name=f"{name}/transpose_out", perm=[1, 0, 2])
+    return g.node("Reshape", [y, g.ints(f"{name}/shape", [0, d * h])], name, name=name)
 
 
 # layers whose ONNX form takes more than one node with attributes from options (`onnx_emitter()` on the class)
@@ -376,6 +514,13 @@ EMITTERS: dict[type[Layer], Emit] = {
     ClippedReLULayer: _clipped, GELULayer: _gelu, SwishLayer: _swish, MultiplicationLayer: _multiply,
     Crop2DLayer: _crop,
 }
+EMITTERS.update({  # issue 23
+    MaxPooling1DLayer: _pool1d("MaxPool"), AveragePooling1DLayer: _pool1d("AveragePool"),
+    GlobalAveragePooling1DLayer: _global_pool1d("GlobalAveragePool"),
+    GlobalMaxPooling1DLayer: _global_pool1d("GlobalMaxPool"), GroupedConvolution2DLayer: _grouped_conv,
+    PReLULayer: _prelu, DepthToSpace2DLayer: _depth_to_space, SpaceToDepthLayer: _space_to_depth,
+})
+EMITTERS.update({LSTMLayer: _recurrent, BiLSTMLayer: _recurrent, GRULayer: _recurrent})
 
 
 def emitter(layer: Layer, name: str) -> Emit:
@@ -432,6 +577,11 @@ def onnx_model(net: Any, NetworkName: str = "Network", OpsetVersion: int = DEFAU
                                    producer_version=_version(), doc_string=f"layergraph network {NetworkName}")
     # the oldest IR version that carries this opset, so older readers (MATLAB's included) accept the file
     model.ir_version = onnx.helper.find_min_ir_version_for(opsets)
+    for name in net.InputNames:  # sequences: any length from MinLength on (the importer reads it back)
+        layer = lgraph.layer(name)
+        if getattr(layer, "MinLength", None) is not None:
+            onnx.helper.set_model_props(model, {**{p.key: p.value for p in model.metadata_props},
+                                                f"layergraph.MinLength.{name}": str(layer.MinLength)})
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as err:  # a bug here, not the user's: still one line

@@ -23,6 +23,7 @@ from torch import nn
 from layergraph.errors import NetworkError, OptionError
 from layergraph.layers.options import BiasInit, LayerName, NonNegative, WeightsInit, numbers_rule, plain
 from layergraph.namevalue import match_name, name_value
+from layergraph.safety.numbers import brief
 from layergraph.sizes import Act
 
 
@@ -37,6 +38,7 @@ class OnnxForm:
     attrs: tuple[tuple[str, Any], ...] = ()  # ONNX attribute → option name (str) or constant
     imports: tuple[str, ...] = ()  # ONNX operators the importer turns into this layer
     missing: str = ""  # why the layer has no ONNX form
+    not_back: str = ""  # why its export does not import back to this layer (tests/test_onnx_roundtrip.py)
 
     def attributes(self, layer: Layer) -> dict[str, Any]:
         """The ONNX attributes of `layer`'s node: option values read from the layer, constants as given."""
@@ -52,10 +54,11 @@ def onnx_op(op: str, imports: tuple[str, ...] | None = None, **attrs: Any) -> On
     return OnnxForm(op=op, attrs=tuple(attrs.items()), imports=(op,) if imports is None else tuple(imports))
 
 
-def onnx_emitter(imports: tuple[str, ...] = ()) -> OnnxForm:
+def onnx_emitter(imports: tuple[str, ...] = (), not_back: str = "") -> OnnxForm:
     """The layer is written by its emitter in interop/onnx_export.py (EMITTERS) and read from `imports`
-    (handlers in interop/onnx_import/ops.py)."""
-    return OnnxForm(imports=tuple(imports))
+    (handlers in interop/onnx_import/ops.py); `not_back` says why its export does not import back to this
+    layer, where it does not."""
+    return OnnxForm(imports=tuple(imports), not_back=not_back)
 
 
 def no_onnx(reason: str) -> OnnxForm:
@@ -143,7 +146,7 @@ class Layer(BaseModel):
             if first["type"] == "missing":
                 raise OptionError(f"{where}{ctor}: missing required option '{field}'") from None
             got = values.get(field, first.get("input"))
-            raise OptionError(f"{where}{ctor}: option '{field}' = {got!r} is invalid: {msg}") from None
+            raise OptionError(f"{where}{ctor}: option '{field}' = {brief(got)} is invalid: {msg}") from None
 
     # ----- rules each layer provides ----------------------------------------------------------
     @property

@@ -100,3 +100,27 @@ def minibatch_stddev(x: torch.Tensor, group_size: Any = 4) -> torch.Tensor:
     y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt().mean(dim=(1, 2, 3))  # one figure per group
     y = y.to(x.dtype).reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
     return torch.cat([x, y], 1)
+
+
+def _same_size(inputs: list[Act], *arguments: Any) -> Act:
+    return inputs[0]
+
+
+# element-wise functions MATLAB programs put in functionLayers, and the ONNX importer uses for operators no layer
+# has (LogSoftmax as softmaxLayer then log; adding or scaling by a constant no weights or bias can take)
+@register_function("log", output_size=_same_size)
+def log(X: torch.Tensor) -> torch.Tensor:
+    """MATLAB's log(X): the natural logarithm of each element."""
+    return torch.log(X)
+
+
+@register_function("plus", output_size=_same_size)
+def plus(X: torch.Tensor, c: Any) -> torch.Tensor:
+    """MATLAB's plus(X, c) with a scalar c: X + c."""
+    return X + float(c)
+
+
+@register_function("times", output_size=_same_size)
+def times(X: torch.Tensor, c: Any) -> torch.Tensor:
+    """MATLAB's times(X, c) with a scalar c: X .* c."""
+    return X * float(c)

@@ -85,7 +85,8 @@ class DepthConcatenationLayer(_MultiInput):
     default_name: ClassVar[str] = "depthcat"
     positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
     required: ClassVar[int] = 1
-    onnx: ClassVar = onnx_emitter()  # Concat along channels, imported as concatenationLayer(3)
+    onnx: ClassVar = onnx_emitter(not_back="Concat along channels imports as concatenationLayer(3, n), the same "
+                                  "operation")
 
     def output_size(self, inputs: list[Act]) -> Act:
         first = inputs[0]

@@ -217,7 +217,8 @@ class GroupNormalizationLayer(_Norm):
     default_name: ClassVar[str] = "groupnorm"
     positional: ClassVar[tuple[str, ...]] = ("NumGroups",)
     required: ClassVar[int] = 1
-    onnx: ClassVar = onnx_emitter()  # InstanceNormalization on channels reshaped into groups, then Mul/Add
+    onnx: ClassVar = onnx_emitter(not_back="neither GroupNormalization (opset 21+) nor its opset < 21 form (Instance"
+                                  "Normalization of channels reshaped into groups, then Mul/Add) is imported yet")
 
     def groups(self, act: Act) -> int:
         """The number of groups for input `act` (the channels must divide into them)."""

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
-from layergraph.safety.limits import MAX_INTEGER, MAX_PORTS
+from layergraph.safety.limits import MAX_INTEGER, MAX_NAME_CHARS, MAX_PORTS
 
 WEIGHT_INITS = ("glorot", "he", "narrow-normal", "zeros", "ones", "orthogonal")
 BIAS_INITS = ("zeros", "ones", "narrow-normal")
@@ -165,6 +165,8 @@ PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 """NumFilters, OutputSize, NumInputs, numFeatures: a positive integer (3.0 and [3] count)."""
 
 def _layer_name(value: str, info: ValidationInfo) -> str:
+    if len(value) > MAX_NAME_CHARS:  # every name is copied into ports, edges and messages: keep it bounded
+        raise ValueError(f"Name is {len(value):,} characters long; the limit is {MAX_NAME_CHARS:,}")
     if "/" in value:  # 'layer/port' addresses a layer's input or output (connectLayers): a name cannot hold one
         raise ValueError("Name may not contain '/' (it separates a layer name from a port name, as in 'cat/in2')")
     if any(not ch.isprintable() for ch in value):

@@ -15,7 +15,7 @@ from layergraph.layers.base import Layer, fmt_vec, need_image, onnx_emitter
 from layergraph.layers.calls import LayerCall, probe
 from layergraph.layers.dense import flatten_matlab
 from layergraph.layers.functions import RegisteredFunction, lookup
-from layergraph.layers.options import Lower, PositiveInt, plain
+from layergraph.layers.options import Lower, PortCount, plain
 from layergraph.sizes import Act
 
 
@@ -136,8 +136,8 @@ class FunctionLayer(Layer):
     type: Literal["functionLayer"] = "functionLayer"
     PredictFcn: str | Callable[..., Any]
     Arguments: list[Any] = []
-    NumInputs: PositiveInt = 1
-    NumOutputs: PositiveInt = 1
+    NumInputs: PortCount = 1  # at most 1,024, as for every layer with several inputs
+    NumOutputs: PortCount = 1
     InputNames: list[str] | None = None
     OutputNames: list[str] | None = None
     Formattable: bool = False
@@ -202,15 +202,27 @@ class FunctionLayer(Layer):
         entry = self._static()
         if entry is not None:
             try:
-                return [entry.output_size(inputs, *self.Arguments)]  # type: ignore[misc]
+                size = entry.output_size(inputs, *self.Arguments)  # type: ignore[misc]
             except (TypeError, ValueError, OverflowError) as err:  # wrong number or kind of Arguments
                 raise NetworkError(f"{self.PredictFcn}: Arguments {self.Arguments!r} do not fit the function "
                                    f"({' '.join(str(err).split())})") from None
+            except Exception as err:  # the user's size rule itself failed: name it and where it lives
+                raise NetworkError(f"{self._rule_name(entry)} failed: {type(err).__name__}: "
+                                   f"{' '.join(str(err).split())[:200]}") from None
+            if not isinstance(size, Act):
+                raise NetworkError(f"{self._rule_name(entry)} returned {type(size).__name__}, not a size (Act)")
+            return [size]
         return probe(self._callable(), inputs, self.Formattable, f"functionLayer {self._fname()}",
                      self.NumOutputs)
 
     def output_size(self, inputs: list[Act]) -> Act:
         return self.output_sizes(inputs)[0]
+
+    @staticmethod
+    def _rule_name(entry: RegisteredFunction) -> str:
+        """'the output_size rule of registered function NAME (module M)' for errors in a user's size rule."""
+        module = getattr(entry.output_size, "__module__", None) or getattr(entry.fn, "__module__", "?")
+        return f"the output_size rule of registered function '{entry.name}' (module {module})"
 
     def _fname(self) -> str:
         fn = self.PredictFcn
@@ -271,7 +283,8 @@ class Crop2DLayer(Layer):
     positional: ClassVar[tuple[str, ...]] = ("Location",)
     required: ClassVar[int] = 1
     family: ClassVar[str] = "other"
-    onnx: ClassVar = onnx_emitter()  # Slice of H and W
+    onnx: ClassVar = onnx_emitter(not_back="its Slice of H and W imports only as the cropping of a convolution or "
+                                  "pooling layer before it; crop2dLayer itself is not made")
 
     @property
     def input_names(self) -> list[str]:

@@ -83,20 +83,22 @@ class LiveDisplay:
         from rich.panel import Panel
         from rich.progress_bar import ProgressBar
         from rich.table import Table
+        from rich.text import Text  # the user's names and texts as plain text: '[/b]' is not markup here
 
         head = Table.grid(padding=(0, 1))
         head.add_row(ProgressBar(total=100, completed=snap.progress, width=40), f"{snap.progress:5.1f}%",
-                     f"elapsed {elapsed_text(snap.elapsed)}", snap.status or "")
+                     f"elapsed {elapsed_text(snap.elapsed)}", Text(snap.status or ""))
         rows = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         rows.add_column("metric")
-        rows.add_column(snap.xlabel, justify="right")
+        rows.add_column(Text(snap.xlabel), justify="right")
         rows.add_column("value", justify="right")
         for name, last in snap.metrics.items():
-            rows.add_row(name, *(("", "") if last is None else (value_text(last[0]), value_text(last[1]))))
+            rows.add_row(Text(name), *(("", "") if last is None else (value_text(last[0]), value_text(last[1]))))
         parts: list[Any] = [head, rows]
         if snap.info:
             info = Table.grid(padding=(0, 2))
-            info.add_row(*(f"[bold]{k}[/] {value_text(v) if v is not None else ''}" for k, v in snap.info.items()))
+            info.add_row(*(Text.assemble((str(k), "bold"), f" {value_text(v) if v is not None else ''}")
+                           for k, v in snap.info.items()))
             parts.append(info)
         if snap.stopping:
             parts.append("[yellow]Stop requested (Ctrl-C): monitor.Stop is true; Ctrl-C again interrupts[/]")

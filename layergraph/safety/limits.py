@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from layergraph.errors import LimitError
+from layergraph.safety.numbers import show_number
 
 MAX_YAML_BYTES = 4 * 2**20  # a spec, template, training config, or a spec inside a checkpoint: 4 MiB
 MAX_YAML_DEPTH = 64  # nesting of lists and mappings (the shipped specs use at most 5)
@@ -17,18 +18,21 @@ MAX_ELEMENTS = 2**28  # one tensor built from user sizes: 268 M elements, 1 GiB 
 MAX_LEARNABLES = 2**28  # all learnables and states of one network together
 MAX_IMAGES = 10_000  # images one `generate` call makes
 MAX_PICTURE_PIXELS = 2**26  # pixels of one picture written (67 M: 8192×8192)
-MAX_PORTS = 1_024  # inputs of one layer (NumInputs)
+MAX_EVAL_PIXELS = 2**27  # pixel values `evaluate` reads (all real images at the generator's size) and generates
+MAX_PORTS = 1_024  # inputs or outputs of one layer (NumInputs, functionLayer's NumOutputs)
+MAX_NAME_CHARS = 1_024  # a layer's or block instance's name, prefixes of nested instances included
 MAX_INTEGER = 2**53  # MATLAB's flintmax: the largest integer a double holds exactly
 MAX_ONNX_BYTES = 2**31  # protobuf's own limit for one ONNX file
 
 
 def check_count(value: Any, what: str, low: int = 1, high: int = MAX_INTEGER) -> int:
     """An integer option given on the command line or in a file: not a bool, not NaN, in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or float(value) != int(value):
-        raise LimitError(f"{what} must be a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise LimitError(f"{what} must be from {low:,} to {high:,}, got {int(value):,}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            (isinstance(value, float) and not (math.isfinite(value) and value.is_integer())):
+        shown = show_number(value) if isinstance(value, float) else repr(value)
+        raise LimitError(f"{what} must be a whole number, got {shown}")
+    if not low <= value <= high:  # exact for integers of any size (float() of one above 1e308 would raise)
+        raise LimitError(f"{what} must be from {low:,} to {high:,}, got {show_number(int(value))}")
     return int(value)
 
 

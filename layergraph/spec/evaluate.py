@@ -141,7 +141,7 @@ def _kind(v: Any) -> str:
 
 def _check(v: Any, at: int) -> Any:
     for x in v if isinstance(v, list) else [v]:
-        if _is_num(x) and not (math.isfinite(x) and abs(x) <= MAX_MAGNITUDE):
+        if _is_num(x) and not abs(x) <= MAX_MAGNITUDE:  # NaN and inf fail too; exact for integers of any size
             raise ExprError(f"number too large (limit {MAX_MAGNITUDE:g})", at)
     return v
 
@@ -208,8 +208,13 @@ class _Evaluator:
         return self.index(node[1], node[2], node[3])
 
     def name(self, name: str, at: int) -> Any:
-        if name in self.env:
-            return self.env[name]
+        if name in self.env:  # a parameter's value is bounded like every number in an expression
+            value = self.env[name]
+            if isinstance(value, list):
+                if len(value) > MAX_LIST:
+                    raise ExprError(f"'{name}' has {len(value):,} elements (limit {MAX_LIST})", at)
+                return _check(value, at)
+            return _check(value, at)
         if name in FUNCTIONS:
             raise ExprError(f"'{name}' is a function: write {name}(...)", at)
         hint = difflib.get_close_matches(name, [*self.env, *FUNCTIONS], n=1)
@@ -245,7 +250,10 @@ class _Evaluator:
 
     def range(self, a: Any, step: Any, b: Any, at: int) -> list:
         a, step, b = (_num(v, at, "':'") for v in (a, step, b))
-        n = 0 if step == 0 else math.floor((b - a) / step + 1e-10) + 1
+        count = 0.0 if step == 0 else (b - a) / step  # a subnormal step makes this inf, never an int
+        if not math.isfinite(count):
+            raise ExprError(f"range of more than {MAX_LIST} elements (limit {MAX_LIST})", at)
+        n = math.floor(count + 1e-10) + 1
         if n > MAX_LIST:
             raise ExprError(f"range of {n} elements (limit {MAX_LIST})", at)
         self.tick(max(n, 0), at)

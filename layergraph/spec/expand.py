@@ -15,6 +15,7 @@ from typing import Any
 from layergraph.errors import SpecError
 from layergraph.graph.layergraph import auto_names_of
 from layergraph.layers import BY_TYPE
+from layergraph.safety.limits import MAX_NAME_CHARS
 from layergraph.spec.evaluate import has_expr
 from layergraph.spec.scope import Ctx, at_of, check_name, check_value, line_of, resolve, spec_params
 from layergraph.spec.yamlsafe import LineDict, LineList
@@ -70,6 +71,13 @@ def flatten(data: Any, where: str = "<spec>", params: Mapping[str, Any] | None =
     return _Expander(data, env, ctx).run()
 
 
+def _name_length(name: str, what: str, ctx: Ctx, line: int) -> None:
+    """Names are copied into every layer of every repetition: one long name must not multiply into gigabytes."""
+    if len(name) > MAX_NAME_CHARS:
+        raise ctx.fail(line, f"{what} is {len(name):,} characters long; the limit is {MAX_NAME_CHARS:,} "
+                       "(instance prefixes included)")
+
+
 # ----- the expansion ----------------------------------------------------------------------------------
 class _Layer:
     """One layer of the flat spec being built: its evaluated options, local name and wiring."""
@@ -80,6 +88,8 @@ class _Layer:
         self.local = values.pop(self.name_key) if self.name_key else None
         if self.local is not None and (not isinstance(self.local, str) or not self.local):
             raise ctx.fail(line_of(entry, self.name_key, line), f"Name must be non-empty text, not {self.local!r}")
+        if self.local is not None:
+            _name_length(self.local, "Name", ctx, line_of(entry, self.name_key, line))
         cls = BY_TYPE.get(values["type"]) if isinstance(values.get("type"), str) else None
         self.base = cls.default_name if cls else "layer"
         self.raw_inputs = values.pop("inputs", None)
@@ -297,6 +307,8 @@ class _Expander:
         name = resolve(entry[name_key], env, ctx, at_of(entry, name_key, line)) if name_key else None
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise ctx.fail(line_of(entry, name_key, line), f"instance Name must be text without '/', not {name!r}")
+        if name is not None:
+            _name_length(name, "instance Name", ctx, line_of(entry, name_key, line))
         given = {}
         for key, raw in entry.items():
             if key in INSTANCE_KEYS or key == name_key:
@@ -316,6 +328,7 @@ class _Expander:
         if name is not None:
             for layer in sub.layers:
                 layer.local = f"{name}{SEPARATOR}{layer.local}"
+                _name_length(layer.local, f"the name of a layer of instance '{name[:40]}'", ctx, line)
         return sub, exp, name, wiring
 
     def _block_env(self, block: _Block, given: dict[str, Any], inner: Ctx, ctx: Ctx, line: int) -> dict:

@@ -18,9 +18,11 @@ and the strings or booleans a parameter holds. Every size is bounded (see the LI
 from __future__ import annotations
 
 import functools
-import math
 import re
 from typing import Any
+
+from layergraph.errors import SpecError
+from layergraph.safety.numbers import parse_number
 
 # ----- limits: every expression is small, so each bound is generous for real specs -----------------
 MAX_TEXT = 500        # characters of one expression
@@ -106,9 +108,14 @@ def _bad_char(text: str, at: int, tokens: list) -> str:
 
 
 def _number(raw: str, at: int) -> int | float:
-    value: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
-    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
-        raise ExprError(f"number {raw[:20]} is too large (limit {MAX_MAGNITUDE:g})", at)
+    """A number token, read by the one parser for numbers in text (digits, finiteness), then bounded."""
+    shown = raw if len(raw) <= 20 else raw[:19] + "…"
+    try:
+        value = parse_number(raw, "expression")
+    except SpecError as err:
+        raise ExprError(str(err), at) from None
+    if abs(value) > MAX_MAGNITUDE:
+        raise ExprError(f"number {shown} is too large (limit {MAX_MAGNITUDE:g})", at)
     return value
 
 

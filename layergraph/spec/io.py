@@ -37,7 +37,9 @@ def _line(obj: Any, key: Any = None, default: int = 0) -> int:
 def _layer_from_entry(entry: Any, index: int, where: str, line: int) -> Layer:
     if not isinstance(entry, dict):
         raise SpecError(f"{where}:{line}: layer #{index + 1}: expected a mapping with 'type:' and options")
-    label = f"layer #{index + 1}" + (f" '{entry['Name']}'" if isinstance(entry.get("Name"), str) else "")
+    name = entry.get("Name")
+    shown = (name if len(name) <= 60 else name[:59] + "…") if isinstance(name, str) else None  # one short line
+    label = f"layer #{index + 1}" + (f" '{shown}'" if shown is not None else "")
     kind = entry.get("type")
     if kind is None:
         raise SpecError(f"{where}:{line}: {label}: missing 'type' (a MATLAB layer name such as reluLayer)")

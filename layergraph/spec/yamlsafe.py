@@ -6,9 +6,10 @@ from typing import Any
 
 import yaml
 
-from layergraph.errors import SpecError
+from layergraph.errors import LimitError, SpecError
 from layergraph.safety.files import read_text
 from layergraph.safety.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH
+from layergraph.safety.numbers import MAX_NUMBER_CHARS
 from layergraph.spec.builtin import resolve_spec_path
 
 
@@ -103,11 +104,30 @@ def _build_new(node: yaml.Node, loader: yaml.SafeLoader, where: str, line: int) 
             items.lines.append(item.start_mark.line + 1)
             items.at.append(_at(item))
         return items
+    if isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
+        _check_number_text(node, where, line)
     try:
         return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError):  # `!!int ²`, `!!float x`: PyYAML's constructors raise these
+        raise SpecError(f"{where}:{line}: '{_short(node.value)}' is not a number") from None
     except yaml.constructor.ConstructorError as err:
         raise SpecError(f"{where}:{line}: unsupported YAML value ({err.problem}); specs hold plain data only") \
             from None
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _check_number_text(node: yaml.ScalarNode, where: str, line: int) -> None:
+    """A number scalar is at most MAX_NUMBER_CHARS characters (the one limit of safety/numbers.py): Python
+    refuses to read or print integers of over 4,300 digits, and no option needs more than 17."""
+    if len(node.value) > MAX_NUMBER_CHARS:
+        raise LimitError(f"{where}:{line}: the number '{_short(node.value)}' is {len(node.value):,} characters "
+                         f"long; the limit is {MAX_NUMBER_CHARS}")
 
 
 class _Loader(yaml.SafeLoader):

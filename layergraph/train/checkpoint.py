@@ -21,6 +21,7 @@ import safetensors.torch
 import torch
 
 from layergraph.errors import SpecError
+from layergraph.safety.numbers import JSON_NUMBERS
 from layergraph.safety.outputs import atomic_output
 from layergraph.table import Table
 from layergraph.tree import TreeError, as_table, check_tensors, flatten, plain
@@ -150,8 +151,8 @@ def _read_header(path: Path) -> dict[str, Any]:
     except PermissionError:
         raise CheckpointError(f"{path}: permission denied reading the checkpoint") from None
     try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        header = json.loads(raw.decode("utf-8"), **JSON_NUMBERS)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSON's, and the number parser's
         raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not JSON)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not a JSON object)")
@@ -180,9 +181,11 @@ def load_checkpoint(path: str | os.PathLike[str],
     if not isinstance(metadata, dict):
         raise CheckpointError(f"{path}: not a safetensors checkpoint (its metadata is not a JSON object)")
     try:
-        meta = json.loads(metadata[_META_KEY]) if _META_KEY in metadata else {}
-        order = json.loads(metadata[_ORDER_KEY]) if _ORDER_KEY in metadata else []
-    except (TypeError, json.JSONDecodeError, RecursionError):
+        meta = json.loads(metadata[_META_KEY], **JSON_NUMBERS) if _META_KEY in metadata else {}
+        order = json.loads(metadata[_ORDER_KEY], **JSON_NUMBERS) if _ORDER_KEY in metadata else []
+    except SpecError as err:  # a number beyond the limits of safety/numbers.py
+        raise CheckpointError(f"{path}: the checkpoint's layergraph metadata holds {err}") from None
+    except (TypeError, ValueError, RecursionError):
         raise CheckpointError(f"{path}: the checkpoint's layergraph metadata is not valid JSON (or nested too "
                               "deeply)") from None
     try:

@@ -26,6 +26,8 @@ from layergraph.errors import LayergraphError
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.interop.onnx_import.folding import fold_crop
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
+from layergraph.interop.onnx_import.ops_extra import fuse_gelu
+from layergraph.interop.onnx_import.recurrent import sequence_inputs
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.values import Importer, ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
@@ -68,10 +70,36 @@ def importONNXNetwork(source: str | Path | Any) -> tuple[LayerGraph, dict[str, t
 
 
 def import_model(model: Any, where: str) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
-    """importONNXNetwork for a loaded and checked ModelProto; errors begin with `where`."""
+    """importONNXNetwork for a loaded and checked ModelProto; errors begin with `where`.
+
+    A sequence input of free length that the file gives no MinLength for is tried at lengths 1, 2, 4, …, 4096:
+    the shortest the layers accept becomes its MinLength; when none does, the error at the longest is reported
+    (at short lengths a convolution's size error would hide the node that really stops the import)."""
+    last: ONNXImportError | None = None
+    for length in [2 ** i for i in range(13)]:
+        try:
+            return _import(model, where, length)
+        except ONNXImportError as err:
+            last = err
+            if not _free_length(model):
+                raise
+    assert last is not None
+    raise last
+
+
+def _free_length(model: Any) -> bool:
+    """True when some rank-3 graph input has a free last axis and the file records no MinLength for it."""
+    recorded = {p.key for p in model.metadata_props}
+    return any(len(i.type.tensor_type.shape.dim) == 3 and not i.type.tensor_type.shape.dim[2].HasField("dim_value")
+               and f"layergraph.MinLength.{i.name}" not in recorded for i in model.graph.input)
+
+
+def _import(model: Any, where: str, length: int) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
     imp = Importer(model, where, fold_crop)
+    imp.default_length = length
+    sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
     imp.inputs()
-    for node in imp.graph.node:
+    for node in fuse_gelu(imp):
         imp.onnx_node = node
         convert(imp, node)
     imp.onnx_node = None

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Val
+from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Seq, Val
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import FullyConnectedLayer
 from layergraph.layers.norm import BatchNormalizationLayer
@@ -28,6 +28,10 @@ def fold(imp: Importer, node: Any) -> None:
 
     h = imp.onnx.helper
     ins = [i for i in node.input if i]
+    if node.op_type in ("ConstantOfShape", "Expand", "Range", "Tile") and any(
+            np.asarray(imp.consts[i]).dtype.kind == "i" and np.any(np.asarray(imp.consts[i]) == BATCH) for i in ins):
+        # the batch size stands for any size: a tensor that big cannot be built (PyTorch's dynamic padding)
+        raise imp.fail("it builds a tensor whose size depends on the batch size; layergraph layers have fixed sizes")
     # a one-node graph: a bare NodeProto would be evaluated at the newest opset (opset-9 Unsqueeze has
     # attribute axes, opset 13 an input)
     graph = h.make_graph([node], "fold", [h.make_value_info(i, imp.onnx.TypeProto()) for i in ins],
@@ -48,7 +52,10 @@ def shape_of(imp: Importer, node: Any) -> None:
         fold(imp, node)
         return
     v = v.val if isinstance(v, Index) else v
-    full = np.array([BATCH, *imp.shape(v)], dtype=np.int64)
+    if isinstance(v, Seq):  # a sequence: its batch and time stand as 1 (values.Seq.unit_shape)
+        full = np.array(v.unit_shape(imp.nodes[v.base].act.channels), dtype=np.int64)
+    else:
+        full = np.array([BATCH, *imp.shape(v)], dtype=np.int64)
     a = imp.attrs(node)
     imp.set(node.output[0], full[a.get("start", 0): a.get("end", len(full))])
 

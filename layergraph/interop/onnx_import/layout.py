@@ -22,6 +22,11 @@ def relayout(imp: Importer, node: Any, fn: Callable[[np.ndarray], np.ndarray]) -
         idx = fn(imp.index(v))
     except ValueError as err:
         raise imp.fail(str(err)) from None
+    if "T" in imp.nodes[v.base].act.fmt and not (
+            np.array_equal(idx.reshape(-1), np.arange(idx.size)) and
+            [d for d in idx.shape if d != 1] == [d for d in imp.nodes[v.base].tshape if d != 1]):
+        # sequences have any length: only reshapes that keep the element order have a meaning for all of them
+        raise imp.fail("it rearranges sequence data (of any length); layergraph layers take sequences whole")
     new = Val(v.base, idx, name_hint(node.name) or v.hint)
     imp.set(node.output[0], Index(new, src.offset) if isinstance(src, Index) else new)
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from layergraph.formats import matlab_dim
-from layergraph.interop.onnx_import import layout
+from layergraph.interop.onnx_import import layout, ops_extra, recurrent
 from layergraph.interop.onnx_import.folding import (
     fold,
     fold_bias,
@@ -29,6 +29,7 @@ from layergraph.layers.activation import DropoutLayer, SoftmaxLayer
 from layergraph.layers.base import LAYERS, Layer, same_total
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import EmbeddingLayer, FullyConnectedLayer
+from layergraph.layers.grouped import GroupedConvolution2DLayer
 from layergraph.layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
 from layergraph.layers.norm import BatchNormalizationLayer, InstanceNormalizationLayer, LayerNormalizationLayer
 from layergraph.layers.pooling import AveragePooling2DLayer, GlobalAveragePooling2DLayer, MaxPooling2DLayer
@@ -110,6 +111,14 @@ def softmax(imp: Importer, node: Any) -> None:
     axis = axis + rank if axis < 0 else axis
     # before opset 13 Softmax flattens from `axis` on: over channels only when nothing follows them
     channel = axis == 1 and (imp.opset >= 13 or math.prod(shape[1:]) == 1)
+    sequence = "T" in imp.nodes[v.base].act.fmt
+    if channel and len(shape) == 2 and shape[0] == 1 and not sequence:
+        raise imp.fail(f"softmax over axis 1 of size 1 of an N×{'×'.join(map(str, shape))} input (every output is 1); "
+                       "softmaxLayer works over channels")
+    if not channel and axis == rank - 1 and len(shape) > 1 and math.prod(shape[:-1]) == 1 and not sequence:
+        # N×1×K (PyTorch's x.view(N, 1, -1) or an N×1×K input): over the K features
+        v = Val(v.base, imp.index(v).reshape(shape[-1]), v.hint)
+        channel = True
     if not channel:
         raise imp.fail(f"softmax over axis {axis} of an N×{'×'.join(map(str, shape))} input; "
                        "softmaxLayer works over channels (axis 1)")
@@ -126,6 +135,8 @@ def arith(imp: Importer, node: Any) -> None:
     if a in imp.vals and b in imp.vals:
         if op not in ("Add", "Mul"):
             raise imp.fail(f"{op} of two activations has no layergraph layer")
+        if op == "Mul" and ops_extra.swish(imp, node, imp.val(a), imp.val(b)):
+            return
         addition(imp, node, [imp.val(a), imp.val(b)], AdditionLayer if op == "Add" else MultiplicationLayer)
         return
     act_first = a in imp.vals
@@ -145,6 +156,8 @@ def arith(imp: Importer, node: Any) -> None:
         imp.set(node.output[0], Val(src.base, src.idx, src.hint))
     elif _fold_into_layer(imp, src, c, op):
         imp.set(node.output[0], Val(src.base, src.idx, name_hint(node.name) or src.hint))
+    elif ops_extra.scalar_function(imp, node, src, c, op, act_first):
+        pass  # one constant number: functionLayer('plus') / functionLayer('times')
     else:
         raise imp.fail(f"{op} with a constant has no layergraph layer here (it folds only into the weights and "
                        "bias of a fully connected or convolution layer, or into an input layer's normalization)")
@@ -250,9 +263,12 @@ def gather(imp: Importer, node: Any) -> None:
     if not isinstance(idx, Index) or table.ndim != 2 or imp.attrs(node).get("axis", 0) != 0:
         raise imp.fail("only Gather of rows of a constant matrix by class indices (an embedding) has a "
                        "layergraph layer")
-    if idx.offset != -1:
-        raise imp.fail(f"embeddingLayer takes 1-based class indices (index − 1 into the table); this Gather "
-                       f"uses index {idx.offset:+d}")
+    # 0-based (nn.Embedding) or other offsets: embeddingLayer takes index + 1, so the input layer adds
+    # offset + 1 to what it is given (its normalization); the imported network reads the file's indices
+    if idx.offset != -1 and not (imp.nodes[idx.val.base].layer.is_input and
+                                 fold_normalization(imp, idx.val, np.asarray(float(idx.offset + 1)), "Add")):
+        raise imp.fail(f"embeddingLayer takes 1-based class indices; this Gather uses index {idx.offset:+d}, "
+                       "which only an input layer's normalization can shift")
     per = imp.shape(idx.val)
     base = imp.nodes[idx.val.base]
     if base.numel != 1 or math.prod(per) != 1:
@@ -301,8 +317,14 @@ def _bias(imp: Importer, node: Any, n: int) -> np.ndarray:
 
 def conv(imp: Importer, node: Any) -> None:
     w = imp.const(node.input[1], "weights")
+    if w.ndim == 3:
+        ops_extra.conv1d(imp, node, w)
+        return
     if w.ndim != 4:
-        raise imp.fail("only 2-D convolution has a layergraph layer")
+        raise imp.fail("only 1-D and 2-D convolution have layergraph layers")
+    if imp.attrs(node).get("group", 1) != 1:
+        grouped_conv(imp, node, w)
+        return
     v, before = imp.padded_val(node.input[0])
     k = (int(w.shape[2]), int(w.shape[3]))
     s, d, auto = conv_attrs(imp, node, k)
@@ -318,11 +340,38 @@ def conv(imp: Importer, node: Any) -> None:
     else:
         src = imp.image(v)
     spatial = imp.nodes[src].act.spatial
+    mode = imp.pad_modes.get(node.input[0], 0.0)  # a reflect/edge Pad before: MATLAB's PaddingValue
+    if mode and any(pads(imp, node, spatial, k, s, d, auto)):
+        raise imp.fail("a convolution's own zero padding after a reflection Pad has no layergraph form")
     explicit = plus(pads(imp, node, spatial, k, s, d, auto, any(before)), before)
     hint = name_hint(node.name)
-    layer = imp.make(Convolution2DLayer, list(k), int(w.shape[0]), Stride=s, DilationFactor=d,
+    layer = imp.make(Convolution2DLayer, list(k), int(w.shape[0]), Stride=s, DilationFactor=d, PaddingValue=mode,
                      Padding=same_or(explicit, conv_padding(spatial, k, tuple(s), tuple(d), "same")))
     params = {"Weights": w, "Bias": _bias(imp, node, w.shape[0])}
+    imp.set(node.output[0], Val(imp.add(layer, [src], hint, params), None, hint))
+
+
+def grouped_conv(imp: Importer, node: Any, w: np.ndarray) -> None:
+    """Conv with group G > 1: groupedConvolution2dLayer (NumGroups 'channel-wise' when G is the channel count)."""
+    groups = int(imp.attrs(node)["group"])
+    v, before = imp.padded_val(node.input[0])
+    mode = imp.pad_modes.get(node.input[0], 0.0)
+    src = imp.image(v)
+    c = imp.nodes[src].act.channels
+    k = (int(w.shape[2]), int(w.shape[3]))
+    a = imp.attrs(node)
+    s, d = list(a.get("strides", [1, 1])), list(a.get("dilations", [1, 1]))
+    if mode and any(a.get("pads", [0, 0, 0, 0])):
+        raise imp.fail("a convolution's own zero padding after a reflection Pad has no layergraph form")
+    spatial = imp.nodes[src].act.spatial
+    explicit = plus(pads(imp, node, spatial, k, s, d, a.get("auto_pad", b"NOTSET"), any(before)), before)
+    fpg = int(w.shape[0]) // groups
+    layer = imp.make(GroupedConvolution2DLayer, list(k), fpg, "channel-wise" if groups == c else groups, Stride=s,
+                     DilationFactor=d, PaddingValue=mode,
+                     Padding=same_or(explicit, conv_padding(spatial, k, tuple(s), tuple(d), "same")))
+    hint = name_hint(node.name)
+    bias = _bias(imp, node, w.shape[0])
+    params = {"Weights": w.reshape(groups, fpg, *w.shape[1:]), "Bias": np.asarray(bias).reshape(groups, fpg)}
     imp.set(node.output[0], Val(imp.add(layer, [src], hint, params), None, hint))
 
 
@@ -357,6 +406,9 @@ def plus(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, int]:
 
 def conv_transpose(imp: Importer, node: Any) -> None:
     w = imp.const(node.input[1], "weights")
+    if w.ndim == 3:
+        ops_extra.conv_transpose1d(imp, node, w)
+        return
     if w.ndim != 4:
         raise imp.fail("only 2-D transposed convolution has a layergraph layer")
     a = imp.attrs(node)
@@ -425,6 +477,17 @@ def pad(imp: Importer, node: Any) -> None:
     zero = mode == "constant" and not np.any(value)
     if zero and _tconv_same_pad(imp, v, amounts):
         return _end_pad_into_cropping(imp, node, v)
+    if rank == 3 and not any(amounts[i] for i in (0, 1, 3, 4)) and min(amounts) >= 0 and (
+            zero or mode in ops_extra.PAD_MODES):  # 1-D: into the following convolution1dLayer
+        imp.padded[node.output[0]] = (v, (0, 0, amounts[2], amounts[5]))
+        if not zero:
+            imp.pad_modes[node.output[0]] = ops_extra.PAD_MODES[mode]
+        return None
+    if mode in ops_extra.PAD_MODES and rank == 4 and not any(amounts[i] for i in (0, 1, 4, 5)) and min(amounts) >= 0:
+        # reflection (CycleGAN) or edge padding: the following convolution's PaddingValue
+        imp.padded[node.output[0]] = (v, (amounts[2], amounts[6], amounts[3], amounts[7]))
+        imp.pad_modes[node.output[0]] = ops_extra.PAD_MODES[mode]
+        return None
     if not zero or rank != 4 or any(amounts[i] for i in (0, 1, 4, 5)) or min(amounts) < 0:
         raise imp.fail(f"only zero padding of H and W has a layergraph form (in a following convolution or "
                        f"average pooling); this node pads {amounts} in '{mode}' mode")
@@ -510,6 +573,11 @@ def pool(imp: Importer, node: Any) -> None:
     imp.unused(node, 1)
     a = imp.attrs(node)
     k = tuple(a["kernel_shape"])
+    if len(k) == 1:
+        ops_extra.pool1d(imp, node)
+        return
+    if node.input[0] in imp.pad_modes:
+        raise imp.fail("pooling after a reflection Pad has no layergraph form")
     if len(k) != 2 or any(x != 1 for x in a.get("dilations", [1, 1])):
         raise imp.fail("only undilated 2-D pooling has a layergraph layer")
     maxpool = node.op_type == "MaxPool"
@@ -554,12 +622,18 @@ def global_average_pool(imp: Importer, node: Any) -> None:
 def reduce_mean(imp: Importer, node: Any) -> None:
     v = imp.val(node.input[0])
     axes = imp.axes(node, len(imp.shape(v)) + 1)
+    if axes == [2] and len(imp.shape(v)) == 2:  # over T of sequences
+        ops_extra.global_pool1d(imp, node, "average", keep=bool(imp.attrs(node).get("keepdims", 1)))
+        return
     if axes != [2, 3] or len(imp.shape(v)) != 3:
         raise imp.fail("only ReduceMean over H and W (global average pooling) has a layergraph layer")
     _global_pool(imp, node, keep=bool(imp.attrs(node).get("keepdims", 1)))
 
 
 def _global_pool(imp: Importer, node: Any, keep: bool) -> None:
+    if len(imp.shape(imp.val(node.input[0]))) == 2:  # N×C×T: over T
+        ops_extra.global_pool1d(imp, node, "average", keep)
+        return
     src = imp.image(imp.val(node.input[0]))
     hint = name_hint(node.name)
     nid = imp.add(imp.make(GlobalAveragePooling2DLayer), [src], hint)
@@ -709,7 +783,10 @@ OPS: dict[str, Handler] = {
     # pooling, resizing, concatenation
     "MaxPool": pool, "AveragePool": pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
     "Resize": resize, "Upsample": upsample, "Concat": concat, "Slice": layout.slice_, "Crop": layout.crop,
+    "Clip": ops_extra.clip,
 }
+OPS.update(ops_extra.OPS)  # 1-D networks, PRelu, DepthToSpace/SpaceToDepth, Gelu, LogSoftmax, Log, Pow, Split
+OPS.update(recurrent.handlers(OPS))  # LSTM, GRU, and the layout operators following sequences (recurrent.py)
 
 
 def handler_for(op: str) -> Handler | None:

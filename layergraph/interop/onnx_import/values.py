@@ -18,7 +18,7 @@ import numpy as np
 from layergraph.errors import LayergraphError, SpecError
 from layergraph.layers.base import Layer
 from layergraph.layers.dense import FullyConnectedLayer
-from layergraph.layers.inputs import FeatureInputLayer, ImageInputLayer
+from layergraph.layers.inputs import FeatureInputLayer, ImageInputLayer, SequenceInputLayer
 from layergraph.layers.norm import BatchNormalizationLayer
 from layergraph.layers.reshape import FlattenLayer, FunctionLayer
 from layergraph.sizes import Act
@@ -60,6 +60,40 @@ class Val:
 
 
 @dataclass
+class Seq:
+    """A sequence activation (time steps of any number): the output of layer node `base` (torch layout N×C×T)
+    with its ONNX axes labelled: N batch, T time, C channels, D and H the directions × hidden units C splits
+    into (recurrent outputs), 1 a unit axis. onnx_import/recurrent.py follows it through the recurrent nodes."""
+
+    base: int
+    axes: tuple[str, ...]
+    hint: tuple[int, str] | None
+    split: tuple[int, int] = (1, 0)  # (D, H) of the base's channels
+    static: tuple[int, int] = (0, 0)  # the (N, T) the graph input fixes, 0 where dynamic (a Reshape may name them)
+
+    def normal(self) -> tuple[str, ...]:
+        """The axes without unit axes, D×H merged into C (H alone is C with one direction)."""
+        out: list[str] = []
+        for a in self.axes:
+            if a in ("1", "L") or (a == "D" and self.split[0] == 1):
+                continue
+            if a == "H" and (self.split[0] == 1 or (out and out[-1] == "D")):
+                if out and out[-1] == "D":
+                    out.pop()
+                out.append("C")
+                continue
+            out.append(a)
+        return tuple(out)
+
+    def unit_shape(self, channels: int) -> list[int]:
+        """The value's shape with 1 for N and T, for `Shape` in constant folding (PyTorch's zero initial states
+        are Expand(0, [1, N, H]): a batch of one keeps them small; a reshape by it is refused, not misread)."""
+        d, h = self.split
+        size = {"C": channels, "D": d, "H": h, "1": 1, "L": 1, "N": 1, "T": 1}
+        return [size[a] for a in self.axes]
+
+
+@dataclass
 class Index:
     """Integer class indices: the values of activation `val` plus `offset` (from Cast and Sub/Add)."""
 
@@ -87,7 +121,9 @@ def f32(value: Any) -> float:
 
 
 def sanitize(name: str) -> str:
-    return re.sub(r"[^\w.\-]", "_", name).strip("_")
+    """A layer name from ONNX text: letters, digits, '_', '.', '-'; at most 1,000 characters, so that a
+    uniqueness suffix still fits the 1,024 a layer name may have."""
+    return re.sub(r"[^\w.\-]", "_", name).strip("_")[:1000].strip("_")
 
 
 def name_hint(name: str) -> tuple[int, str] | None:
@@ -115,7 +151,7 @@ class Importer:
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
         self.consts: dict[str, np.ndarray] = {
             t.name: onnx.numpy_helper.to_array(t) for t in self.graph.initializer}
-        self.vals: dict[str, Val | Index] = {}
+        self.vals: dict[str, Val | Index | Seq] = {}
         self.nodes: list[LayerNode] = []
         self.out_degree: Counter[int] = Counter()
         self.shared: set[int] = set()  # nodes whose output reaches more than one ONNX consumer
@@ -124,10 +160,12 @@ class Importer:
         self.static_batch: int | None = None
         # Pad outputs: the activation and the zero padding [t b l r] a following Conv or pooling takes over
         self.padded: dict[str, tuple[Val, tuple[int, int, int, int]]] = {}
+        self.pad_modes: dict[str, str] = {}  # Pad outputs in reflect/edge mode: the PaddingValue that pads so
         self.matlab = model.producer_name.startswith("MATLAB")  # MATLAB's exporter writes some layers its own way
         self.onnx_node: Any = None  # the node being converted, named in errors
         self.outputs: list[int] = []
         self.fold_crop = fold_crop
+        self.default_length = 1  # MinLength of sequence inputs of free length that the file does not record
 
     # ----- errors and attributes ---------------------------------------------------------------------------------
     def fail(self, msg: str) -> ONNXImportError:
@@ -161,12 +199,12 @@ class Importer:
         return out
 
     # ----- values ------------------------------------------------------------------------------------------------
-    def set(self, name: str, value: Val | Index | np.ndarray) -> None:
+    def set(self, name: str, value: Val | Index | Seq | np.ndarray) -> None:
         if isinstance(value, np.ndarray):
             self.consts[name] = value
             return
         if self.consumers[name] > 1:
-            self.shared.add(value.base if isinstance(value, Val) else value.val.base)
+            self.shared.add(value.val.base if isinstance(value, Index) else value.base)
         self.vals[name] = value
 
     def val(self, name: str) -> Val:
@@ -176,6 +214,9 @@ class Importer:
                             "a following convolution or average pooling")
         if isinstance(v, Val):
             return v
+        if isinstance(v, Seq):
+            raise self.fail(f"input '{name}' is a whole sequence (axes {''.join(v.axes)}); layergraph reads it here "
+                            "only after a recurrent layer's last time step")
         if name in self.consts:
             raise self.fail(f"input '{name}' is a constant; layergraph layers take activations here")
         raise self.fail(f"input '{name}' is not an activation this importer can follow")
@@ -337,13 +378,17 @@ class Importer:
         """An input layer for every graph input: N×C×H×W (or N×H×W×C) images, N×K or N×A×B features."""
         elem = self.onnx.TensorProto
         for inp in self.graph.input:
-            if inp.name in self.consts:  # old IR versions list initializers as inputs too
+            if inp.name in self.consts or inp.name in self.vals:  # initializers (old IR versions); sequences
                 continue
             tt = inp.type.tensor_type
             if not inp.type.HasField("tensor_type") or tt.elem_type not in (
                     elem.FLOAT, elem.DOUBLE, elem.FLOAT16, elem.BFLOAT16, elem.INT64, elem.INT32):
                 raise self.fail(f"input '{inp.name}' is not a numeric tensor")
             dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+            if self._sequence_input(inp.name, dims):  # N×C×T: sequences of any length (1-D networks)
+                layer = self.make(SequenceInputLayer, dims[1], MinLength=self.min_length(inp.name, dims[2]))
+                self.set(inp.name, Val(self.add(layer, [], (0, sanitize(inp.name) or "input")), None, None))
+                continue
             if not dims or any(d is None or d < 1 for d in dims[1:]):
                 shown = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tt.shape.dim]
                 raise self.fail(f"input '{inp.name}' has shape {shown}; layergraph needs fixed sizes apart from "
@@ -369,11 +414,48 @@ class Importer:
             else:
                 self.set(inp.name, self.out_val(nid, tuple(per), name))
 
+    def _sequence_input(self, name: str, dims: list[int | None]) -> bool:
+        """True for an N×C×T input with C fixed whose time axis is free or read by 1-D convolution or pooling."""
+        if len(dims) != 3 or dims[1] is None or dims[1] < 1:
+            return False
+        if dims[2] is None:
+            return True
+        for n in self.graph.node:
+            if name not in n.input:
+                continue
+            w = self.consts.get(n.input[1]) if n.op_type == "Conv" and len(n.input) > 1 else None
+            if (w is not None and w.ndim == 3) or len(self.attrs(n).get("kernel_shape", [0, 0])) == 1:
+                return True
+        return False
+
+    def min_length(self, name: str, fixed: int | None) -> int:
+        """MinLength of a sequence input: layergraph's export records it; else the fixed length, else
+        `default_length` (import_model tries lengths until the layers accept one)."""
+        for prop in self.model.metadata_props:
+            if prop.key == f"layergraph.MinLength.{name}" and prop.value.isdigit():
+                return int(prop.value)
+        return fixed or self.default_length
+
     def _nhwc(self, name: str) -> bool:
         """True when every reader of graph input `name` is a Transpose from N×H×W×C to N×C×H×W."""
         readers = [n for n in self.graph.node if name in n.input]
+        dims = next(i for i in self.graph.input if i.name == name).type.tensor_type.shape.dim
+        per = [d.dim_value for d in dims[1:]]
         return bool(readers) and all(
-            n.op_type == "Transpose" and list(self.attrs(n).get("perm", [])) == [0, 3, 1, 2] for n in readers)
+            (n.op_type == "Transpose" and list(self.attrs(n).get("perm", [])) == [0, 3, 1, 2])
+            or self._channel_reshape(n, per) for n in readers)
+
+    def _channel_reshape(self, node: Any, per: list[int]) -> bool:
+        """tf2onnx's NHWC → NCHW move of a one-channel input: a Reshape of N×H×W×1 to N×1×H×W."""
+        if node.op_type != "Reshape" or len(per) != 3 or per[2] != 1 or node.input[1] not in self.consts:
+            return False
+        target = [int(d) for d in self.consts[node.input[1]].reshape(-1)]
+        return len(target) == 4 and target[1:] == [1, per[0], per[1]] and target[0] in (-1, 0, self.static_batch or 0)
+
+    def _nhwc_of_layer(self, v: Val) -> bool:
+        base = self.nodes[v.base]
+        return (v.idx is not None and base.act.is_image and v.idx.shape == (*base.tshape[1:], base.tshape[0])
+                and np.array_equal(v.idx, np.arange(base.numel).reshape(base.tshape).transpose(1, 2, 0)))
 
     def finish_outputs(self) -> None:
         """Each graph output must be a layer's output that nothing else reads; it names that layer."""
@@ -386,11 +468,19 @@ class Importer:
             self.onnx_node = f"output '{out.name}'"
             if isinstance(v, Index):
                 raise self.fail("it holds class indices, not an activation")
-            shape = self.shape(v)
-            if len(shape) == 3:
+            shape = None if isinstance(v, Seq) else self.shape(v)
+            if isinstance(v, Seq):  # a whole sequence (N×T×C from PyTorch too): the layer's "CBT" output
+                if sorted(v.normal()) != ["C", "N", "T"] or self.nodes[v.base].act.time is None:
+                    raise self.fail(f"its axes {''.join(v.axes)} are not a sequence layer's whole output")
+                nid = v.base
+            elif len(shape) == 3 and self._nhwc_of_layer(v):
+                nid = v.base  # transposed back to N×H×W×C (tf2onnx): the network gives the layer's N×C×H×W
+            elif len(shape) == 3:
                 nid = self.image(v)
-            elif len(shape) == 1:
-                nid = self.features(v)
+            elif len(shape) == 2 and v.idx is None and "T" in self.nodes[v.base].act.fmt:
+                nid = v.base  # sequences, whole
+            elif len(shape) == 1 or (len(shape) == 2 and min(shape) == 1 and "T" not in self.nodes[v.base].act.fmt):
+                nid = self.features(Val(v.base, self.index(v).reshape(-1), v.hint))  # N×1×K as K features
             else:
                 raise self.fail(f"it has per-sample shape {list(shape)}; layergraph gives N×C×H×W or N×K")
             if self.out_degree[nid] or nid in seen:
