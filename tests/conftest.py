@@ -26,9 +26,9 @@ CPU_ENV = "LAYERGRAPH_TEST_CPU"
 
 # The end-to-end files, marked `slow`: whole GAN trainings, `layergraph` subprocesses, every docs block,
 # torchrun, a browser, a wheel install. Measured by running each file alone on one core: CPU seconds (user +
-# system, subprocesses included, about 3 s of it pytest's start-up); every other file takes 3–9 s. Together they
-# are 84 % of the suite's CPU time. `pytest -m "not slow"` (make test-quick) is the quick loop; `make test` still
-# runs them all.
+# system, subprocesses included, about 3 s of it pytest's start-up); every other file takes 3–10 s. Together
+# they are 78 % of the suite's CPU time (308 of 396 s). `pytest -m "not slow"` (make test-quick) is the quick
+# loop; `make test` still runs them all.
 SLOW_FILES = {
     "test_cpu_independence.py",  # 70 s: every test that trains, once more under the other simulated CPU
     "test_spec_cli.py",  # 58 s: the analyze/compare commands, many as subprocesses
@@ -41,6 +41,8 @@ SLOW_FILES = {
     "test_interrupt.py",  # 15 s: Ctrl-C at random moments of real runs
     "test_onnx.py",  # 15 s: every shipped spec exported and run in onnxruntime
     "test_ports.py",  # 12 s: the ported MATLAB examples train
+    "test_fuzz_hostile.py",  # 12 s: 1,150 hostile inputs through the CLI
+    "test_port_simple_classifier.py",  # 11 s: a ported MATLAB classifier trains end to end
     "test_analyze_browser.py",  # the analyzeNetwork page driven in Chromium (skipped where there is none)
 }
 
