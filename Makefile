@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 DEMO_OUT ?= runs/cgan_digits
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-quick lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: install
 
 test: install
 	$(BIN)/pytest -n auto   # one worker per core: the suite takes about half the time on 2 cores
+
+test-quick: install
+	$(BIN)/pytest -n auto -m "not slow"   # without the end-to-end files (SLOW_FILES in tests/conftest.py)
 
 lint: install
 	$(BIN)/ruff check .

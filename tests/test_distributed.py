@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from layergraph.train.checkpoint import load_checkpoint
-from tests.test_train import write_digits
+from tests.helpers import write_digits
 
 HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.trains  # compares weights between runs: run again under the other simulated CPU

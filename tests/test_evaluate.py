@@ -19,7 +19,7 @@ from layergraph.gan.evaluator import Evaluator
 from layergraph.gan.features import cache_path
 from layergraph.gan.metrics import density_coverage, frechet_distance, knn_radii, precision_recall
 from layergraph.gan.trainer import GANTrainer
-from tests.test_train import write_config, write_digits
+from tests.helpers import write_config, write_digits
 
 # --- references from the papers' definitions -----------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_train import write_digits
+from tests.helpers import write_digits
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ from layergraph.gan.generate import Generator
 from layergraph.gan.trainer import GANTrainer
 from layergraph.train.checkpoint import load_checkpoint, save_checkpoint
 from layergraph.train.interrupt import StopRequest
-from tests.test_train import write_config
+from tests.helpers import write_config
 
 SPEC = ("layers:\n  - {type: featureInputLayer, inputSize: 2, name: in}\n"
         "  - {type: fullyConnectedLayer, outputSize: 3, name: fc}\n")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "layergraph"
 
-# The floors, lowest first. A module belongs to the floor of the longest prefix that names it.
+# The floors, lowest first. A module belongs to the floor of the longest prefix that names it ("layergraph"
+# names the package's __init__.py only, so that a new top-level module must be given a floor).
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
     # plain helpers every floor may use: errors, names, formats, sizes, tables, safety checks, worker threads
     ("base", ("layergraph.errors", "layergraph.names", "layergraph.namevalue", "layergraph.formats",
@@ -39,7 +40,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     # what people look at or exchange: analyzeNetwork and plots, ONNX import/export
     ("presentation", ("layergraph.analyze", "layergraph.interop")),
     ("cli", ("layergraph.cli", "layergraph.__main__")),
-    ("facade", ("layergraph",)),  # layergraph/__init__.py: every public MATLAB name in one place
+    ("facade", ("layergraph",)),  # layergraph/__init__.py alone: every public MATLAB name in one place
 ]
 
 KNOWN_CIRCLES: list[set[str]] = []  # none is allowed
@@ -106,7 +107,7 @@ def real_modules(target: str, seen: frozenset[str] = frozenset()) -> set[str]:
 
 def floor_of(mod: str) -> int:
     best = max(((len(p), i) for i, (_, prefixes) in enumerate(FLOORS) for p in prefixes
-                if mod == p or mod.startswith(p + ".")), default=None)
+                if mod == p or (mod.startswith(p + ".") and p != "layergraph")), default=None)
     assert best is not None, f"{mod} has no floor in FLOORS: give it one (which floors does it import from?)"
     return best[1]
 

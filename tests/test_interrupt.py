@@ -18,8 +18,7 @@ import torch
 from layergraph.gan.config import load_config
 from layergraph.gan.trainer import GANTrainer
 from layergraph.train.checkpoint import load_checkpoint
-from tests.test_precision import tiny_config
-from tests.test_train import weights
+from tests.helpers import tiny_config, weights
 
 TRIALS = 24
 PER_EPOCH = 4  # 36 images, mini-batches of 8

@@ -32,26 +32,13 @@ from layergraph.interop import (  # noqa: E402
 )
 from layergraph.spec import graph_from_data, load_spec  # noqa: E402
 from layergraph.train.checkpoint import save_checkpoint  # noqa: E402
+from tests.helpers import inputs, predict, randomized, run_ort, structure  # noqa: E402
 
 SPECS = sorted(Path(__file__).resolve().parents[1].glob("specs/*.yaml"))
 RTOL, ATOL = 1e-4, 1e-5
 
 
 # ----- helpers -----------------------------------------------------------------------------------------------
-def randomized(net: dlnetwork, seed: int = 1) -> dlnetwork:
-    """Non-trivial batch-norm statistics, scales and biases, so inference-mode export is really exercised."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for key, t in net.tensors().items():
-            if key.endswith("TrainedVariance"):
-                t.copy_(torch.rand(t.shape, generator=g) + 0.5)
-            elif key.endswith(("TrainedMean", "Offset", "Bias")):
-                t.copy_(torch.randn(t.shape, generator=g) * 0.2)
-            elif key.endswith("Scale"):
-                t.copy_(torch.rand(t.shape, generator=g) + 0.5)
-    return net
-
-
 @cache
 def spec_network(path: Path) -> dlnetwork:
     torch.manual_seed(0)
@@ -61,46 +48,6 @@ def spec_network(path: Path) -> dlnetwork:
 @cache
 def spec_model(path: Path) -> bytes:
     return onnx_model(spec_network(path)).SerializeToString()
-
-
-def inputs(net: dlnetwork, batch: int, seed: int = 0) -> list[torch.Tensor]:
-    """Random inputs; an input feeding an embedding gets 1-based class indices."""
-    g = torch.Generator().manual_seed(seed)
-    lg = net.layer_graph
-    xs = []
-    for name in net.InputNames:
-        consumers = [lg.layer(d) for _, d in lg.graph.out_edges(name)]
-        emb = next((c for c in consumers if c.type == "embeddingLayer"), None)
-        if emb is not None:
-            xs.append(torch.randint(1, emb.InputSize + 1, (batch, 1), generator=g).float())
-        else:
-            xs.append(torch.randn(net.analysis.outputs[name].torch_shape(batch), generator=g))
-    return xs
-
-
-def predict(net: dlnetwork, xs: list[torch.Tensor]) -> list[np.ndarray]:
-    with torch.no_grad():
-        ys = net.predict(*xs, nargout=len(net.OutputNames))  # every output, as MATLAB's [y1, …, yN] = predict
-    return [y.as_subclass(torch.Tensor).numpy() for y in (ys if isinstance(ys, tuple) else (ys,))]
-
-
-def run_ort(model: bytes | object, names: list[str], xs: list[torch.Tensor]) -> list[np.ndarray]:
-    data = model if isinstance(model, bytes) else model.SerializeToString()
-    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    return sess.run(None, {n: x.numpy() for n, x in zip(names, xs)})
-
-
-def structure(lg: object) -> tuple[list[dict], list[tuple]]:
-    """Layers (options) and connections, ignoring what ONNX cannot carry: Formattable, a fixed NumChannels."""
-    layers = []
-    for layer in lg.Layers:
-        d = layer.model_dump()
-        d.pop("Formattable", None)
-        if "NumChannels" in d:
-            d["NumChannels"] = "auto"
-        layers.append(d)
-    # by name: a spec may list a branch after the layer it joins; import writes it before (topological)
-    return sorted(layers, key=lambda d: d["Name"]), sorted(lg.graph.edges(keys=True))
 
 
 # ----- export: every shipped spec against onnxruntime ----------------------------------------------------------

@@ -13,37 +13,11 @@ from layergraph.errors import SpecError
 from layergraph.gan.config import load_config
 from layergraph.gan.trainer import GANTrainer
 from layergraph.train.checkpoint import load_checkpoint
-from tests.test_train import weights, write_config
+from tests.helpers import tiny_config, weights, write_config
 
 X86_NO_BF16 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
 X86_BF16 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_tile amx_bf16\n"
 ARM_BF16 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
-
-# a GAN small enough that emulated bf16 (CPUs without bf16 arithmetic) stays fast: convolutions, batch norm
-TINY_G = """layers:
-  - {type: imageInputLayer, Name: z, InputSize: [1, 1, 8], Normalization: none}
-  - {type: projectAndReshapeLayer, Name: proj, OutputSize: [4, 4, 8], NumChannels: 8}
-  - {type: transposedConv2dLayer, Name: up1, FilterSize: 4, NumFilters: 8, Stride: 2, Cropping: same}
-  - {type: batchNormalizationLayer, Name: bn1}
-  - {type: reluLayer, Name: relu1}
-  - {type: transposedConv2dLayer, Name: up2, FilterSize: 4, NumFilters: 1, Stride: 2, Cropping: same}
-  - {type: tanhLayer, Name: tanh}
-"""
-TINY_D = """layers:
-  - {type: imageInputLayer, Name: x, InputSize: [16, 16, 1], Normalization: none}
-  - {type: convolution2dLayer, Name: conv1, FilterSize: 4, NumFilters: 8, Stride: 2, Padding: same}
-  - {type: batchNormalizationLayer, Name: bn1}
-  - {type: leakyReluLayer, Name: lrelu1, Scale: 0.2}
-  - {type: convolution2dLayer, Name: conv2, FilterSize: 8, NumFilters: 1}
-"""
-
-
-def tiny_config(tmp: Path, **extra: object) -> Path:
-    (tmp / "g.yaml").write_text(TINY_G)
-    (tmp / "d.yaml").write_text(TINY_D)
-    extra.setdefault("validationFrequency", 100)  # one progress figure per run: they cost more than the steps
-    return write_config(tmp, generator=str(tmp / "g.yaml"), discriminator=str(tmp / "d.yaml"), **extra)
-
 
 @pytest.fixture
 def cpuinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

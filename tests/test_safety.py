@@ -17,8 +17,7 @@ from onnx import TensorProto, helper
 from layergraph.cli.main import main
 from layergraph.safety.outputs import atomic_output, remove_stale_temps
 from layergraph.train.checkpoint import load_checkpoint, save_checkpoint
-from tests.test_precision import TINY_D, TINY_G
-from tests.test_train import write_digits
+from tests.helpers import TINY_D, TINY_G, write_digits
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUT = "layers:\n  - {type: featureInputLayer, Name: in, InputSize: 4}\n"

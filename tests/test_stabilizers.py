@@ -16,7 +16,7 @@ from layergraph.gan.trainer import GANTrainer
 from layergraph.layers.functions import lookup, minibatch_stddev
 from layergraph.spec import load_spec
 from layergraph.train.checkpoint import load_checkpoint
-from tests.test_train import weights, write_config
+from tests.helpers import weights, write_config
 
 HERE = Path(__file__).resolve().parent
 rng = np.random.default_rng(0)

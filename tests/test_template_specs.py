@@ -22,7 +22,7 @@ from layergraph.spec import load_spec
 from layergraph.spec.expand import flatten
 from layergraph.spec.yamlsafe import read_yaml_file
 from layergraph.train.checkpoint import load_checkpoint
-from tests.test_train import write_config
+from tests.helpers import write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -281,7 +281,7 @@ def test_small_templates_export_to_onnx_and_import_back(name: str) -> None:
     from layergraph.compile.dlnetwork import dlnetwork
     from layergraph.interop.onnx_export import onnx_model
     from layergraph.interop.onnx_import import importONNXNetwork
-    from tests.test_onnx import inputs, predict, randomized, run_ort, structure
+    from tests.helpers import inputs, predict, randomized, run_ort, structure
 
     torch.manual_seed(0)
     net = randomized(dlnetwork(load_spec(TEMPLATES / f"{name}.yaml", **SMALL[name])))

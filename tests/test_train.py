@@ -16,45 +16,7 @@ from layergraph.gan.config import load_config
 from layergraph.gan.generate import grid_picture
 from layergraph.gan.trainer import GANTrainer, TrainingStoppedError
 from layergraph.train.checkpoint import AVERAGE, load_checkpoint
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def write_digits(folder: Path, per_class: int = 12, classes: int = 3) -> None:
-    """Tiny 16×16 grey 'digits': class k is a bright bar at a class-specific position plus noise."""
-    rng = np.random.default_rng(0)
-    for k in range(classes):
-        (folder / str(k)).mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            img = rng.integers(0, 40, (16, 16)).astype(np.uint8)
-            img[:, 3 + 4 * k: 6 + 4 * k] = 220
-            Image.fromarray(img).save(folder / str(k) / f"img_{i:03d}.png")
-
-
-def write_config(tmp: Path, **extra: object) -> Path:
-    data = tmp / "digits"
-    if not data.exists():
-        write_digits(data)
-    opts = {
-        "generator": str(ROOT / "specs/cgan_digits_generator.yaml"),
-        "discriminator": str(ROOT / "specs/cgan_digits_discriminator.yaml"),
-        "data": str(data), "output": str(tmp / "run"), "imageSize": [16, 16], "numEpochs": 2,
-        "miniBatchSize": 8, "validationFrequency": 3, "checkpointFrequency": 4, "flipFactor": 0.25,
-        "seed": 3, "augmentation": {"RandXReflection": True},
-        # numbers compared against references or other runs need the same precision on every CPU (issue 18)
-        "precision": "fp32",
-    }
-    opts.update(extra)
-    opts = {k: v for k, v in opts.items() if v is not None}  # None leaves an option out (its default applies)
-    lines = [f"{k}: {v!r}" if not isinstance(v, (dict, list)) else f"{k}: {v}" for k, v in opts.items()]
-    path = tmp / "train.yaml"
-    path.write_text("\n".join(lines).replace("'", '"') + "\n")
-    return path
-
-
-def weights(path: Path) -> dict[str, torch.Tensor]:
-    tensors, _ = load_checkpoint(path)
-    return {k: v for k, v in tensors.items() if k.startswith(("generator/", "discriminator/", "opt/", AVERAGE))}
+from tests.helpers import weights, write_config, write_digits
 
 
 def test_short_cgan_run_trains_and_checkpoints(tmp_path: Path) -> None:

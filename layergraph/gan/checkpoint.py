@@ -82,12 +82,14 @@ class SavedRun:
         return mine
 
     def classes(self) -> list[str]:
+        """The class names a conditional generator was trained on (its label k is classes[k - 1])."""
         classes = self.meta.get("classes", [])
         if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
             raise SpecError(f"{self.path}: metadata 'classes' must be a list of class names")
         return list(classes)
 
     def conditional(self) -> bool:
+        """Whether the generator takes labels."""
         conditional = self.meta.get("conditional", False)
         if not isinstance(conditional, bool):
             raise SpecError(f"{self.path}: metadata 'conditional' is {conditional!r}; expected true or false")
@@ -178,7 +180,7 @@ class Restored:
 
     state: TrainingState
     rng: dict[str, torch.Tensor]
-    precision: Any
+    precision: Any  # the checkpoint's 'precision' entry as stored ('fp32', 'bf16'; anything else is ignored)
 
 
 def restore_training(path: Path, info: RunInfo, nets: dict[str, dlnetwork], per_epoch: int,
