@@ -22,6 +22,7 @@ __all__ = ["addpoints", "animatedline", "axis", "clf", "close", "colorbar", "col
            "yticklabels", "yticks"]
 
 _FIGS: dict[int, _Figure] = {}
+LINES: list[Any] = []  # every animatedline made, so a test or a caller can read the points back
 _STATE: dict[str, Any] = {"current": None, "hold": False}
 
 
@@ -96,6 +97,12 @@ def _gca(ax: Any = None) -> Any:
 def subplot(m: Any, n: Any, p: Any) -> Any:
     """MATLAB's subplot(m, n, p): the axes at position p (row-wise), made current."""
     fig = _gcf().fig
+    want = (int(m), int(n), int(p) - 1, int(p) - 1)
+    for ax in fig.axes:  # MATLAB: subplot makes the axes at that position current, if there are some
+        spec = ax.get_subplotspec() if hasattr(ax, "get_subplotspec") else None
+        if spec is not None and spec.get_geometry() == want:
+            fig.sca(ax)
+            return ax
     ax = fig.add_subplot(int(m), int(n), int(p))
     fig.sca(ax)
     return ax
@@ -275,6 +282,7 @@ class _AnimatedLine:
         (self.line,) = ax.plot([], [], color=_np(color) if color is not None and not isinstance(color, str)
                                else color)
         self.ax = ax
+        LINES.append(self)
 
     def add(self, x: Any, y: Any) -> None:
         self.x.extend(np.ravel(_np(x)).astype(float).tolist())

@@ -1193,6 +1193,15 @@ def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     raise ValueError(f"forward: {nargout} outputs asked for, the network gives {len(outs)} and its state")
 
 
+def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:
+    """MATLAB's dlarray: a row held as a 1-D tensor (or a list, or a number) is passed on as 1×n."""
+    if isinstance(x, torch.Tensor) and not _is_dl(x) and x.dim() <= 1:
+        x = x.reshape(1, -1)
+    elif isinstance(x, (list, tuple, int, float)) and not isinstance(x, bool):
+        x = tensor(x).reshape(mshape(x))
+    return _lg.dlarray(x, *args, **kwargs)
+
+
 def predict(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     """MATLAB's predict with its nargout: `Y = predict(net, X)` is the first output of a multi-output net."""
     res = _lg.predict(net, *X, **kwargs)
