@@ -27,6 +27,7 @@ __all__ = ["END", "at", "brace", "colon", "delat", "forcols", "horzcat", "mldivi
            "mshape", "mtimes", "setat", "setbrace", "transpose", "vertcat"]
 
 _ALL = slice(None)
+builtins_any = any
 
 
 class _End:
@@ -526,6 +527,8 @@ def vertcat(*parts: Any) -> Any:
 
 
 def _concat(parts: tuple[Any, ...], axis: int) -> Any:
+    if builtins_any(isinstance(p, _End) for p in parts):  # [1 end] in an index: resolved per dimension
+        return _End(lambda n: _concat(tuple(p.resolve(n) if isinstance(p, _End) else p for p in parts), axis))
     parts = tuple(p for p in parts if not (isinstance(p, (list, tuple, str)) and len(p) == 0) and p is not None)
     if not parts:
         return []

@@ -84,7 +84,7 @@ class Expressions:
             return None
         if t in ("lambda", "handle_operator"):
             return "handle"
-        if t == "parenthesis":
+        if t in ("parenthesis", "_expression"):
             inner = _children(node)
             return self.kind(inner[0]) if inner else None
         if t == "unary_operator":
@@ -161,6 +161,9 @@ class Expressions:
             raise Untranslatable("'end' outside an index")
         return name("END")
 
+    def e__expression(self, node: Any, index_ctx: bool) -> ast.expr:
+        return self.expr(_children(node)[0], index_ctx)
+
     def e_parenthesis(self, node: Any, index_ctx: bool) -> ast.expr:
         inner = _children(node)
         return self.expr(inner[0], index_ctx)
@@ -233,6 +236,8 @@ class Expressions:
         return self._not(operand, self.expr(operand, index_ctx))
 
     def _not(self, operand: Any, value: ast.expr) -> ast.expr:
+        while operand.type == "_expression":
+            operand = _children(operand)[0]
         if self.kind(operand) == "bool" or operand.type in ("boolean_operator",):
             return ast.UnaryOp(op=ast.Not(), operand=value)
         return call("not_", value)

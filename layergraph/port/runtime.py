@@ -626,7 +626,7 @@ def _values(args: tuple[Any, ...] | Any) -> list[Any]:
     for a in (args if isinstance(args, tuple) else (args,)):
         if isinstance(a, str):
             out.append(a)
-        elif isinstance(a, list):
+        elif isinstance(a, (list, tuple)):
             out.extend(_values(tuple(a)))
         elif isinstance(a, torch.Tensor):
             if isinstance(a, DLArray):
