@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("tree_sitter_matlab")
-from layergraph.port import translate_with_report  # noqa: E402
+from layergraph.port import translate_with_report
 
 OCTAVE = shutil.which("octave") or shutil.which("octave-cli")
 CASES = 1200
@@ -60,7 +60,7 @@ class Gen:
             idx = [self.r.randint(1, n) for _ in range(self.r.randint(1, 3))]
             return "[" + " ".join(map(str, idx)) + "]", len(idx)
         if kind == "step" and n >= 3:
-            return f"1:2:end", (n + 1) // 2
+            return "1:2:end", (n + 1) // 2
         return ":", n
 
     def index(self, depth: int) -> tuple[str, tuple[int, int]]:
@@ -279,7 +279,7 @@ def test_random_expressions_match_octave(tmp_path: Path) -> None:
     buf = io.StringIO()
     namespace: dict[str, object] = {"__name__": "__main__"}
     with redirect_stdout(buf):
-        exec(compile(code, "cases.py", "exec"), namespace)  # noqa: S102 - the translation under test
+        exec(compile(code, "cases.py", "exec"), namespace)
     ours = parse_results(buf.getvalue())
 
     compared, failures = 0, []

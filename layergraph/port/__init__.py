@@ -48,7 +48,7 @@ def _translate(source: str, name: str, program: Program, module: str) -> tuple[s
     tally = Tally()
     missing_before = {k: list(v) for k, v in program.missing.items()}
     program.missing = {}
-    kind, lines = translate_file(src, program, tally, module)
+    _kind, lines = translate_file(src, program, tally, module)
     imports = sorted({f.module for n, f in program.functions.items()
                       if f.module and f.module != module and n in source})
     header = _HEADER.format(title=f"{name}, translated to Python with layergraph.")

@@ -148,7 +148,7 @@ def translate_file(src: Source, program: Program, tally: Tally, module_name: str
     kind = "function" if funcs and not code_statements else "script"
     out: list[str] = []
     for f in funcs:
-        out += [""] + translate_function(src, program, f, tally) + [""]
+        out += ["", *translate_function(src, program, f, tally), ""]
     for c in classdefs:
         st = Statements(src, program, Scope(), tally)
         out += st.untranslated(c, 0, "classdef files are not translated yet (write a CustomLayer subclass: "
@@ -158,7 +158,7 @@ def translate_file(src: Source, program: Program, tally: Tally, module_name: str
         collect_scope(src, program, statements, scope)
         st = Statements(src, program, scope, tally)
         body = st.block(statements, 1)
-        out += ["", "def main():"] + body + ["", "", 'if __name__ == "__main__":', "    main()"]
+        out += ["", "def main():", *body, "", "", 'if __name__ == "__main__":', "    main()"]
     else:
         out = [ln for ln in out]
         leading = [c for c in statements if c.type == "comment"]

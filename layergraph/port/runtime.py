@@ -30,7 +30,7 @@ from layergraph.dlarray.array import DLArray
 from layergraph.port import arrays as _arrays
 from layergraph.port import plots as _plots
 from layergraph.port.arrays import *  # noqa: F403 - at, setat, horzcat, ...: the generated code's syntax helpers
-from layergraph.port.arrays import _colon_values, _flat, _out, mshape, tensor
+from layergraph.port.arrays import _flat, _out, mshape, tensor
 from layergraph.port.plots import *  # noqa: F403 - figure, plot, title, ...: plots written as PNG files
 
 pi = math.pi

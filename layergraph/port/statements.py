@@ -116,8 +116,8 @@ class Statements:
                     names.append(store_name(tmp))
                     after.extend(self.store(tnode, name(tmp)))
             if len(names) == 1:
-                return [_assign(names[0], value)] + after
-            return [_assign(ast.Tuple(elts=names, ctx=ast.Store()), value)] + after
+                return [_assign(names[0], value), *after]
+            return [_assign(ast.Tuple(elts=names, ctx=ast.Store()), value), *after]
         if right.type == "matrix" and not _children(right) and left.type == "function_call" and \
                 self.scope.is_variable(self.text(left.child_by_field_name("name") or left)):
             # x(i) = [] deletes
@@ -281,7 +281,7 @@ class Statements:
                     continue
                 out += self._body(clause, indent + 1)
             elif clause.type == "else_clause":
-                out += [INDENT * indent + "else:"] + self._body(clause, indent + 1)
+                out += [INDENT * indent + "else:", *self._body(clause, indent + 1)]
         return out
 
     def s_while_statement(self, node: Any, indent: int) -> list[str]:
@@ -369,7 +369,7 @@ class Statements:
         out += self._body(node, indent + 1)
         catch = next((c for c in node.named_children if c.type == "catch_clause"), None)
         if catch is None:
-            return out + [pad + "except Exception:", pad + INDENT + "pass"]
+            return [*out, pad + "except Exception:", pad + INDENT + "pass"]
         ident = next((c for c in catch.named_children if c.type == "identifier"), None)
         if ident is not None:
             var = python_name(self.text(ident))
@@ -397,8 +397,7 @@ def function_header(f: FunctionInfo) -> str:
         else:
             params.append(python_name(p) + ("=None" if f.uses_nargin and k > 0 else ""))
     if f.uses_nargout:
-        params.append(f"nargout={max(len(f.outputs), 1)}" if "*varargin" in params else
-                      f"nargout={max(len(f.outputs), 1)}")
+        params.append(f"nargout={max(len(f.outputs), 1)}")
     return f"def {python_name(f.name)}({', '.join(params)}):"
 
 
@@ -410,4 +409,4 @@ def nargin_line(f: FunctionInfo) -> str:
     return f"nargin = {count}"
 
 
-__all__ = ["Statements", "Tally", "function_header", "nargin_line", "return_line", "Scope", "FunctionInfo"]
+__all__ = ["FunctionInfo", "Scope", "Statements", "Tally", "function_header", "nargin_line", "return_line"]

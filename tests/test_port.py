@@ -1,0 +1,237 @@
+"""`layergraph port`: the MATLAB GAN and CGAN examples translate completely and train as the hand ports do;
+the CLI, the `# PORT:` markers, the summary and multi-file programs."""
+from __future__ import annotations
+
+import contextlib
+import io
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+pytest.importorskip("tree_sitter_matlab")
+import layergraph
+from layergraph.port import (
+    plots,
+    translate,
+    translate_with_report,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "port_corpus"
+
+# The sizes examples/train_gan.py --small and train_cgan.py --small use (32×32 images, 16 filters), written
+# into the MATLAB source, and the data folder: the only edits to the programs.
+GAN_SMALL = [
+    ("augmentedImageDatastore([64 64]", "augmentedImageDatastore([32 32]"),
+    ("numFilters = 64;", "numFilters = 16;"),
+    ("projectionSize = [4 4 512];", "projectionSize = [2 2 512];"),
+    ("transposedConv2dLayer(filterSize,4*numFilters,'Name','tconv1')",
+     "transposedConv2dLayer(filterSize,4*numFilters,'Stride',2,'Cropping','same','Name','tconv1')"),
+    ("inputSize = [64 64 3];", "inputSize = [32 32 3];"),
+    ("convolution2dLayer(4,1)", "convolution2dLayer(2,1)"),
+    ("miniBatchSize = 128;", "miniBatchSize = 32;"),
+    ("numEpochs = 500;", "numEpochs = 1;"),
+]
+CGAN_SMALL = [
+    ("augmentedImageDatastore([64 64]", "augmentedImageDatastore([32 32]"),
+    ("numFilters = 64;", "numFilters = 16;"),
+    ("projectionSize = [4 4 1024];", "projectionSize = [4 4 8*numFilters];"),
+    ("transposedConv2dLayer(filterSize,4*numFilters)",
+     'transposedConv2dLayer(filterSize,4*numFilters,Stride=2,Cropping="same")'),
+    ('transposedConv2dLayer(filterSize,3,Stride=2,Cropping="same")',
+     'transposedConv2dLayer(filterSize,3,Stride=1,Cropping="same")'),
+    ("inputSize = [64 64 3];", "inputSize = [32 32 3];"),
+    ("convolution2dLayer(4,1)", "convolution2dLayer(2,1)"),
+    ("miniBatchSize = 128;", "miniBatchSize = 32;"),
+    ("numEpochs = 500;", "numEpochs = 1;"),
+]
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny RGB 'digits' (3 classes × 22): two mini-batches of 32 per epoch."""
+    folder = tmp_path_factory.mktemp("port") / "digits"
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        (folder / str(k)).mkdir(parents=True)
+        for i in range(22):
+            img = rng.integers(0, 40, (16, 16)).astype(np.uint8)
+            img[:, 3 + 4 * k: 6 + 4 * k] = 220
+            Image.fromarray(np.stack([img] * 3, -1)).save(folder / str(k) / f"img_{i:03d}.png")
+    return folder
+
+
+def small(source: str, edits: list[tuple[str, str]], folder: Path) -> str:
+    edits = [("imageFolder = fullfile(downloadFolder,'flower_photos');", f"imageFolder = '{folder}';"), *edits]
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
+
+@pytest.mark.parametrize("program", ["train_gan.m", "train_cgan.m"])
+def test_seed_programs_translate_completely(program: str) -> None:
+    source = (CORPUS / "mathworks_gan" / program).read_text()
+    code, report = translate_with_report(source, program)
+    assert report.untranslated == [], report.summary()
+    assert report.missing == {}, report.summary()
+    assert report.statements == report.translated > 100
+    compile(code, program, "exec")
+    # every statement sits under its MATLAB text
+    assert "    # probReal(:, :, :, idx) = 1-probReal(:, :, :, idx)\n    probReal = setat(" in code or \
+        "    # probReal(:, :, :, idx) = 1 - probReal(:, :, :, idx)\n    probReal = setat(" in code
+
+
+def _record(store: list[list[float]]):
+    real = layergraph.dlfeval
+
+    def dlfeval(fn, *args, **kwargs):
+        out = real(fn, *args, **kwargs)
+        store.append([float(layergraph.extractdata(v)) for v in out[3:5]])  # the two scores
+        return out
+    return dlfeval
+
+
+@pytest.mark.parametrize(("program", "hand", "edits"), [("train_gan.m", "train_gan", GAN_SMALL),
+                                                       ("train_cgan.m", "train_cgan", CGAN_SMALL)])
+def test_translation_trains_as_the_hand_port(program: str, hand: str, edits: list[tuple[str, str]], digits: Path,
+                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same seed, same data: the translated MATLAB program computes the hand port's scores at every iteration
+    (the scores come from the losses' probabilities, after each Adam step)."""
+    monkeypatch.setenv("LAYERGRAPH_PORT_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    module = __import__(hand)
+    expected: list[list[float]] = []
+    monkeypatch.setattr(module, "dlfeval", _record(expected))
+    monkeypatch.setattr(sys, "argv", [hand, str(digits), "--small", "--epochs", "1", "--out", str(tmp_path / "h")])
+    with contextlib.redirect_stdout(io.StringIO()):
+        module.main()
+
+    code = translate(small((CORPUS / "mathworks_gan" / program).read_text(), edits, digits))
+    (tmp_path / "port.py").write_text(code)
+    got: list[list[float]] = []
+    monkeypatch.setattr(layergraph, "dlfeval", _record(got))
+    torch.manual_seed(0)  # what the hand port does first
+    try:
+        runpy.run_path(str(tmp_path / "port.py"), run_name="__main__")
+    finally:
+        plots.close("all")
+    assert len(expected) == 2
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert (tmp_path / "figures" / "figure_1.png").exists()  # training progress as MATLAB draws it
+    line = plots.LINES[-2]
+    np.testing.assert_allclose(line.y, [s[0] for s in expected], rtol=1e-5)  # addpoints got the scores
+
+
+def test_untranslated_statements_are_marked_and_listed() -> None:
+    source = "x = 3;\nglobal g\ny = 2 + 1i;\nz = undefinedThing(x);\nfor k = 1:3\n  w = x' * k;\nend\n"
+    code, report = translate_with_report(source, "t.m")
+    compile(code, "t.py", "exec")
+    assert [line for line, _, _ in report.untranslated] == [2, 3]
+    assert "# PORT: line 2: not translated: global variables" in code
+    assert "# PORT: line 3: not translated: complex numbers are not translated" in code
+    assert report.missing == {"undefinedThing": [4]}
+    assert report.statements == 6 and report.translated == 4
+    text = report.summary()
+    assert "6 statements, 4 translated, 2 untranslated" in text and "undefinedThing (line 4)" in text
+
+
+def run_translation(code: str, folder: Path, name: str = "prog.py") -> str:
+    """Run translated code as a script (in this process: starting Python again costs seconds); its output."""
+    (folder / name).write_text(code)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        runpy.run_path(str(folder / name), run_name="__main__")
+    return buf.getvalue()
+
+
+def test_functions_nargin_nargout_and_handles(tmp_path: Path) -> None:
+    source = """
+a = twice(4);
+[p, q] = pair(2);
+b = pair(5);
+g = @(t) t + a;
+h = cellfun(@(s) numel(s), {'ab', 'cde'});
+fprintf('%d %d %d %d %d %d %d\\n', a, p, q, b, g(1), h(1), h(2));
+fprintf('%d %d\\n', opt(1), opt(1, 5));
+[m, n] = counted(3);
+fprintf('%d %d\\n', m, n);
+function y = twice(x)
+y = 2 * x;
+end
+function [u, v] = pair(x)
+u = x + 1;
+v = x - 1;
+end
+function r = opt(x, k)
+if nargin < 2
+    k = 10;
+end
+r = x + k;
+end
+function [a, b] = counted(x)
+a = x;
+if nargout > 1
+    b = nargout;
+end
+end
+"""
+    assert run_translation(translate(source), tmp_path).split("\n")[:3] == ["8 3 1 6 9 2 3", "11 6", "3 2"]
+
+
+def test_control_flow_strings_and_structs(tmp_path: Path) -> None:
+    source = """
+s.name = "net";
+s.sizes(3) = 7;
+total = 0;
+k = 0;
+while true
+    k = k + 1;
+    if k > 4, break; end
+    switch mod(k, 3)
+        case 0
+            total = total + 100;
+        case {1, 2}
+            total = total + k;
+        otherwise
+            total = -1;
+    end
+end
+try
+    error('myid:bad', 'bad value %d', 5);
+catch ME
+    msg = ME.message;
+end
+c = {};
+c{end+1} = 'a';
+c{end+1} = 'b';
+v = 1:5;
+v(2) = [];
+disp("total " + total + ", " + s.name + " " + numel(s.sizes) + " " + msg + " " + strjoin(c, '-') + " " + numel(v))
+"""
+    # k = 1, 2 add k; k = 3 adds 100; k = 4 adds 4
+    assert run_translation(translate(source), tmp_path).strip() == "total 107, net 3 bad value 5 a-b 4"
+
+
+def test_cli_port_files_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from layergraph.cli.main import main
+    (tmp_path / "helper.m").write_text("function y = helper(x)\n% doubles x\ny = 2 * x;\nend")
+    (tmp_path / "main.m").write_text("z = helper(21);\nfprintf('%d\\n', z);\n")
+    assert main(["port", str(tmp_path / "main.m"), str(tmp_path / "helper.m"), "--out-dir", str(tmp_path / "py")]) == 0
+    assert "main.m: 2 statements, 2 translated, 0 untranslated" in capsys.readouterr().err
+    assert "from helper import *" in (tmp_path / "py" / "main.py").read_text()
+    monkeypatch.syspath_prepend(str(tmp_path / "py"))  # as `python py/main.py` puts its folder first
+    assert run_translation((tmp_path / "py" / "main.py").read_text(), tmp_path / "py", "main.py").strip() == "42"
+    assert main(["port", str(tmp_path / "nope.m")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope.m: file not found" in err and "Traceback" not in err
+    bad = subprocess.run([sys.executable, "-m", "layergraph", "port", str(tmp_path / "main.m"), "-o", "a.py",
+                          "--out-dir", "d"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert bad.returncode == 2 and "not both" in bad.stderr and "Traceback" not in bad.stderr
