@@ -293,3 +293,65 @@ def test_random_expressions_match_octave(tmp_path: Path) -> None:
             failures.append(f"{expr}: octave {want}, port {got}")
     assert compared >= 1000, f"only {compared} cases were valid MATLAB"
     assert not failures, f"{len(failures)} of {compared} differ, e.g.\n" + "\n".join(failures[:10])
+
+
+TEXT_CASES = ["num2str(pi)", "num2str(-pi)", "num2str(123.456)", "num2str(0.001234)", "num2str(1e6)",
+              "num2str(12345.678)", "num2str(7)", "num2str(-3)", "num2str([1 2 3])",
+              "num2str(pi, 8)", "sprintf('%5.2f|', [1.234 5])", "sprintf('%d-%d;', [1 2; 3 4])",
+              "sprintf('%s=%d', 'ab', 3)", "sprintf('%x', 255)", "sprintf('%e', 12345.678)", "sprintf('%g', 0.0001)",
+              "sprintf('%+d', 5)", "sprintf('100%%')", "sprintf('a\\tb')", "int2str(2.5)", "int2str(-2.5)",
+              "fullfile('a', 'b', 'c.m')", "fullfile('a/', 'b')", "strrep('hello', 'l', 'L')", "upper('abc')",
+              "strtrim('  x  ')", "strjoin({'a', 'b', 'c'}, ', ')", "num2str(2.5e-7)", "sprintf('%d', int32(7))",
+              "sprintf('%s', 'xyz')", "sprintf('%c%c', 72, 105)", "lower('MiX')", "strcat('a ', 'b')"]
+NUMBER_CASES = ["floor(-2.5)", "ceil(-2.5)", "fix(2.7)", "round(0.5)", "mod(5.5, 2)", "rem(-5.5, 2)",
+                "linspace(1, 2, 4)", "repmat([1 2; 3 4], 1, 2)", "numel(randperm(7))", "sort(randperm(7))",
+                "sum(randperm(10, 4) <= 10)", "length(zeros(3, 5))", "find([0 1 0 1])", "cumprod([1 2 3])",
+                "double(any([0 0 1]))", "double(isempty([]))", "double(isempty(zeros(0, 3)))", "numel(cell(2, 3))",
+                "double(ismember(3, [1 2 3]))", "double(strcmp('a', 'a'))", "unique([3 1 2 3 1])",
+                "sort([3 1 2], 'descend')", "sign(-2)", "log2(8)", "log10(1000)", "nnz([1 0 2])", "eye(2)",
+                "double(isequal([1 2], [1 2]))", "size(zeros(2, 3, 4))", "size(ones(3))", "numel(1:0.5:3)",
+                "max([3 7 2], [], 2)", "min([4 2; 1 5])", "mean([1 2; 3 4])", "str2double('2.5')",
+                "double('AB')", "floor(7 / 2)", "mod(-1, 5)", "prod([2 3 4])"]
+
+
+@pytest.mark.skipif(OCTAVE is None, reason="GNU Octave is the oracle (apt-get install -y octave)")
+def test_runtime_functions_match_octave(tmp_path: Path) -> None:
+    """The MATLAB-named helpers (num2str, sprintf, fullfile, mod, linspace, repmat, randperm, ...) give
+    Octave's text and numbers."""
+    lines = []
+    for k, e in enumerate(TEXT_CASES, start=1):
+        lines.append(f"t = {e};")
+        lines.append(f"fprintf('%d:[%s]\\n', {k}, t);")
+    text_source = "\n".join(lines) + "\n"
+    num_source = program(NUMBER_CASES)
+    outputs = {}
+    for label, source in (("text", text_source), ("num", num_source)):
+        (tmp_path / f"{label}.m").write_text(source)
+        res = subprocess.run([OCTAVE, "--no-gui", "--quiet", "--norc", str(tmp_path / f"{label}.m")],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        code, report = translate_with_report(source, f"{label}.m")
+        assert not report.untranslated and not report.missing, report.summary()
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            exec(compile(code, f"{label}.py", "exec"), {"__name__": "__main__"})
+        outputs[label] = (res.stdout, buf.getvalue())
+    want, got = outputs["text"]
+    want_lines, got_lines = want.splitlines(), got.splitlines()
+    assert len(want_lines) == len(TEXT_CASES)
+    diffs = [f"{e}: octave {w!r}, port {g!r}" for e, w, g in zip(TEXT_CASES, want_lines, got_lines) if w != g]
+    assert not diffs, "\n".join(diffs)
+    oracle, ours = parse_results(outputs["num"][0]), parse_results(outputs["num"][1])
+    assert len(oracle) == len(NUMBER_CASES) and all(v is not None for v in oracle.values())
+    diffs = [f"{e}: octave {oracle[k]}, port {ours.get(k)}" for k, e in enumerate(NUMBER_CASES, start=1)
+             if ours.get(k) is None or ours[k][0] != oracle[k][0] or not same_values(ours[k][1], oracle[k][1])]
+    assert not diffs, "\n".join(diffs)
+
+
+def test_sprintf_documented_matlab_behaviour() -> None:
+    """Where Octave differs from MATLAB's documentation, MATLAB's documented behaviour: %d with a non-integer
+    value is written with %e; string(x) of a number is num2str's text; round takes halves away from zero."""
+    from layergraph.port import runtime as rt
+    assert rt.sprintf("%d", 1.5) == "1.500000e+00"
+    assert rt.string(3.14159265) == "3.1416" and rt.string(42) == "42" and rt.string(True) == "true"
+    assert rt.round(2.5) == 3 and rt.round(-2.5) == -3 and rt.round(0.125, 2) == 0.13
+    assert str(rt.duration(0, 0, 3725.2, Format="hh:mm:ss")) == "01:02:05"
