@@ -311,7 +311,8 @@ NUMBER_CASES = ["floor(-2.5)", "ceil(-2.5)", "fix(2.7)", "round(0.5)", "mod(5.5,
                 "sort([3 1 2], 'descend')", "sign(-2)", "log2(8)", "log10(1000)", "nnz([1 0 2])", "eye(2)",
                 "double(isequal([1 2], [1 2]))", "size(zeros(2, 3, 4))", "size(ones(3))", "numel(1:0.5:3)",
                 "max([3 7 2], [], 2)", "min([4 2; 1 5])", "mean([1 2; 3 4])", "str2double('2.5')",
-                "double('AB')", "floor(7 / 2)", "mod(-1, 5)", "prod([2 3 4])"]
+                "double('AB')", "floor(7 / 2)", "mod(-1, 5)", "prod([2 3 4])", "fliplr([1 2 3; 4 5 6])",
+                "flipud([1 2; 3 4])", "double(ismatrix(zeros(2, 3)))", "fliplr(1:4)"]
 
 
 @pytest.mark.skipif(OCTAVE is None, reason="GNU Octave is the oracle (apt-get install -y octave)")

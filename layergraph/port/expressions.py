@@ -511,6 +511,14 @@ class Expressions:
         fields = [c for i, c in enumerate(node.children) if node.field_name_for_child(i) == "field"]
         if obj.type == "identifier" and not self.scope.is_variable(self.text(obj)):
             n = self.text(obj)
+            last = fields[-1] if fields else None
+            if last is not None and last.type in ("function_call", "identifier") and all(
+                    f.type == "identifier" for f in fields[:-1]):
+                fname = self.text(last.child_by_field_name("name") if last.type == "function_call" else last)
+                if fname in self.program.functions and self.program.functions[fname].module:
+                    # pkg.sub.f(...) of a package the port translates: its file is a module of the port
+                    args, kws = self.arguments(last) if last.type == "function_call" else ([], [])
+                    return self.call_named(fname, args, kws, last, nargout=nargout)
             if not self.program.known(n):
                 dotted = self.text(node).split("(")[0]
                 raise Untranslatable(f"'{dotted}': a package function or an undefined variable")

@@ -151,8 +151,9 @@ def translate_file(src: Source, program: Program, tally: Tally, module_name: str
         out += ["", *translate_function(src, program, f, tally), ""]
     for c in classdefs:
         st = Statements(src, program, Scope(), tally)
-        out += st.untranslated(c, 0, "classdef files are not translated yet (write a CustomLayer subclass: "
-                                     "see docs/porting-from-matlab.md, 'Custom layers and functions')")
+        why = ("classdef files are not translated yet (write a CustomLayer subclass: see "
+               "docs/porting-from-matlab.md, 'Custom layers and functions')")
+        out += st.untranslated(c, 0, why, counted=False)
     if kind == "script":
         scope = Scope()
         collect_scope(src, program, statements, scope)

@@ -1057,6 +1057,95 @@ def unzip(filename: Any, folder: Any = ".") -> None:
         z.extractall(str(folder))
 
 
+def addpath(*args: Any) -> None:
+    pass  # the port's modules import each other from the output folder; nothing to add to a search path
+
+
+rmpath = addpath
+
+
+class _DirEntry(struct):
+    pass
+
+
+def dir(pattern: Any = ".") -> list[Any]:
+    """MATLAB's dir: a list of structs with name, folder, date-less isdir and bytes (wildcards as MATLAB)."""
+    import glob
+    p = str(pattern)
+    paths = sorted(glob.glob(os.path.join(p, "*")) if os.path.isdir(p) else glob.glob(p))
+    out = []
+    if os.path.isdir(p):
+        out += [_DirEntry(name=n, folder=os.path.abspath(p), isdir=True, bytes=0) for n in (".", "..")]
+    for f in paths:
+        out.append(_DirEntry(name=os.path.basename(f), folder=os.path.abspath(os.path.dirname(f)),
+                             isdir=os.path.isdir(f), bytes=os.path.getsize(f) if os.path.isfile(f) else 0))
+    return out
+
+
+def load(filename: Any, *names: Any) -> struct:
+    """MATLAB's S = load(file): the variables of a .mat file as fields of a struct (needs scipy).
+    (`load(file)` without an output creates variables MATLAB-style, which a translated program cannot.)"""
+    try:
+        from scipy.io import loadmat
+    except ImportError:
+        raise ImportError("load: reading .mat files needs scipy (pip install scipy)") from None
+    data = loadmat(str(filename), squeeze_me=False)
+    keep = {str(n) for n in names}
+    out = struct()
+    for k, v in data.items():
+        if k.startswith("__") or (keep and k not in keep):
+            continue
+        setattr(out, k, torch.from_numpy(np.asarray(v, dtype=np.float64)) if np.issubdtype(np.asarray(v).dtype,
+                                                                                           np.number) else v)
+    return out
+
+
+def save(filename: Any, *args: Any) -> None:
+    raise NotImplementedError("save: a translated program cannot name its own variables; write them with "
+                              "scipy.io.savemat(file, {'name': value}) or torch.save")
+
+
+def ismatrix(x: Any) -> bool:
+    return len(size(x)) == 2
+
+
+def fliplr(x: Any) -> Any:
+    """MATLAB's fliplr: the columns in reverse order."""
+    if isinstance(x, (str, list)):
+        return x[::-1]
+    t = tensor(x)
+    return _out(t.reshape(mshape(t)).flip(1))
+
+
+def flipud(x: Any) -> Any:
+    """MATLAB's flipud: the rows in reverse order."""
+    if isinstance(x, list):
+        return list(x)
+    t = tensor(x)
+    return _out(t.reshape(mshape(t)).flip(0))
+
+
+def montage(images: Any, *args: Any, **kwargs: Any) -> Any:
+    """MATLAB's montage: the images tiled (layergraph's imtile) and shown in the current figure."""
+    return _plots.imshow(_lg.imtile(images, *args, **kwargs))
+
+
+def now() -> float:
+    """MATLAB's now: days since year 0 (MATLAB's datenum)."""
+    import datetime
+    t = datetime.datetime.now()
+    return t.toordinal() + 366 + (t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6) / 86400
+
+
+def datestr(t: Any = None, *args: Any) -> str:
+    """MATLAB's datestr(now): 'dd-mmm-yyyy HH:MM:SS'."""
+    import datetime
+    t = now() if t is None else float(t)
+    day = int(t)
+    d = datetime.datetime.fromordinal(day - 366) + datetime.timedelta(seconds=builtins.round((t - day) * 86400))
+    return d.strftime("%d-%b-%Y %H:%M:%S")
+
+
 # ----------------------------------------------------------------------------------------- time, random, errors
 
 _TIC: dict[str, float] = {}
@@ -1223,6 +1312,8 @@ _BY_NAME: dict[str, Callable[..., Any]] = {
     "islogical": islogical, "isstruct": isstruct, "iscell": iscell,
 }
 
-__all__ = sorted({*_arrays.__all__, *_plots.__all__} | {n for n in dir() if not n.startswith("_") and n not in {
+_NOT_EXPORTED = {
     "annotations", "builtins", "math", "numbers", "os", "random", "re", "sys", "tempfile", "time", "Any",
-    "Callable", "Path", "np", "torch", "DLArray", "tensor"}})
+    "Callable", "Path", "np", "torch", "DLArray", "tensor", "glob"}
+__all__ = sorted({*_arrays.__all__, *_plots.__all__}
+                 | {n for n in list(globals()) if not n.startswith("_") and n not in _NOT_EXPORTED})
