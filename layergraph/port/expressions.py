@@ -358,6 +358,9 @@ class Expressions:
         return any(a.type in ("spread_operator", "range") for a in self._arg_nodes(node))
 
     def _is_layer_call(self, node: Any) -> bool:
+        if node.type == "identifier":  # a layer constructor called without arguments: reluLayer
+            n = self.text(node)
+            return n.endswith("Layer") and not self.scope.is_variable(n)
         if node.type != "function_call":
             return False
         fname = node.child_by_field_name("name")

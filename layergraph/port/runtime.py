@@ -716,6 +716,8 @@ def fprintf(*args: Any) -> None:
 
 def disp(x: Any) -> None:
     """MATLAB's disp: text as it is, numbers as MATLAB's num2str writes them, arrays row by row."""
+    if isinstance(x, tuple) and builtins.all(isinstance(v, _NUM) for v in x):
+        x = tensor(list(x))  # a size vector
     if isinstance(x, str):
         print(x)
     elif isinstance(x, list) and builtins.all(isinstance(v, str) for v in x):
