@@ -171,7 +171,7 @@ class Expressions:
     def e_identifier(self, node: Any, index_ctx: bool) -> ast.expr:
         n = self.text(node)
         if self.scope.is_variable(n):
-            return name(python_name(n))
+            return name(self.scope.pyvar(n))
         if n in CONSTANTS:
             return CONSTANTS[n]
         if n in RUNTIME_CONSTANTS:
@@ -449,10 +449,10 @@ class Expressions:
         n = self.text(fname)
         if self.scope.is_variable(n) and self.scope.types.get(n) == "handle" and not self._is_brace(node):
             args, kws = self.arguments(node)
-            return ast.Call(func=name(python_name(n)), args=args, keywords=kws)
+            return ast.Call(func=name(self.scope.pyvar(n)), args=args, keywords=kws)
         if self.scope.is_variable(n):
             helper = "brace" if self._is_brace(node) else "at"
-            return subscript(call(helper, name(python_name(n))), self.subscripts(node))
+            return subscript(call(helper, name(self.scope.pyvar(n))), self.subscripts(node))
         if self._is_brace(node):
             raise Untranslatable(f"'{n}{{...}}': '{n}' is not a variable")
         return self.call_named(n, *self.arguments(node), node, nargout=nargout)

@@ -6,8 +6,8 @@ from typing import Any
 
 from layergraph.port.expressions import Expressions, _children
 from layergraph.port.parse import Source
-from layergraph.port.scope import FunctionInfo, Program, Scope
-from layergraph.port.statements import INDENT, Statements, Tally, function_header, nargin_line, return_line
+from layergraph.port.scope import FunctionInfo, Program, Scope, Untranslatable, python_name
+from layergraph.port.statements import INDENT, Statements, Tally, nargin_line, return_line
 
 _LOOPS = ("for_statement", "while_statement")
 
@@ -111,30 +111,141 @@ def collect_scope(src: Source, program: Program, nodes: list[Any], scope: Scope)
         scope.types = {nm: next(iter(ks)) for nm, ks in kinds.items() if len(ks) == 1 and None not in ks}
 
 
-def translate_function(src: Source, program: Program, node: Any, tally: Tally, indent: int = 0) -> list[str]:
-    info = program.functions[src.node_text(node.child_by_field_name("name"))]
+def _arguments(src: Source, node: Any) -> tuple[dict[str, Any], dict[str, list[tuple[str, Any]]]]:
+    """A function's `arguments` blocks: defaults of positional inputs, and name-value fields per struct input."""
+    defaults: dict[str, Any] = {}
+    fields: dict[str, list[tuple[str, Any]]] = {}
+    for block in (c for c in node.named_children if c.type == "arguments_statement"):
+        for prop in (c for c in block.named_children if c.type == "property"):
+            pname = prop.child_by_field_name("name")
+            default = next((c for c in prop.named_children if c.type == "default_value"), None)
+            value = _children(default)[0] if default is not None and _children(default) else None
+            if pname.type == "property_name":
+                parts = [src.node_text(c) for c in pname.named_children if c.type == "identifier"]
+                fields.setdefault(parts[0], []).append((parts[-1], value))
+            else:
+                defaults[src.node_text(pname)] = value
+    return defaults, fields
+
+
+def translate_function(src: Source, program: Program, node: Any, tally: Tally, indent: int = 0,
+                       method: str | None = None, class_props: list[tuple[str, Any]] | None = None) -> list[str]:
+    """A function, or (method 'method'/'constructor') a classdef method, whose object argument is `self`."""
+    info = function_info(src, node) if method else program.functions[src.node_text(node.child_by_field_name("name"))]
     scope = Scope(function=info)
     body = _body_nodes(node)
     scope.variables |= {p for p in info.inputs if p != "~"} | set(info.outputs)
+    inputs = list(info.inputs)
+    if method == "method" and inputs:
+        if inputs[0] != "~":
+            scope.renames[inputs[0]] = "self"
+        inputs = inputs[1:]
+    if method == "constructor":
+        for o in info.outputs:
+            scope.renames[o] = "self"
     collect_scope(src, program, body, scope)
-    for p in info.inputs:
-        scope.defined.add(p)
+    scope.defined |= set(info.inputs) | set(scope.renames)
+    ex = Expressions(src, program, scope)
+    defaults, nv = _arguments(src, node)
+    params = ["self"] if method else []
+    prelude: list[str] = []
+    keyword_only: list[str] = []
+    for k, p in enumerate(inputs):
+        if p in nv:
+            for fname, value in nv[p]:
+                keyword_only.append(f"{fname}={ast.unparse(ex.expr(value)) if value is not None else 'None'}")
+            args = ", ".join(f"{f}={f}" for f, _ in nv[p])
+            prelude.append(f"{python_name(p)} = namevalues(struct({args}), _nv)")
+        elif p == "varargin":
+            params.append("*varargin")
+        elif p == "~":
+            params.append(f"_unused{k + 1}" + ("=None" if info.uses_nargin else ""))
+        elif p in defaults and defaults[p] is not None:
+            params.append(f"{python_name(p)}={ast.unparse(ex.expr(defaults[p]))}")
+        else:
+            params.append(python_name(p) + ("=None" if (info.uses_nargin and k > 0) or (p in defaults and any(
+                q in defaults and defaults[q] is not None for q in inputs[:k])) else ""))
+    if keyword_only:
+        params += ["*_nv", *keyword_only]
+    if info.uses_nargout:
+        params.append(f"nargout={max(len(info.outputs), 1)}")
     pad = INDENT * indent
     args_node = next((c for c in node.named_children if c.type == "function_arguments"), None)
     end = args_node.end_byte if args_node is not None else node.child_by_field_name("name").end_byte
     header_text = " ".join(ln.strip() for ln in src.text[node.start_byte:end].decode().split("\n"))
     tally.total += 1
     tally.translated += 1
-    out = [pad + function_header(info), pad + INDENT + "# " + header_text.strip()]
+    fname = "__init__" if method == "constructor" else python_name(info.name)
+    out = [pad + f"def {fname}({', '.join(params)}):", pad + INDENT + "# " + header_text.strip()]
+    if method == "constructor":
+        out.append(pad + INDENT + "super().__init__()")
+        for pname, value in class_props or []:
+            default = ast.unparse(ex.expr(value)) if value is not None else "[]"
+            out.append(pad + INDENT + f"self.{pname} = {default}")
+        info = FunctionInfo("__init__", info.inputs, [], info.uses_nargin, info.uses_nargout)
+        scope.function = info
+    out += [pad + INDENT + ln for ln in prelude]
     if info.uses_nargin:
         out.append(pad + INDENT + nargin_line(info))
     if info.uses_nargout:
         out += [pad + INDENT + f"{o} = None" for o in info.outputs]
     st = Statements(src, program, scope, tally)
-    lines = st.block(body, indent + 1)
-    out += lines
+    out += st.block(body, indent + 1)
     if info.outputs:
-        out.append(pad + INDENT + return_line(info))
+        out.append(pad + INDENT + return_line(info, scope.renames))
+    return out
+
+
+def translate_classdef(src: Source, program: Program, node: Any, tally: Tally) -> list[str]:
+    """classdef NAME < nnet.layer.Layer: a CustomLayer subclass (properties, Learnable, methods)."""
+    name_node = node.child_by_field_name("name")
+    cname = src.node_text(name_node)
+    supers_node = next((c for c in node.named_children if c.type == "superclasses"), None)
+    supers = [src.node_text(c) for c in supers_node.named_children if c.type in ("property_name", "identifier")] \
+        if supers_node is not None else []
+    if "nnet.layer.Layer" not in supers:
+        raise Untranslatable(f"classdef of {' & '.join(supers) or 'no superclass'} (only nnet.layer.Layer "
+                             "custom layers are translated)")
+    unknown = [s for s in supers if s not in ("nnet.layer.Layer", "nnet.layer.Formattable",
+                                               "nnet.layer.Acceleratable")]
+    if unknown:
+        raise Untranslatable(f"classdef deriving from {', '.join(unknown)}")
+    props: list[tuple[str, Any]] = []
+    learnable: list[str] = []
+    methods: list[Any] = []
+    for block in node.named_children:
+        if block.type == "properties":
+            attrs = src.node_text(next((c for c in block.named_children if c.type == "attributes"), block))
+            kind = "Learnable" if "Learnable" in attrs else ("State" if "State" in attrs else "")
+            for prop in (c for c in block.named_children if c.type == "property"):
+                pname = src.node_text(prop.child_by_field_name("name"))
+                default = next((c for c in prop.named_children if c.type == "default_value"), None)
+                value = _children(default)[0] if default is not None and _children(default) else None
+                if kind == "Learnable":
+                    learnable.append(pname)
+                elif kind == "State":
+                    raise Untranslatable("properties (State) of a custom layer")
+                else:
+                    props.append((pname, value))
+        elif block.type == "methods":
+            methods += [c for c in block.named_children if c.type == "function_definition"]
+    tally.total += 1
+    tally.translated += 1
+    out = [f"class {python_name(cname)}(CustomLayer):", INDENT + "# " + src.node_text(node).split("\n")[0].strip()]
+    if "nnet.layer.Formattable" in supers:
+        out.append(INDENT + "Formattable = True")
+    if learnable:
+        out.append(INDENT + f"Learnable = ({', '.join(repr(n) for n in learnable)},)")
+    has_constructor = False
+    for m in methods:
+        mname = src.node_text(m.child_by_field_name("name"))
+        kind = "constructor" if mname == cname else "method"
+        has_constructor |= kind == "constructor"
+        out += ["", *translate_function(src, program, m, tally, 1, kind, props)]
+    if not has_constructor and props:
+        out += ["", INDENT + "def __init__(self, **properties):", INDENT * 2 + "super().__init__(**properties)"]
+        out += [INDENT * 2 + f"self.{p} = {ast.unparse(Expressions(src, program, Scope()).expr(v)) if v else '[]'}"
+                for p, v in props]
     return out
 
 
@@ -145,15 +256,16 @@ def translate_file(src: Source, program: Program, tally: Tally, module_name: str
     classdefs = [c for c in top if c.type == "class_definition"]
     statements = [c for c in top if c.type not in ("function_definition", "class_definition")]
     code_statements = [c for c in statements if c.type != "comment" and c.is_named]
-    kind = "function" if funcs and not code_statements else "script"
+    kind = "function" if (funcs or classdefs) and not code_statements else "script"
     out: list[str] = []
     for f in funcs:
         out += ["", *translate_function(src, program, f, tally), ""]
     for c in classdefs:
-        st = Statements(src, program, Scope(), tally)
-        why = ("classdef files are not translated yet (write a CustomLayer subclass: see "
-               "docs/porting-from-matlab.md, 'Custom layers and functions')")
-        out += st.untranslated(c, 0, why, counted=False)
+        try:
+            out += ["", *translate_classdef(src, program, c, tally), ""]
+        except Untranslatable as why:
+            st = Statements(src, program, Scope(), tally)
+            out += st.untranslated(c, 0, str(why), counted=False)
     if kind == "script":
         scope = Scope()
         collect_scope(src, program, statements, scope)
@@ -177,6 +289,10 @@ def register_functions(src: Source, program: Program, module: str | None, main_o
         info = function_info(src, f)
         info.module = module
         program.functions.setdefault(info.name, info)
+    for c in src.root.children:  # a classdef's constructor is called by the class name
+        if c.type == "class_definition":
+            cname = src.node_text(c.child_by_field_name("name"))
+            program.functions.setdefault(cname, FunctionInfo(cname, [], ["obj"], module=module))
 
 
 def compiles(code: str) -> None:

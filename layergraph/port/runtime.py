@@ -292,13 +292,16 @@ def all(x: Any, dim: Any = None) -> Any:
 
 def _minmax(name: str, x: Any, y: Any, dim: Any, nargout: int) -> Any:
     pick = torch.maximum if name == "max" else torch.minimum
+    if not (_is_plain(x) and _is_plain(y)):  # dlarrays and traced tensors: layergraph's (keeps format, trace)
+        fn = _lg.max if name == "max" else _lg.min
+        if y is not None and not (isinstance(y, list) and not y):
+            return fn(x, y)
+        args = (x, [], dim) if dim is not None else (x,)
+        return fn(*args, nargout=2) if nargout >= 2 else fn(*args)
     if y is not None and not (isinstance(y, list) and not y):
         if isinstance(x, _NUM) and isinstance(y, _NUM):
             return builtins.max(x, y) if name == "max" else builtins.min(x, y)
         return _out(pick(*torch.broadcast_tensors(tensor(x).double(), tensor(y).double())))
-    if _is_dl(x):
-        fn = _lg.max if name == "max" else _lg.min
-        return fn(x, [], dim) if dim is not None else fn(x)
     t = tensor(x)
     t = t.double() if not t.is_floating_point() else t
     shape = mshape(t)
@@ -845,6 +848,20 @@ class struct:  # noqa: N801 - MATLAB's name
 
     def __repr__(self) -> str:
         return "struct(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
+
+
+def namevalues(s: struct, pairs: tuple[Any, ...]) -> struct:
+    """An `arguments` block's name-value struct: `pairs` ('Name', value, ...) set its fields (names as
+    MATLAB matches them: whole, any case)."""
+    if len(pairs) % 2:
+        raise ValueError("name-value arguments come in pairs")
+    names = {k.lower(): k for k in vars(s)}
+    for name, value in zip(pairs[::2], pairs[1::2]):
+        key = names.get(str(name).lower())
+        if key is None:
+            raise ValueError(f"'{name}' is not a recognized parameter; expected one of {', '.join(vars(s))}")
+        setattr(s, key, value)
+    return s
 
 
 def isstruct(x: Any) -> bool:

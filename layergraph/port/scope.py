@@ -92,6 +92,11 @@ class Scope:
     lambda_params: list[set[str]] = field(default_factory=list)
     catch_vars: set[str] = field(default_factory=set)
     switch_count: int = 0
+    renames: dict[str, str] = field(default_factory=dict)  # a method's object argument is `self`
+
+    def pyvar(self, name: str) -> str:
+        """The Python name of a variable of this scope."""
+        return self.renames.get(name) or python_name(name)
 
     def is_variable(self, name: str) -> bool:
         return name in self.variables or any(name in p for p in self.lambda_params)

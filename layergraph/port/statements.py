@@ -67,7 +67,7 @@ class Statements:
         pad = INDENT * indent
         t = node.type
         if t == "comment":
-            return [pad + "#" + ln.lstrip("%").rstrip() if ln.strip() not in ("%{", "%}") else pad + "#"
+            return [pad + "#" + ln.strip()[1:].rstrip() if ln.strip() not in ("%{", "%}") else pad + "#"
                     for ln in self.text(node).split("\n")]
         if t in ("\n", ";", ",", "line_continuation") or not node.is_named:
             return []
@@ -92,6 +92,7 @@ class Statements:
     def untranslated(self, node: Any, indent: int, why: str, counted: bool = True) -> list[str]:
         pad = INDENT * indent
         line = node.start_point[0] + 1
+        why = " ".join(why.split())  # one comment line
         if not counted:
             self.tally.total += 1
         self.tally.untranslated.append((line, why, self.text(node).split("\n")[0]))
@@ -109,7 +110,7 @@ class Statements:
                 if tnode.type == "ignored_argument":
                     names.append(store_name("_"))
                 elif tnode.type == "identifier":
-                    names.append(store_name(python_name(self.text(tnode))))
+                    names.append(store_name(self.scope.pyvar(self.text(tnode))))
                     self.define(self.text(tnode))
                 else:
                     tmp = f"_out{k + 1}"
@@ -123,8 +124,8 @@ class Statements:
             # x(i) = [] deletes
             base = left.child_by_field_name("name")
             if not self.ex._is_brace(left):
-                v = name(python_name(self.text(base)))
-                return [_assign(store_name(python_name(self.text(base))),
+                v = name(self.scope.pyvar(self.text(base)))
+                return [_assign(store_name(self.scope.pyvar(self.text(base))),
                                 subscript(call("delat", v), self.ex.subscripts(left)))]
         value = self.value(right, nargout=1)
         return self.store(left, value)
@@ -144,7 +145,7 @@ class Statements:
     def current(self, n: str) -> ast.expr:
         """A variable's value before an assignment into it (None when MATLAB would create it)."""
         if n in self.scope.defined:
-            return name(python_name(n))
+            return name(self.scope.pyvar(n))
         if self.block_depth == 0:
             return const(None)
         return call(ast.Attribute(value=call("locals"), attr="get", ctx=ast.Load()), const(python_name(n)))
@@ -155,7 +156,7 @@ class Statements:
         if t == "identifier":
             n = self.text(target)
             self.define(n)
-            return [_assign(store_name(python_name(n)), value)]
+            return [_assign(store_name(self.scope.pyvar(n)), value)]
         if t == "function_call":
             base = target.child_by_field_name("name")
             if base is None or base.type != "identifier":
@@ -164,7 +165,7 @@ class Statements:
             helper = "setbrace" if self.ex._is_brace(target) else "setat"
             new = subscript(call(helper, self.current(n), value), self.ex.subscripts(target))
             self.define(n)
-            return [_assign(store_name(python_name(n)), new)]
+            return [_assign(store_name(self.scope.pyvar(n)), new)]
         if t == "field_expression":
             obj = target.child_by_field_name("object")
             fields = [c for i, c in enumerate(target.children) if target.field_name_for_child(i) == "field"]
@@ -174,13 +175,13 @@ class Statements:
             pre: list[str] = []
             if base not in self.scope.defined:
                 if self.block_depth == 0:
-                    pre.append(_assign(store_name(python_name(base)), call("struct")))
+                    pre.append(_assign(store_name(self.scope.pyvar(base)), call("struct")))
                 else:
-                    pre.append(_assign(store_name(python_name(base)), ast.BoolOp(
+                    pre.append(_assign(store_name(self.scope.pyvar(base)), ast.BoolOp(
                         op=ast.Or(), values=[self.current(base), call("struct")])))
                 self.define(base)
                 self.structs.add(base)
-            return pre + self._store_chain(name(python_name(base)), fields, value, base in self.structs)
+            return pre + self._store_chain(name(self.scope.pyvar(base)), fields, value, base in self.structs)
         raise Untranslatable(f"assignment to '{self.text(target)}'")
 
     def _store_chain(self, obj: ast.expr, fields: list[Any], value: ast.expr, new_fields: bool = False) -> list[str]:
@@ -236,7 +237,9 @@ class Statements:
         f = self.scope.function
         if f is None:
             raise Untranslatable("'return' in a script")
-        return [return_line(f)]
+        if f.name == "__init__":
+            return ["return"]
+        return [return_line(f, self.scope.renames)]
 
     def s_global_operator(self, node: Any) -> list[str]:
         raise Untranslatable("global variables")
@@ -380,8 +383,8 @@ class Statements:
         return out + self._body(catch, indent + 1)
 
 
-def return_line(f: FunctionInfo) -> str:
-    outs = [python_name(o) for o in f.outputs]
+def return_line(f: FunctionInfo, renames: dict[str, str] | None = None) -> str:
+    outs = [(renames or {}).get(o) or python_name(o) for o in f.outputs]
     if not outs:
         return "return"
     return "return " + ", ".join(outs)
