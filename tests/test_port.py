@@ -281,7 +281,7 @@ fprintf('%.6f ', extractdata(Y));
 """)
     results = {p.name: (code, report) for p, code, report in
                port_files([tmp_path / "scaleShiftLayer.m", tmp_path / "build.m"])}
-    for code, report in results.values():
+    for _code, report in results.values():
         assert not report.untranslated and not report.missing, report.summary()
     assert "class scaleShiftLayer(CustomLayer):" in results["scaleShiftLayer.m"][0]
     (tmp_path / "scaleShiftLayer.py").write_text(results["scaleShiftLayer.m"][0])
