@@ -294,3 +294,14 @@ fprintf('%.6f ', extractdata(Y));
     x = np.array([[1, 2], [-1, 0.5], [2, -2]], dtype=np.float32)
     want = (0.5 * x ** 3 + 0.25).flatten(order="F")  # MATLAB prints column by column
     np.testing.assert_allclose([float(v) for v in printed.split()], want, rtol=1e-5)
+
+
+def test_load_without_output_reads_the_names_the_program_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scipy_io = pytest.importorskip("scipy.io")
+    scipy_io.savemat(tmp_path / "d.mat", {"A": np.array([[1.0, 2.0], [3.0, 4.0]]), "b": 0.5})
+    code, report = translate_with_report("load('d.mat')\nfprintf('%g %g\\n', sum(A(:)) + b, A(2, 1));\n"
+                                         "save('out.mat', 'A')\n", "l.m")
+    assert report.loaded == ["A", "b"] and "names read from the file" in report.summary()
+    assert [line for line, _, _ in report.untranslated] == [3]  # save works on names
+    monkeypatch.chdir(tmp_path)
+    assert run_translation(code, tmp_path).strip() == "10.5 3"

@@ -48,6 +48,7 @@ def _translate(source: str, name: str, program: Program, module: str) -> tuple[s
     tally = Tally()
     missing_before = {k: list(v) for k, v in program.missing.items()}
     program.missing = {}
+    program.loaded = []
     _kind, lines = translate_file(src, program, tally, module)
     imports = sorted({f.module for n, f in program.functions.items()
                       if f.module and f.module != module and n in source})
@@ -60,7 +61,8 @@ def _translate(source: str, name: str, program: Program, module: str) -> tuple[s
         raise PortError(f"{name}: the translation does not compile (line {err.lineno}: {err.msg}); "
                         "please report this with the MATLAB file") from None
     code = _format(code)
-    report = Report(name, tally.total, tally.translated, tally.untranslated, dict(program.missing))
+    report = Report(name, tally.total, tally.translated, tally.untranslated, dict(program.missing),
+                    list(program.loaded))
     for k, v in missing_before.items():
         program.missing.setdefault(k, []).extend(v)
     return code, report

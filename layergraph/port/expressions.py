@@ -21,6 +21,10 @@ from layergraph.port.scope import (
     python_name,
 )
 
+# functions that work on variables by their names, which a translated program cannot do
+BY_NAME = {n: f"{n} works on variables by name (write the values with scipy.io.savemat or torch.save)"
+           if n == "save" else f"{n} works on variables by name" for n in ("save", "eval", "evalin", "assignin",
+                                                                           "evalc", "who", "whos")}
 CONSTANTS = {"true": ast.Constant(True), "false": ast.Constant(False)}
 RUNTIME_CONSTANTS = {"pi": "pi", "Inf": "Inf", "inf": "Inf", "NaN": "NaN", "nan": "NaN", "eps": "eps"}
 ARITH = {"+": ast.Add, "-": ast.Sub, ".*": ast.Mult, "./": ast.Div, ".^": ast.Pow}
@@ -464,6 +468,8 @@ class Expressions:
             node, kws = kws, []
         line = self.line(node)
         info = self.program.info(n)
+        if n in BY_NAME and info is None:
+            raise Untranslatable(BY_NAME[n])
         pyname = RENAMED_FUNCTIONS.get(n, n if info is None else python_name(n))
         if n == "functionLayer" and args and isinstance(args[0], ast.Lambda):
             registered = self._registered_function_layer(args[0])

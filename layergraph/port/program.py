@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from layergraph.port.expressions import Expressions, _children
+from layergraph.port.expressions import BY_NAME, Expressions, _children
 from layergraph.port.parse import Source
 from layergraph.port.scope import FunctionInfo, Program, Scope, Untranslatable, python_name
 from layergraph.port.statements import INDENT, Statements, Tally, nargin_line, return_line
@@ -96,6 +96,7 @@ def collect_scope(src: Source, program: Program, nodes: list[Any], scope: Scope)
 
     for n in nodes:
         visit(n, 0)
+    _loaded_names(src, program, nodes, scope)
     ex = Expressions(src, program, scope)
     for _ in range(3):  # to a fixed point: types that depend on other variables' types
         kinds: dict[str, set[str | None]] = {}
@@ -126,6 +127,53 @@ def _arguments(src: Source, node: Any) -> tuple[dict[str, Any], dict[str, list[t
             else:
                 defaults[src.node_text(pname)] = value
     return defaults, fields
+
+
+def _is_bare_load(src: Source, node: Any) -> bool:
+    """`load(file)` or `load file` as a statement: MATLAB makes the file's variables by name."""
+    if node.type == "command":
+        return src.node_text(node.named_children[0]) == "load"
+    return node.type == "function_call" and node.child_by_field_name("name") is not None and \
+        src.node_text(node.child_by_field_name("name")) == "load"
+
+
+def _loaded_names(src: Source, program: Program, nodes: list[Any], scope: Scope) -> None:
+    """With one bare `load` in a scope, the names the scope reads that nothing defines are the variables it
+    loads (MATLAB would stop at them otherwise); they are read from the file (an error names any it lacks)."""
+    loads = [n for top in nodes for n in _walk(top) if _is_bare_load(src, n) and n.parent is not None
+             and n.parent.type in ("source_file", "block")]
+    if len(loads) != 1:
+        return
+    known = set(scope.variables) | {"true", "false", "pi", "Inf", "inf", "NaN", "nan", "eps", "end", "nargin",
+                                    "nargout", "varargin", "ans", "load", *BY_NAME}
+    for top in nodes:  # anonymous functions' parameters are theirs
+        for n in _walk(top):
+            if n.type == "lambda":
+                args = next((c for c in n.named_children if c.type == "arguments"), None)
+                if args is not None:
+                    known |= {src.node_text(a) for a in args.named_children if a.type == "identifier"}
+    names: list[str] = []
+    for top in nodes:
+        for n in _walk(top):
+            if n.type != "identifier" or n.parent is None:
+                continue
+            if n.parent.type in ("field_expression",) and n.parent.child_by_field_name("object") != n:
+                continue
+            up = n.parent
+            if up.type == "function_call" and up.child_by_field_name("name") == n and up.parent is not None and \
+                    up.parent.type == "field_expression" and up.parent.child_by_field_name("object") != up:
+                continue  # s.f(...) : f is a field
+            if n.parent.type in ("property_name", "command", "function_arguments", "lambda", "arguments") and \
+                    n.parent.type != "arguments":
+                continue
+            if n.parent.type == "arguments" and n.next_sibling is not None and n.next_sibling.type == "=":
+                continue  # Name=value
+            t = src.node_text(n)
+            if t not in known and not program.known(t) and t not in names:
+                names.append(t)
+    scope.loaded = names
+    scope.variables |= set(names)
+    program.loaded += [n for n in names if n not in program.loaded]
 
 
 def translate_function(src: Source, program: Program, node: Any, tally: Tally, indent: int = 0,

@@ -14,6 +14,7 @@ class Report:
     translated: int = 0
     untranslated: list[tuple[int, str, str]] = field(default_factory=list)
     missing: dict[str, list[int]] = field(default_factory=dict)
+    loaded: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"{self.file}: {self.statements} statements, {self.translated} translated, "
@@ -24,4 +25,7 @@ class Report:
             names = ", ".join(f"{n} (line {', '.join(map(str, sorted(set(ls))))})"
                               for n, ls in sorted(self.missing.items()))
             lines.append(f"  calls to functions neither the program nor layergraph defines: {names}")
+        if self.loaded:
+            lines.append("  names read from the file of a `load` without output (nothing else defines them): "
+                         + ", ".join(self.loaded))
         return "\n".join(lines)

@@ -1119,9 +1119,15 @@ def load(filename: Any, *names: Any) -> struct:
     return out
 
 
-def save(filename: Any, *args: Any) -> None:
-    raise NotImplementedError("save: a translated program cannot name its own variables; write them with "
-                              "scipy.io.savemat(file, {'name': value}) or torch.save")
+def loadvars(filename: Any, *names: str) -> Any:
+    """The port of a bare `load(file)`: the named variables of the .mat file, in order (one: the value)."""
+    S = load(filename)
+    missing = [n for n in names if not hasattr(S, n)]
+    if missing:
+        raise NameError(f"load: {filename} has no variable {', '.join(missing)} (the port read "
+                        f"{', '.join(missing)} from this file: nothing else in the program defines it)")
+    values = tuple(getattr(S, n) for n in names)
+    return values[0] if len(values) == 1 else values
 
 
 def ismatrix(x: Any) -> bool:

@@ -93,6 +93,7 @@ class Scope:
     catch_vars: set[str] = field(default_factory=set)
     switch_count: int = 0
     renames: dict[str, str] = field(default_factory=dict)  # a method's object argument is `self`
+    loaded: list[str] = field(default_factory=list)  # variables a bare `load(file)` makes
 
     def pyvar(self, name: str) -> str:
         """The Python name of a variable of this scope."""
@@ -109,6 +110,7 @@ class Program:
     functions: dict[str, FunctionInfo] = field(default_factory=dict)
     missing: dict[str, list[int]] = field(default_factory=dict)
     imports: set[str] = field(default_factory=set)
+    loaded: list[str] = field(default_factory=list)  # names taken as the variables of a bare `load`
 
     def note_missing(self, name: str, line: int) -> None:
         self.missing.setdefault(name, []).append(line)

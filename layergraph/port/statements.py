@@ -206,8 +206,21 @@ class Statements:
             return [_assign(ast.Attribute(value=prefix, attr=n, ctx=ast.Store()), new)]
         raise Untranslatable(f"assignment to '{self.text(last)}'")
 
+    def _bare_load(self, args: list[ast.expr]) -> list[str]:
+        if not self.scope.loaded:
+            raise Untranslatable("load without an output makes variables by name (here, ones the program also "
+                                 "assigns): write S = load(file) and read S.name")
+        for n in self.scope.loaded:
+            self.define(n)
+        targets = [store_name(self.scope.pyvar(n)) for n in self.scope.loaded]
+        value = call("loadvars", *args, *[const(n) for n in self.scope.loaded])
+        target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
+        return [_assign(target, value)]
+
     def s_function_call(self, node: Any) -> list[str]:
         fname = node.child_by_field_name("name")
+        if fname is not None and self.text(fname) == "load" and not self.scope.is_variable("load"):
+            return self._bare_load(self.ex.arguments(node)[0])
         if fname is not None and fname.type == "identifier" and self.scope.is_variable(self.text(fname)):
             return [_unparse(ast.Expr(value=call("disp", self.ex.expr(node))))]
         return [_unparse(ast.Expr(value=self.ex.e_function_call(node, False, nargout=0)))]
@@ -225,6 +238,8 @@ class Statements:
         parts = [c for c in node.named_children]
         fname = self.text(parts[0])
         args = [const(self.text(a)) for a in parts[1:]]
+        if fname == "load":
+            return self._bare_load(args[:1])
         return [_unparse(ast.Expr(value=self.ex.call_named(fname, args, [], node, nargout=0)))]
 
     def s_break_statement(self, node: Any) -> list[str]:
