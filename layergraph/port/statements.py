@@ -57,8 +57,14 @@ class Statements:
     # ------------------------------------------------------------------ blocks
     def block(self, nodes: list[Any], indent: int) -> list[str]:
         out: list[str] = []
+        last_row = None
         for n in nodes:
+            if not n.is_named:
+                continue
+            if last_row is not None and n.start_point[0] - last_row > 1 and out and out[-1] != "":
+                out.append("")  # the program's blank lines stay
             out.extend(self.statement(n, indent))
+            last_row = n.end_point[0]
         if not any(ln.strip() and not ln.strip().startswith("#") for ln in out):
             out.append(INDENT * indent + "pass")
         return out
