@@ -323,3 +323,27 @@ def test_corpus_translation_rates(program: str) -> None:
     assert (statements, translated) == CORPUS_RATES[program], "\n".join(r.summary() for _, _, r in results)
     reasons = " ".join(why for _, _, r in results for _, why, _ in r.untranslated)
     assert "save works on variables by name" in reasons  # each of them saves its networks by name
+
+
+def test_cyclegan_network_files_build_the_hand_ports_networks(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CycleGAN repository's generator.m and discriminator.m, translated and called, build the networks of
+    examples/ports/cyclegan (same layers, connections and learnable sizes)."""
+    out = tmp_path / "py"
+    out.mkdir()
+    for path, code, report in port_files([CORPUS / "cyclegan" / "generator.m", CORPUS / "cyclegan" / "discriminator.m"]):
+        assert not report.untranslated, report.summary()
+        (out / f"{path.stem}.py").write_text(code)
+    monkeypatch.syspath_prepend(str(out))
+    ported_g = runpy.run_path(str(out / "generator.py"))["generator"]
+    ported_d = runpy.run_path(str(out / "discriminator.py"))["discriminator"]
+    hand = runpy.run_path(str(ROOT / "examples" / "ports" / "cyclegan" / "train_cyclegan.py"))
+    from layergraph.port.runtime import horzcat
+    size = horzcat(128, 128, 3)  # a MATLAB row, as a translated caller passes it
+    pairs = [(ported_g(size, size, 4, 2, 2), hand["generator"]([128, 128, 3], [128, 128, 3], 4, 2, 2)),
+             (ported_d(size, 3, 4), hand["discriminator"]([128, 128, 3], 3, 4))]
+    for ported, ref in pairs:
+        net_p, net_r = layergraph.dlnetwork(ported), layergraph.dlnetwork(ref)
+        assert set(net_p.Connections) == set(net_r.Connections)
+        shapes = lambda net: {(a, b): tuple(v.shape) for a, b, v in net.Learnables}  # noqa: E731
+        assert shapes(net_p) == shapes(net_r)

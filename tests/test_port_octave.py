@@ -215,7 +215,9 @@ FIXED = ["-2^2", "2^3^2", "-v.^2", "[1 -2]", "[s -1]", "[s - 1]", "v(end:-1:1)",
          "M ^ 2", "v / 2", "2 ./ v", "A'", "M \\ c", "A(2, :) * 2 - 1", "-A(1, :)'",
          "max(A, [], 2)'", "min(min(A))", "cumsum(1:5)", "prod([1 2 3 4])", "floor(-v / 2)", "abs(-c)'",
          "v(v > 0)", "A(A > 4)'", "c(logical([1 0 1 0]))'", "repmat([1 2], 2, 2)", "[A(1, :), v(1:2)]",
-         "linspace(0, 1, 5)", "numel(linspace(1, 2))", "fix(-2.7)", "~isempty(v)", "double(~v)"]
+         "linspace(0, 1, 5)", "numel(linspace(1, 2))", "fix(-2.7)", "~isempty(v)", "double(~v)",
+         "double(2 == 2 | 0)", "double(1 | 0 & 0)", "double(v > 0 | v < -2)", "double(s == 2.5 & v > 1)",
+         "double(sum(v == 1 | v == 3) == 2)", "double(1 == 1 == 1)", "double(3 > 2 > 1)"]
 
 SETUP = """A = [1 -2 3 4; 5 6 -7 8; 9 10 11 -12];
 B = [0.5 2 -1 3; 4 -0.25 6 1; 2 2 -3 5];

@@ -90,6 +90,10 @@ def _round_half_away(v: float) -> int:
 END = _End()
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Number)
+
+
 def _is_scalar_number(x: Any) -> bool:
     return isinstance(x, numbers.Number) or (isinstance(x, (torch.Tensor, np.ndarray)) and x.ndim == 0)
 
@@ -227,6 +231,8 @@ class _Reader:
         x = self.x
         if isinstance(x, DLArray):
             return _dl_read(x, subs)
+        if isinstance(x, list) and x and not self.brace and all(_is_number(v) for v in x):
+            x = tuple(x)  # a list of numbers (as layergraph returns sizes and dimensions) is a numeric row
         if isinstance(x, list) or (self.brace and isinstance(x, tuple)):
             return _list_read(list(x), subs, self.brace)
         if self.brace:
@@ -532,6 +538,7 @@ def _concat(parts: tuple[Any, ...], axis: int) -> Any:
     parts = tuple(p for p in parts if not (isinstance(p, (list, tuple, str)) and len(p) == 0) and p is not None)
     if not parts:
         return []
+    parts = tuple(tuple(p) if isinstance(p, list) and all(_is_number(v) for v in p) else p for p in parts)
     if any(_is_layer_like(p) for p in parts) or any(isinstance(p, list) for p in parts):
         out: list[Any] = []
         for p in parts:

@@ -258,6 +258,8 @@ class Expressions:
     def e_binary_operator(self, node: Any, index_ctx: bool) -> ast.expr:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         op = self._op(node)
+        if op in ("&", "|"):
+            return self._logic(node, index_ctx)
         if op in ("^", ".^"):
             # MATLAB: -a^b is -(a^b), and a^b^c is (a^b)^c (the grammar groups both the other way)
             if left.type == "unary_operator" or left.type == "not_operator":
@@ -293,8 +295,6 @@ class Expressions:
             return call("mldivide", lv, rv)
         if op == ".\\":
             return ast.BinOp(left=rv, op=ast.Div(), right=lv)
-        if op in ("&", "|"):
-            return call("and_" if op == "&" else "or_", lv, rv)
         raise Untranslatable(f"operator '{op}'")
 
     def _power(self, op: str, base: ast.expr, right: Any, index_ctx: bool, base_node: Any) -> ast.expr:
@@ -310,7 +310,60 @@ class Expressions:
             return ast.BinOp(left=base, op=ast.Pow(), right=exp)
         return call("mpower", base, exp)
 
+    # MATLAB's precedence, low to high: ||, &&, |, &, comparisons. The grammar binds | and & tighter than
+    # comparisons (b == 2 | c is (b == 2) | c in MATLAB), so these operators are regrouped from their operands.
+    _LEVELS = (("||",), ("&&",), ("|",), ("&",), ("==", "~=", "!=", "<", "<=", ">", ">="))
+
+    def _logic_items(self, node: Any, items: list[Any]) -> None:
+        if node.type == "comparison_operator":
+            parts = _children(node)
+            if len(parts) == 2:
+                self._logic_items(parts[0], items)
+                items.append(self._between(parts[0], parts[1]))
+                self._logic_items(parts[1], items)
+                return
+        if node.type in ("binary_operator", "boolean_operator"):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            op = self._between(left, right)
+            if op in ("&", "|", "&&", "||"):
+                self._logic_items(left, items)
+                items.append(op)
+                self._logic_items(right, items)
+                return
+        items.append(node)
+
+    def _logic(self, node: Any, index_ctx: bool) -> ast.expr:
+        items: list[Any] = []
+        self._logic_items(node, items)
+        return self._logic_level(items, 0, index_ctx)
+
+    def _logic_level(self, items: list[Any], level: int, index_ctx: bool) -> ast.expr:
+        if len(items) == 1:
+            return self.expr(items[0], index_ctx)
+        ops = self._LEVELS[level]
+        cut = [i for i, it in enumerate(items) if isinstance(it, str) and it in ops]
+        if not cut:
+            return self._logic_level(items, level + 1, index_ctx)
+        parts, start = [], 0
+        for i in cut:
+            parts.append(items[start:i])
+            start = i + 1
+        parts.append(items[start:])
+        values = [self._logic_level(p, level + 1, index_ctx) for p in parts]
+        out = values[0]
+        for op, value in zip([items[i] for i in cut], values[1:]):  # left to right, as MATLAB groups them
+            if op in ("&&", "||"):
+                out = ast.BoolOp(op=ast.And() if op == "&&" else ast.Or(), values=[out, value])
+            elif op in ("&", "|"):
+                out = call("and_" if op == "&" else "or_", out, value)
+            else:
+                out = ast.Compare(left=out, ops=[COMPARE[op]()], comparators=[value])
+        return out
+
     def e_comparison_operator(self, node: Any, index_ctx: bool) -> ast.expr:
+        return self._logic(node, index_ctx)
+
+    def _e_comparison_pair(self, node: Any, index_ctx: bool) -> ast.expr:
         parts = _children(node)
         if len(parts) != 2:
             raise Untranslatable("chained comparison")
@@ -319,6 +372,9 @@ class Expressions:
                            comparators=[self.expr(parts[1], index_ctx)])
 
     def e_boolean_operator(self, node: Any, index_ctx: bool) -> ast.expr:
+        return self._logic(node, index_ctx)
+
+    def _e_boolean_pair(self, node: Any, index_ctx: bool) -> ast.expr:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         op = self._between(left, right)
         return ast.BoolOp(op=ast.And() if op == "&&" else ast.Or(),

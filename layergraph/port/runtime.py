@@ -37,7 +37,12 @@ pi = math.pi
 Inf = math.inf
 NaN = math.nan
 eps = float(np.finfo(np.float64).eps)
-newline = "\n"
+
+
+def newline() -> str:
+    """MATLAB's newline: the line feed character."""
+    return "\n"
+
 
 _NUM = (int, float, bool, np.number)
 
