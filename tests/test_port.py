@@ -331,7 +331,8 @@ def test_cyclegan_network_files_build_the_hand_ports_networks(tmp_path: Path,
     examples/ports/cyclegan (same layers, connections and learnable sizes)."""
     out = tmp_path / "py"
     out.mkdir()
-    for path, code, report in port_files([CORPUS / "cyclegan" / "generator.m", CORPUS / "cyclegan" / "discriminator.m"]):
+    files = [CORPUS / "cyclegan" / "generator.m", CORPUS / "cyclegan" / "discriminator.m"]
+    for path, code, report in port_files(files):
         assert not report.untranslated, report.summary()
         (out / f"{path.stem}.py").write_text(code)
     monkeypatch.syspath_prepend(str(out))
