@@ -396,7 +396,7 @@ class Expressions:
             return ast.List(elts=[], ctx=ast.Load())
         flat = [c for r in cells for c in r]
         # a layer array written one layer per row, or a string array: a Python list, as hand ports write it
-        if all(len(r) == 1 for r in cells) and all(self._is_layer_call(c) for c in flat):
+        if (all(len(r) == 1 for r in cells) or len(cells) == 1) and all(self._is_layer_call(c) for c in flat):
             return ast.List(elts=[self.expr(c, index_ctx) for c in flat], ctx=ast.Load())
         if all(c.type == "string" and self.text(c).startswith('"') for c in flat) and len(cells) == 1:
             return ast.List(elts=[self.expr(c, index_ctx) for c in flat], ctx=ast.Load())
