@@ -348,3 +348,10 @@ def test_cyclegan_network_files_build_the_hand_ports_networks(tmp_path: Path,
         assert set(net_p.Connections) == set(net_r.Connections)
         shapes = lambda net: {(a, b): tuple(v.shape) for a, b, v in net.Learnables}  # noqa: E731
         assert shapes(net_p) == shapes(net_r)
+
+
+@pytest.mark.parametrize("source", ["x = [1 2\ny = 3;\n", "a = b(;\n", "function f(\nx = 1;", "@@@\n"])
+def test_parse_errors_are_marked_never_translated(source: str) -> None:
+    code, report = translate_with_report(source, "bad.m")
+    compile(code, "bad.py", "exec")
+    assert report.untranslated and all("could not read" in why for _, why, _ in report.untranslated)

@@ -307,6 +307,10 @@ def translate_file(src: Source, program: Program, tally: Tally, module_name: str
     kind = "function" if (funcs or classdefs) and not code_statements else "script"
     out: list[str] = []
     for f in funcs:
+        if f.has_error and not any(c.has_error for c in _body_nodes(f)):  # the signature itself is broken
+            st = Statements(src, program, Scope(), tally)
+            out += ["", *st.untranslated(f, 0, "the MATLAB parser could not read this function", counted=False), ""]
+            continue
         out += ["", *translate_function(src, program, f, tally), ""]
     for c in classdefs:
         try:
