@@ -314,7 +314,9 @@ NUMBER_CASES = ["floor(-2.5)", "ceil(-2.5)", "fix(2.7)", "round(0.5)", "mod(5.5,
                 "double(isequal([1 2], [1 2]))", "size(zeros(2, 3, 4))", "size(ones(3))", "numel(1:0.5:3)",
                 "max([3 7 2], [], 2)", "min([4 2; 1 5])", "mean([1 2; 3 4])", "str2double('2.5')",
                 "double('AB')", "floor(7 / 2)", "mod(-1, 5)", "prod([2 3 4])", "fliplr([1 2 3; 4 5 6])",
-                "flipud([1 2; 3 4])", "double(ismatrix(zeros(2, 3)))", "fliplr(1:4)"]
+                "flipud([1 2; 3 4])", "double(ismatrix(zeros(2, 3)))", "fliplr(1:4)", "sin([0 1 2])", "cos(0.5)",
+                "atan2(1, -1)", "std([2 4 4 4 5 5 7 9])", "std([1 2; 3 5])", "var([1 2 3 4], 1)", "diag([1 2 3])",
+                "diag([1 2; 3 4])", "triu(magic4)", "tril(magic4, -1)", "erf([0 0.5 -1])", "std([1 2 3 4], 0, 2)"]
 
 
 @pytest.mark.skipif(OCTAVE is None, reason="GNU Octave is the oracle (apt-get install -y octave)")
@@ -326,7 +328,7 @@ def test_runtime_functions_match_octave(tmp_path: Path) -> None:
         lines.append(f"t = {e};")
         lines.append(f"fprintf('%d:[%s]\\n', {k}, t);")
     text_source = "\n".join(lines) + "\n"
-    num_source = program(NUMBER_CASES)
+    num_source = "magic4 = [16 2 3 13; 5 11 10 8; 9 7 6 12; 4 14 15 1];\n" + program(NUMBER_CASES)
     outputs = {}
     for label, source in (("text", text_source), ("num", num_source)):
         (tmp_path / f"{label}.m").write_text(source)

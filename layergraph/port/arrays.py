@@ -128,6 +128,10 @@ def mshape(x: Any) -> tuple[int, ...]:
 
 def tensor(x: Any) -> torch.Tensor:
     """A numeric value as a tensor with its MATLAB shape (1-D rows become 1×n); numbers become float64."""
+    if isinstance(x, DLArray) and x.fmt:
+        # a formatted dlarray is stored in torch order: a MATLAB-order reshape of it would be wrong
+        raise TypeError(f"this MATLAB function is not available for formatted dlarrays ('{x.fmt}') in "
+                        "layergraph.port; apply it to extractdata(X) or use layergraph's dlarray functions")
     if isinstance(x, torch.Tensor):
         t = x
     elif isinstance(x, np.ndarray):

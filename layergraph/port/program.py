@@ -137,11 +137,29 @@ def _is_bare_load(src: Source, node: Any) -> bool:
         src.node_text(node.child_by_field_name("name")) == "load"
 
 
+def _load_names(src: Source, node: Any) -> list[str]:
+    """The variable names a load statement lists after the file (string literals or command words)."""
+    if node.type == "command":
+        words = [src.node_text(c) for c in node.named_children[2:]]
+    else:
+        args = next((c for c in node.named_children if c.type == "arguments"), None)
+        kids = _children(args) if args is not None else []
+        if not all(k.type == "string" for k in kids[1:]):
+            return []
+        words = [src.node_text(k)[1:-1] for k in kids[1:]]
+    return [w for w in words if w.isidentifier() and not w.startswith("-")]
+
+
 def _loaded_names(src: Source, program: Program, nodes: list[Any], scope: Scope) -> None:
     """With one bare `load` in a scope, the names the scope reads that nothing defines are the variables it
     loads (MATLAB would stop at them otherwise); they are read from the file (an error names any it lacks)."""
     loads = [n for top in nodes for n in _walk(top) if _is_bare_load(src, n) and n.parent is not None
              and n.parent.type in ("source_file", "block")]
+    explicit = [n for n in loads if _load_names(src, n)]
+    for n in explicit:  # load(file, "a", "b") / load file a b: the names are given
+        for name in _load_names(src, n):
+            scope.variables.add(name)
+    loads = [n for n in loads if not _load_names(src, n)]
     if len(loads) != 1:
         return
     known = set(scope.variables) | {"true", "false", "pi", "Inf", "inf", "NaN", "nan", "eps", "end", "nargin",

@@ -217,6 +217,78 @@ def log10(x: Any) -> Any:
     return _elementwise(x, torch.log10, math.log10)
 
 
+def _unary(fn: Callable[[torch.Tensor], torch.Tensor], scalar: Callable[[float], float]) -> Callable[[Any], Any]:
+    def apply(x: Any) -> Any:
+        if isinstance(x, torch.Tensor):
+            return fn(x)  # dlarrays keep their format (torch's elementwise functions)
+        return _elementwise(x, fn, scalar)
+    return apply
+
+
+sin = _unary(torch.sin, math.sin)
+cos = _unary(torch.cos, math.cos)
+tan = _unary(torch.tan, math.tan)
+asin = _unary(torch.asin, math.asin)
+acos = _unary(torch.acos, math.acos)
+atan = _unary(torch.atan, math.atan)
+sinh = _unary(torch.sinh, math.sinh)
+cosh = _unary(torch.cosh, math.cosh)
+erf = _unary(torch.erf, math.erf)
+real = _unary(lambda t: t.real if t.is_complex() else t, lambda v: v)
+conj = _unary(lambda t: t.conj() if t.is_complex() else t, lambda v: v)
+
+
+def atan2(y: Any, x: Any) -> Any:
+    if isinstance(y, _NUM) and isinstance(x, _NUM):
+        return math.atan2(y, x)
+    return _out(torch.atan2(tensor(y).double(), tensor(x).double()))
+
+
+def std(x: Any, w: Any = 0, dim: Any = None) -> Any:
+    """MATLAB's std(x[, w[, dim]]): normalised by N-1 (w = 0) or N (w = 1)."""
+    correction = 0 if (isinstance(w, _NUM) and w == 1) else 1
+    return _reduce("std", x, dim, lambda t, d: t.std(d, correction=correction))
+
+
+def var(x: Any, w: Any = 0, dim: Any = None) -> Any:
+    """MATLAB's var(x[, w[, dim]])."""
+    correction = 0 if (isinstance(w, _NUM) and w == 1) else 1
+    return _reduce("var", x, dim, lambda t, d: t.var(d, correction=correction))
+
+
+def diag(x: Any, k: Any = 0) -> Any:
+    """MATLAB's diag: a vector to a diagonal matrix, a matrix to its diagonal (a column)."""
+    t = tensor(x)
+    shape = mshape(t)
+    if 1 in shape:
+        return _out(torch.diag(t.reshape(-1), int(k)))
+    return _out(torch.diagonal(t.reshape(shape), int(k)).reshape(-1, 1))
+
+
+def triu(x: Any, k: Any = 0) -> Any:
+    if isinstance(x, torch.Tensor) and x.dim() >= 2:
+        return torch.triu(x, int(k))
+    return _out(torch.triu(tensor(x), int(k)))
+
+
+def tril(x: Any, k: Any = 0) -> Any:
+    if isinstance(x, torch.Tensor) and x.dim() >= 2:
+        return torch.tril(x, int(k))
+    return _out(torch.tril(tensor(x), int(k)))
+
+
+def fileread(filename: Any, *args: Any) -> str:
+    return Path(str(filename)).read_text(encoding="utf-8", errors="replace")
+
+
+def randsample(n: Any, k: Any, *args: Any, **kwargs: Any) -> Any:
+    """MATLAB's randsample(n, k): k of 1..n without replacement (randsample(n, k, true): with)."""
+    replace = bool(args[0]) if args else False
+    if replace:
+        return _out((torch.randint(0, int(n), (1, int(k))) + 1).double())
+    return randperm(n, k)
+
+
 def power(a: Any, b: Any) -> Any:
     return a ** b
 

@@ -213,6 +213,14 @@ class Statements:
         raise Untranslatable(f"assignment to '{self.text(last)}'")
 
     def _bare_load(self, args: list[ast.expr]) -> list[str]:
+        listed = [a.value for a in args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                  and a.value.isidentifier()]
+        if listed and len(listed) == len(args) - 1:  # load(file, "a", "b"): those variables
+            for n in listed:
+                self.define(n)
+            targets = [store_name(self.scope.pyvar(n)) for n in listed]
+            target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
+            return [_assign(target, call("loadvars", *args))]
         if not self.scope.loaded:
             raise Untranslatable("load without an output makes variables by name (here, ones the program also "
                                  "assigns): write S = load(file) and read S.name")
@@ -245,7 +253,7 @@ class Statements:
         fname = self.text(parts[0])
         args = [const(self.text(a)) for a in parts[1:]]
         if fname == "load":
-            return self._bare_load(args[:1])
+            return self._bare_load(args)
         return [_unparse(ast.Expr(value=self.ex.call_named(fname, args, [], node, nargout=0)))]
 
     def s_break_statement(self, node: Any) -> list[str]:
