@@ -308,7 +308,10 @@ def test_load_without_output_reads_the_names_the_program_uses(tmp_path: Path, mo
 
 
 # (statements, translated) per program of the corpus, as docs/port.md reports them
-CORPUS_RATES = {"ecg_gan": (192, 191), "eeg_vae": (169, 168), "pix2pix": (194, 188), "cyclegan": (242, 239)}
+CORPUS_RATES = {"ecg_gan": (192, 191), "eeg_vae": (169, 168), "pix2pix": (194, 188), "cyclegan": (242, 239),
+                "hamiltonian_nn": (140, 140), "transformer_timeseries": (187, 185),
+                "fourier_neural_operator": (161, 159), "convmixer": (41, 41), "nanogpt": (253, 250),
+                "scinet": (143, 142)}
 
 
 @pytest.mark.parametrize("program", sorted(CORPUS_RATES))
@@ -321,8 +324,9 @@ def test_corpus_translation_rates(program: str) -> None:
     statements = sum(r.statements for _, _, r in results)
     translated = sum(r.translated for _, _, r in results)
     assert (statements, translated) == CORPUS_RATES[program], "\n".join(r.summary() for _, _, r in results)
-    reasons = " ".join(why for _, _, r in results for _, why, _ in r.untranslated)
-    assert "save works on variables by name" in reasons  # each of them saves its networks by name
+    reasons = [why for _, _, r in results for _, why, _ in r.untranslated]
+    assert all(w.startswith(("save works on variables by name", "classdef of", "load without an output",
+                             "'p2p.", "'nanogpt.", "complex numbers")) for w in reasons), reasons
 
 
 def test_cyclegan_network_files_build_the_hand_ports_networks(tmp_path: Path,
