@@ -1,0 +1,6 @@
+function X = preprocessMiniBatch(dataX)
+
+    % Concatenate.
+    X = cat(4,dataX{:});
+
+end
