@@ -10,8 +10,6 @@ returns the network trained so far (MATLAB's Stop button); a second one interrup
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from layergraph.monitor.terminal import elapsed_text
 from layergraph.precision import resolve_precision
 from layergraph.train.batches import Encoding, QueueBatches, input_format, make_batches
 from layergraph.train.checkpoint import save_checkpoint
+from layergraph.train.interrupt import StopRequest
 from layergraph.train.optimizers import adamupdate, rmspropupdate, sgdmupdate
 from layergraph.train.training_options import TrainingOptions
 
@@ -324,30 +323,6 @@ class _BoxedTable(_Table):
             print(self.rule, flush=True)
 
 
-class _StopSignals:
-    """First SIGINT/SIGTERM: stop after this iteration; a second: KeyboardInterrupt. Restores the old handlers."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        self.previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopSignals:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self.previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.stop:
-            raise KeyboardInterrupt
-        self.stop = True
-        print("Stop requested: training stops after this iteration (again to interrupt at once)", flush=True)
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
-
-
 # ----- the training loop -----------------------------------------------------------------------------------
 
 class _History:
@@ -563,7 +538,7 @@ class _Trainer:
             shown.validation(iteration, v, self.metric_names)
             return hist.bad >= o.ValidationPatience
 
-        with _StopSignals() as signals:
+        with StopRequest(lambda text: print(text, flush=True)) as signals:
             if validating and not self.legacy:  # trainnet validates before the first iteration
                 stop = validate(0)
                 shown.flush(0, 0, self.learn_rate(1))
@@ -587,7 +562,7 @@ class _Trainer:
                     if o.Verbose and (shown.row or iteration == 1 or iteration % o.VerboseFrequency == 0):
                         shown.training_row(hist)
                     shown.flush(iteration, epoch, lr)
-                    if signals.stop or shown.stop_requested():
+                    if signals.requested or shown.stop_requested():
                         stop, reason = True, "Stopped manually"
                     if stop:
                         break
