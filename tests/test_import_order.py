@@ -39,8 +39,10 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("gan", ("layergraph.gan",)),  # the GAN application: trainer, its config, data feed, generate, evaluation
     # what people look at or exchange: analyzeNetwork and plots, ONNX import/export
     ("presentation", ("layergraph.analyze", "layergraph.interop")),
-    ("cli", ("layergraph.cli", "layergraph.__main__")),
     ("facade", ("layergraph",)),  # layergraph/__init__.py alone: every public MATLAB name in one place
+    # `layergraph port`: MATLAB programs translated to code that uses the facade; its runtime helpers use it too
+    ("port", ("layergraph.port",)),
+    ("cli", ("layergraph.cli", "layergraph.__main__")),
 ]
 
 KNOWN_CIRCLES: list[set[str]] = []  # none is allowed

@@ -1375,13 +1375,7 @@ def format(*args: Any) -> None:
 
 def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     """MATLAB's forward with its nargout: `Y = forward(net, X)` gives Y, `[Y, state] = ...` adds the state."""
-    res = _lg.forward(net, *X, **kwargs)
-    outs, state = res[:-1], res[-1]
-    if nargout <= len(outs):
-        return outs[0] if nargout <= 1 else tuple(outs[:nargout])
-    if nargout == len(outs) + 1:
-        return (*outs, state)
-    raise ValueError(f"forward: {nargout} outputs asked for, the network gives {len(outs)} and its state")
+    return _lg.forward(net, *X, nargout=nargout, **kwargs)
 
 
 def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:
@@ -1395,10 +1389,7 @@ def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:
 
 def predict(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     """MATLAB's predict with its nargout: `Y = predict(net, X)` is the first output of a multi-output net."""
-    res = _lg.predict(net, *X, **kwargs)
-    if isinstance(res, tuple):
-        return res[0] if nargout <= 1 else res[:nargout]
-    return res
+    return _lg.predict(net, *X, nargout=nargout, **kwargs)
 
 
 def next(q: Any, *args: Any, nargout: int = 1) -> Any:
