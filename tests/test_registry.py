@@ -78,6 +78,12 @@ PROBES: dict[str, Probe] = {
     "clippedReluLayer": (lambda: lg.clippedReluLayer(0.5), [image(3, 2, 2)]),
     "multiplicationLayer": (lambda: lg.multiplicationLayer(2), [image(3, 2, 2), image(3, 2, 2)]),
     "crop2dLayer": (lambda: lg.crop2dLayer([2, 1]), [image(5, 6, 2), image(3, 4, 1)]),
+    # attention and position (layers/attention.py, layers/position.py)
+    "selfAttentionLayer": (lambda: lg.selfAttentionLayer(2, 8, NumValueChannels=4, OutputSize=6), [sequence(5, 4)]),
+    "attentionLayer": (lambda: lg.attentionLayer(2), [sequence(4, 3), sequence(4, 5), sequence(6, 5)]),
+    "indexing1dLayer": (lambda: lg.indexing1dLayer("last"), [sequence(3, 4)]),
+    "positionEmbeddingLayer": (lambda: lg.positionEmbeddingLayer(6, 10), [sequence(3, 4)]),
+    "sinusoidalPositionEncodingLayer": (lambda: lg.sinusoidalPositionEncodingLayer(6), [sequence(3, 4)]),
 }
 
 

@@ -15,7 +15,8 @@ from layergraph.layers.custom import CustomLayer, isempty, register_layer
 from layergraph.layers.functions import feature2image, register_function, registered
 
 # the modules defining layergraph's layers, in the order the registry lists them
-for _module in ("inputs", "dense", "conv", "conv1d", "norm", "activation", "merge", "reshape", "pooling"):
+for _module in ("inputs", "dense", "conv", "conv1d", "norm", "activation", "merge", "reshape", "pooling",
+                "attention", "position"):
     importlib.import_module(f"layergraph.layers.{_module}")
 
 BY_TYPE = LAYERS  # MATLAB name → layer class: the live registry, layers registered later included
