@@ -358,3 +358,33 @@ def test_transformer_block_in_a_dlnetwork_with_mask_and_scores() -> None:
     assert scores.shape == (2, 6, 6, 2)
     assert float(scores[1, 4:].abs().max()) == 0.0  # no query attends to the padded keys
     torch.testing.assert_close(scores.sum(1), torch.ones(2, 6, 2))
+
+
+# ----- Keras 3 cross-check ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("causal", [False, True])
+def test_self_attention_equals_keras_multi_head_attention(causal: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """keras.layers.MultiHeadAttention (torch backend) with MATLAB's weights: Keras keeps each projection as
+    C×heads×d (query/key/value) and heads×d×O (output); MATLAB as (heads·d)×C and O×(heads·d)."""
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("keras was imported with another backend")
+    c, t, b, heads, dk, dv, out = 6, 5, 2, 2, 8, 4, 3
+    layer = lg.selfAttentionLayer(heads, dk, NumValueChannels=dv, OutputSize=out,
+                                  AttentionMask="causal" if causal else "none")
+    act = sequence(c, t)
+    p = random_params(layer, act)
+    mha = keras.layers.MultiHeadAttention(heads, dk // heads, value_dim=dv // heads, output_shape=out)
+    x = rng.standard_normal((b, t, c)).astype(np.float32)
+    mha(x, x)  # builds the weights
+
+    def kernel(w: np.ndarray) -> np.ndarray:  # (heads·d)×C → C×heads×d
+        return w.reshape(heads, -1, c).transpose(2, 0, 1)
+
+    mha.set_weights([kernel(p["QueryWeights"]), p["QueryBias"].reshape(heads, -1),
+                     kernel(p["KeyWeights"]), p["KeyBias"].reshape(heads, -1),
+                     kernel(p["ValueWeights"]), p["ValueBias"].reshape(heads, -1),
+                     p["OutputWeights"].T.reshape(heads, -1, out), p["OutputBias"].ravel()])
+    want = np.asarray(keras.ops.convert_to_numpy(mha(x, x, use_causal_mask=causal)))
+    got = build(layer, [act], p)(torch.from_numpy(x).transpose(1, 2))
+    np.testing.assert_allclose(got.detach().numpy().transpose(0, 2, 1), want, rtol=1e-4, atol=1e-5)
