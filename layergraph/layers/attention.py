@@ -48,18 +48,17 @@ def positions(layer: Layer, act: Act) -> int:
 
 def to_sequence(x: torch.Tensor) -> torch.Tensor:
     """B×C×T, B×C×S or B×C×H×W → B×L×C; image positions column-major (h fastest, as MATLAB's reshape)."""
-    if x.dim() == 4:
-        x = x.transpose(2, 3).flatten(2)
-    return x.transpose(1, 2)
+    # one copy here lets the projections run as fused addmm (a strided input makes matmul copy, in backward too)
+    if x.dim() == 4:  # B×C×H×W → B×W×H×C → B×(W·H)×C: position w·H + h
+        return x.permute(0, 3, 2, 1).reshape(x.shape[0], -1, x.shape[1])
+    return x.transpose(1, 2).contiguous()
 
 
 def from_sequence(y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """B×L×C back to the layout of `like` (B×C×T, B×C×S or B×C×H×W) with C channels."""
-    y = y.transpose(1, 2)
-    if like.dim() == 4:
-        h, w = like.shape[2], like.shape[3]
-        y = y.reshape(y.shape[0], y.shape[1], w, h).transpose(2, 3)
-    return y
+    if like.dim() == 4:  # a view: B×(W·H)×C → B×W×H×C → B×C×H×W
+        return y.unflatten(1, (like.shape[3], like.shape[2])).permute(0, 3, 2, 1)
+    return y.transpose(1, 2)
 
 
 def padding_keys(mask: torch.Tensor) -> torch.Tensor:
