@@ -336,12 +336,12 @@ def test_fully_connected_flatten_and_dropout_keep_time() -> None:
 
 # ----- in a network -----------------------------------------------------------------------------------------
 def test_transformer_block_in_a_dlnetwork_with_mask_and_scores() -> None:
-    layers = [lg.sequenceInputLayer(4, Name="x"), lg.fullyConnectedLayer(8, Name="embed"),
+    layers = [lg.sequenceInputLayer(4, MinLength=6, Name="x"), lg.fullyConnectedLayer(8, Name="embed"),
               lg.selfAttentionLayer(2, 8, Name="sa", HasPaddingMaskInput=True, HasScoresOutput=True),
               lg.layerNormalizationLayer(Name="ln"), lg.indexing1dLayer("last", Name="last", HasPaddingMaskInput=True),
               lg.fullyConnectedLayer(3, Name="head")]
     g = lg.layerGraph(layers)
-    g = lg.addLayers(g, lg.sequenceInputLayer(1, Name="mask"))
+    g = lg.addLayers(g, lg.sequenceInputLayer(1, Name="mask"))  # its MinLength (1) need not be the data's
     g = lg.connectLayers(g, "mask", "sa/mask")
     g = lg.connectLayers(g, "mask", "last/mask")
     net = lg.dlnetwork(g)

@@ -95,6 +95,13 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, scale:
     return y.transpose(1, 2).flatten(2), w.permute(0, 3, 2, 1)
 
 
+def check_padding_mask(layer: Layer, data: Act, mask: Act) -> None:
+    """The padding mask has the data's format and positions (any channels; T is not compared: it varies)."""
+    if mask.fmt != data.fmt or mask.spatial != data.spatial:
+        raise NetworkError(f"{layer.type}: the padding mask must have the data's format and size (channels may "
+                           f"be 1); got {mask.describe()} for data {data.describe()}")
+
+
 class _Attention(Layer):
     """Options shared by attentionLayer and selfAttentionLayer (MATLAB's names and defaults)."""
 
@@ -120,9 +127,7 @@ class _Attention(Layer):
             raise NetworkError(f"{self.type}: a causal AttentionMask needs as many keys as queries ({lk} ≠ {lq})")
 
     def _check_padding_mask(self, data: Act, mask: Act) -> None:
-        if mask.fmt != data.fmt or mask.with_size(C=data.channels) != data:
-            raise NetworkError(f"{self.type}: the padding mask must have the data's format and size (channels may "
-                               f"be 1); got {mask.describe()} for data {data.describe()}")
+        check_padding_mask(self, data, mask)
 
     def _scores_act(self, lk: int, lq: int) -> Act:
         return Act((lk, lq, self.NumHeads), "UUU")  # MATLAB: numKeys × numQueries × numHeads × numObservations
@@ -361,10 +366,8 @@ class Indexing1DLayer(Layer):
         if act.fmt not in ("CT", "SC"):
             raise NetworkError(f"{self.type} expects sequence (CBT) or 1-D (SCB) data but got {act.fmt}-format "
                                f"size {act}")
-        if self.HasPaddingMaskInput and (inputs[1].fmt != act.fmt or
-                                         inputs[1].with_size(C=act.channels) != act):
-            raise NetworkError(f"{self.type}: the padding mask must have the data's format and size (channels may "
-                               f"be 1); got {inputs[1].describe()} for data {act.describe()}")
+        if self.HasPaddingMaskInput:
+            check_padding_mask(self, act, inputs[1])
         return Act((act.channels,), "C")
 
     def description(self) -> str:
