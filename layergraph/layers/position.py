@@ -101,8 +101,8 @@ class _Sinusoid(nn.Module):
         if self.values:  # B×1(×L): the data are the positions
             return encode(x[:, 0], self.d).movedim(-1, 1)
         n = x.shape[-1]
-        p = torch.arange(FIRST_POSITION, FIRST_POSITION + n, device=x.device, dtype=x.dtype)
-        return encode(p, self.d).t().unsqueeze(0).expand(x.shape[0], -1, -1)
+        p = torch.arange(FIRST_POSITION, FIRST_POSITION + n, device=x.device, dtype=torch.float64)  # exact indices
+        return encode(p, self.d).to(x.dtype).t().unsqueeze(0).expand(x.shape[0], -1, -1)
 
 
 class SinusoidalPositionEncodingLayer(Layer):
