@@ -32,7 +32,8 @@ def check(net: dlnetwork, xs: list[torch.Tensor], opset: int = 17) -> None:
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
 
 
-def test_transformer_encoder_exports_at_any_length() -> None:
+@pytest.mark.parametrize("opset", [17, 23])  # 23: ONNX's Attention operator
+def test_transformer_encoder_exports_at_any_length(opset: int) -> None:
     layers = [lg.sequenceInputLayer(6, Name="in"), lg.fullyConnectedLayer(8, Name="embed"),
               lg.additionLayer(2, Name="addpos"), lg.selfAttentionLayer(2, 8, AttentionMask="causal", Name="sa"),
               lg.layerNormalizationLayer(Name="ln"), lg.indexing1dLayer("last", Name="last"),
@@ -40,13 +41,14 @@ def test_transformer_encoder_exports_at_any_length() -> None:
     net = network(layers, (("embed", "pos"), ("pos", "addpos/in2")),
                   (lg.sinusoidalPositionEncodingLayer(8, Name="pos"),))
     for t in (7, 3):
-        check(net, [torch.randn(2, 6, t)])
+        check(net, [torch.randn(2, 6, t)], opset)
 
 
 def test_self_attention_on_images_and_learned_positions() -> None:
     net = network([lg.imageInputLayer([4, 3, 6], Normalization="none"),
                    lg.selfAttentionLayer(2, 4, NumValueChannels=6, OutputSize=5)])
     check(net, [torch.randn(3, 6, 4, 3)])
+    check(net, [torch.randn(3, 6, 4, 3)], 23)
     net = network([lg.sequenceInputLayer(3, Name="in"), lg.positionEmbeddingLayer(4, 10, Name="pe"),
                    lg.additionLayer(2, Name="add")], (("in", "fc"), ("fc", "add/in2")),
                   (lg.fullyConnectedLayer(4, Name="fc"),))
@@ -54,18 +56,19 @@ def test_self_attention_on_images_and_learned_positions() -> None:
         check(net, [torch.randn(2, 3, t)], opset=13)
 
 
-def test_padding_mask_and_attention_layer_export() -> None:
+@pytest.mark.parametrize("opset", [17, 23])
+def test_padding_mask_and_attention_layer_export(opset: int) -> None:
     sa = lg.selfAttentionLayer(2, 4, HasPaddingMaskInput=True, Name="sa")
     net = network([lg.sequenceInputLayer(4, Name="x"), sa], (("mask", "sa/mask"),),
                   (lg.sequenceInputLayer(1, Name="mask"),))
     mask = torch.ones(2, 1, 6)
     mask[1, :, 3:] = 0
-    check(net, [torch.randn(2, 4, 6), mask])
+    check(net, [torch.randn(2, 4, 6), mask], opset)
     att = lg.attentionLayer(2, Scale=0.3, AttentionMask=np.tril(np.ones((5, 4))).astype(bool), Name="att")
     net = network([lg.sequenceInputLayer(4, MinLength=4, Name="q"), att],  # the mask fixes the lengths
                   (("kv", "att/key"), ("v", "att/value")),
                   (lg.sequenceInputLayer(4, MinLength=5, Name="kv"), lg.sequenceInputLayer(6, MinLength=5, Name="v")))
-    check(net, [torch.randn(2, 4, 4), torch.randn(2, 4, 5), torch.randn(2, 6, 5)])
+    check(net, [torch.randn(2, 4, 4), torch.randn(2, 4, 5), torch.randn(2, 6, 5)], opset)
 
 
 def test_noise_step_encoding_of_the_diffusion_example() -> None:

@@ -1,5 +1,6 @@
-"""ONNX emitters of the attention and position layers: attention as the operator pattern exporters write
-(MatMul, Softmax, Transpose, Reshape, Where for masks), position layers as Slice/Range and Sin/Cos.
+"""ONNX emitters of the attention and position layers: attention as ONNX's Attention operator from opset 23,
+before it as the operator pattern exporters write (MatMul, Softmax, Transpose, Reshape, Where for masks);
+position layers as Slice/Range and Sin/Cos.
 
 exportONNXNetwork (interop/onnx_export.py) adds `sequence_emitters(ONNXExportError)` to its EMITTERS; this
 module does not import it (no import circle). The importer reads none of these back: the pattern's MatMul
@@ -57,7 +58,10 @@ def _heads(g: Any, name: str, x: str, heads: int, role: str, keys: bool) -> str:
 
 def _attend(g: Any, layer: Any, name: str, q: str, k: str, v: str, heads: int, scale: float, pad: str | None,
             key_act: Act, error: type[Exception]) -> str:
-    """softmax(scale·QKᵀ) V per head with the layer's AttentionMask and padding mask: B×Lq×Dv."""
+    """softmax(scale·QKᵀ) V per head with the layer's AttentionMask and padding mask: B×Lq×Dv (ONNX's Attention
+    operator from opset 23, the MatMul/Softmax pattern before it)."""
+    if g.opset >= 23:
+        return _attention_op(g, layer, name, q, k, v, heads, scale, pad, key_act)
     qh, kh, vh = (_heads(g, name, t, heads, r, r == "k") for t, r in ((q, "q"), (k, "k"), (v, "v")))
     s = g.node("MatMul", [qh, kh], f"{name}/dots", name=f"{name}/dots")
     s = g.node("Mul", [s, g.const(f"{name}/scale", np.float32(scale))], f"{name}/scores_raw", name=f"{name}/scale")
@@ -89,6 +93,32 @@ def _attend(g: Any, layer: Any, name: str, q: str, k: str, v: str, heads: int, s
     y = g.node("MatMul", [a, vh], f"{name}/context", name=f"{name}/context")
     y = g.node("Transpose", [y], f"{name}/merged_t", name=f"{name}/merge_transpose", perm=[0, 2, 1, 3])
     return g.node("Reshape", [y, g.ints(f"{name}/merged_shape", [0, 0, -1])], f"{name}/merged", name=f"{name}/merge")
+
+
+def _attention_op(g: Any, layer: Any, name: str, q: str, k: str, v: str, heads: int, scale: float, pad: str | None,
+                  key_act: Act) -> str:
+    """One Attention node on B×L×D inputs; its boolean attn_mask is true where a query may attend a key."""
+    masks = []
+    if isinstance(layer.AttentionMask, tuple):  # numKeys×numQueries → Lq×Lk
+        masks.append(g.const(f"{name}/allowed", np.asarray(layer.AttentionMask, dtype=bool).T, np.bool_))
+    if pad is not None:  # the mask's first channel, B×1×1×Lk
+        m = _to_sequence(g, name, pad, key_act, "pad")
+        m = g.node("Gather", [m, g.ints(f"{name}/channel1", 0)], f"{name}/pad_keys", name=f"{name}/pad_keys", axis=2)
+        m = g.node("Not", [g.node("Equal", [m, g.const(f"{name}/pad_zero", np.float32(0))], f"{name}/padding",
+                                  name=f"{name}/padding")], f"{name}/data", name=f"{name}/data")
+        m = g.node("Unsqueeze", [m, g.ints(f"{name}/pad_axes", [1, 2])], f"{name}/data4", name=f"{name}/pad_axes")
+        # B×1×1×Lk → B×1×Lq×Lk: onnxruntime wants the queries' axis spelled out
+        q_shape = g.node("Shape", [q], f"{name}/q_shape", name=f"{name}/q_shape")
+        lq = g.node("Slice", [q_shape, g.ints(f"{name}/one_s", [1]), g.ints(f"{name}/two_s", [2])], f"{name}/lq",
+                    name=f"{name}/lq")
+        shape = g.node("Concat", [g.ints(f"{name}/ones2", [1, 1]), lq, g.ints(f"{name}/one1", [1])],
+                       f"{name}/mask_shape", name=f"{name}/mask_shape", axis=0)
+        masks.append(g.node("Expand", [m, shape], f"{name}/data_q", name=f"{name}/pad_expand"))
+    mask = masks[0] if len(masks) == 1 else (
+        g.node("And", masks, f"{name}/allowed_all", name=f"{name}/masks") if masks else "")
+    return g.node("Attention", [q, k, v, mask] if mask else [q, k, v], f"{name}/merged", name=f"{name}/attention",
+                  q_num_heads=heads, kv_num_heads=heads, scale=float(scale),
+                  is_causal=int(layer.AttentionMask == "causal"))
 
 
 def sequence_emitters(error: type[Exception]) -> dict[type, Callable[..., str]]:
