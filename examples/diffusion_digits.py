@@ -221,13 +221,14 @@ def generateAndDisplayImages(net, varianceSchedule, alphaBar, numImages):
     """The reverse process from pure noise: x ← (x − β_t/sqrt(1 − ᾱ_t)·ε̂)/sqrt(1 − β_t) + sqrt(β_t)·z."""
     numNoiseSteps = len(varianceSchedule)
     images = dlarray(torch.randn(16, 16, 1, numImages).numpy(), "SSCB")
-    for noiseStep in range(numNoiseSteps, 0, -1):
-        beta, aBar = float(varianceSchedule[noiseStep - 1]), float(alphaBar[noiseStep - 1])
-        step = dlarray(torch.full((1, numImages), float(noiseStep)).numpy(), "CB")
-        predictedNoise = predict(net, images, step)
-        images = (images - beta / (1 - aBar) ** 0.5 * predictedNoise) / (1 - beta) ** 0.5
-        if noiseStep > 1:
-            images = images + beta ** 0.5 * dlarray(torch.randn(16, 16, 1, numImages).numpy(), "SSCB")
+    with torch.no_grad():  # predict is differentiable (as in MATLAB): without this, 500 steps keep every graph
+        for noiseStep in range(numNoiseSteps, 0, -1):
+            beta, aBar = float(varianceSchedule[noiseStep - 1]), float(alphaBar[noiseStep - 1])
+            step = dlarray(torch.full((1, numImages), float(noiseStep)).numpy(), "CB")
+            predictedNoise = predict(net, images, step)
+            images = (images - beta / (1 - aBar) ** 0.5 * predictedNoise) / (1 - beta) ** 0.5
+            if noiseStep > 1:
+                images = images + beta ** 0.5 * dlarray(torch.randn(16, 16, 1, numImages).numpy(), "SSCB")
     return extractdata(images)
 
 
