@@ -123,8 +123,8 @@ class BatchNormalizationLayer(_Norm):
 
 
 class _LayerNorm(LayerModule):
-    """Normalize each observation over its channels and `spatial` leading position axes (all of them by
-    default; per time step for sequences); per-channel Offset and Scale."""
+    """Normalize each observation over its first `dims` non-batch torch axes (C, then S…; all of them when None,
+    C alone for each time step of sequences); per-channel Offset and Scale."""
 
     def __init__(self, c: int, eps: float, shape: tuple, dims: int | None = None) -> None:
         super().__init__()
