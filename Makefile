@@ -35,6 +35,7 @@ bench: install
 	$(PY) benchmarks/compile_overhead.py --quick
 	# compile and forced bf16 are left out: compiling, and bf16 emulated on CPUs without it, take many minutes
 	$(PY) benchmarks/train_speed.py --quick --variants reference,default,channels_last,auto
+	$(PY) benchmarks/attention_speed.py --quick
 	$(PY) benchmarks/data_pipeline.py
 	$(PY) benchmarks/digits_quality.py
 	$(PY) benchmarks/lstm_speed.py --quick

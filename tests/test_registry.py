@@ -95,6 +95,12 @@ PROBES: dict[str, Probe] = {
     "lstmLayer": (lambda: lg.lstmLayer(4, OutputMode="last"), [sequence(3, 5)]),
     "gruLayer": (lambda: lg.gruLayer(4, ResetGateMode="recurrent-bias-after-multiplication"), [sequence(3, 5)]),
     "bilstmLayer": (lambda: lg.bilstmLayer(3), [sequence(2, 4)]),
+    # attention and position (layers/attention.py, layers/position.py)
+    "selfAttentionLayer": (lambda: lg.selfAttentionLayer(2, 8, NumValueChannels=4, OutputSize=6), [sequence(5, 4)]),
+    "attentionLayer": (lambda: lg.attentionLayer(2), [sequence(4, 3), sequence(4, 5), sequence(6, 5)]),
+    "indexing1dLayer": (lambda: lg.indexing1dLayer("last"), [sequence(3, 4)]),
+    "positionEmbeddingLayer": (lambda: lg.positionEmbeddingLayer(6, 10), [sequence(3, 4)]),
+    "sinusoidalPositionEncodingLayer": (lambda: lg.sinusoidalPositionEncodingLayer(6), [sequence(3, 4)]),
 }
 
 

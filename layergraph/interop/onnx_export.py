@@ -21,6 +21,7 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.errors import SpecError
 from layergraph.formats import torch_axis
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.interop.onnx_sequence import sequence_emitters
 from layergraph.layers.activation import ClippedReLULayer, DropoutLayer, GELULayer, SwishLayer
 from layergraph.layers.base import Layer
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
@@ -228,6 +229,16 @@ def _layernorm(g: _Builder, layer: Any, name: str, xs: list[str], ins: list[Act]
     if g.opset < 17:
         raise ONNXExportError(f"layer '{name}': layerNormalizationLayer needs OpsetVersion 17 or later "
                               f"(LayerNormalization); got {g.opset}")
+    if layer.norm_axes(ins[0]) == 1 and len(ins[0].size) > 1:  # each position on its own: channels last
+        rank = len(ins[0].size) + 1
+        perm = [0, *range(2, rank), 1]
+        x = g.node("Transpose", [xs[0]], f"{name}/channels_last", name=f"{name}/transpose_in", perm=perm)
+        y = g.node("LayerNormalization", [x, g.param(name, m, "Scale"), g.param(name, m, "Offset")],
+                   f"{name}/normalized", name=f"{name}/layernorm", axis=-1, epsilon=float(layer.Epsilon))
+        return g.node("Transpose", [y], name, name=name, perm=[0, rank - 1, *range(1, rank - 1)])
+    if ins[0].time is not None:  # over all time steps: the scale would depend on the sequence length
+        raise ONNXExportError(f"layer '{name}': layerNormalizationLayer with OperationDimension "
+                              f"'{layer.OperationDimension}' on sequences has no ONNX form (any length)")
     shape = (ins[0].channels, *ins[0].spatial)
     view = (-1,) + (1,) * (len(shape) - 1)
     # ONNX wants scale/bias over all normalized axes; layergraph's are per channel: broadcast them
@@ -521,6 +532,7 @@ EMITTERS.update({  # issue 23
     PReLULayer: _prelu, DepthToSpace2DLayer: _depth_to_space, SpaceToDepthLayer: _space_to_depth,
 })
 EMITTERS.update({LSTMLayer: _recurrent, BiLSTMLayer: _recurrent, GRULayer: _recurrent})
+EMITTERS.update(sequence_emitters(ONNXExportError))  # attention and position layers (interop/onnx_sequence.py)
 
 
 def emitter(layer: Layer, name: str) -> Emit:

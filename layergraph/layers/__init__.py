@@ -16,7 +16,7 @@ from layergraph.layers.functions import feature2image, register_function, regist
 
 # the modules defining layergraph's layers, in the order the registry lists them
 for _module in ("inputs", "dense", "conv", "conv1d", "norm", "activation", "merge", "reshape", "pooling",
-                "pooling1d", "grouped", "prelu", "depthspace", "output", "recurrent"):
+                "pooling1d", "grouped", "prelu", "depthspace", "output", "recurrent", "attention", "position"):
     importlib.import_module(f"layergraph.layers.{_module}")
 
 BY_TYPE = LAYERS  # MATLAB name → layer class: the live registry, layers registered later included

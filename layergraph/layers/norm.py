@@ -10,7 +10,7 @@ from torch import nn
 
 from layergraph.errors import NetworkError
 from layergraph.layers.base import Layer, LayerModule, fill, onnx_emitter
-from layergraph.layers.options import BiasInit, Decay, NonNegative, at_least, plain
+from layergraph.layers.options import BiasInit, Decay, Lower, NonNegative, at_least, plain
 from layergraph.sizes import Act
 
 # batchNormalizationLayer refuses a smaller Epsilon
@@ -123,35 +123,62 @@ class BatchNormalizationLayer(_Norm):
 
 
 class _LayerNorm(LayerModule):
-    """Normalize each observation over all its (C, H, W) elements; per-channel Offset and Scale."""
+    """Normalize each observation over its first `dims` non-batch torch axes (C, then S…; all of them when None,
+    C alone for each time step of sequences); per-channel Offset and Scale."""
 
-    def __init__(self, c: int, eps: float, shape: tuple) -> None:
+    def __init__(self, c: int, eps: float, shape: tuple, dims: int | None = None) -> None:
         super().__init__()
         self.Offset = nn.Parameter(torch.zeros(c))
         self.Scale = nn.Parameter(torch.ones(c))
         self.layout = {"Offset": ((0,), shape), "Scale": ((0,), shape)}
-        self.eps = eps
+        self.eps, self.dims = eps, dims  # dims: how many torch axes from 1 on are normalized (None: all)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         view = (1, -1) + (1,) * (x.dim() - 2)
-        y = F.layer_norm(x, x.shape[1:], eps=self.eps)
+        dims = x.dim() - 1 if self.dims is None else self.dims
+        if dims == 1 and x.dim() > 2:  # channels only: each position on its own (B×C×… → B×…×C)
+            y = F.layer_norm(x.movedim(1, -1), (x.shape[1],), self.Scale, self.Offset, self.eps)
+            return y.movedim(-1, 1)
+        y = F.layer_norm(x, x.shape[1:], eps=self.eps) if dims == x.dim() - 1 else \
+            normalize(x, list(range(1, 1 + dims)), self.eps)[0]
         return y * self.Scale.view(view) + self.Offset.view(view)
 
 
+OperationDimension = Annotated[Literal["auto", "channel-only", "spatial-channel", "batch-excluded"], Lower]
+
+
 class LayerNormalizationLayer(_Norm):
-    """layerNormalizationLayer(): normalize each observation across all its channels."""
+    """layerNormalizationLayer(): normalize each observation over its channels (and spatial dimensions); for
+    sequences ("CBT") each time step on its own (OperationDimension 'auto', as MATLAB)."""
 
     type: Literal["layerNormalizationLayer"] = "layerNormalizationLayer"
     Epsilon: float = 1e-5
+    OperationDimension: OperationDimension = "auto"
     type_label: ClassVar[str] = "Layer Normalization"
     default_name: ClassVar[str] = "layernorm"
     onnx: ClassVar = onnx_emitter(imports=("LayerNormalization",))
+
+    def operation(self, act: Act) -> str:
+        """OperationDimension for input `act`: 'auto' is 'channel-only' for sequences, else 'spatial-channel'."""
+        if self.OperationDimension != "auto":
+            return self.OperationDimension
+        return "channel-only" if "T" in act.fmt else "spatial-channel"
+
+    def norm_axes(self, act: Act) -> int | None:
+        """How many torch axes from axis 1 (C, then S…) are normalized; None for all of them (every non-batch)."""
+        op = self.operation(act)
+        if op == "channel-only":
+            return 1
+        if op == "spatial-channel":
+            return 1 + len(act.spatial) if "T" in act.fmt else None
+        return None
 
     def description(self) -> str:
         return "Layer normalization"
 
     def build(self, inputs: list[Act]) -> nn.Module:
-        return self._fill(_LayerNorm(inputs[0].channels, self.Epsilon, _param_shape(inputs[0])), inputs[0].channels)
+        act = inputs[0]
+        return self._fill(_LayerNorm(act.channels, self.Epsilon, _param_shape(act), self.norm_axes(act)), act.channels)
 
 
 class _GroupNorm(LayerModule):

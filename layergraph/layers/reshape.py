@@ -32,7 +32,8 @@ class _Flatten(nn.Module):
 
 
 class FlattenLayer(Layer):
-    """flattenLayer(): H×W×C images become h·w·c features (column-major, as MATLAB)."""
+    """flattenLayer(): H×W×C images become h·w·c features (column-major, as MATLAB); a sequence ("CBT") keeps its
+    time dimension (MATLAB folds only S into C, and "CBT" has no S)."""
 
     type: Literal["flattenLayer"] = "flattenLayer"
     type_label: ClassVar[str] = "Flatten"
@@ -41,13 +42,15 @@ class FlattenLayer(Layer):
     onnx: ClassVar = onnx_emitter()  # made on import wherever ONNX flattens an image column-major
 
     def output_size(self, inputs: list[Act]) -> Act:
+        if inputs[0].time is not None:
+            return inputs[0]
         return Act((inputs[0].numel,), "C")
 
     def description(self) -> str:
         return "Flatten"
 
     def build(self, inputs: list[Act]) -> nn.Module:
-        return _Flatten()
+        return nn.Identity() if inputs[0].time is not None else _Flatten()
 
 
 class _Resize(nn.Module):

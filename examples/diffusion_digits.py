@@ -1,0 +1,255 @@
+"""MathWorks' "Generate Images Using Diffusion" example, ported and scaled down to the built-in 16×16 digits.
+
+The noise predictor keeps the example's structure (createDiffusionNetwork): residual blocks of group
+normalization, swish and convolution, with the noise step embedded by a sinusoidalPositionEncodingLayer and
+fully connected layers and added in every block by a functionLayer; self-attention blocks at the lower
+resolution; encoder-decoder skip connections by depthConcatenationLayer. It has one down/up-sampling level
+(16×16 → 8×8) instead of two, and 16 initial channels in 4 groups instead of 64 in 32 (CPU-sized). The
+example flattens the image with a custom SpatialFlattenLayer before selfAttentionLayer; here
+selfAttentionLayer takes the "SSCB" data directly (positions column-major, the same order). Training is the
+example's custom loop (dlfeval, dlgradient, adamupdate) on the denoising loss mse(predicted noise, noise);
+generation runs the reverse process.
+
+Usage:  python examples/diffusion_digits.py DIGITS_FOLDER [--iterations N] [--steps N] [--out DIR] [--evaluate]
+
+DIGITS_FOLDER is made by `layergraph data digits DIR`. --evaluate scores the generated digits with the
+classifier `layergraph evaluate` uses (precision, recall, Fréchet distance, beside real-vs-real).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+
+from layergraph import (
+    adamupdate,
+    additionLayer,
+    addLayers,
+    augmentedImageDatastore,
+    cat,
+    connectLayers,
+    convolution2dLayer,
+    depthConcatenationLayer,
+    dlarray,
+    dlfeval,
+    dlgradient,
+    dlnetwork,
+    extractdata,
+    featureInputLayer,
+    forward,
+    fullyConnectedLayer,
+    functionLayer,
+    groupNormalizationLayer,
+    imageDatastore,
+    imageInputLayer,
+    imtile,
+    imwrite,
+    minibatchqueue,
+    mse,
+    predict,
+    rescale,
+    selfAttentionLayer,
+    sinusoidalPositionEncodingLayer,
+    size,
+    swishLayer,
+    transposedConv2dLayer,
+)
+
+CHANNEL_MULTIPLIERS = [1, 2, 2, 2, 1]  # residual blocks 1 (16×16), 2–4 (8×8), 5 (16×16)
+ATTENTION_BLOCKS = [2, 3]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder")
+    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=500, help="noise steps (the example's numNoiseSteps)")
+    parser.add_argument("--out", default="runs/diffusion_digits")
+    parser.add_argument("--evaluate", action="store_true")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+
+    # Load Training Data
+    imds = imageDatastore(args.folder, IncludeSubfolders=True)
+    augimds = augmentedImageDatastore([16, 16], imds)
+    miniBatchSize = 64
+    if augimds.NumObservations < miniBatchSize:
+        raise SystemExit(f"{args.folder}: {augimds.NumObservations} images, fewer than a mini-batch ({miniBatchSize})")
+    mbq = minibatchqueue(augimds, MiniBatchSize=miniBatchSize, PartialMiniBatch="discard",
+                         MiniBatchFcn=preprocessMiniBatch, MiniBatchFormat="SSCB")
+
+    # Define Network
+    net = createDiffusionNetwork(1)
+
+    # Define Forward Noising Process
+    numNoiseSteps = args.steps
+    betaMin, betaMax = 1e-4, 0.02
+    varianceSchedule = torch.linspace(betaMin, betaMax, numNoiseSteps)
+    alphaBar = torch.cumprod(1 - varianceSchedule, 0)
+
+    # Specify Training Options
+    learnRate = 1e-3
+    trailingAvg, trailingAvgSq = [], []
+    iteration = 0
+    start = time.time()
+    while iteration < args.iterations:
+        mbq.shuffle()
+        while mbq.hasdata() and iteration < args.iterations:
+            iteration += 1
+            X = mbq.next()
+            noiseStep = torch.randint(1, numNoiseSteps + 1, (miniBatchSize,))  # 1-based, as randi
+            noise = dlarray(torch.randn(*size(X)).numpy(), "SSCB")  # randn(size(X))
+            noisyImage = applyNoiseToImage(X, noise, noiseStep, alphaBar)
+            step = dlarray(noiseStep.float().reshape(1, -1).numpy(), "CB")
+            loss, gradients = dlfeval(modelLoss, net, noisyImage, step, noise)
+            net, trailingAvg, trailingAvgSq = adamupdate(net, gradients, trailingAvg, trailingAvgSq, iteration,
+                                                         learnRate)
+            if iteration == 1 or iteration % 100 == 0:
+                print(f"Iteration: {iteration}, Loss: {float(extractdata(loss)):.4f}, "
+                      f"Elapsed: {time.time() - start:.0f} s", flush=True)
+
+    # Generate New Images
+    numImages = 100
+    images = generateAndDisplayImages(net, varianceSchedule, alphaBar, numImages)
+    imwrite(rescale(imtile(images)), out / "generated.png")
+    print(f"wrote {out / 'generated.png'}")
+    if args.evaluate:
+        evaluate(args.folder, images)
+
+
+def createDiffusionNetwork(numImageChannels: int, initialNumChannels: int = 16):
+    """The example's createDiffusionNetwork with one resolution level less (16×16 and 8×8) and fewer channels
+    (the example: 64 initial channels, 32 groups)."""
+    filterSize = [3, 3]
+    numGroups = 4
+    numHeads = 1
+    c = initialNumChannels
+    layers = [
+        imageInputLayer([16, 16, numImageChannels], Normalization="none"),
+        convolution2dLayer(filterSize, c, Padding="same", Name="conv_in"),
+        *residualBlock(c, filterSize, numGroups, "1"),
+        convolution2dLayer(filterSize, 2 * c, Padding="same", Stride=2, Name="downsample_1"),
+        *residualBlock(2 * c, filterSize, numGroups, "2"),
+        *attentionBlock(numHeads, 2 * c, numGroups, "2"),
+        *residualBlock(2 * c, filterSize, numGroups, "3"),  # bridge
+        *attentionBlock(numHeads, 2 * c, numGroups, "3"),
+        depthConcatenationLayer(2, Name="cat_4"),
+        *residualBlock(2 * c, filterSize, numGroups, "4"),
+        transposedConv2dLayer(filterSize, c, Cropping="same", Stride=2, Name="upsample_4"),
+        depthConcatenationLayer(2, Name="cat_5"),
+        *residualBlock(c, filterSize, numGroups, "5"),
+        depthConcatenationLayer(2, Name="cat_end"),
+        groupNormalizationLayer(numGroups),
+        swishLayer(),
+        convolution2dLayer(filterSize, numImageChannels, Padding="same"),
+    ]
+    net = dlnetwork(layers, Initialize=False)
+
+    # Add the noise step embedding input
+    noiseStepEmbeddingLayers = [
+        featureInputLayer(1),
+        sinusoidalPositionEncodingLayer(c),
+        fullyConnectedLayer(4 * c),
+        swishLayer(),
+        fullyConnectedLayer(4 * c, Name="noiseEmbed"),
+    ]
+    net = addLayers(net, noiseStepEmbeddingLayers)
+
+    # Connect the noise step embedding to each residual block
+    for ii, mult in enumerate(CHANNEL_MULTIPLIERS, start=1):
+        net = addLayers(net, [groupNormalizationLayer(numGroups, Name=f"normEmbed_{ii}"),
+                              fullyConnectedLayer(mult * c, Name=f"fcEmbed_{ii}")])
+        net = connectLayers(net, "noiseEmbed", f"normEmbed_{ii}")
+        net = connectLayers(net, f"fcEmbed_{ii}", f"addEmbedRes_{ii}/in2")
+
+    # Add missing skip connections in each residual and attention block
+    for ii, mult in enumerate(CHANNEL_MULTIPLIERS, start=1):
+        net = addLayers(net, convolution2dLayer([1, 1], mult * c, Name=f"skipConvRes_{ii}"))
+        net = connectLayers(net, f"norm1Res_{ii}", f"skipConvRes_{ii}")
+        net = connectLayers(net, f"skipConvRes_{ii}", f"addRes_{ii}/in2")
+        if ii in ATTENTION_BLOCKS:
+            net = connectLayers(net, f"normAttn_{ii}", f"addAttn_{ii}/in2")
+
+    # Add missing skip connections between encoder and decoder
+    net = connectLayers(net, "addRes_2", "cat_4/in2")
+    net = connectLayers(net, "addRes_1", "cat_5/in2")
+    net = connectLayers(net, "conv_in", "cat_end/in2")
+    return net.initialize()
+
+
+def residualBlock(numChannels, filterSize, numGroups, name):
+    return [
+        groupNormalizationLayer(numGroups, Name=f"norm1Res_{name}"),
+        swishLayer(),
+        convolution2dLayer(filterSize, numChannels, Padding="same"),
+        functionLayer(lambda x, y: x + y, Formattable=True, NumInputs=2, Name=f"addEmbedRes_{name}"),
+        groupNormalizationLayer(numGroups),
+        swishLayer(),
+        convolution2dLayer(filterSize, numChannels, Padding="same"),
+        additionLayer(2, Name=f"addRes_{name}"),
+    ]
+
+
+def attentionBlock(numHeads, numKeyChannels, numGroups, name):
+    # the example's SpatialFlattenLayer/SpatialUnflattenLayer pair is not needed: selfAttentionLayer attends over
+    # the H·W positions of "SSCB" data itself
+    return [
+        groupNormalizationLayer(numGroups, Name=f"normAttn_{name}"),
+        selfAttentionLayer(numHeads, numKeyChannels),
+        additionLayer(2, Name=f"addAttn_{name}"),
+    ]
+
+
+def applyNoiseToImage(img, noise, noiseStep, alphaBar):
+    """sqrt(ᾱ_t)·x + sqrt(1 − ᾱ_t)·ε, one t per observation (the 4th MATLAB dimension)."""
+    a = alphaBar[noiseStep - 1].reshape(1, 1, 1, -1)  # 1×1×1×B
+    return dlarray(a.sqrt().numpy(), "SSCB") * img + dlarray((1 - a).sqrt().numpy(), "SSCB") * noise
+
+
+def modelLoss(net, X, Y, noise):
+    predictedNoise, _ = forward(net, X, Y)
+    loss = mse(predictedNoise, noise)
+    gradients = dlgradient(loss, net.Learnables)
+    return loss, gradients
+
+
+def generateAndDisplayImages(net, varianceSchedule, alphaBar, numImages):
+    """The reverse process from pure noise: x ← (x − β_t/sqrt(1 − ᾱ_t)·ε̂)/sqrt(1 − β_t) + sqrt(β_t)·z."""
+    numNoiseSteps = len(varianceSchedule)
+    images = dlarray(torch.randn(16, 16, 1, numImages).numpy(), "SSCB")
+    with torch.no_grad():  # predict is differentiable (as in MATLAB): without this, 500 steps keep every graph
+        for noiseStep in range(numNoiseSteps, 0, -1):
+            beta, aBar = float(varianceSchedule[noiseStep - 1]), float(alphaBar[noiseStep - 1])
+            step = dlarray(torch.full((1, numImages), float(noiseStep)).numpy(), "CB")
+            predictedNoise = predict(net, images, step)
+            images = (images - beta / (1 - aBar) ** 0.5 * predictedNoise) / (1 - beta) ** 0.5
+            if noiseStep > 1:
+                images = images + beta ** 0.5 * dlarray(torch.randn(16, 16, 1, numImages).numpy(), "SSCB")
+    return extractdata(images)
+
+
+def preprocessMiniBatch(data):
+    X = cat(4, *data)
+    return rescale(X, -1, 1, InputMin=0, InputMax=255)
+
+
+def evaluate(folder, images) -> None:
+    """Precision/recall/coverage/Fréchet of the generated digits in the feature space of the digits classifier
+    `layergraph evaluate` uses, beside the held-out real half (the ceiling)."""
+    from layergraph.evaluate.evaluator import Evaluator
+
+    ev = Evaluator(folder, (16, 16), 1)
+    x = torch.as_tensor(images).permute(3, 2, 0, 1).clamp(-1, 1).float()  # MATLAB 16×16×1×N → N×1×16×16
+    ours, real = ev.score(x), ev.ceiling()
+    for name in ("precision", "recall", "coverage", "frechet"):
+        print(f"{name:10} generated {ours[name]:.3f}   real held-out half {real[name]:.3f}")
+    counts = torch.bincount(ev.embed(x)[1], minlength=len(ev.classes)).tolist()
+    print("classifier's class counts of the generated digits:", dict(zip(ev.classes, counts)))
+
+
+if __name__ == "__main__":
+    main()
