@@ -7,7 +7,9 @@ zero state, as MATLAB's trainnet does), applies L2 regularization with the layer
 """
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,3 +134,46 @@ def test_state_is_not_carried_from_one_mini_batch_to_the_next() -> None:
     losses, _ = _reference(X, codes, _weights(net0, "rnn"), False, epochs=1, batch=4, lr=0.001, l2=1e-4,
                            limit=math.inf)
     np.testing.assert_allclose(info.TrainingHistory.Loss, losses, rtol=RTOL)
+
+
+# ----- the documentation port: examples/ports/sequence_classifier -------------------------------------------
+
+PORT = Path(__file__).resolve().parents[1] / "examples" / "ports" / "sequence_classifier" / \
+    "sequence_classification.py"
+
+
+def test_sequence_classification_port_trains_and_predicts_like_the_hand_written_network() -> None:
+    """The port of "Sequence Classification Using Deep Learning" on small sizes: the data are sorted by length as
+    the page does, trainnet trains the BiLSTM classifier, and minibatchpredict's scores equal MATLAB's equations
+    on each 128-sequence mini-batch padded on the right (the predict default); acc is mean(YTest == TTest)."""
+    spec = importlib.util.spec_from_file_location("port_sequence_classification", PORT)
+    port = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(port)
+    torch.manual_seed(0)
+    out = port.main(["--num-train", "300", "--num-test", "150", "--num-hidden-units", "24", "--max-epochs", "40",
+                     "--plots", "none"])
+    lengths = [x.shape[1] for x in out["XTrain"]]
+    assert lengths == sorted(lengths) and min(lengths) < 8 == max(lengths)  # sorted, different lengths
+    assert len(out["info"].TrainingHistory.Loss) == 40 * (300 // 128)  # partial mini-batches dropped
+    net, scores, XTest = out["net"], out["scores"], out["XTest"]
+    names = list(out["classNames"])
+    assert scores.shape == (150, 10)
+
+    rnn = next(layer.Name for layer in net.Layers if layer.type == "bilstmLayer")
+    W = {k: torch.tensor(net.getLearnable(rnn, k)) for k in ("InputWeights", "RecurrentWeights", "Bias")}
+    fc = next(layer.Name for layer in net.Layers if layer.type == "fullyConnectedLayer")
+    Wfc, bfc = torch.tensor(net.getLearnable(fc, "Weights")), torch.tensor(net.getLearnable(fc, "Bias"))
+    H = W["RecurrentWeights"].shape[1]
+    expect = []
+    for s in range(0, len(XTest), 128):
+        x = torch.tensor(padsequences(XTest[s:s + 128], 2)[0])  # right padding, as minibatchpredict's default
+        h = torch.cat([_lstm(x, W["InputWeights"][:4 * H], W["RecurrentWeights"][:4 * H], W["Bias"][:4 * H]),
+                       _lstm(x[:, -1:], W["InputWeights"][4 * H:], W["RecurrentWeights"][4 * H:], W["Bias"][4 * H:],
+                             reverse=True)])
+        expect.append(torch.softmax(Wfc @ h + bfc, 0).T)
+    expect = torch.cat(expect).numpy()
+    np.testing.assert_allclose(scores, expect, rtol=1e-4, atol=1e-6)
+    truth = [str(t) for t in np.asarray(out["TTest"].tolist()).reshape(-1)]
+    acc = np.mean([names[k] == t for k, t in zip(expect.argmax(1), truth)])
+    assert out["acc"] == pytest.approx(acc)
+    assert acc > 0.3  # ten classes: chance is 0.1
