@@ -142,6 +142,7 @@ PORT = Path(__file__).resolve().parents[1] / "examples" / "ports" / "sequence_cl
     "sequence_classification.py"
 
 
+@pytest.mark.slow  # 5 s: the port trains end to end
 def test_sequence_classification_port_trains_and_predicts_like_the_hand_written_network() -> None:
     """The port of "Sequence Classification Using Deep Learning" on small sizes: the data are sorted by length as
     the page does, trainnet trains the BiLSTM classifier, and minibatchpredict's scores equal MATLAB's equations
