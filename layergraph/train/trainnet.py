@@ -408,6 +408,30 @@ class _Shown:
 
 
 
+def _single_state(net: dlnetwork) -> dlnetwork:
+    """The network with its recurrent states reset (resetState) if a forward pass left them one column per
+    observation of an earlier mini-batch (H×N); otherwise as given."""
+    if any(getattr(m, name).shape[1] != 1 for m in net._recurrent for name in m.state_names):
+        return net.resetState()
+    return net
+
+
+def _start_states(net: dlnetwork) -> list[tuple[torch.nn.Module, str, torch.Tensor]]:
+    """The recurrent layers' HiddenState/CellState every training mini-batch starts from.
+
+    MATLAB's trainnet and trainNetwork do not carry the recurrent state from one mini-batch to the next (it moves
+    on only between the chunks of sequences split by a numeric SequenceLength, which layergraph refuses): each
+    mini-batch starts from the network's state as given, the layers' initial state for a new network.
+    """
+    return [(m, name, getattr(m, name).detach().clone()) for m in net._recurrent for name in m.state_names]
+
+
+def _restore_states(saved: list[tuple[torch.nn.Module, str, torch.Tensor]]) -> None:
+    """Put the recurrent states back where the mini-batch started (a training pass moves them on)."""
+    for m, name, value in saved:
+        m._buffers[name] = value
+
+
 class _Trainer:
     """One trainnet run: network, data, solver state, histories."""
 
@@ -415,7 +439,8 @@ class _Trainer:
                  legacy: bool = False) -> None:
         self.opts, self.fname, self.legacy = opts, fname, legacy
         self.device = default_device(opts.ExecutionEnvironment)
-        self.net = _network(net).to(self.device)
+        self.net = _single_state(_network(net)).to(self.device)
+        self.recurrent = _start_states(self.net)
         _check_no_output_layer(self.net, fname)
         _check_normalization(self.net, fname)
         self.precision = resolve_precision(opts.Precision, self.device)
@@ -485,6 +510,7 @@ class _Trainer:
             Y = self._forward(X, True)
             loss = self.loss_fn(Y, t)
             grads = list(torch.autograd.grad(loss, self.params, allow_unused=True))
+        _restore_states(self.recurrent)  # the next mini-batch starts from the same state, as in MATLAB
         grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
         regularize(grads, self.params, self.l2)
         threshold(grads, o.GradientThreshold, o.GradientThresholdMethod)
