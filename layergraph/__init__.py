@@ -2,6 +2,8 @@
 
 Everything a ported MATLAB script needs is importable from here under its MATLAB name.
 """
+# the layer constructors come by star import; the generated __all__ lists them literally for type checkers
+# ruff: noqa: F405
 from layergraph.analyze import analyzeNetwork, plot_graph
 from layergraph.compile import dlnetwork, forward, initialize, predict, resetState
 from layergraph.data import (  # datastores the way MATLAB programs feed them
@@ -91,7 +93,6 @@ from layergraph.graph import (
 )
 from layergraph.interop import exportONNXNetwork, importNetworkFromONNX, importONNXNetwork
 from layergraph.layers import *  # noqa: F403 - every MATLAB layer constructor
-from layergraph.layers import __all__ as _layer_names
 from layergraph.matfile import Struct, load, save
 from layergraph.monitor import (
     confusionchart,
@@ -129,5 +130,72 @@ __all__ = [
     "rmspropupdate", "save", "save_spec", "scores2label", "sgdmupdate", "shuffle", "sigmoid", "sin", "size",
     "softmax", "sort", "sqrt", "squeeze", "stripdims", "sum", "table", "tanh", "testnet", "trainNetwork",
     "trainingOptions", "trainingProgressMonitor", "trainnet", "transform", "updateInfo", "yscale", "zeros",
-    *_layer_names,
 ]
+# BEGIN generated layer names
+__all__ += [
+    "BY_TYPE",
+    "LAYER_CLASSES",
+    "CustomLayer",
+    "Layer",
+    "additionLayer",
+    "attentionLayer",
+    "averagePooling1dLayer",
+    "averagePooling2dLayer",
+    "batchNormalizationLayer",
+    "bilstmLayer",
+    "classificationLayer",
+    "clippedReluLayer",
+    "concatenationLayer",
+    "convolution1dLayer",
+    "convolution2dLayer",
+    "crop2dLayer",
+    "depthConcatenationLayer",
+    "depthToSpace2dLayer",
+    "dropoutLayer",
+    "eluLayer",
+    "embeddingLayer",
+    "feature2image",
+    "featureInputLayer",
+    "flattenLayer",
+    "fullyConnectedLayer",
+    "functionLayer",
+    "geluLayer",
+    "globalAveragePooling1dLayer",
+    "globalAveragePooling2dLayer",
+    "globalMaxPooling1dLayer",
+    "groupNormalizationLayer",
+    "groupedConvolution2dLayer",
+    "gruLayer",
+    "imageInputLayer",
+    "indexing1dLayer",
+    "instanceNormalizationLayer",
+    "isempty",
+    "layerNormalizationLayer",
+    "leakyReluLayer",
+    "lstmLayer",
+    "maxPooling1dLayer",
+    "maxPooling2dLayer",
+    "multiplicationLayer",
+    "networkDataLayout",
+    "positionEmbeddingLayer",
+    "preluLayer",
+    "projectAndReshapeLayer",
+    "register",
+    "register_function",
+    "register_layer",
+    "registered",
+    "regressionLayer",
+    "reluLayer",
+    "resize2dLayer",
+    "selfAttentionLayer",
+    "sequenceInputLayer",
+    "sigmoidLayer",
+    "sinusoidalPositionEncodingLayer",
+    "softmaxLayer",
+    "spaceToDepthLayer",
+    "swishLayer",
+    "tanhLayer",
+    "transposedConv1dLayer",
+    "transposedConv2dLayer",
+]
+# END generated layer names

@@ -18,7 +18,8 @@ from layergraph.compile import dlnetwork  # noqa: E402
 from layergraph.interop.onnx_export import MIN_OPSET, ONNXExportError, onnx_model  # noqa: E402
 from layergraph.interop.onnx_import import importONNXNetwork  # noqa: E402
 from layergraph.layers import LAYERS  # noqa: E402
-from tests.test_registry import BUILTIN, batch, probe_network  # noqa: E402
+from tests.layer_records import batch, probe_network  # noqa: E402
+from tests.test_registry import BUILTIN  # noqa: E402
 
 OPSETS = list(range(MIN_OPSET, onnx.defs.onnx_opset_version() + 1))
 

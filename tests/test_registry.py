@@ -2,16 +2,15 @@
 
 For each registered built-in layer: its MATLAB constructor is exported; its plot family, ONNX export form
 (one node, an emitter, or a stated reason for having none) and ONNX import operators are declared and
-served by the exporter and importer; docs/layers.md has its section; this file has a probe for it; and on
-the probe, build() agrees with output_size(), learnables() and states() (MATLAB layout). A layer added
-without any of these fails here. Layers defined outside layergraph (user code) register too and work
-without these declarations.
+served by the exporter and importer; docs/layers.md has its section; tests/layer_records.py has a record
+(probe) for it; and on the probe, build() agrees with output_size(), learnables() and states() (MATLAB
+layout). A layer added without any of these fails here. Layers defined outside layergraph (user code)
+register too and work without these declarations.
 """
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -22,11 +21,11 @@ from torch import nn
 import layergraph
 import layergraph as lg
 from layergraph.analyze.plot import COLORS
-from layergraph.graph.layergraph import LayerGraph
 from layergraph.layers import LAYERS
 from layergraph.layers.base import Layer, LayerModule, constructors, is_builtin
-from layergraph.sizes import Act, features, image, sequence
+from layergraph.sizes import Act
 from layergraph.spec import dump_spec, graph_from_data
+from tests.layer_records import PROBES, batch, probe_network
 
 onnx = pytest.importorskip("onnx")
 
@@ -36,103 +35,11 @@ from layergraph.interop.onnx_import import handler_for, importONNXNetwork  # noq
 DOCS = (Path(__file__).resolve().parents[1] / "docs" / "layers.md").read_text(encoding="utf-8")
 BUILTIN = [name for name, cls in LAYERS.items() if is_builtin(cls)]
 
-# One probe per built-in layer: the layer (non-default options where it has any) and its input sizes.
-Probe = tuple[Callable[[], Layer], list[Act]]
-PROBES: dict[str, Probe] = {
-    "imageInputLayer": (lambda: lg.imageInputLayer([5, 4, 3], Normalization="zscore", Mean=0.5,
-                                                   StandardDeviation=2.0), []),
-    "featureInputLayer": (lambda: lg.featureInputLayer(6, Normalization="zerocenter", Mean=1.0), []),
-    "fullyConnectedLayer": (lambda: lg.fullyConnectedLayer(7), [image(3, 2, 4)]),
-    "projectAndReshapeLayer": (lambda: lg.projectAndReshapeLayer([2, 3, 4]), [features(5)]),
-    "embeddingLayer": (lambda: lg.embeddingLayer(6, 4), [features(1)]),
-    "convolution2dLayer": (lambda: lg.convolution2dLayer([3, 2], 5, Stride=2, Padding="same",
-                                                         DilationFactor=[1, 2]), [image(7, 6, 3)]),
-    "transposedConv2dLayer": (lambda: lg.transposedConv2dLayer(4, 5, Stride=2, Cropping="same"), [image(3, 4, 3)]),
-    "batchNormalizationLayer": (lambda: lg.batchNormalizationLayer(), [image(3, 3, 4)]),
-    "layerNormalizationLayer": (lambda: lg.layerNormalizationLayer(), [features(5)]),
-    "reluLayer": (lambda: lg.reluLayer(), [image(3, 2, 2)]),
-    "leakyReluLayer": (lambda: lg.leakyReluLayer(0.2), [image(3, 2, 2)]),
-    "eluLayer": (lambda: lg.eluLayer(0.5), [image(3, 2, 2)]),
-    "tanhLayer": (lambda: lg.tanhLayer(), [features(4)]),
-    "sigmoidLayer": (lambda: lg.sigmoidLayer(), [features(4)]),
-    "softmaxLayer": (lambda: lg.softmaxLayer(), [features(4)]),
-    "dropoutLayer": (lambda: lg.dropoutLayer(0.3), [image(3, 2, 2)]),
-    "concatenationLayer": (lambda: lg.concatenationLayer(3, 2), [image(3, 2, 2), image(3, 2, 5)]),
-    "depthConcatenationLayer": (lambda: lg.depthConcatenationLayer(3), [image(2, 2, 1), image(2, 2, 2),
-                                                                         image(2, 2, 3)]),
-    "additionLayer": (lambda: lg.additionLayer(2), [features(3), features(3)]),
-    "flattenLayer": (lambda: lg.flattenLayer(), [image(3, 2, 4)]),
-    "resize2dLayer": (lambda: lg.resize2dLayer(Scale=2), [image(3, 2, 2)]),
-    "functionLayer": (lambda: lg.functionLayer("feature2image", Arguments=[[2, 3, 2]]), [features(12)]),
-    "maxPooling2dLayer": (lambda: lg.maxPooling2dLayer(3, Stride=2, Padding="same"), [image(5, 4, 2)]),
-    "averagePooling2dLayer": (lambda: lg.averagePooling2dLayer(2, Stride=2), [image(4, 4, 2)]),
-    "globalAveragePooling2dLayer": (lambda: lg.globalAveragePooling2dLayer(), [image(3, 2, 4)]),
-    "sequenceInputLayer": (lambda: lg.sequenceInputLayer(3, MinLength=4, Normalization="zscore", Mean=1.0,
-                                                         StandardDeviation=2.0), []),
-    "convolution1dLayer": (lambda: lg.convolution1dLayer(3, 5, Stride=2, Padding="same", PaddingValue="replicate"),
-                           [sequence(3, 7)]),
-    "transposedConv1dLayer": (lambda: lg.transposedConv1dLayer(4, 5, Stride=2, Cropping="same"), [sequence(3, 5)]),
-    "instanceNormalizationLayer": (lambda: lg.instanceNormalizationLayer(), [image(3, 3, 4)]),
-    "groupNormalizationLayer": (lambda: lg.groupNormalizationLayer(2), [image(3, 3, 4)]),
-    "geluLayer": (lambda: lg.geluLayer(Approximation="tanh"), [image(3, 2, 2)]),
-    "swishLayer": (lambda: lg.swishLayer(), [features(4)]),
-    "clippedReluLayer": (lambda: lg.clippedReluLayer(0.5), [image(3, 2, 2)]),
-    "multiplicationLayer": (lambda: lg.multiplicationLayer(2), [image(3, 2, 2), image(3, 2, 2)]),
-    "crop2dLayer": (lambda: lg.crop2dLayer([2, 1]), [image(5, 6, 2), image(3, 4, 1)]),
-    # issue 23
-    "maxPooling1dLayer": (lambda: lg.maxPooling1dLayer(3, Stride=2, Padding="same"), [sequence(3, 7)]),
-    "averagePooling1dLayer": (lambda: lg.averagePooling1dLayer(3, Stride=2, Padding=1, PaddingValue="mean"),
-                              [sequence(2, 8)]),
-    "globalAveragePooling1dLayer": (lambda: lg.globalAveragePooling1dLayer(), [sequence(3, 5)]),
-    "globalMaxPooling1dLayer": (lambda: lg.globalMaxPooling1dLayer(), [sequence(3, 5)]),
-    "groupedConvolution2dLayer": (lambda: lg.groupedConvolution2dLayer([3, 2], 2, 2, Stride=[2, 1], Padding="same"),
-                                  [image(5, 4, 4)]),
-    "preluLayer": (lambda: lg.preluLayer(Alpha=[0.1, 0.2, 0.3]), [image(3, 2, 3)]),
-    "depthToSpace2dLayer": (lambda: lg.depthToSpace2dLayer(2, Mode="crd"), [image(2, 3, 8)]),
-    "spaceToDepthLayer": (lambda: lg.spaceToDepthLayer(2), [image(5, 4, 2)]),
-    "classificationLayer": (lambda: lg.classificationLayer(), [features(4)]),
-    "regressionLayer": (lambda: lg.regressionLayer(), [features(3)]),
-    "lstmLayer": (lambda: lg.lstmLayer(4, OutputMode="last"), [sequence(3, 5)]),
-    "gruLayer": (lambda: lg.gruLayer(4, ResetGateMode="recurrent-bias-after-multiplication"), [sequence(3, 5)]),
-    "bilstmLayer": (lambda: lg.bilstmLayer(3), [sequence(2, 4)]),
-    # attention and position (layers/attention.py, layers/position.py)
-    "selfAttentionLayer": (lambda: lg.selfAttentionLayer(2, 8, NumValueChannels=4, OutputSize=6), [sequence(5, 4)]),
-    "attentionLayer": (lambda: lg.attentionLayer(2), [sequence(4, 3), sequence(4, 5), sequence(6, 5)]),
-    "indexing1dLayer": (lambda: lg.indexing1dLayer("last"), [sequence(3, 4)]),
-    "positionEmbeddingLayer": (lambda: lg.positionEmbeddingLayer(6, 10), [sequence(3, 4)]),
-    "sinusoidalPositionEncodingLayer": (lambda: lg.sinusoidalPositionEncodingLayer(6), [sequence(3, 4)]),
-}
-
-
-def batch(act: Act, layer: Layer, n: int = 2) -> torch.Tensor:
-    """A torch batch of size `act`; class indices 1…InputSize for an embedding."""
-    if layer.type == "embeddingLayer":
-        return torch.randint(1, layer.InputSize + 1, act.torch_shape(n)).float()
-    return torch.randn(act.torch_shape(n))
-
-
-def probe_network(name: str) -> LayerGraph:
-    """The probe layer (named 'probe') fed by one input layer per input ('x1', 'x2', …)."""
-    make, ins = PROBES[name]
-    layer = make().model_copy(update={"Name": "probe"})
-    graph = LayerGraph()
-    for i, a in enumerate(ins):
-        if a.fmt == "CT":
-            source = lg.sequenceInputLayer(a.channels, MinLength=a.time, Name=f"x{i + 1}")
-        else:
-            size = list(a.size) if a.is_image else a.size[0]
-            source = (lg.imageInputLayer if a.is_image else lg.featureInputLayer)(size, Name=f"x{i + 1}")
-        graph = lg.addLayers(graph, source)
-    graph = lg.addLayers(graph, layer)
-    for i, port in enumerate(layer.input_names):
-        graph = lg.connectLayers(graph, f"x{i + 1}", f"probe/{port}")
-    return graph
-
 
 # ----- the completeness test ------------------------------------------------------------------------------
 def test_every_layer_class_is_registered_once() -> None:
     assert len(BUILTIN) == len(set(BUILTIN)) >= 25
-    assert set(PROBES) >= set(BUILTIN), f"no probe in tests/test_registry.py for {set(BUILTIN) - set(PROBES)}"
+    assert set(PROBES) >= set(BUILTIN), f"no record in tests/layer_records.py for {sorted(set(BUILTIN) - set(PROBES))}"
     stated = re.search(r"layergraph has (\d+) layers", DOCS)
     assert stated and int(stated[1]) == len(BUILTIN), "docs/layers.md: update 'layergraph has N layers'"
 
@@ -157,7 +64,7 @@ def test_builtin_layer_declares_everything(name: str) -> None:
     for op in form.imports:
         assert handler_for(op) is not None, f"{where}: no import handler for ONNX {op} (interop/onnx_import/ops.py)"
     assert re.search(rf"^## {name}$", DOCS, re.M), f"docs/layers.md has no '## {name}' section"
-    assert name in PROBES, f"tests/test_registry.py: add a probe for {name}"
+    assert name in PROBES, f"tests/layer_records.py: add a record (probe) for {name}"
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -24,6 +24,7 @@ class ReLULayer(_Activation):
 
     type: Literal["reluLayer"] = "reluLayer"
     type_label: ClassVar[str] = "ReLU"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "relu"
     onnx: ClassVar = onnx_op("Relu")
 
@@ -40,6 +41,7 @@ class LeakyReLULayer(_Activation):
     type: Literal["leakyReluLayer"] = "leakyReluLayer"
     Scale: float = 0.01
     type_label: ClassVar[str] = "Leaky ReLU"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "leakyrelu"
     positional: ClassVar[tuple[str, ...]] = ("Scale",)
     onnx: ClassVar = onnx_op("LeakyRelu", alpha="Scale")
@@ -57,6 +59,7 @@ class ELULayer(_Activation):
     type: Literal["eluLayer"] = "eluLayer"
     Alpha: Real = 1.0
     type_label: ClassVar[str] = "ELU"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "elu"
     positional: ClassVar[tuple[str, ...]] = ("Alpha",)
     onnx: ClassVar = onnx_op("Elu", alpha="Alpha")
@@ -77,6 +80,7 @@ class TanhLayer(_Activation):
 
     type: Literal["tanhLayer"] = "tanhLayer"
     type_label: ClassVar[str] = "Tanh"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "layer"
     onnx: ClassVar = onnx_op("Tanh")
 
@@ -92,6 +96,7 @@ class SigmoidLayer(_Activation):
 
     type: Literal["sigmoidLayer"] = "sigmoidLayer"
     type_label: ClassVar[str] = "Sigmoid"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "sigmoid"
     onnx: ClassVar = onnx_op("Sigmoid")
 
@@ -107,6 +112,7 @@ class SoftmaxLayer(Layer):
 
     type: Literal["softmaxLayer"] = "softmaxLayer"
     type_label: ClassVar[str] = "Softmax"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "softmax"
     family: ClassVar[str] = "act"
     onnx: ClassVar = onnx_op("Softmax", axis=1)  # imported by its own handler: only over channels
@@ -124,6 +130,7 @@ class DropoutLayer(Layer):
     type: Literal["dropoutLayer"] = "dropoutLayer"
     Probability: Prob = 0.5
     type_label: ClassVar[str] = "Dropout"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "dropout"
     positional: ClassVar[tuple[str, ...]] = ("Probability",)
     family: ClassVar[str] = "other"
@@ -152,6 +159,7 @@ class ClippedReLULayer(_Activation):
     type: Literal["clippedReluLayer"] = "clippedReluLayer"
     Ceiling: NonNegative
     type_label: ClassVar[str] = "Clipped ReLU"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "clippedrelu"
     positional: ClassVar[tuple[str, ...]] = ("Ceiling",)
     required: ClassVar[int] = 1
@@ -171,6 +179,7 @@ class GELULayer(_Activation):
     type: Literal["geluLayer"] = "geluLayer"
     Approximation: Annotated[Literal["none", "tanh"], Lower] = "none"
     type_label: ClassVar[str] = "GELU"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "gelu"
     onnx: ClassVar = onnx_emitter()  # Gelu (opset 20) or its Erf/Tanh decomposition
 
@@ -186,6 +195,7 @@ class SwishLayer(_Activation):
 
     type: Literal["swishLayer"] = "swishLayer"
     type_label: ClassVar[str] = "Swish"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "swish"
     onnx: ClassVar = onnx_emitter()  # Sigmoid then Mul
 

@@ -169,6 +169,7 @@ class SelfAttentionLayer(_Attention):
     and output projections, over T ("CBT"), S ("SCB") or the H·W positions of images ("SSCB")."""
 
     type: Literal["selfAttentionLayer"] = "selfAttentionLayer"
+    size_rule: ClassVar[str] = "the input's positions (T, S or h×w) with `OutputSize` channels (`'auto'`: the input's)"
     NumKeyChannels: PositiveInt
     NumValueChannels: AutoInt = "auto"
     OutputSize: AutoInt = "auto"
@@ -282,6 +283,7 @@ class AttentionLayer(_Attention):
     HasPaddingMaskInput), without learnable parameters."""
 
     type: Literal["attentionLayer"] = "attentionLayer"
+    size_rule: ClassVar[str] = "the queries' positions with the values' channels"
     Scale: Annotated[Literal["auto"] | float, BeforeValidator(_scale)] = "auto"
     type_label: ClassVar[str] = "Attention"
     default_name: ClassVar[str] = "attention"
@@ -351,6 +353,7 @@ class Indexing1DLayer(Layer):
     dimension; "CBT" and "SCB" data give "CB" features."""
 
     type: Literal["indexing1dLayer"] = "indexing1dLayer"
+    size_rule: ClassVar[str] = "`c` (features)"
     Index: Annotated[Literal["first", "last"], Lower] = "first"
     HasPaddingMaskInput: bool = False
     type_label: ClassVar[str] = "1-D Indexing"

@@ -89,6 +89,7 @@ class Layer(BaseModel):
     family: ClassVar[str] = ""  # plot colour: input, conv, norm, act, merge, dense, pool or other
     elementwise: ClassVar[bool] = False  # y[i] depends on x[i] alone (the ONNX importer may reorder around it)
     onnx: ClassVar[OnnxForm | None] = None
+    size_rule: ClassVar[str] = ""  # output-size rule in words: docs/layers.md (tests/test_docs_size_table.py)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -82,6 +82,8 @@ class Convolution2DLayer(_ConvBase):
     Padding: FourSides = (0, 0, 0, 0)
     PaddingValue: PadValue = 0.0
     type_label: ClassVar[str] = "Convolution"
+    size_rule: ClassVar[str] = ("`floor((in + pt + pb − ((F−1)·D + 1)) / S) + 1`; `'same'`: `ceil(in/S)`; channels "
+                                "`NumFilters`")
     default_name: ClassVar[str] = "conv"
     onnx: ClassVar = onnx_emitter(imports=("Conv",))
 
@@ -169,6 +171,7 @@ class TransposedConv2DLayer(_ConvBase):
     type: Literal["transposedConv2dLayer"] = "transposedConv2dLayer"
     Cropping: FourSides = (0, 0, 0, 0)
     type_label: ClassVar[str] = "Transposed Convolution"
+    size_rule: ClassVar[str] = "`S·(in − 1) + F − (pt + pb)`; `'same'`: `S·in`; channels `NumFilters`"
     default_name: ClassVar[str] = "transposed-conv"
     onnx: ClassVar = onnx_emitter(imports=("ConvTranspose", "Pad"))  # Pad: MATLAB's 'same' with F < S
 

@@ -94,6 +94,8 @@ class Convolution1DLayer(WithInitializers):
     PaddingValue: PadValue = 0.0
     NumChannels: int | Literal["auto"] = "auto"
     type_label: ClassVar[str] = "1-D Convolution"
+    size_rule: ClassVar[str] = ("`floor((in + pt + pb − ((F−1)·D + 1)) / S) + 1`; `'same'`: `ceil(in/S)`; channels "
+                                "`NumFilters`")
     default_name: ClassVar[str] = "conv1d"
     positional: ClassVar[tuple[str, ...]] = ("FilterSize", "NumFilters")
     required: ClassVar[int] = 2
@@ -176,6 +178,7 @@ class TransposedConv1DLayer(WithInitializers):
     Cropping: Cropping1D = (0, 0)
     NumChannels: int | Literal["auto"] = "auto"
     type_label: ClassVar[str] = "1-D Transposed Convolution"
+    size_rule: ClassVar[str] = "`S·(in − 1) + F − (pt + pb)`; `'same'`: `S·in`; channels `NumFilters`"
     default_name: ClassVar[str] = "transposed-conv1d"
     positional: ClassVar[tuple[str, ...]] = ("FilterSize", "NumFilters")
     required: ClassVar[int] = 2

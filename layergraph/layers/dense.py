@@ -60,6 +60,7 @@ class FullyConnectedLayer(WithInitializers):
     OutputSize: PositiveInt
     InputSize: int | Literal["auto"] = "auto"
     type_label: ClassVar[str] = "Fully Connected"
+    size_rule: ClassVar[str] = "`OutputSize` for feature, image and 1-D input; `OutputSize×T` for sequences"
     default_name: ClassVar[str] = "fc"
     positional: ClassVar[tuple[str, ...]] = ("OutputSize",)
     required: ClassVar[int] = 1
@@ -103,6 +104,7 @@ class ProjectAndReshapeLayer(WithInitializers):
     OutputSize: Annotated[tuple[int, int, int], positive_ints(3, "[h w c]")]
     NumChannels: int | Literal["auto"] = "auto"
     type_label: ClassVar[str] = "projectAndReshapeLayer"
+    size_rule: ClassVar[str] = "`OutputSize` (h×w×c)"
     default_name: ClassVar[str] = "layer"
     positional: ClassVar[tuple[str, ...]] = ("OutputSize", "NumChannels", "Name")
     required: ClassVar[int] = 1
@@ -153,6 +155,7 @@ class EmbeddingLayer(Layer):
     InputSize: PositiveInt
     WeightsInitializer: WeightsInit = "narrow-normal"
     type_label: ClassVar[str] = "embeddingLayer"
+    size_rule: ClassVar[str] = "`OutputSize` (the embedding dimension)"
     default_name: ClassVar[str] = "layer"
     positional: ClassVar[tuple[str, ...]] = ("OutputSize", "InputSize")
     required: ClassVar[int] = 2

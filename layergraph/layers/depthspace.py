@@ -52,6 +52,7 @@ class DepthToSpace2DLayer(Layer):
     BlockSize: Pair
     Mode: Annotated[Literal["dcr", "crd"], Lower] = "dcr"
     type_label: ClassVar[str] = "Depth to Space"
+    size_rule: ClassVar[str] = "`h·b × w·b × c/b²` (`b`: `BlockSize`)"
     default_name: ClassVar[str] = "depthToSpace"
     positional: ClassVar[tuple[str, ...]] = ("BlockSize",)
     required: ClassVar[int] = 1
@@ -82,6 +83,7 @@ class SpaceToDepthLayer(Layer):
     type: Literal["spaceToDepthLayer"] = "spaceToDepthLayer"
     BlockSize: Pair
     type_label: ClassVar[str] = "Space to Depth"
+    size_rule: ClassVar[str] = "`floor(h/b) × floor(w/b) × c·b²` (`b`: `BlockSize`)"
     default_name: ClassVar[str] = "spaceToDepth"
     positional: ClassVar[tuple[str, ...]] = ("BlockSize",)
     required: ClassVar[int] = 1

@@ -70,6 +70,7 @@ class GroupedConvolution2DLayer(WithInitializers):
     PaddingValue: PadValue = 0.0
     NumChannelsPerGroup: int | Literal["auto"] = "auto"
     type_label: ClassVar[str] = "Grouped Convolution"
+    size_rule: ClassVar[str] = "as convolution2dLayer; channels `NumFiltersPerGroup·NumGroups`"
     default_name: ClassVar[str] = "groupedconv"
     positional: ClassVar[tuple[str, ...]] = ("FilterSize", "NumFiltersPerGroup", "NumGroups")
     required: ClassVar[int] = 3

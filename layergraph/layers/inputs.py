@@ -82,6 +82,7 @@ class ImageInputLayer(_InputLayer):
     type: Literal["imageInputLayer"] = "imageInputLayer"
     InputSize: Annotated[tuple[int, int, int], positive_ints(3, "[h w c] (or [h w])", fill_channels=True)]
     type_label: ClassVar[str] = "Image Input"
+    size_rule: ClassVar[str] = "`InputSize` (h×w×c)"
     default_name: ClassVar[str] = "imageinput"
     positional: ClassVar[tuple[str, ...]] = ("InputSize",)
     required: ClassVar[int] = 1
@@ -102,6 +103,7 @@ class FeatureInputLayer(_InputLayer):
     type: Literal["featureInputLayer"] = "featureInputLayer"
     InputSize: PositiveInt  # MATLAB's numFeatures
     type_label: ClassVar[str] = "Feature Input"
+    size_rule: ClassVar[str] = "`InputSize` (c)"
     default_name: ClassVar[str] = "input"
     positional: ClassVar[tuple[str, ...]] = ("InputSize",)
     required: ClassVar[int] = 1
@@ -125,6 +127,7 @@ class SequenceInputLayer(_InputLayer):
     InputSize: Annotated[PositiveInt, BeforeValidator(_one_number)]  # MATLAB's numChannels
     MinLength: PositiveInt = 1
     type_label: ClassVar[str] = "Sequence Input"
+    size_rule: ClassVar[str] = "`InputSize` channels at each time step (`CBT`)"
     default_name: ClassVar[str] = "sequenceinput"
     positional: ClassVar[tuple[str, ...]] = ("InputSize",)
     required: ClassVar[int] = 1

@@ -51,6 +51,7 @@ class ConcatenationLayer(_MultiInput):
     type: Literal["concatenationLayer"] = "concatenationLayer"
     Dim: int
     type_label: ClassVar[str] = "Concatenation"
+    size_rule: ClassVar[str] = "sum along dimension `Dim`, other dimensions equal"
     default_name: ClassVar[str] = "concat"
     positional: ClassVar[tuple[str, ...]] = ("Dim", "NumInputs")
     required: ClassVar[int] = 2
@@ -82,6 +83,7 @@ class DepthConcatenationLayer(_MultiInput):
 
     type: Literal["depthConcatenationLayer"] = "depthConcatenationLayer"
     type_label: ClassVar[str] = "Depth concatenation"
+    size_rule: ClassVar[str] = "channels summed, spatial sizes equal"
     default_name: ClassVar[str] = "depthcat"
     positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
     required: ClassVar[int] = 1
@@ -109,6 +111,7 @@ class AdditionLayer(_MultiInput):
 
     type: Literal["additionLayer"] = "additionLayer"
     type_label: ClassVar[str] = "Addition"
+    size_rule: ClassVar[str] = "the common size of its inputs"
     default_name: ClassVar[str] = "addition"
     positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
     required: ClassVar[int] = 1
@@ -140,6 +143,7 @@ class MultiplicationLayer(_MultiInput):
 
     type: Literal["multiplicationLayer"] = "multiplicationLayer"
     type_label: ClassVar[str] = "Multiplication"
+    size_rule: ClassVar[str] = "the common size of its inputs, dimensions of size 1 expanded"
     default_name: ClassVar[str] = "multiplication"
     positional: ClassVar[tuple[str, ...]] = ("NumInputs",)
     required: ClassVar[int] = 1

@@ -106,6 +106,7 @@ class BatchNormalizationLayer(_Norm):
     MeanDecay: Decay = 0.1
     VarianceDecay: Decay = 0.1
     type_label: ClassVar[str] = "Batch Normalization"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "batchnorm"
     onnx: ClassVar = onnx_emitter(imports=("BatchNormalization",))
 
@@ -155,6 +156,7 @@ class LayerNormalizationLayer(_Norm):
     Epsilon: float = 1e-5
     OperationDimension: OperationDimension = "auto"
     type_label: ClassVar[str] = "Layer Normalization"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "layernorm"
     onnx: ClassVar = onnx_emitter(imports=("LayerNormalization",))
 
@@ -207,6 +209,7 @@ class InstanceNormalizationLayer(_Norm):
     type: Literal["instanceNormalizationLayer"] = "instanceNormalizationLayer"
     Epsilon: Positive = 1e-5
     type_label: ClassVar[str] = "Instance Normalization"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "instancenorm"
     onnx: ClassVar = onnx_emitter(imports=("InstanceNormalization",))
 
@@ -241,6 +244,7 @@ class GroupNormalizationLayer(_Norm):
     NumGroups: Annotated[int | Literal["all-channels", "channel-wise"], BeforeValidator(_groups)]
     Epsilon: Positive = 1e-5
     type_label: ClassVar[str] = "Group Normalization"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "groupnorm"
     positional: ClassVar[tuple[str, ...]] = ("NumGroups",)
     required: ClassVar[int] = 1

@@ -21,6 +21,7 @@ class ClassificationOutputLayer(Layer):
     Classes: Literal["auto"] | list[str] = "auto"
     ClassWeights: Literal["none"] = "none"
     type_label: ClassVar[str] = "Classification Output"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "classoutput"
     family: ClassVar[str] = "other"
     onnx: ClassVar = _NO_ONNX
@@ -41,6 +42,7 @@ class RegressionOutputLayer(Layer):
     type: Literal["regressionLayer"] = "regressionLayer"
     ResponseNames: list[str] = []
     type_label: ClassVar[str] = "Regression Output"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "regressionoutput"
     family: ClassVar[str] = "other"
     onnx: ClassVar = _NO_ONNX

@@ -72,6 +72,7 @@ class MaxPooling2DLayer(_Pooling2D):
 
     type: Literal["maxPooling2dLayer"] = "maxPooling2dLayer"
     type_label: ClassVar[str] = "Max Pooling"
+    size_rule: ClassVar[str] = "`floor((in + pt + pb − F) / S) + 1`; `'same'`: `ceil(in/S)`; channels unchanged"
     default_name: ClassVar[str] = "maxpool"
     kind: ClassVar[str] = "max"
     onnx: ClassVar = onnx_emitter(imports=("MaxPool",))
@@ -82,6 +83,7 @@ class AveragePooling2DLayer(_Pooling2D):
 
     type: Literal["averagePooling2dLayer"] = "averagePooling2dLayer"
     type_label: ClassVar[str] = "Average Pooling"
+    size_rule: ClassVar[str] = "`floor((in + pt + pb − F) / S) + 1`; `'same'`: `ceil(in/S)`; channels unchanged"
     default_name: ClassVar[str] = "avgpool"
     kind: ClassVar[str] = "average"
     onnx: ClassVar = onnx_emitter(imports=("AveragePool",))
@@ -97,6 +99,7 @@ class GlobalAveragePooling2DLayer(Layer):
 
     type: Literal["globalAveragePooling2dLayer"] = "globalAveragePooling2dLayer"
     type_label: ClassVar[str] = "Global Average Pooling"
+    size_rule: ClassVar[str] = "`1×1×c`"
     default_name: ClassVar[str] = "gapool"
     family: ClassVar[str] = "pool"
     onnx: ClassVar = onnx_op("GlobalAveragePool", imports=("GlobalAveragePool", "ReduceMean"))

@@ -103,6 +103,7 @@ class MaxPooling1DLayer(_Pooling1D):
 
     type: Literal["maxPooling1dLayer"] = "maxPooling1dLayer"
     type_label: ClassVar[str] = "1-D Max Pooling"
+    size_rule: ClassVar[str] = "`floor((in + pt + pb − F) / S) + 1`; `'same'`: `ceil(in/S)`; channels unchanged"
     default_name: ClassVar[str] = "maxpool1d"
     kind: ClassVar[str] = "max"
     onnx: ClassVar = onnx_emitter(imports=("MaxPool",))
@@ -115,6 +116,7 @@ class AveragePooling1DLayer(_Pooling1D):
     type: Literal["averagePooling1dLayer"] = "averagePooling1dLayer"
     PaddingValue: AvgPadValue = 0.0
     type_label: ClassVar[str] = "1-D Average Pooling"
+    size_rule: ClassVar[str] = "`floor((in + pt + pb − F) / S) + 1`; `'same'`: `ceil(in/S)`; channels unchanged"
     default_name: ClassVar[str] = "avgpool1d"
     kind: ClassVar[str] = "average"
     onnx: ClassVar = onnx_emitter(imports=("AveragePool",))
@@ -153,6 +155,7 @@ class GlobalAveragePooling1DLayer(_GlobalPooling1D):
 
     type: Literal["globalAveragePooling1dLayer"] = "globalAveragePooling1dLayer"
     type_label: ClassVar[str] = "1-D Global Average Pooling"
+    size_rule: ClassVar[str] = "one time step, dropped (`CBT` → `CB`); spatial input (`SCB`) keeps `S` as 1"
     default_name: ClassVar[str] = "gapool1d"
     kind: ClassVar[str] = "average"
     onnx: ClassVar = onnx_emitter(imports=("GlobalAveragePool", "ReduceMean"))
@@ -163,6 +166,7 @@ class GlobalMaxPooling1DLayer(_GlobalPooling1D):
 
     type: Literal["globalMaxPooling1dLayer"] = "globalMaxPooling1dLayer"
     type_label: ClassVar[str] = "1-D Global Max Pooling"
+    size_rule: ClassVar[str] = "one time step, dropped (`CBT` → `CB`); spatial input (`SCB`) keeps `S` as 1"
     default_name: ClassVar[str] = "gmpool1d"
     kind: ClassVar[str] = "max"
     onnx: ClassVar = onnx_emitter(imports=("GlobalMaxPool", "ReduceMax"))

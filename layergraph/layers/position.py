@@ -46,6 +46,7 @@ class PositionEmbeddingLayer(Layer):
     (T of "CBT", S of "SCB"); the output has the input's format with OutputSize channels."""
 
     type: Literal["positionEmbeddingLayer"] = "positionEmbeddingLayer"
+    size_rule: ClassVar[str] = "the input's positions with `OutputSize` channels"
     OutputSize: PositiveInt
     MaxPosition: PositiveInt
     WeightsInitializer: WeightsInit = "narrow-normal"
@@ -111,6 +112,7 @@ class SinusoidalPositionEncodingLayer(Layer):
     spatial indices of "SCB", or the input's values for "CB" features and Positions="data-values")."""
 
     type: Literal["sinusoidalPositionEncodingLayer"] = "sinusoidalPositionEncodingLayer"
+    size_rule: ClassVar[str] = "the input's positions with `OutputSize` channels"
     OutputSize: PositiveInt
     Positions: Annotated[Literal["auto", "temporal-indices", "spatial-indices", "data-values"], Lower] = "auto"
     type_label: ClassVar[str] = "Sinusoidal Position Encoding"

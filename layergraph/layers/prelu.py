@@ -57,6 +57,7 @@ class PReLULayer(Layer):
     type: Literal["preluLayer"] = "preluLayer"
     Alpha: AlphaValue = 0.25
     type_label: ClassVar[str] = "PReLU"
+    size_rule: ClassVar[str] = "same as the input"
     default_name: ClassVar[str] = "prelu"
     family: ClassVar[str] = "act"
     elementwise: ClassVar[bool] = True

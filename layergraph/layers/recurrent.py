@@ -328,6 +328,7 @@ class LSTMLayer(_Recurrent):
     CellState: list[float] | None = None  # the initial cell state (zeros when not given)
     BiasInitializer: LstmBiasInit = "unit-forget-gate"
     type_label: ClassVar[str] = "LSTM"
+    size_rule: ClassVar[str] = "`NumHiddenUnits` channels; `'sequence'`: every time step (`CBT`), `'last'`: one (`CB`)"
     default_name: ClassVar[str] = "lstm"
 
 
@@ -338,6 +339,8 @@ class BiLSTMLayer(_Recurrent):
     CellState: list[float] | None = None
     BiasInitializer: LstmBiasInit = "unit-forget-gate"
     type_label: ClassVar[str] = "BiLSTM"
+    size_rule: ClassVar[str] = ("`2·NumHiddenUnits` channels; `'sequence'`: every time step (`CBT`), `'last'`: one "
+                                "(`CB`)")
     default_name: ClassVar[str] = "bilstm"
     directions: ClassVar[int] = 2
 
@@ -349,6 +352,7 @@ class GRULayer(_Recurrent):
     ResetGateMode: ResetMode = "after-multiplication"
     BiasInitializer: GruBiasInit = "zeros"
     type_label: ClassVar[str] = "GRU"
+    size_rule: ClassVar[str] = "`NumHiddenUnits` channels; `'sequence'`: every time step (`CBT`), `'last'`: one (`CB`)"
     default_name: ClassVar[str] = "gru"
     onnx: ClassVar = onnx_emitter(imports=("GRU",))
     kind: ClassVar[str] = "gru"

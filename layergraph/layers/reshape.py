@@ -37,6 +37,7 @@ class FlattenLayer(Layer):
 
     type: Literal["flattenLayer"] = "flattenLayer"
     type_label: ClassVar[str] = "Flatten"
+    size_rule: ClassVar[str] = "`h·w·c`; sequences (c×T) unchanged"
     default_name: ClassVar[str] = "flatten"
     family: ClassVar[str] = "other"
     onnx: ClassVar = onnx_emitter()  # made on import wherever ONNX flattens an image column-major
@@ -73,6 +74,7 @@ class Resize2DLayer(Layer):
     OutputSize: tuple[int, int] | None = None
     Method: Annotated[Literal["nearest", "bilinear"], Lower] = "nearest"
     type_label: ClassVar[str] = "Resize"
+    size_rule: ClassVar[str] = "`OutputSize`, or `floor(in·Scale)`"
     default_name: ClassVar[str] = "resize"
     family: ClassVar[str] = "other"
     onnx: ClassVar = onnx_emitter(imports=("Resize",))
@@ -148,6 +150,7 @@ class FunctionLayer(Layer):
     Acceleratable: bool = False
     Description: str = ""
     type_label: ClassVar[str] = "Function"
+    size_rule: ClassVar[str] = "what the registered function's size rule returns (`feature2image`: its `outputSize`)"
     default_name: ClassVar[str] = "layer"
     positional: ClassVar[tuple[str, ...]] = ("PredictFcn",)
     required: ClassVar[int] = 1
@@ -295,6 +298,7 @@ class Crop2DLayer(Layer):
     type: Literal["crop2dLayer"] = "crop2dLayer"
     Location: Annotated[Literal["centercrop"] | tuple[int, int], BeforeValidator(_crop_mode)] = "centercrop"
     type_label: ClassVar[str] = "Crop 2D"
+    size_rule: ClassVar[str] = "the height and width of its second input (`ref`), the channels of its first"
     default_name: ClassVar[str] = "crop"
     positional: ClassVar[tuple[str, ...]] = ("Location",)
     required: ClassVar[int] = 1
