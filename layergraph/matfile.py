@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -238,9 +239,33 @@ def _read(path: Path) -> dict[str, Any]:
 
     try:
         raw = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, chars_as_strings=True)
+        # MATLAB stores a double array of small whole numbers as uint8 (or int16…) data, its class still double;
+        # mat_dtype gives the class, but scipy drops imaginary parts with it, so complex values come from `raw`
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            typed = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, chars_as_strings=True,
+                                     mat_dtype=True)
     except (ValueError, NotImplementedError, TypeError) as err:
         raise MatFileError(f"load: cannot read '{path}': {err}") from None
-    return {k: v for k, v in raw.items() if not k.startswith("__")}
+    return {k: _matlab_class(v, typed[k]) for k, v in raw.items() if not k.startswith("__")}
+
+
+def _matlab_class(stored: Any, typed: Any) -> Any:
+    """`stored` (scipy's value in its storage type) in the class MATLAB gives it, read from `typed` (mat_dtype)."""
+    if not isinstance(stored, np.ndarray) or not isinstance(typed, np.ndarray) or stored.shape != typed.shape:
+        return stored
+    if stored.dtype.names:  # structure array: each field of each element
+        for idx in np.ndindex(*stored.shape):
+            for name in stored.dtype.names:
+                stored[idx][name] = _matlab_class(stored[idx][name], typed[idx][name])
+        return stored
+    if stored.dtype == object:  # cell array
+        for idx in np.ndindex(*stored.shape):
+            stored[idx] = _matlab_class(stored[idx], typed[idx])
+        return stored
+    if stored.dtype.kind in "iuf" and typed.dtype.kind in "iufb" and typed.dtype != stored.dtype:
+        return typed
+    return stored
 
 
 def from_mat(value: Any) -> Any:
