@@ -23,7 +23,6 @@ from layergraph import (
     dlfeval,
     dlgradient,
     dlnetwork,
-    exp,
     extractdata,
     featureInputLayer,
     forward,
