@@ -217,6 +217,11 @@ def load(filename: str | os.PathLike[str], *names: str) -> Any:
     if missing:
         raise MatFileError(f"load: variable(s) {', '.join(missing)} not found in '{path}' "
                            f"(it holds {', '.join(data) or 'nothing'})")
+    for k, v in data.items():
+        if isinstance(v, _Opaque) and (not wanted or k in wanted):
+            raise MatFileError(f"load: variable '{k}' in '{path}' is a MATLAB {v.cls} object (classdef), which "
+                               "layergraph cannot read; in MATLAB, save its contents as arrays, cells or a "
+                               "structure (e.g. table2struct)")
     S = Struct({k: from_mat(v) for k, v in data.items() if not wanted or k in wanted})
     if nargout("load") == 0:  # MATLAB's bare load(filename): the variables appear in the workspace
         caller = sys._getframe(1)
@@ -247,7 +252,25 @@ def _read(path: Path) -> dict[str, Any]:
                                      mat_dtype=True)
     except (ValueError, NotImplementedError, TypeError) as err:
         raise MatFileError(f"load: cannot read '{path}': {err}") from None
-    return {k: _matlab_class(v, typed[k]) for k, v in raw.items() if not k.startswith("__")}
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if isinstance(v, scipy.io.matlab.MatlabOpaque):  # a MATLAB classdef object (table, SeriesNetwork, …)
+            name, cls = (_text(v[0][field]) for field in ("s0", "s2"))
+            out[name or k] = _Opaque(name or k, cls)
+        elif not k.startswith("__"):
+            out[k] = _matlab_class(v, typed[k])
+    return out
+
+
+class _Opaque:
+    """A MATLAB classdef object in a MAT-file (MATLAB's own serialisation, which scipy cannot decode)."""
+
+    def __init__(self, name: str, cls: str) -> None:
+        self.name, self.cls = name, cls
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _matlab_class(stored: Any, typed: Any) -> Any:

@@ -159,3 +159,13 @@ def test_whole_number_doubles_matlab_stored_as_uint8_load_as_double() -> None:
     if OCTAVE:
         out = run_octave(f"load('{file}'); printf('%s %s %d\\n', class(tmax), class(A), tmax - 11)", file.parent)
         assert out.split() == ["double", "double", "-1"]
+
+
+def test_matlab_classdef_objects_are_refused_by_name() -> None:
+    """A MATLAB table saved by MATLAB (MCOS object data, which scipy cannot decode) is an error naming the variable
+    and its class, not a variable called 'None' (the file is from examples/ports/machinery_anomaly)."""
+    file = Path(__file__).parent.parent / "examples" / "ports" / "machinery_anomaly" / "FeatureSmall.mat"
+    with pytest.raises(MatFileError, match=r"variable 'featureSmall' .* MATLAB table object"):
+        lg.load(file)
+    with pytest.raises(MatFileError, match="featureSmall"):
+        lg.load(file, "featureSmall")

@@ -204,3 +204,15 @@ def test_a_datastore_that_draws_at_random_is_read_every_epoch() -> None:
         reads.append(sum(seen))
     per_epoch = reads[1] - reads[0]
     assert per_epoch >= 8 and reads[2] - reads[1] == per_epoch  # all 8 observations again each epoch
+
+
+def test_trainnetwork_with_one_output_gives_the_network() -> None:
+    """MATLAB: `net = trainNetwork(...)` is the network; `[net, info] = trainNetwork(...)` both."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((12, 4)).astype(np.float32)
+    labels = lg.categorical([str(i % 2) for i in range(12)])
+    opts = lg.trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=6, Verbose=False, Precision="fp32")
+    net = lg.trainNetwork(X, labels, _mlp_layers(2, [lg.softmaxLayer(), lg.classificationLayer()]), opts)
+    assert isinstance(net, lg.SeriesNetwork)
+    net, info = lg.trainNetwork(X, labels, _mlp_layers(2, [lg.softmaxLayer(), lg.classificationLayer()]), opts)
+    assert isinstance(net, lg.SeriesNetwork) and len(info.TrainingLoss) == 2
