@@ -71,6 +71,11 @@ class DAGNetwork:
         1 whatever the caller unpacks)."""
         return minibatchpredict(self, X, *args, **kwargs)
 
+    def resetState(self) -> DAGNetwork:
+        """MATLAB's `net = resetState(net)` on a SeriesNetwork/DAGNetwork: recurrent states back to their initial
+        values."""
+        return type(self)(self.dlnet.resetState(), self.output_layer, self.Classes)
+
     def classify(self, X: Any, *args: Any, **kwargs: Any) -> Categorical:
         """MATLAB's `YPred = classify(net, X)`: the class of the largest score, a categorical N×1."""
         if self.Classes is None:
