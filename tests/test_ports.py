@@ -433,3 +433,28 @@ def test_mass_spring_pinn_data_loss_and_gradients_follow_matlab() -> None:
                                    rtol=2e-3, atol=1e-5)
         np.testing.assert_allclose(np.asarray(got[(n, "Bias")], dtype=np.float64).reshape(-1, 1),
                                    want_grads[2 * i + 1].numpy(), rtol=2e-3, atol=1e-5)
+
+
+# ----- industrial machinery anomaly detection, BiLSTM autoencoder (matlab-deep-learning, BSD-3) -------------
+
+def test_machinery_anomaly_autoencoder_trains_and_separates_before_from_after() -> None:
+    """trainNetwork(X, X, …) on cells of 1×12 sequences (featureDimension 1) with three bilstmLayers and a
+    regressionLayer; predict gives a cell of 1×12 sequences back; calculateError is the 2-norm per row; the
+    autoencoder trained on "After" rows reconstructs them better than "Before" rows; the 10 % holdout is
+    stratified as cvpartition(group, 'holdout', 0.1) is."""
+    m = load("machinery_anomaly", "lstm_autoencoder.py")
+    torch.manual_seed(0)
+    res = m.main(["--rows", "400", "--epochs", "20", "--mini-batch-size", "50"])
+    labels = np.array([str(v) for v in res["featureTest"].label])
+    after = int((labels == "After").sum())  # test rows of each group: round(0.1 × the group's rows)
+    assert len(labels) == 40 and after == round(0.1 * (after + len(res["X"])))  # X: the training After rows
+    assert all(np.shape(x) == (1, 12) for x in res["X"])
+    X, Y = res["XTestAll"], res["yHatAll"]
+    assert isinstance(Y, list) and len(Y) == 40 and all(np.shape(y) == (1, 12) for y in Y)
+    want = np.sqrt(((np.concatenate(Y) - np.concatenate(X)) ** 2).sum(1, keepdims=True))
+    np.testing.assert_allclose(res["errorAll"], want, rtol=1e-6)
+    assert res["errorBefore"].mean() > 3 * res["errorAfter"].mean()
+    assert res["acc"] >= 90
+    few = m.rowsOf(res["featureTest"], np.arange(40) < 5)  # 5 rows, 12 features: MATLAB's length is 12
+    with pytest.raises(IndexError):
+        m.extractLabeledData(few)
