@@ -209,8 +209,9 @@ def main(argv: list[str] | None = None) -> dict:
     #   (the source loads its trained SeriesNetwork, a MATLAB object layergraph cannot read: the commented
     #    training line runs instead)
     net = trainNetwork(X, X, layers, trainOptions)
-    #   (layergraph's trained network keeps the recurrent state of the last training mini-batch, so a single
-    #    sequence cannot be predicted before resetState; MATLAB's trainNetwork returns the initial state: SOURCE.md)
+    #   (not in the source: on this branch layergraph's trained network keeps the recurrent state of the last
+    #    training mini-batch, so a single sequence cannot be predicted before resetState; MATLAB's trainNetwork
+    #    returns the initial state, and branch seq21 makes trainnet do so too. See SOURCE.md)
     net = resetState(net)
 
     # %% Visualize Model Behavior on Validation Data
