@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,11 @@ def load(filename: str | os.PathLike[str], *names: str) -> Any:
     if missing:
         raise MatFileError(f"load: variable(s) {', '.join(missing)} not found in '{path}' "
                            f"(it holds {', '.join(data) or 'nothing'})")
+    for k, v in data.items():
+        if isinstance(v, _Opaque) and (not wanted or k in wanted):
+            raise MatFileError(f"load: variable '{k}' in '{path}' is a MATLAB {v.cls} object (classdef), which "
+                               "layergraph cannot read; in MATLAB, save its contents as arrays, cells or a "
+                               "structure (e.g. table2struct)")
     S = Struct({k: from_mat(v) for k, v in data.items() if not wanted or k in wanted})
     if nargout("load") == 0:  # MATLAB's bare load(filename): the variables appear in the workspace
         caller = sys._getframe(1)
@@ -238,9 +244,51 @@ def _read(path: Path) -> dict[str, Any]:
 
     try:
         raw = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, chars_as_strings=True)
+        # MATLAB stores a double array of small whole numbers as uint8 (or int16…) data, its class still double;
+        # mat_dtype gives the class, but scipy drops imaginary parts with it, so complex values come from `raw`
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            typed = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, chars_as_strings=True,
+                                     mat_dtype=True)
     except (ValueError, NotImplementedError, TypeError) as err:
         raise MatFileError(f"load: cannot read '{path}': {err}") from None
-    return {k: v for k, v in raw.items() if not k.startswith("__")}
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if isinstance(v, scipy.io.matlab.MatlabOpaque):  # a MATLAB classdef object (table, SeriesNetwork, …)
+            name, cls = (_text(v[0][field]) for field in ("s0", "s2"))
+            out[name or k] = _Opaque(name or k, cls)
+        elif not k.startswith("__"):
+            out[k] = _matlab_class(v, typed[k])
+    return out
+
+
+class _Opaque:
+    """A MATLAB classdef object in a MAT-file (MATLAB's own serialisation, which scipy cannot decode)."""
+
+    def __init__(self, name: str, cls: str) -> None:
+        self.name, self.cls = name, cls
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _matlab_class(stored: Any, typed: Any) -> Any:
+    """`stored` (scipy's value in its storage type) in the class MATLAB gives it, read from `typed` (mat_dtype)."""
+    if not isinstance(stored, np.ndarray) or not isinstance(typed, np.ndarray) or stored.shape != typed.shape:
+        return stored
+    if stored.dtype.names:  # structure array: each field of each element
+        for idx in np.ndindex(*stored.shape):
+            for name in stored.dtype.names:
+                stored[idx][name] = _matlab_class(stored[idx][name], typed[idx][name])
+        return stored
+    if stored.dtype == object:  # cell array
+        for idx in np.ndindex(*stored.shape):
+            stored[idx] = _matlab_class(stored[idx], typed[idx])
+        return stored
+    if stored.dtype.kind in "iuf" and typed.dtype.kind in "iufb" and typed.dtype != stored.dtype:
+        return typed
+    return stored
 
 
 def from_mat(value: Any) -> Any:

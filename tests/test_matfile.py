@@ -142,3 +142,30 @@ def test_bare_load_at_a_scripts_top_level_creates_the_variables(tmp_path: Path) 
     script: dict = {}
     exec(compile(f"from layergraph import load\nload({str(tmp_path / 'v.mat')!r})\n", "script.py", "exec"), script)
     assert script["x"] == 1.5 and script["name"] == "net"
+
+
+def test_whole_number_doubles_matlab_stored_as_uint8_load_as_double() -> None:
+    """MATLAB writes a double array of small whole numbers with uint8 data (the class stays double): `tmax - 11`
+    is -1 in MATLAB, not 255. The file is the one MATLAB wrote for examples/ports/mass_spring_pinn."""
+    file = Path(__file__).parent.parent / "examples" / "ports" / "mass_spring_pinn" / "massSpringDamperData.mat"
+    import scipy.io
+
+    assert scipy.io.loadmat(file)["tmax"].dtype == np.uint8  # how the file stores it
+    S = lg.load(file)
+    assert isinstance(S.tmax, float) and S.tmax - 11 == -1 and S.t0 == 0.0
+    assert np.asarray(S.tdata).dtype == np.float64
+    assert abs(S.A - (1 + 0.18276466495398155j)) < 1e-12  # complex values keep their imaginary part
+    assert S.omega1.imag == pytest.approx(-1.459071241882619)
+    if OCTAVE:
+        out = run_octave(f"load('{file}'); printf('%s %s %d\\n', class(tmax), class(A), tmax - 11)", file.parent)
+        assert out.split() == ["double", "double", "-1"]
+
+
+def test_matlab_classdef_objects_are_refused_by_name() -> None:
+    """A MATLAB table saved by MATLAB (MCOS object data, which scipy cannot decode) is an error naming the variable
+    and its class, not a variable called 'None' (the file is from examples/ports/machinery_anomaly)."""
+    file = Path(__file__).parent.parent / "examples" / "ports" / "machinery_anomaly" / "FeatureSmall.mat"
+    with pytest.raises(MatFileError, match=r"variable 'featureSmall' .* MATLAB table object"):
+        lg.load(file)
+    with pytest.raises(MatFileError, match="featureSmall"):
+        lg.load(file, "featureSmall")

@@ -365,3 +365,96 @@ def test_inverse_pinn_trains_the_network_and_the_coefficient() -> None:
     want = 0.4 * loss_f + 0.6 * loss_bc + 0.5 * loss_data
     assert float(extractdata(loss)) == pytest.approx(want, rel=2e-2)
     assert float(extractdata(grads[1])) == pytest.approx(0.4 * np.mean(2 * resid * -lap), rel=5e-2)
+
+
+# ----- mass-spring-damper PINN (matlab-deep-learning live-coding session, BSD-3) ----------------------------
+
+def _mlp_with_derivatives(Ws: list[np.ndarray], bs: list[np.ndarray], t: np.ndarray) -> tuple[np.ndarray, ...]:
+    """x(t), x'(t), x''(t) of a tanh MLP by forward-mode differentiation in numpy (t: 1×N)."""
+    a, da, dda = t, np.ones_like(t), np.zeros_like(t)
+    for i, (W, b) in enumerate(zip(Ws, bs)):
+        z, dz, ddz = W @ a + b, W @ da, W @ dda
+        if i == len(Ws) - 1:
+            return z, dz, ddz
+        a = np.tanh(z)
+        da = (1 - a ** 2) * dz
+        dda = (1 - a ** 2) * ddz - 2 * a * (1 - a ** 2) * dz ** 2
+    raise AssertionError("no layers")
+
+
+def test_mass_spring_pinn_data_loss_and_gradients_follow_matlab() -> None:
+    """The MAT-file MATLAB wrote loads with MATLAB's classes (the data points lie on the complex-exponential
+    solution); modelLoss is 0.1·mean(residual²) + 0.05·l2loss against numpy forward-mode derivatives, and its
+    gradients match torch where x'' is a constant (MATLAB's dlgradient without EnableHigherDerivatives gives an
+    untraced result); and predict takes the program's 100×1 test times."""
+    m = load("mass_spring_pinn", "build_pinns.py")
+    torch.manual_seed(0)
+    res = m.main(["--iterations", "60", "--hidden", "16"])
+    S = res["S"]
+    np.testing.assert_allclose(res["xsolFcn"](S.tdata), S.xdata, atol=1e-6)
+    assert isinstance(S.tmax, float) and S.tmax == 10.0
+    losses = np.array(res["history"])
+    assert losses.shape == (60, 3) and np.isfinite(losses).all() and losses[:, 0].min() < losses[0, 0]
+    assert [it for it, _ in res["fig"]] == [50] and np.isfinite(res["fig"][0][1])  # mod(iteration, 50) == 0
+
+    net = res["net"]
+    names = list(dict.fromkeys(lay for lay, _, _ in net.Learnables))
+    Ws = [np.asarray(net.getLearnable(n, "Weights"), dtype=np.float64) for n in names]
+    bs = [np.asarray(net.getLearnable(n, "Bias"), dtype=np.float64).reshape(-1, 1) for n in names]
+    tdata, xdata, tpinns = (np.asarray(S[k], dtype=np.float64) for k in ("tdata", "xdata", "tpinns"))
+    loss, grads, lossPinn, lossData = dlfeval(m.modelLoss, net, dlarray(torch.tensor(tdata), "CB"),
+                                              dlarray(torch.tensor(xdata), "CB"),
+                                              dlarray(torch.tensor(tpinns), "CB"), S.m, S.mu, S.k)
+    x, xt, xtt = _mlp_with_derivatives(Ws, bs, tpinns)
+    want_pinn = np.mean((S.m * xtt + S.mu * xt + S.k * x) ** 2)
+    want_data = np.sum((_mlp_with_derivatives(Ws, bs, tdata)[0] - xdata) ** 2) / tdata.shape[1]
+    assert float(extractdata(lossPinn)) == pytest.approx(want_pinn, rel=1e-3)
+    assert float(extractdata(lossData)) == pytest.approx(want_data, rel=1e-3)
+    assert float(extractdata(loss)) == pytest.approx(0.1 * want_pinn + 0.05 * want_data, rel=1e-3)
+
+    params = [torch.tensor(p, requires_grad=True) for pair in zip(Ws, bs) for p in pair]
+
+    def mlp(t: torch.Tensor) -> torch.Tensor:
+        a = t
+        for i in range(len(Ws)):
+            a = params[2 * i] @ a + params[2 * i + 1]
+            a = torch.tanh(a) if i < len(Ws) - 1 else a
+        return a
+    tp = torch.tensor(tpinns, requires_grad=True)
+    xp = mlp(tp)
+    xpt = torch.autograd.grad(xp.sum(), tp, create_graph=True)[0]
+    xptt = torch.autograd.grad(xpt.sum(), tp, retain_graph=True)[0].detach()  # untraced, as in MATLAB
+    ref = 0.1 * torch.mean((S.m * xptt + S.mu * xpt + S.k * xp) ** 2) \
+        + 0.05 * torch.sum((mlp(torch.tensor(tdata)) - torch.tensor(xdata)) ** 2) / tdata.shape[1]
+    want_grads = torch.autograd.grad(ref, params)
+    got = {(lay, par): g for lay, par, g in grads}
+    for i, n in enumerate(names):
+        np.testing.assert_allclose(np.asarray(got[(n, "Weights")], dtype=np.float64), want_grads[2 * i].numpy(),
+                                   rtol=2e-3, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(got[(n, "Bias")], dtype=np.float64).reshape(-1, 1),
+                                   want_grads[2 * i + 1].numpy(), rtol=2e-3, atol=1e-5)
+
+
+# ----- industrial machinery anomaly detection, BiLSTM autoencoder (matlab-deep-learning, BSD-3) -------------
+
+def test_machinery_anomaly_autoencoder_trains_and_separates_before_from_after() -> None:
+    """trainNetwork(X, X, …) on cells of 1×12 sequences (featureDimension 1) with three bilstmLayers and a
+    regressionLayer; predict gives a cell of 1×12 sequences back; calculateError is the 2-norm per row; the
+    autoencoder trained on "After" rows reconstructs them better than "Before" rows; the 10 % holdout is
+    stratified as cvpartition(group, 'holdout', 0.1) is."""
+    m = load("machinery_anomaly", "lstm_autoencoder.py")
+    torch.manual_seed(0)
+    res = m.main(["--rows", "400", "--epochs", "20", "--mini-batch-size", "50"])
+    labels = np.array([str(v) for v in res["featureTest"].label])
+    after = int((labels == "After").sum())  # test rows of each group: round(0.1 × the group's rows)
+    assert len(labels) == 40 and after == round(0.1 * (after + len(res["X"])))  # X: the training After rows
+    assert all(np.shape(x) == (1, 12) for x in res["X"])
+    X, Y = res["XTestAll"], res["yHatAll"]
+    assert isinstance(Y, list) and len(Y) == 40 and all(np.shape(y) == (1, 12) for y in Y)
+    want = np.sqrt(((np.concatenate(Y) - np.concatenate(X)) ** 2).sum(1, keepdims=True))
+    np.testing.assert_allclose(res["errorAll"], want, rtol=1e-6)
+    assert res["errorBefore"].mean() > 3 * res["errorAfter"].mean()
+    assert res["acc"] >= 90
+    few = m.rowsOf(res["featureTest"], np.arange(40) < 5)  # 5 rows, 12 features: MATLAB's length is 12
+    with pytest.raises(IndexError):
+        m.extractLabeledData(few)

@@ -204,3 +204,33 @@ def test_a_datastore_that_draws_at_random_is_read_every_epoch() -> None:
         reads.append(sum(seen))
     per_epoch = reads[1] - reads[0]
     assert per_epoch >= 8 and reads[2] - reads[1] == per_epoch  # all 8 observations again each epoch
+
+
+def test_trainnetwork_with_one_output_gives_the_network() -> None:
+    """MATLAB: `net = trainNetwork(...)` is the network; `[net, info] = trainNetwork(...)` both."""
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((12, 4)).astype(np.float32)
+    labels = lg.categorical([str(i % 2) for i in range(12)])
+    opts = lg.trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=6, Verbose=False, Precision="fp32")
+    net = lg.trainNetwork(X, labels, _mlp_layers(2, [lg.softmaxLayer(), lg.classificationLayer()]), opts)
+    assert isinstance(net, lg.SeriesNetwork)
+    net, info = lg.trainNetwork(X, labels, _mlp_layers(2, [lg.softmaxLayer(), lg.classificationLayer()]), opts)
+    assert isinstance(net, lg.SeriesNetwork) and len(info.TrainingLoss) == 2
+
+
+def test_resetstate_of_a_trained_recurrent_seriesnetwork() -> None:
+    """MATLAB's resetState takes trainNetwork's SeriesNetwork: states back to the initial (zero) values, so a
+    single sequence predicts like the same network's fresh dlnetwork."""
+    rng = np.random.default_rng(7)
+    X = [rng.random((1, 6)).astype(np.float32) for _ in range(8)]
+    layers = [lg.sequenceInputLayer(1, Name="in"), lg.lstmLayer(3, Name="lstm"), lg.fullyConnectedLayer(1, Name="fc"),
+              lg.regressionLayer(Name="out")]
+    opts = lg.trainingOptions("adam", MaxEpochs=1, MiniBatchSize=4, Verbose=False, Precision="fp32")
+    net = lg.resetState(lg.trainNetwork(X, X, layers, opts))
+    assert isinstance(net, lg.SeriesNetwork)
+    states = {par: np.asarray(value) for _, par, value in net.dlnet.State}
+    for state in ("HiddenState", "CellState"):
+        np.testing.assert_array_equal(states[state], np.zeros((3, 1)))
+    assert np.shape(lg.predict(net, [X[0]])[0]) == (1, 6)
+    with pytest.raises(TypeError, match="resetState: expected a dlnetwork"):
+        lg.resetState([1, 2])

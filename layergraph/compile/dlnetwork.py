@@ -532,10 +532,11 @@ def _nargout(fname: str, given: int | None) -> int:
     return nargout(fname, given, depth=2)
 
 
-def resetState(net: dlnetwork) -> dlnetwork:
-    """MATLAB's `net = resetState(net)`: recurrent layers' HiddenState and CellState back to their initial values."""
-    if not isinstance(net, dlnetwork):
-        raise TypeError(f"resetState: expected a dlnetwork, got {type(net).__name__}")
+def resetState(net: Any) -> Any:
+    """MATLAB's `net = resetState(net)`: recurrent layers' HiddenState and CellState back to their initial values
+    (a dlnetwork, or trainNetwork's SeriesNetwork/DAGNetwork, which have their own resetState)."""
+    if not isinstance(net, dlnetwork) and not callable(getattr(net, "resetState", None)):
+        raise TypeError(f"resetState: expected a dlnetwork, SeriesNetwork or DAGNetwork, got {type(net).__name__}")
     return net.resetState()
 
 

@@ -20,6 +20,7 @@ from layergraph.errors import NetworkError, OptionError
 from layergraph.graph.layergraph import LayerGraph, layerGraph
 from layergraph.layers.base import Layer
 from layergraph.layers.output import ClassificationOutputLayer, RegressionOutputLayer
+from layergraph.nargout import nargout
 from layergraph.train.inference import minibatchpredict, scores2label
 from layergraph.train.trainnet import _split_args, _Trainer
 
@@ -70,6 +71,11 @@ class DAGNetwork:
         1 whatever the caller unpacks)."""
         return minibatchpredict(self, X, *args, **kwargs)
 
+    def resetState(self) -> DAGNetwork:
+        """MATLAB's `net = resetState(net)` on a SeriesNetwork/DAGNetwork: recurrent states back to their initial
+        values."""
+        return type(self)(self.dlnet.resetState(), self.output_layer, self.Classes)
+
     def classify(self, X: Any, *args: Any, **kwargs: Any) -> Categorical:
         """MATLAB's `YPred = classify(net, X)`: the class of the largest score, a categorical N×1."""
         if self.Classes is None:
@@ -108,8 +114,9 @@ def _split_output(layers: Any) -> tuple[LayerGraph, Layer]:
     return lgraph.removeLayers(out.Name), out
 
 
-def trainNetwork(*args: Any) -> tuple[DAGNetwork, TrainNetworkInfo]:
-    """MATLAB's `[net, info] = trainNetwork(X, Y, layers, options)` or `trainNetwork(data, layers, options)`."""
+def trainNetwork(*args: Any) -> DAGNetwork | tuple[DAGNetwork, TrainNetworkInfo]:
+    """MATLAB's `[net, info] = trainNetwork(X, Y, layers, options)` or `trainNetwork(data, layers, options)`;
+    `net = trainNetwork(...)` (nargout 1) gives the network alone."""
     if len(args) == 4:
         X, T, layers, opts = args
         X, T, layers, _, opts = _split_args((X, T, layers, "", opts), "trainNetwork")
@@ -135,6 +142,8 @@ def trainNetwork(*args: Any) -> tuple[DAGNetwork, TrainNetworkInfo]:
     chain = all(len(lgraph.inputs_of(n)) <= 1 for n in lgraph.graph.nodes) and \
         all(lgraph.graph.out_degree(n) <= 1 for n in lgraph.graph.nodes)
     result = (SeriesNetwork if chain else DAGNetwork)(net, out, classes)
+    if nargout("trainNetwork") <= 1:
+        return result
     return result, _legacy_info(info, classifying)
 
 
