@@ -213,7 +213,8 @@ def test_trainnet_on_images_flattens_like_matlab() -> None:
 
 
 def test_trainnet_on_sequences_cbt() -> None:
-    """Sequence-to-sequence regression over "CBT" data: a cell array of C×T sequences and R×T targets."""
+    """Sequence-to-sequence regression over "CBT" data: a cell array of T×C sequences and T×R targets (trainnet's
+    layout since R2023b: numTimeSteps-by-numChannels); the reference below works in C×T."""
     rng = np.random.default_rng(5)
     X = [rng.standard_normal((3, 7)).astype(np.float32) for _ in range(6)]
     T = [rng.standard_normal((2, 7)).astype(np.float32) for _ in range(6)]
@@ -222,7 +223,7 @@ def test_trainnet_on_sequences_cbt() -> None:
                                                                                      Name="conv")])
     opts = trainingOptions("adam", MaxEpochs=2, MiniBatchSize=3, Shuffle="never", Verbose=False,
                            L2Regularization=0, Precision="fp32")
-    net, info = trainnet(X, T, net0, "mse", opts)
+    net, info = trainnet([x.T for x in X], [t.T for t in T], net0, "mse", opts)
 
     W = torch.tensor(net0.getLearnable("conv", "Weights"))  # k×C×F
     b = torch.tensor(net0.getLearnable("conv", "Bias"))
@@ -417,7 +418,7 @@ def test_sequence_to_one_classification_with_a_function_layer() -> None:
                          lg.reluLayer(), pool, lg.fullyConnectedLayer(2, Name="fc"), lg.softmaxLayer()])
     opts = trainingOptions("rmsprop", MaxEpochs=2, MiniBatchSize=4, Shuffle="never", Verbose=False,
                            InitialLearnRate=0.01, Precision="fp32")
-    net, info = trainnet(X, labels, net0, "crossentropy", opts)
+    net, info = trainnet([x.T for x in X], labels, net0, "crossentropy", opts)  # T×C sequences
 
     keys = [("conv", "Weights"), ("conv", "Bias"), ("fc", "Weights"), ("fc", "Bias")]
     W = {k: torch.tensor(net0.getLearnable(*k)) for k in keys}
@@ -438,7 +439,7 @@ def test_sequence_to_one_classification_with_a_function_layer() -> None:
                 W[k] = W[k] - 0.01 * g / (avg[k].sqrt() + 1e-8)
     np.testing.assert_allclose(info.TrainingHistory.Loss, losses, rtol=RTOL)
     np.testing.assert_allclose(net.getLearnable("fc", "Weights"), W["fc", "Weights"].numpy(), rtol=RTOL, atol=1e-7)
-    assert lg.minibatchpredict(net, X).shape == (8, 2)
+    assert lg.minibatchpredict(net, [x.T for x in X]).shape == (8, 2)
 
 
 def test_sequence_to_sequence_classification() -> None:
@@ -451,7 +452,7 @@ def test_sequence_to_sequence_classification() -> None:
     net0 = lg.dlnetwork([lg.sequenceInputLayer(2), lg.convolution1dLayer(1, 3, Name="conv"), lg.softmaxLayer()])
     opts = trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=2, Shuffle="never", Verbose=False,
                            L2Regularization=0, Precision="fp32")
-    _, info = trainnet(X, T, net0, "crossentropy", opts)
+    _, info = trainnet([x.T for x in X], T, net0, "crossentropy", opts)  # T×C sequences
     W = torch.tensor(net0.getLearnable("conv", "Weights"))[0]  # 1×C×F → C×F
     b = torch.tensor(net0.getLearnable("conv", "Bias")).reshape(-1)
     xs = torch.tensor(np.stack(X[:2]))  # B×C×T

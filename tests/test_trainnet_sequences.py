@@ -99,7 +99,7 @@ def test_trainnet_matches_a_hand_written_loop_on_sequences_of_different_lengths(
     opts = trainingOptions("adam", MaxEpochs=3, MiniBatchSize=4, InitialLearnRate=0.02, GradientThreshold=1,
                            Shuffle="never", SequenceLength="longest", SequencePaddingDirection="left",
                            Verbose=False, Precision="fp32")
-    net, info = trainnet(X, labels, net0, "crossentropy", opts)
+    net, info = trainnet([x.T for x in X], labels, net0, "crossentropy", opts)
 
     losses, W = _reference(X, codes, _weights(net0, "rnn"), bi, epochs=3, batch=4, lr=0.02, l2=1e-4, limit=1.0)
     assert len(info.TrainingHistory.Loss) == 6  # 11 sequences in mini-batches of 4: 2 per epoch
@@ -111,7 +111,7 @@ def test_trainnet_matches_a_hand_written_loop_on_sequences_of_different_lengths(
     H = 8 if bi else 4
     assert net.getLearnable("rnn", "HiddenState").shape == (H, 1)
     np.testing.assert_array_equal(net.getLearnable("rnn", "HiddenState"), np.zeros((H, 1), np.float32))
-    assert lg.minibatchpredict(net, X, MiniBatchSize=5).shape == (11, 3)
+    assert lg.minibatchpredict(net, [x.T for x in X], MiniBatchSize=5).shape == (11, 3)
 
 
 def test_state_is_not_carried_from_one_mini_batch_to_the_next() -> None:
@@ -128,8 +128,8 @@ def test_state_is_not_carried_from_one_mini_batch_to_the_next() -> None:
     moved.State = state  # HiddenState and CellState now 4×3
     opts = trainingOptions("adam", MaxEpochs=1, MiniBatchSize=4, Shuffle="never", SequencePaddingDirection="left",
                            Verbose=False, Precision="fp32")
-    _, info_moved = trainnet(X, labels, moved, "crossentropy", opts)
-    _, info = trainnet(X, labels, net0, "crossentropy", opts)
+    _, info_moved = trainnet([x.T for x in X], labels, moved, "crossentropy", opts)
+    _, info = trainnet([x.T for x in X], labels, net0, "crossentropy", opts)
     np.testing.assert_allclose(info_moved.TrainingHistory.Loss, info.TrainingHistory.Loss, rtol=RTOL)
     losses, _ = _reference(X, codes, _weights(net0, "rnn"), False, epochs=1, batch=4, lr=0.001, l2=1e-4,
                            limit=math.inf)
@@ -153,7 +153,7 @@ def test_sequence_classification_port_trains_and_predicts_like_the_hand_written_
     torch.manual_seed(0)
     out = port.main(["--num-train", "300", "--num-test", "150", "--num-hidden-units", "24", "--max-epochs", "40",
                      "--plots", "none"])
-    lengths = [x.shape[1] for x in out["XTrain"]]
+    lengths = [x.shape[0] for x in out["XTrain"]]  # T×C sequences, as MATLAB's trainnet takes them
     assert lengths == sorted(lengths) and min(lengths) < 8 == max(lengths)  # sorted, different lengths
     assert len(out["info"].TrainingHistory.Loss) == 40 * (300 // 128)  # partial mini-batches dropped
     net, scores, XTest = out["net"], out["scores"], out["XTest"]
@@ -167,7 +167,7 @@ def test_sequence_classification_port_trains_and_predicts_like_the_hand_written_
     H = W["RecurrentWeights"].shape[1]
     expect = []
     for s in range(0, len(XTest), 128):
-        x = torch.tensor(padsequences(XTest[s:s + 128], 2)[0])  # right padding, as minibatchpredict's default
+        x = torch.tensor(padsequences([q.T for q in XTest[s:s + 128]], 2)[0])  # C×T×N, right padding (default)
         h = torch.cat([_lstm(x, W["InputWeights"][:4 * H], W["RecurrentWeights"][:4 * H], W["Bias"][:4 * H]),
                        _lstm(x[:, -1:], W["InputWeights"][4 * H:], W["RecurrentWeights"][4 * H:], W["Bias"][4 * H:],
                              reverse=True)])

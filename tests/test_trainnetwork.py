@@ -136,11 +136,11 @@ def test_minibatchpredict_on_image_and_sequence_outputs() -> None:
     np.testing.assert_allclose(Y[..., 2], one[..., 0], rtol=1e-5, atol=1e-6)
 
     seqnet = lg.dlnetwork([lg.sequenceInputLayer(2), lg.convolution1dLayer(2, 3, Padding="causal", Name="c")])
-    seqs = [np.random.default_rng(i).standard_normal((2, n)).astype(np.float32) for i, n in enumerate([4, 6, 5])]
-    out = lg.minibatchpredict(seqnet, seqs, MiniBatchSize=2)
-    assert [o.shape for o in out] == [(3, 4), (3, 6), (3, 5)]  # each cut back to its own length
-    alone = lg.extractdata(lg.predict(seqnet, lg.dlarray(torch.tensor(seqs[0])[:, None, :], "CBT"))).numpy()
-    np.testing.assert_allclose(out[0], alone[:, 0, :], rtol=1e-5, atol=1e-6)  # causal: right padding is harmless
+    seqs = [np.random.default_rng(i).standard_normal((n, 2)).astype(np.float32) for i, n in enumerate([4, 6, 5])]
+    out = lg.minibatchpredict(seqnet, seqs, MiniBatchSize=2)  # T×C sequences in, T×K out (trainnet's layout)
+    assert [o.shape for o in out] == [(4, 3), (6, 3), (5, 3)]  # each cut back to its own length
+    alone = lg.extractdata(lg.predict(seqnet, lg.dlarray(torch.tensor(seqs[0].T)[:, None, :], "CBT"))).numpy()
+    np.testing.assert_allclose(out[0], alone[:, 0, :].T, rtol=1e-5, atol=1e-6)  # causal: right padding is harmless
 
 
 def test_trainnet_from_datastore_and_minibatchqueue_matches_arrays() -> None:

@@ -69,20 +69,27 @@ def _pad(seqs: list[np.ndarray], length: str | int, value: float, direction: str
     return out
 
 
-def _sequence_list(x: Any) -> list[np.ndarray] | None:
-    """A cell array of sequences as a list of 2-D numeric arrays (C×T), or None if `x` is not one."""
+def _sequence_list(x: Any, time_first: bool) -> list[np.ndarray] | None:
+    """A cell array of sequences as a list of 2-D numeric arrays (C×T), or None if `x` is not one.
+
+    `time_first`: each sequence is numTimeSteps×numChannels, as `trainnet`, `minibatchpredict` and `testnet` take
+    vector sequences (R2023b+); otherwise numChannels×numTimeSteps, as `trainNetwork` took them. A vector is one
+    channel either way.
+    """
     if isinstance(x, (list, tuple)) and x and all(hasattr(s, "shape") or isinstance(s, list) for s in x):
         seqs = [np.asarray(s.detach().cpu() if isinstance(s, torch.Tensor) else s, dtype=np.float32) for s in x]
-        return [s.reshape(1, -1) if s.ndim == 1 else s for s in seqs]
+        return [s.reshape(1, -1) if s.ndim == 1 else np.ascontiguousarray(s.T) if time_first else s for s in seqs]
     return None
 
 
 class Batches:
     """In-memory observations (predictors and optional targets) served as mini-batches in torch layout."""
 
-    def __init__(self, X: Any, T: Any, in_fmt: str, out_fmt: str, enc: Encoding | None, opts: Any) -> None:
+    def __init__(self, X: Any, T: Any, in_fmt: str, out_fmt: str, enc: Encoding | None, opts: Any,
+                 time_first: bool = True) -> None:
         self.in_fmt, self.out_fmt, self.enc, self.opts = in_fmt, out_fmt, enc, opts
-        self.seqs = _sequence_list(X) if "T" in in_fmt else None
+        self.time_first = time_first
+        self.seqs = _sequence_list(X, time_first) if "T" in in_fmt else None
         if self.seqs is not None:
             self.n = len(self.seqs)
             self.X = None
@@ -117,7 +124,7 @@ class Batches:
             return torch.nn.functional.one_hot(idx, len(enc.classes)).to(torch.float32)
         if isinstance(T, (list, tuple)) and T and all(isinstance(c, Categorical) for c in T):
             return self._label_sequences(list(T))
-        seqs = _sequence_list(T) if "T" in self.out_fmt else None
+        seqs = _sequence_list(T, self.time_first) if "T" in self.out_fmt else None
         if seqs is not None:
             if len(seqs) != self.n:
                 raise DataError(f"targets: {len(seqs)} target sequences for {self.n} observations")
@@ -195,13 +202,13 @@ class StoreBatches(Batches):
     """
 
     def __init__(self, ds: Source, in_fmt: str, out_fmt: str, enc: Encoding | None, opts: Any,
-                 with_targets: bool = True) -> None:
+                 with_targets: bool = True, time_first: bool = True) -> None:
         self.ds, self.with_targets = ds, with_targets
         self.fresh = _draws_at_random(ds)
         self.device: torch.device | None = None
         self.epochs_read = 0
         X, T = self._read(in_fmt, out_fmt)
-        super().__init__(X, T, in_fmt, out_fmt, enc, opts)
+        super().__init__(X, T, in_fmt, out_fmt, enc, opts, time_first)
 
     def _read(self, in_fmt: str, out_fmt: str) -> tuple[Any, Any]:
         rng = np.random.default_rng(int(torch.randint(0, 2**31, ()).item()))
@@ -214,7 +221,7 @@ class StoreBatches(Batches):
               ) -> Iterator[tuple[DLArray, Any]]:
         if self.fresh and self.epochs_read > 0:
             X, T = self._read(self.in_fmt, self.out_fmt)
-            Batches.__init__(self, X, T, self.in_fmt, self.out_fmt, self.enc, self.opts)
+            Batches.__init__(self, X, T, self.in_fmt, self.out_fmt, self.enc, self.opts, self.time_first)
             if self.device is not None:
                 Batches.to(self, self.device)
         self.epochs_read += 1
@@ -284,8 +291,9 @@ def input_format(fmts: Sequence[str] | str, net_fmt: str) -> str:
 
 
 def make_batches(data: Any, T: Any, in_fmt: str, out_fmt: str, enc: Encoding | None, opts: Any,
-                 input_size: tuple[int, ...] | None = None) -> Batches | QueueBatches:
-    """The right batch source for what the user passed: arrays, a datastore or a minibatchqueue."""
+                 input_size: tuple[int, ...] | None = None, time_first: bool = True) -> Batches | QueueBatches:
+    """The right batch source for what the user passed: arrays, a datastore or a minibatchqueue; sequences are
+    T×C (`time_first`, trainnet's layout) or C×T (trainNetwork's)."""
     if isinstance(data, MiniBatchQueue):
         return QueueBatches(data, enc)
     if isinstance(data, ImageDatastore):
@@ -294,7 +302,7 @@ def make_batches(data: Any, T: Any, in_fmt: str, out_fmt: str, enc: Encoding | N
         from layergraph.data.augmented import augmentedImageDatastore
         data = augmentedImageDatastore(list(input_size[:2]), data)  # images resized to the input, with Labels
     if isinstance(data, Source):
-        return StoreBatches(data, in_fmt, out_fmt, enc, opts, with_targets=T is not False)
+        return StoreBatches(data, in_fmt, out_fmt, enc, opts, with_targets=T is not False, time_first=time_first)
     if isinstance(data, tuple) and len(data) == 2 and T is None:
         data, T = data  # {X, T} (validation data): a tuple of predictors and targets
-    return Batches(data, None if T is False else T, in_fmt, out_fmt, enc, opts)
+    return Batches(data, None if T is False else T, in_fmt, out_fmt, enc, opts, time_first)

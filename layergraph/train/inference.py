@@ -43,14 +43,20 @@ def _to_matlab(y: torch.Tensor, fmt: str) -> np.ndarray:
     return arr.transpose(np.argsort(torch_perm(fmt)))
 
 
-def _predict_all(net: dlnetwork, data: Any, opts: dict[str, Any], fname: str) -> tuple[list[torch.Tensor], Any]:
+def _time_first(net: Any) -> bool:
+    """Sequences as T×C (trainnet's dlnetwork) or C×T (a trainNetwork result, as MATLAB's older functions)."""
+    return getattr(net, "dlnet", None) is None
+
+
+def _predict_all(net: dlnetwork, data: Any, opts: dict[str, Any], fname: str,
+                 time_first: bool = True) -> tuple[list[torch.Tensor], Any]:
     """The network's output for every observation, batch by batch, with the batch source used."""
     device = default_device(opts["ExecutionEnvironment"])
     in_fmt = input_format(opts["InputDataFormats"], net._act(net.InputNames[0]).batch_fmt)
     out_fmt = net._out_fmt[0]
     seq = SimpleNamespace(SequenceLength=opts["SequenceLength"], SequencePaddingValue=opts["SequencePaddingValue"],
                           SequencePaddingDirection=str(opts["SequencePaddingDirection"]).lower())
-    batches = make_batches(data, False, in_fmt, out_fmt, None, seq, net._act(net.InputNames[0]).size)
+    batches = make_batches(data, False, in_fmt, out_fmt, None, seq, net._act(net.InputNames[0]).size, time_first)
     net.to(device)
     outs = []
     with torch.no_grad():
@@ -65,20 +71,21 @@ def _predict_all(net: dlnetwork, data: Any, opts: dict[str, Any], fname: str) ->
 def minibatchpredict(net: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
     """MATLAB's `scores = minibatchpredict(net, X, MiniBatchSize=128, ...)`: predictions over all of X.
 
-    X as trainnet takes it (H×W×C×N images, N×C features, a list of C×T sequences, a datastore or a
-    minibatchqueue). Returns N×K scores for feature outputs, H×W×C×N for image outputs, a list of K×T
-    sequences for sequence outputs.
+    X as trainnet takes it (H×W×C×N images, N×C features, a list of T×C sequences — C×T for a trainNetwork
+    result — a datastore or a minibatchqueue). Returns N×K scores for feature outputs, H×W×C×N for image
+    outputs, a list of T×K sequences (K×T for a trainNetwork result) for sequence outputs.
     """
     opts = {**_PREDICT_OPTIONS, **name_value("minibatchpredict", args, kwargs, _PREDICT_OPTIONS)}
     dl = _dlnet(net, "minibatchpredict")
-    outs, batches = _predict_all(dl, X, opts, "minibatchpredict")
+    time_first = _time_first(net)
+    outs, batches = _predict_all(dl, X, opts, "minibatchpredict", time_first)
     out_fmt = dl._out_fmt[0]
     if "T" in out_fmt:
         seqs = [s for y in outs for s in y.detach().float().cpu().numpy()]  # each K×T
         lengths = [s.shape[-1] for s in getattr(batches, "seqs", None) or []]
         if lengths and opts["SequencePaddingDirection"] == "right":
             seqs = [s[:, :n] for s, n in zip(seqs, lengths)]
-        return seqs
+        return [np.ascontiguousarray(s.T) for s in seqs] if time_first else seqs  # trainnet's T×K
     return _to_matlab(torch.cat(outs, 0), out_fmt)
 
 
@@ -138,7 +145,7 @@ def testnet(net: Any, *args: Any, **kwargs: Any) -> Any:
     in_fmt = input_format(opts["InputDataFormats"], dl._act(dl.InputNames[0]).batch_fmt)
     seq = SimpleNamespace(SequenceLength=opts["SequenceLength"], SequencePaddingValue=opts["SequencePaddingValue"],
                           SequencePaddingDirection=str(opts["SequencePaddingDirection"]).lower())
-    batches = make_batches(X, T, in_fmt, dl._out_fmt[0], enc, seq, dl._act(dl.InputNames[0]).size)
+    batches = make_batches(X, T, in_fmt, dl._out_fmt[0], enc, seq, dl._act(dl.InputNames[0]).size, _time_first(net))
     dl.to(device)
     totals = [0.0] * len(names)
     count = 0

@@ -457,13 +457,13 @@ class _Trainer:
         self.index_targets = kind == "index"
         enc = Encoding(kind, self.classes)
         input_size = self.net._act(self.net.InputNames[0]).size
-        self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, opts, input_size)
+        self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, opts, input_size, time_first=not legacy)
         if not isinstance(self.data, QueueBatches):
             self.data.to(self.device)  # in-memory data small enough for the GPU stays there
         self.val = None
         if opts.ValidationData is not None:
             vx, vt = _pair(opts.ValidationData)
-            self.val = make_batches(vx, vt, self.in_fmt, self.out_fmt, enc, opts, input_size)
+            self.val = make_batches(vx, vt, self.in_fmt, self.out_fmt, enc, opts, input_size, time_first=not legacy)
         rows = self.net._learn_rows
         self.params = [p for _, _, p, _ in rows]
         lam = opts.L2Regularization

@@ -41,8 +41,8 @@ from layergraph import (
 def digit_sequence_data(num_train: int, num_test: int, seed: int = 0) -> tuple[list, object, list, object]:
     """The stand-in for japaneseVowelsTrainData / japaneseVowelsTestData: (XTrain, TTrain, XTest, TTest).
 
-    Each 8×8 digit (pixels scaled to 0…1) is read top to bottom, one pixel row per time step, as an 8×T (C×T)
-    array; rows above and below the digit holding less than 1.5 of ink (the row's pixel sum) are left out, so
+    Each 8×8 digit (pixels scaled to 0…1) is read top to bottom, one pixel row per time step, as a T×8 (T×C)
+    array, the layout trainnet takes; rows above and below the digit holding less than 1.5 of ink (the row's pixel sum) are left out, so
     the sequences have 3 to 8 time steps (1,231 of the 1,797 keep all 8). The labels are categorical "0".."9";
     the split is random with a fixed seed.
     """
@@ -50,7 +50,7 @@ def digit_sequence_data(num_train: int, num_test: int, seed: int = 0) -> tuple[l
     seqs = []
     for img in digits.images / 16.0:
         rows = np.flatnonzero(img.sum(1) >= 1.5)  # rows with ink enough
-        seqs.append(np.ascontiguousarray(img[rows[0]:rows[-1] + 1].T, dtype=np.float32))  # 8 × T
+        seqs.append(np.ascontiguousarray(img[rows[0]:rows[-1] + 1], dtype=np.float32))  # T × 8
     order = np.random.default_rng(seed).permutation(len(seqs))
     train, test = order[:num_train], order[num_train:num_train + num_test]
     names = [str(k) for k in range(10)]
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> dict:
     for i in range(numObservations):
         # sequence = XTrain{i};
         sequence = XTrain[i]
-        # sequenceLengths(i) = size(sequence,1);   (the page's T×C sequences; here C×T, time along dimension 2)
-        sequenceLengths[i] = sequence.shape[1]
+        # sequenceLengths(i) = size(sequence,1);
+        sequenceLengths[i] = sequence.shape[0]
     # [sequenceLengths,idx] = sort(sequenceLengths);
     idx = np.argsort(sequenceLengths, kind="stable")
     sequenceLengths = sequenceLengths[idx]
