@@ -452,3 +452,21 @@ def test_layer_sizes_as_matlab_writes_them(sz: object) -> None:
 def test_sort_of_text_says_it_is_not_supported() -> None:
     with pytest.raises(ValueError, match=r"sort: sorting .* is not supported"):
         sort(["b", "a"])
+
+
+def test_numeric_feature_data_is_one_observation_per_row() -> None:
+    """MATLAB takes numeric data for a featureInputLayer as N×numFeatures (a MathWorks PINN calls
+    predict(net, ttest) with ttest 100×1 on featureInputLayer(1)); square data must not be read transposed."""
+    torch.manual_seed(0)
+    net = lg.dlnetwork([lg.featureInputLayer(3, Name="in"), lg.fullyConnectedLayer(2, Name="fc")])
+    W = np.asarray(net.getLearnable("fc", "Weights"))
+    b = np.asarray(net.getLearnable("fc", "Bias")).reshape(-1)
+    for n in (5, 3):  # 3×3: the case a C×N reading would get silently wrong
+        X = np.random.default_rng(n).standard_normal((n, 3)).astype(np.float32)
+        Y = lg.extractdata(lg.predict(net, X)).numpy()  # feature output as it came in: N×2
+        np.testing.assert_allclose(Y, X @ W.T + b, rtol=1e-5, atol=1e-6)
+        Yu = lg.extractdata(lg.predict(net, lg.dlarray(X))).numpy()  # an unformatted dlarray reads the same
+        np.testing.assert_allclose(Yu, Y, rtol=1e-6)
+    column = np.arange(4, dtype=np.float32).reshape(4, 1)  # 4 observations of one feature
+    net1 = lg.dlnetwork([lg.featureInputLayer(1, Name="in"), lg.fullyConnectedLayer(1, Name="fc")])
+    assert lg.size(lg.predict(net1, column)) == (4, 1)

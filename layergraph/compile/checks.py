@@ -65,6 +65,10 @@ class InputCheck:
             t = plain(x if isinstance(x, torch.Tensor) else np.asarray(x))
             if t.dtype == torch.float64:
                 t = t.float()  # as dlarray(X) makes MATLAB's double data single
+            if self.fmt == "CB" and t.dim() <= 2:
+                # MATLAB takes numeric (and unformatted) feature data one observation per row, N×numFeatures
+                # ("BC"): a column is N observations of one feature, a row one observation
+                t = (t.reshape(1, -1) if t.dim() == 1 else t.reshape(1, 1) if t.dim() == 0 else t).T
             try:
                 x = plain(label(t, self.fmt))
             except ValueError:

@@ -30,7 +30,6 @@ from layergraph import (
     l2loss,
     load,
     mean,
-    permute,
     predict,
     rand,
     recordMetrics,
@@ -184,9 +183,7 @@ def main(argv: list[str] | None = None) -> dict:
             ttest = sort(rand(100, 1)) * tmax
             xtest = xsolFcn(ttest)
             # xpred = predict(net, ttest);
-            #   (MATLAB takes the 100×1 numeric array as 100 observations of featureInputLayer(1), N×C, and gives
-            #    100×1; layergraph reads numeric feature data as C×N: see SOURCE.md)
-            xpred = permute(predict(net, permute(ttest, [2, 1])), [2, 1])
+            xpred = predict(net, ttest)
             plotModelPredictions(fig, ttest, xtest, xpred, iteration)
     monitor.close()
 

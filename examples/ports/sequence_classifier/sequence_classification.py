@@ -42,9 +42,9 @@ def digit_sequence_data(num_train: int, num_test: int, seed: int = 0) -> tuple[l
     """The stand-in for japaneseVowelsTrainData / japaneseVowelsTestData: (XTrain, TTrain, XTest, TTest).
 
     Each 8×8 digit (pixels scaled to 0…1) is read top to bottom, one pixel row per time step, as a T×8 (T×C)
-    array, the layout trainnet takes; rows above and below the digit holding less than 1.5 of ink (the row's pixel sum) are left out, so
-    the sequences have 3 to 8 time steps (1,231 of the 1,797 keep all 8). The labels are categorical "0".."9";
-    the split is random with a fixed seed.
+    array, the layout trainnet takes; rows above and below the digit holding less than 1.5 of ink (the row's
+    pixel sum) are left out, so the sequences have 3 to 8 time steps (1,231 of the 1,797 keep all 8). The labels
+    are categorical "0".."9"; the split is random with a fixed seed.
     """
     digits = load_digits()
     seqs = []
