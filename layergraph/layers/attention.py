@@ -12,8 +12,8 @@ from pydantic import BeforeValidator, model_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
-from layergraph.layers.base import Layer, LayerModule, factor_option, fill, onnx_emitter
-from layergraph.layers.options import BiasInit, Lower, NonNegative, PositiveInt, Prob, WeightsInit, plain
+from layergraph.layers.base import Layer, LayerModule, WithInitializers, factor_option, fill, onnx_emitter
+from layergraph.layers.options import Lower, PositiveInt, Prob, plain
 from layergraph.sizes import Act
 
 SEQUENCE_FORMATS = ("CT", "SC", "SSC")
@@ -164,7 +164,7 @@ class _SelfAttention(LayerModule):
         return (y, w) if self.scores else y
 
 
-class SelfAttentionLayer(_Attention):
+class SelfAttentionLayer(_Attention, WithInitializers):
     """selfAttentionLayer(numHeads, numKeyChannels): multihead self-attention with learned query, key, value
     and output projections, over T ("CBT"), S ("SCB") or the H·W positions of images ("SSCB")."""
 
@@ -174,12 +174,6 @@ class SelfAttentionLayer(_Attention):
     NumValueChannels: AutoInt = "auto"
     OutputSize: AutoInt = "auto"
     InputSize: AutoInt = "auto"
-    WeightsInitializer: WeightsInit = "glorot"
-    BiasInitializer: BiasInit = "zeros"
-    WeightLearnRateFactor: NonNegative = 1.0
-    BiasLearnRateFactor: NonNegative = 1.0
-    WeightL2Factor: NonNegative = 1.0
-    BiasL2Factor: NonNegative = 0.0
     type_label: ClassVar[str] = "Self-Attention"
     default_name: ClassVar[str] = "selfattention"
     positional: ClassVar[tuple[str, ...]] = ("NumHeads", "NumKeyChannels")

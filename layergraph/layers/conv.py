@@ -1,7 +1,7 @@
 """convolution2dLayer and transposedConv2dLayer with MATLAB's padding/cropping rules."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +42,15 @@ class _ConvBase(WithInitializers):
         return act.channels
 
 
+def split_padding(pad: tuple[int, int, int, int], value: Any) -> tuple[tuple[int, int], tuple[int, ...] | None]:
+    """MATLAB's [top bottom left right] padding as (the symmetric zero padding torch's convolution takes, the
+    rest for F.pad first — left, right, top, bottom — or None): torch pads only symmetrically with zeros."""
+    t, b, left, r = pad
+    sym = (min(t, b), min(left, r)) if value == 0 else (0, 0)
+    extra = (left - sym[1], r - sym[1], t - sym[0], b - sym[0])
+    return sym, extra if any(extra) else None
+
+
 def conv_padding(in_hw: tuple[int, ...], k: tuple[int, int], s: tuple[int, int], d: tuple[int, int],
                  padding: str | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """[top bottom left right] padding; for 'same' the odd extra row/column goes bottom/right."""
@@ -62,11 +71,7 @@ class _Conv(LayerModule):
         self.Bias = nn.Parameter(torch.empty(cout))
         self.layout = {"Weights": ((2, 3, 1, 0), (k[0], k[1], cin, cout)), "Bias": ((0,), (1, 1, cout))}
         self.stride, self.dilation, self.value = stride, dilation, value
-        t, b, left, r = pad
-        # torch pads symmetrically with zeros; an uneven or non-zero MATLAB padding is applied first with F.pad
-        self.sym = (min(t, b), min(left, r)) if value == 0 else (0, 0)
-        extra = (left - self.sym[1], r - self.sym[1], t - self.sym[0], b - self.sym[0])
-        self.extra = extra if any(extra) else None
+        self.sym, self.extra = split_padding(pad, value)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.extra is not None:

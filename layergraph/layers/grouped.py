@@ -10,7 +10,7 @@ from torch import nn
 
 from layergraph.errors import NetworkError
 from layergraph.layers.base import LayerModule, WithInitializers, fill, fmt_vec, need_image, onnx_emitter
-from layergraph.layers.conv import conv_padding
+from layergraph.layers.conv import conv_padding, split_padding
 from layergraph.layers.options import FourSides, Pair, PositiveInt, plain
 from layergraph.layers.padding import PadValue
 from layergraph.layers.padding import pad as pad_input
@@ -43,10 +43,7 @@ class _GroupedConv(LayerModule):
         self.layout = {"Weights": ((3, 4, 2, 1, 0), (k[0], k[1], cpg, fpg, groups)),
                        "Bias": ((1, 0), (1, 1, fpg, groups))}
         self.groups, self.stride, self.dilation, self.value = groups, stride, dilation, value
-        t, b, left, r = pad
-        self.sym = (min(t, b), min(left, r)) if value == 0 else (0, 0)
-        extra = (left - self.sym[1], r - self.sym[1], t - self.sym[0], b - self.sym[0])
-        self.extra = extra if any(extra) else None
+        self.sym, self.extra = split_padding(pad, value)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.extra is not None:
