@@ -104,7 +104,7 @@ def run_once(runner: Reference | GANTrainer, X: torch.Tensor, T: torch.Tensor | 
     if isinstance(runner, Reference):
         runner.step(X, T)
     else:
-        runner.iteration += 1
+        runner.state.iteration += 1
         runner._train_step(X, T)
     sync(X.device)
     return time.perf_counter() - t0
