@@ -290,3 +290,23 @@ def test_dlgradient_on_cuda():
     _, grads = dlfeval(model_loss, net, x)
     assert all(g.device.type == "cuda" for g in grads.Value)
     torch.testing.assert_close(grads["spare", "Scale"], torch.zeros(2, 2, device="cuda"))
+
+
+def test_predict_is_traced_inside_dlfeval_only() -> None:
+    """MATLAB traces operations for dlgradient inside dlfeval and nowhere else: predict outside it keeps no autograd
+    graph (a reverse-diffusion loop of chained predicts held every step's graph before), inside it differentiates."""
+    import layergraph as lg
+
+    net = lg.dlnetwork([lg.featureInputLayer(3, Name="in"), lg.fullyConnectedLayer(2, Name="fc")])
+    X = lg.dlarray(torch.randn(3, 4), "CB")
+    Y = lg.predict(net, X)
+    assert not Y.requires_grad and Y.grad_fn is None
+
+    def loss_of(net, X):
+        loss = lg.sum(lg.predict(net, X), "all")
+        return loss, lg.dlgradient(loss, net.Learnables)
+
+    loss, grads = lg.dlfeval(loss_of, net, X)
+    expected = torch.ones(2, 4) @ torch.as_tensor(lg.extractdata(X)).T  # d sum(W·X + b) / dW
+    torch.testing.assert_close(torch.as_tensor(lg.extractdata(grads.Value[0])), expected)  # fc/Weights row
+    assert float(loss) == pytest.approx(float(lg.sum(Y, "all")), rel=1e-6)

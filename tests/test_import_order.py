@@ -20,7 +20,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("layergraph.errors", "layergraph.names", "layergraph.namevalue", "layergraph.formats",
               "layergraph.sizes", "layergraph.table", "layergraph.tree", "layergraph.precision",
               "layergraph.workers", "layergraph.safety", "layergraph.version",
-              "layergraph.nargout")),
+              "layergraph.nargout", "layergraph.tracing")),
     ("dlarray", ("layergraph.dlarray",)),
     ("devices", ("layergraph.devices",)),  # gpuArray/gather work on dlarrays
     ("data", ("layergraph.data",)),  # datastores, minibatchqueue, categorical, images

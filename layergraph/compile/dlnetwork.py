@@ -7,6 +7,7 @@ that are not set. `dlnetwork(layers, X1, …)` takes example inputs for a networ
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +27,7 @@ from layergraph.namevalue import matlab_keywords, name_value
 from layergraph.nargout import nargout, results
 from layergraph.safety.limits import check_network_size
 from layergraph.table import Table, matlab_size
+from layergraph.tracing import in_dlfeval
 
 _Rows = list[tuple[str, str, torch.Tensor, tuple[int, ...]]]
 
@@ -487,10 +489,13 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         n = _nargout("predict", nargout)
         wanted = kwargs.get("Outputs")
         count = len(self.OutputNames) if wanted is None else (1 if isinstance(wanted, str) else len(wanted))
-        if n == count + 1:
-            ys, state = self._stateful(lambda: self._call(X, kwargs, False, "predict"))
-            return (*ys, state)
-        ys = self._call(X, kwargs, False, "predict")
+        # MATLAB traces only inside dlfeval: outside it predict keeps no autograd graph (a sampling loop of
+        # chained predicts would otherwise hold every step's graph)
+        with contextlib.nullcontext() if in_dlfeval() else torch.no_grad():
+            if n == count + 1:
+                ys, state = self._stateful(lambda: self._call(X, kwargs, False, "predict"))
+                return (*ys, state)
+            ys = self._call(X, kwargs, False, "predict")
         return results("predict", n, ys, f"a network with {len(ys)} output(s)")
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ import torch
 from layergraph.dlarray import DLArray, wrap
 from layergraph.errors import LayergraphError
 from layergraph.namevalue import matlab_keywords
+from layergraph.tracing import dlfeval_scope
 from layergraph.tree import Tree, TreeError, check_tensors, flatten, plain, unflatten
 
 __all__ = ["AutodiffError", "dlfeval", "dlgradient"]
@@ -46,7 +47,7 @@ def dlfeval(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     Like MATLAB, floating-point dlarray arguments are traced, so `dlgradient(loss, X)` works for an input X;
     network parameters are torch Parameters and are always traced.
     """
-    with torch.enable_grad():
+    with torch.enable_grad(), dlfeval_scope():
         traced_args = [_trace(a) for a in args]
         traced_kwargs = {k: _trace(v) for k, v in kwargs.items()}
         return fn(*traced_args, **traced_kwargs)
