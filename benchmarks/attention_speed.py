@@ -62,7 +62,7 @@ def build(case: str) -> dict:
 
 def step(parts: dict, which: str) -> None:
     if which == "layergraph":
-        y = lg.forward(parts["net"], parts["x"])[0]  # (Y, state), as MATLAB's [Y, state] = forward(…)
+        y = lg.forward(parts["net"], parts["x"], nargout=1)  # MATLAB's Y = forward(net, X)
         params = list(parts["net"].Learnables.Value)
     else:
         y = parts["ref"](parts["xr"])

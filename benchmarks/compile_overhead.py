@@ -58,8 +58,8 @@ def step(parts: dict, which: str) -> None:
     """One forward + backward of the GAN step through layergraph ('compiled') or the reference."""
     if which == "compiled":
         g, d = parts["g"], parts["d"]
-        G = lambda *a: forward(g, *a)[0]  # noqa: E731 - what a ported script calls
-        D = lambda *a: forward(d, *a)[0]  # noqa: E731
+        G = lambda *a: forward(g, *a, nargout=1)  # noqa: E731 - Y = forward(net, X), what a ported script calls
+        D = lambda *a: forward(d, *a, nargout=1)  # noqa: E731
         pg, pd = list(g.Learnables.Value), list(d.Learnables.Value)
     else:
         G, D = parts["rg"].train(), parts["rd"].train()

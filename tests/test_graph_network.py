@@ -224,9 +224,8 @@ def test_compiled_networks_equal_hand_written_torch(prefix) -> None:
         if training:  # the statistics stored as a MATLAB program does (`net.State = state`), as torch updates its own
             ours, g.State = g.forward(z, *cond)
             score, d.State = d.forward(ours, *cond)
-        else:
-            ours = g.predict(z, *cond)
-            score = d.predict(ours, *cond)
+        else:  # traced, as MATLAB traces predict, inside dlfeval
+            ours, score = lg.dlfeval(lambda: (y := g.predict(z, *cond), d.predict(y, *cond)))
         ours, score = ours.as_subclass(torch.Tensor), score.as_subclass(torch.Tensor)
         torch.manual_seed(1)
         theirs = refs[0](z, *cond)
