@@ -488,11 +488,12 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         """
         n = _nargout("predict", nargout)
         wanted = kwargs.get("Outputs")
-        count = len(self.OutputNames) if wanted is None else (1 if isinstance(wanted, str) else len(wanted))
         # MATLAB traces only inside dlfeval: outside it predict keeps no autograd graph (a sampling loop of
         # chained predicts would otherwise hold every step's graph)
         with contextlib.nullcontext() if in_dlfeval() else torch.no_grad():
-            if n == count + 1:
+            # one result more than there are outputs: the State as well (counted only then: it walks the graph)
+            if n > 1 and n == (len(self.OutputNames) if wanted is None else 1 if isinstance(wanted, str)
+                               else len(wanted)) + 1:
                 ys, state = self._stateful(lambda: self._call(X, kwargs, False, "predict"))
                 return (*ys, state)
             ys = self._call(X, kwargs, False, "predict")
