@@ -437,7 +437,7 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             raise located from err
         ys = ys if isinstance(ys, tuple) else (ys,)
         if X and all(is_matlab_numeric(x) for x in X):
-            # MATLAB: numeric input gives numeric output, in MATLAB layout (an unformatted dlarray, still traced)
+            # MATLAB: numeric input gives numeric output, in MATLAB layout (an unformatted dlarray)
             # feature output as the input came, one observation per row (N×K, MATLAB's "BC" for numeric data)
             return [stripdims(wrap(y, fmt)).T if fmt == "CB" else stripdims(wrap(y, fmt)) for y, fmt in zip(ys, fmts)]
         return [wrap(y, fmt) for y, fmt in zip(ys, fmts)]
