@@ -18,6 +18,7 @@ from layergraph.compile import dlnetwork  # noqa: E402
 from layergraph.interop.onnx_export import MIN_OPSET, ONNXExportError, onnx_model  # noqa: E402
 from layergraph.interop.onnx_import import importONNXNetwork  # noqa: E402
 from layergraph.layers import LAYERS  # noqa: E402
+from layergraph.layers.inputs import STATISTICS  # noqa: E402
 from tests.layer_records import batch, probe_network  # noqa: E402
 from tests.test_registry import BUILTIN  # noqa: E402
 
@@ -34,6 +35,8 @@ def _options(layer: object) -> dict:
     d = layer.model_dump(exclude={"Name", *layer.learnable_names()})
     if "NumChannels" in d:  # ONNX does not carry a fixed NumChannels (checked against the input when set)
         d["NumChannels"] = "auto"
+    if layer.is_input and all(getattr(layer, s) is None for s in STATISTICS.get(d.get("Normalization"), ())):
+        d["Normalization"] = "none"  # imageInputLayer's default 'zerocenter' without a Mean yet passes data through
     return d
 
 

@@ -176,7 +176,8 @@ def test_trainnet_regression_losses_are_normalized_by_all_elements() -> None:
 
 
 def test_trainnet_on_images_flattens_like_matlab() -> None:
-    """H×W×C×N images, a convolution and a fully connected layer (MATLAB flattens column-major)."""
+    """H×W×C×N images, a convolution and a fully connected layer (MATLAB flattens column-major). The image input
+    layer keeps MATLAB's default 'zerocenter' normalization: trainnet subtracts the training data's mean."""
     rng = np.random.default_rng(4)
     X = rng.random((6, 6, 1, 10)).astype(np.float32)
     codes = rng.integers(0, 2, 10)
@@ -191,7 +192,7 @@ def test_trainnet_on_images_flattens_like_matlab() -> None:
     W = {k: torch.tensor(net0.getLearnable(*k)) for k in [("conv", "Weights"), ("conv", "Bias"),
                                                            ("fc", "Weights"), ("fc", "Bias")]}
     vel = {k: torch.zeros_like(v) for k, v in W.items()}
-    xt = torch.tensor(X).permute(3, 2, 0, 1)  # N×C×H×W
+    xt = torch.tensor((X - X.mean(dtype=np.float64)).astype(np.float32)).permute(3, 2, 0, 1)  # N×C×H×W, centred
     onehot = torch.eye(2)[torch.tensor(codes)]
     losses = []
     for _ in range(2):
@@ -394,9 +395,6 @@ def test_bad_input_gives_one_line_errors() -> None:
         trainnet(X, labels, _mlp(), "crossentropy", {"MaxEpochs": 1})
     with pytest.raises(OptionError, match="OutputNetwork 'best-validation' needs ValidationData"):
         trainingOptions("adam", OutputNetwork="best-validation")
-    with pytest.raises(OptionError, match="input layer 'in' has Normalization 'zscore' but no Mean or Standard"):
-        trainnet(X, labels, [lg.featureInputLayer(4, Normalization="zscore", Name="in"), *_mlp()[1:]], "crossentropy",
-                 opts)
     with pytest.raises(OptionError, match="output layer 'out' \\(classificationLayer\\)"):
         trainnet(X, labels, [*_mlp(), lg.classificationLayer(Name="out")], "crossentropy", opts)
     if not torch.cuda.is_available():
@@ -460,3 +458,57 @@ def test_sequence_to_sequence_classification() -> None:
     onehot = torch.eye(3)[torch.tensor(np.stack(codes[:2]))].permute(0, 2, 1)  # B×K×T
     expect = -(onehot * torch.log(y)).sum() / (2 * 5)
     assert info.TrainingHistory.Loss[0] == pytest.approx(float(expect), rel=1e-5)
+
+
+def _fitted_input(net: lg.dlnetwork) -> lg.Layer:
+    return next(layer for layer in net.Layers if layer.Name == net.InputNames[0])
+
+
+def test_input_normalization_statistics_come_from_the_training_data() -> None:
+    """MATLAB: with ResetInputNormalization (default true) trainnet computes the input layer's statistics from the
+    training data, channel-wise (NormalizationDimension 'auto'), over all observations and pixels."""
+    rng = np.random.default_rng(11)
+    X = (rng.random((5, 5, 2, 12)) * [[[[3.0], [7.0]]]] + [[[[1.0], [-2.0]]]]).astype(np.float32)
+    labels = lg.categorical(["ab"[c] for c in rng.integers(0, 2, 12)])
+    opts = trainingOptions("sgdm", MaxEpochs=1, MiniBatchSize=4, Verbose=False, Precision="fp32")
+    head = [lg.convolution2dLayer(3, 2), lg.fullyConnectedLayer(2), lg.softmaxLayer()]
+    per_channel = X.transpose(2, 0, 1, 3).reshape(2, -1).astype(np.float64)
+    for norm, expected in [
+        ("zerocenter", {"Mean": per_channel.mean(1)}),
+        ("zscore", {"Mean": per_channel.mean(1), "StandardDeviation": per_channel.std(1)}),
+        ("rescale-zero-one", {"Min": per_channel.min(1), "Max": per_channel.max(1)}),
+    ]:
+        net, _ = trainnet(X, labels, [lg.imageInputLayer([5, 5, 2], Normalization=norm), *head], "crossentropy", opts)
+        layer = _fitted_input(net)
+        for stat, want in expected.items():
+            np.testing.assert_allclose(getattr(layer, stat), want, rtol=1e-5)
+        # the trained network normalizes with them (the first layer's output is the normalized input)
+        Y = lg.predict(net, lg.dlarray(X[..., :3], "SSCB"), Outputs=net.Layers[0].Name)
+        got = lg.extractdata(Y)
+        if norm == "zerocenter":
+            want_y = X[..., :3] - per_channel.mean(1)[None, None, :, None]
+        elif norm == "zscore":
+            want_y = (X[..., :3] - per_channel.mean(1)[None, None, :, None]) / per_channel.std(1)[None, None, :, None]
+        else:
+            lo, hi = per_channel.min(1)[None, None, :, None], per_channel.max(1)[None, None, :, None]
+            want_y = (X[..., :3] - lo) / (hi - lo)
+        np.testing.assert_allclose(got, want_y, rtol=1e-4, atol=1e-5)
+
+
+def test_reset_input_normalization_false_keeps_given_statistics() -> None:
+    """ResetInputNormalization false: statistics the layer has are kept; missing ones are still computed."""
+    X, labels, _ = _data(8)
+    opts = trainingOptions("sgdm", MaxEpochs=1, Verbose=False, Precision="fp32", ResetInputNormalization=False)
+    given = [lg.featureInputLayer(4, Normalization="zscore", Mean=[1, 2, 3, 4], Name="in"), *_mlp()[1:]]
+    net, _ = trainnet(X, labels, given, "crossentropy", opts)
+    layer = _fitted_input(net)
+    assert layer.Mean == [1, 2, 3, 4]
+    np.testing.assert_allclose(layer.StandardDeviation, np.asarray(X, np.float64).std(0), rtol=1e-5)
+    kept, _ = trainnet(X, labels, given, "crossentropy", trainingOptions("sgdm", MaxEpochs=1, Verbose=False,
+                                                                         Precision="fp32"))
+    np.testing.assert_allclose(_fitted_input(kept).Mean, np.asarray(X, np.float64).mean(0), rtol=1e-5)
+    # custom loops: a 'zerocenter' layer without a Mean passes its input through unchanged
+    x = np.random.default_rng(0).random((4, 4, 1, 2)).astype(np.float32)
+    plain = lg.dlnetwork([lg.imageInputLayer([4, 4, 1], Name="in")])
+    assert plain.Layers[0].Normalization == "zerocenter"
+    np.testing.assert_array_equal(lg.extractdata(lg.predict(plain, lg.dlarray(x, "SSCB"))), x)

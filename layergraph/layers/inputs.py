@@ -37,6 +37,11 @@ class _Normalize(nn.Module):
         return (x - self.shift) * self.scale
 
 
+# the statistics each normalization reads
+STATISTICS = {"none": (), "zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"),
+          "rescale-symmetric": ("Min", "Max"), "rescale-zero-one": ("Min", "Max")}
+
+
 class _InputLayer(Layer):
     """Shared normalization options of the input layers."""
 
@@ -57,7 +62,9 @@ class _InputLayer(Layer):
 
     def _normalizer(self, channels: int, view: tuple[int, ...]) -> nn.Module:
         n = self.Normalization
-        if n == "none":
+        if n == "none" or all(getattr(self, s) is None for s in STATISTICS[n]):
+            # no statistics yet: trainnet computes them from the training data; until then (a custom loop)
+            # the layer passes data through, as subtracting 0 and dividing by 1 would
             return nn.Identity()
         if n == "zerocenter":
             shift, scale = self._stat(self.Mean, 0.0, channels), torch.ones(1)
@@ -81,6 +88,7 @@ class ImageInputLayer(_InputLayer):
 
     type: Literal["imageInputLayer"] = "imageInputLayer"
     InputSize: Annotated[tuple[int, int, int], positive_ints(3, "[h w c] (or [h w])", fill_channels=True)]
+    Normalization: Normalization = "zerocenter"  # MATLAB's default for images (feature and sequence: 'none')
     type_label: ClassVar[str] = "Image Input"
     size_rule: ClassVar[str] = "`InputSize` (h×w×c)"
     default_name: ClassVar[str] = "imageinput"

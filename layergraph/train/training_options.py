@@ -26,7 +26,7 @@ _UNSUPPORTED = {
     "OutputFcn": "output functions are not supported; use the returned info.TrainingHistory",
     "DispatchInBackground": "batches are prepared in the calling thread",
     "WorkerLoad": "parallel training is not supported", "ObjectiveMetricName": "not supported yet",
-    "CheckpointFrequencyUnit": None, "ResetInputNormalization": None, "PreprocessingEnvironment": None,
+    "CheckpointFrequencyUnit": None, "PreprocessingEnvironment": None,
     "Acceleration": None,
 }
 
@@ -71,6 +71,7 @@ class TrainingOptions:
     InputDataFormats: Any = "auto"
     TargetDataFormats: Any = "auto"
     BatchNormalizationStatistics: str = "auto"
+    ResetInputNormalization: bool = True
     Precision: str = "fp32"  # layergraph's own option: MATLAB trains in single precision (fp32)
 
     def __repr__(self) -> str:
@@ -176,6 +177,7 @@ def _check(opts: TrainingOptions) -> None:
         raise OptionError("trainingOptions: OutputNetwork 'best-validation' needs ValidationData")
     o.Metrics = _metrics(o.Metrics)
     o.Verbose = _flag("Verbose", o.Verbose)
+    o.ResetInputNormalization = _flag("ResetInputNormalization", o.ResetInputNormalization)
     o.VerboseFrequency = int(_real("VerboseFrequency", o.VerboseFrequency, 1, integer=True))
     o.Plots = _choice("Plots", o.Plots, ("none", "training-progress"))
     o.CheckpointPath = str(o.CheckpointPath or "")

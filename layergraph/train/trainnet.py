@@ -33,6 +33,7 @@ from layergraph.monitor.terminal import elapsed_text
 from layergraph.precision import resolve_precision
 from layergraph.train.batches import Encoding, QueueBatches, input_format, make_batches
 from layergraph.train.checkpoint import save_checkpoint
+from layergraph.train.input_statistics import fit_input_statistics
 from layergraph.train.interrupt import StopRequest
 from layergraph.train.optimizers import adamupdate, rmspropupdate, sgdmupdate
 from layergraph.train.training_options import TrainingOptions
@@ -170,28 +171,12 @@ def _network(net: Any) -> dlnetwork:
     raise OptionError(f"trainnet: expected a dlnetwork or a layer array, got {type(net).__name__}")
 
 
-_NEEDS = {"zerocenter": ("Mean",), "zscore": ("Mean", "StandardDeviation"), "rescale-symmetric": ("Min", "Max"),
-          "rescale-zero-one": ("Min", "Max")}
-
-
 def _check_no_output_layer(net: dlnetwork, fname: str) -> None:
     """trainnet takes the loss as an argument: an output layer (trainNetwork's) in the network is an error."""
     for layer in net.Layers:
         if layer.type in ("classificationLayer", "regressionLayer"):
             raise OptionError(f"{fname}: the network has an output layer '{layer.Name}' ({layer.type}); trainnet "
                               "takes the loss as its lossFcn argument: remove the layer, or use trainNetwork")
-
-
-def _check_normalization(net: dlnetwork, fname: str) -> None:
-    """MATLAB computes missing input-normalization statistics from the training data; layergraph does not yet,
-    so an input layer asking for them must have them (rather than silently normalizing with 0 and 1)."""
-    for layer in net.Layers:
-        missing = [s for s in _NEEDS.get(getattr(layer, "Normalization", "none"), ()) if getattr(layer, s) is None]
-        if layer.is_input and missing:
-            raise OptionError(
-                f"{fname}: input layer '{layer.Name}' has Normalization '{layer.Normalization}' but no "
-                f"{' or '.join(missing)}; MATLAB computes them from the training data, which layergraph does not do "
-                f"yet: set {', '.join(missing)} on the layer")
 
 
 def _formats(net: dlnetwork, opts: TrainingOptions) -> tuple[str, str]:
@@ -439,10 +424,8 @@ class _Trainer:
                  legacy: bool = False) -> None:
         self.opts, self.fname, self.legacy = opts, fname, legacy
         self.device = default_device(opts.ExecutionEnvironment)
-        self.net = _single_state(_network(net)).to(self.device)
-        self.recurrent = _start_states(self.net)
+        self.net = _single_state(_network(net))
         _check_no_output_layer(self.net, fname)
-        _check_normalization(self.net, fname)
         self.precision = resolve_precision(opts.Precision, self.device)
         self.loss_fn, kind = loss_function(lossFcn)
         self.in_fmt, self.out_fmt = _formats(self.net, opts)
@@ -458,6 +441,8 @@ class _Trainer:
         enc = Encoding(kind, self.classes)
         input_size = self.net._act(self.net.InputNames[0]).size
         self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, opts, input_size, time_first=not legacy)
+        self.net = fit_input_statistics(self.net, self.data, opts.ResetInputNormalization).to(self.device)
+        self.recurrent = _start_states(self.net)
         if not isinstance(self.data, QueueBatches):
             self.data.to(self.device)  # in-memory data small enough for the GPU stays there
         self.val = None
