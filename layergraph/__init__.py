@@ -173,6 +173,7 @@ __all__ += [
     "layerNormalizationLayer",
     "leakyReluLayer",
     "lstmLayer",
+    "lstmProjectedLayer",
     "maxPooling1dLayer",
     "maxPooling2dLayer",
     "multiplicationLayer",

@@ -60,6 +60,7 @@ regressionLayer: Callable[..., Layer] = _MADE["regressionLayer"]
 lstmLayer: Callable[..., Layer] = _MADE["lstmLayer"]
 bilstmLayer: Callable[..., Layer] = _MADE["bilstmLayer"]
 gruLayer: Callable[..., Layer] = _MADE["gruLayer"]
+lstmProjectedLayer: Callable[..., Layer] = _MADE["lstmProjectedLayer"]
 selfAttentionLayer: Callable[..., Layer] = _MADE["selfAttentionLayer"]
 attentionLayer: Callable[..., Layer] = _MADE["attentionLayer"]
 indexing1dLayer: Callable[..., Layer] = _MADE["indexing1dLayer"]
@@ -101,6 +102,7 @@ __all__ = [
     "layerNormalizationLayer",
     "leakyReluLayer",
     "lstmLayer",
+    "lstmProjectedLayer",
     "maxPooling1dLayer",
     "maxPooling2dLayer",
     "multiplicationLayer",
