@@ -166,6 +166,7 @@ __all__ += [
     "groupNormalizationLayer",
     "groupedConvolution2dLayer",
     "gruLayer",
+    "gruProjectedLayer",
     "imageInputLayer",
     "indexing1dLayer",
     "instanceNormalizationLayer",

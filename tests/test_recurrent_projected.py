@@ -127,3 +127,72 @@ def test_lstm_projected_bad_options_and_onnx_export_name_the_problem() -> None:
     graph = lg.layerGraph([lg.sequenceInputLayer(C, Name="in"), lg.lstmProjectedLayer(H, PO, PI, Name="p")])
     with pytest.raises(ONNXExportError, match="LSTM operator has no input or output projector"):
         onnx_model(graph)
+
+
+# ----- gruProjectedLayer ---------------------------------------------------------------------------------------
+def np_gru_projected(X: np.ndarray, p: dict[str, np.ndarray], mode: str) -> np.ndarray:
+    """gruLayer's equations (rows reset, update, candidate) with every product projected first: Qᵢᵀ·x and
+    Qₒᵀ·h (Qₒᵀ·(r⊙h) where the reset gate acts before the recurrent product)."""
+    W, R, b = p["InputWeights"], p["RecurrentWeights"], p["Bias"][:, 0]
+    Qi, Qo = p["InputProjector"], p["OutputProjector"]
+    bw, br = (b[:3 * H], b[3 * H:]) if b.shape[0] == 6 * H else (b, np.zeros(3 * H))
+    h = np.zeros((H, X.shape[1]))
+    Y = np.zeros((H, X.shape[1], X.shape[2]))
+    for t in range(X.shape[2]):
+        xi, ho = Qi.T @ X[:, :, t], Qo.T @ h
+        r = _sig(W[:H] @ xi + bw[:H, None] + R[:H] @ ho + br[:H, None])
+        z = _sig(W[H:2 * H] @ xi + bw[H:2 * H, None] + R[H:2 * H] @ ho + br[H:2 * H, None])
+        if mode == "before-multiplication":
+            cand = np.tanh(W[2 * H:] @ xi + bw[2 * H:, None] + R[2 * H:] @ (Qo.T @ (r * h)))
+        else:
+            cand = np.tanh(W[2 * H:] @ xi + bw[2 * H:, None] + r * (R[2 * H:] @ ho + br[2 * H:, None]))
+        h = (1 - z) * cand + z * h
+        Y[:, :, t] = h
+    return Y
+
+
+@pytest.mark.parametrize("mode", ["after-multiplication", "before-multiplication",
+                                  "recurrent-bias-after-multiplication"])
+def test_gru_projected_is_matlabs_projected_equations(mode: str) -> None:
+    net = lg.dlnetwork([lg.sequenceInputLayer(C), lg.gruProjectedLayer(H, PO, PI, ResetGateMode=mode, Name="g")])
+    p = _randomize(net, "g", seed=2)
+    assert p["Bias"].shape == ((6 * H, 1) if mode.startswith("recurrent") else (3 * H, 1))
+    X = _x(C, 2, 6)
+    Y, state = lg.forward(net, lg.dlarray(X, "CBT"))
+    want = np_gru_projected(X.astype(np.float64), p, mode)
+    np.testing.assert_allclose(lg.extractdata(Y).numpy(), want, atol=2e-5)
+    np.testing.assert_allclose(np.asarray(state.Value[0]), want[:, :, -1], atol=2e-5)  # HiddenState H×N
+
+
+def test_gru_projected_equals_torch_gru_with_folded_weights() -> None:
+    """torch's GRU is MATLAB's recurrent-bias mode; the projected products fold into its weights."""
+    net = lg.dlnetwork([lg.sequenceInputLayer(C), lg.gruProjectedLayer(
+        H, PO, PI, ResetGateMode="recurrent-bias-after-multiplication", Name="g")])
+    p = _randomize(net, "g", seed=4)
+    X = _x(C, 3, 5)
+    ref = torch.nn.GRU(C, H, batch_first=True)
+    with torch.no_grad():
+        ref.weight_ih_l0.copy_(torch.from_numpy(p["InputWeights"] @ p["InputProjector"].T))
+        ref.weight_hh_l0.copy_(torch.from_numpy(p["RecurrentWeights"] @ p["OutputProjector"].T))
+        ref.bias_ih_l0.copy_(torch.from_numpy(p["Bias"][:3 * H, 0]))
+        ref.bias_hh_l0.copy_(torch.from_numpy(p["Bias"][3 * H:, 0]))
+        want = ref(torch.from_numpy(X).permute(1, 2, 0))[0].permute(2, 0, 1).numpy()
+    np.testing.assert_allclose(lg.extractdata(lg.predict(net, lg.dlarray(X, "CBT"))).numpy(), want, atol=1e-5)
+
+
+def test_gru_projected_sizes_defaults_and_onnx() -> None:
+    layer = lg.gruProjectedLayer(H, PO, PI)
+    net = lg.dlnetwork([lg.sequenceInputLayer(C), layer])
+    sizes = {r[1]: tuple(r[3]) for r in net._learn_rows}
+    assert sizes == {"InputWeights": (3 * H, PI), "RecurrentWeights": (3 * H, PO), "Bias": (3 * H, 1),
+                     "InputProjector": (C, PI), "OutputProjector": (H, PO)}
+    assert net.getLearnable("grup", "HiddenState").shape == (H, 1)
+    assert (layer.ResetGateMode, layer.BiasInitializer, layer.InputProjectorInitializer) == \
+        ("after-multiplication", "zeros", "orthogonal")
+    assert layer.description() == (f"Projected GRU with {H} hidden units, output projector size {PO}, and input "
+                                   f"projector size {PI}")
+    pytest.importorskip("onnx")
+    from layergraph.interop.onnx_export import ONNXExportError, onnx_model
+
+    with pytest.raises(ONNXExportError, match="ONNX's GRU operator has no input or output projector"):
+        onnx_model(lg.layerGraph([lg.sequenceInputLayer(C), lg.gruProjectedLayer(H, PO, PI)]))

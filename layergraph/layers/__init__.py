@@ -62,6 +62,7 @@ __all__ += [
     "groupNormalizationLayer",
     "groupedConvolution2dLayer",
     "gruLayer",
+    "gruProjectedLayer",
     "imageInputLayer",
     "indexing1dLayer",
     "instanceNormalizationLayer",

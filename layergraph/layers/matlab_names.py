@@ -61,6 +61,7 @@ lstmLayer: Callable[..., Layer] = _MADE["lstmLayer"]
 bilstmLayer: Callable[..., Layer] = _MADE["bilstmLayer"]
 gruLayer: Callable[..., Layer] = _MADE["gruLayer"]
 lstmProjectedLayer: Callable[..., Layer] = _MADE["lstmProjectedLayer"]
+gruProjectedLayer: Callable[..., Layer] = _MADE["gruProjectedLayer"]
 selfAttentionLayer: Callable[..., Layer] = _MADE["selfAttentionLayer"]
 attentionLayer: Callable[..., Layer] = _MADE["attentionLayer"]
 indexing1dLayer: Callable[..., Layer] = _MADE["indexing1dLayer"]
@@ -96,6 +97,7 @@ __all__ = [
     "groupNormalizationLayer",
     "groupedConvolution2dLayer",
     "gruLayer",
+    "gruProjectedLayer",
     "imageInputLayer",
     "indexing1dLayer",
     "instanceNormalizationLayer",
