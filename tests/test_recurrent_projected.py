@@ -129,6 +129,25 @@ def test_lstm_projected_bad_options_and_onnx_export_name_the_problem() -> None:
         onnx_model(graph)
 
 
+def test_lstm_projected_state_ports_and_factors() -> None:
+    """HasStateInputs/HasStateOutputs as lstmLayer (H values per observation); the projector factors."""
+    layer = lg.lstmProjectedLayer(H, PO, PI, HasStateInputs=True, HasStateOutputs=True, Name="p",
+                                  InputProjectorLearnRateFactor=2, OutputProjectorL2Factor=0.5)
+    assert layer.factor("LearnRate", "InputProjector") == 2 and layer.factor("L2", "OutputProjector") == 0.5
+    lgraph = lg.layerGraph([lg.sequenceInputLayer(C, Name="x"), layer])
+    for name, port in (("h", "hidden"), ("c", "cell")):
+        lgraph = lg.connectLayers(lg.addLayers(lgraph, lg.featureInputLayer(H, Name=name)), name, f"p/{port}")
+    net = lg.dlnetwork(lgraph)
+    p = _randomize(net, "p", seed=6)
+    X = _x(C, 2, 4)
+    H0, C0 = np.random.default_rng(7).normal(0, 1, (2, H, 2)).astype(np.float32)
+    y, h, c = lg.predict(net, lg.dlarray(X, "CBT"), lg.dlarray(H0, "CB"), lg.dlarray(C0, "CB"))
+    want, wh, wc = np_lstm_projected(X.astype(np.float64), p, H0.astype(np.float64), C0.astype(np.float64))
+    np.testing.assert_allclose(lg.extractdata(y).numpy(), want, atol=2e-5)
+    np.testing.assert_allclose(lg.extractdata(h).numpy(), wh, atol=2e-5)
+    np.testing.assert_allclose(lg.extractdata(c).numpy(), wc, atol=2e-5)
+
+
 # ----- gruProjectedLayer ---------------------------------------------------------------------------------------
 def np_gru_projected(X: np.ndarray, p: dict[str, np.ndarray], mode: str) -> np.ndarray:
     """gruLayer's equations (rows reset, update, candidate) with every product projected first: Qᵢᵀ·x and
