@@ -231,6 +231,17 @@ RECORDS: list[LayerRecord] = [
     _rec("bilstmLayer", lambda: lg.bilstmLayer(3), [sequence(2, 4)], _TR + "test_bilstm_is_forward_over_backward",
          (lambda: lg.bilstmLayer(0),
           "bilstmLayer: option 'NumHiddenUnits' = 0 is invalid: NumHiddenUnits must be a positive integer")),
+    _rec("lstmProjectedLayer", lambda: lg.lstmProjectedLayer(4, 2, 3, OutputMode="last"), [sequence(3, 5)],
+         "tests/test_recurrent_projected.py::test_lstm_projected_is_matlabs_projected_equations",
+         (lambda: lg.lstmProjectedLayer(4, 0, 2),
+          "lstmProjectedLayer: option 'OutputProjectorSize' = 0 is invalid: OutputProjectorSize must be a positive "
+          "integer")),
+    _rec("gruProjectedLayer",
+         lambda: lg.gruProjectedLayer(4, 2, 3, ResetGateMode="recurrent-bias-after-multiplication"), [sequence(3, 5)],
+         "tests/test_recurrent_projected.py::test_gru_projected_is_matlabs_projected_equations",
+         (lambda: lg.gruProjectedLayer(4, 2, 0),
+          "gruProjectedLayer: option 'InputProjectorSize' = 0 is invalid: InputProjectorSize must be a positive "
+          "integer")),
     _rec("selfAttentionLayer", lambda: lg.selfAttentionLayer(2, 8, NumValueChannels=4, OutputSize=6), [sequence(5, 4)],
          _TA + "test_self_attention_matches_matlab_formula_on_sequences",
          (lambda: lg.selfAttentionLayer(0, 8),

@@ -19,7 +19,8 @@ from layergraph.layers.functions import feature2image, register_function, regist
 
 # the modules defining layergraph's layers, in the order the registry lists them
 for _module in ("inputs", "dense", "conv", "conv1d", "norm", "activation", "merge", "reshape", "pooling",
-                "pooling1d", "grouped", "prelu", "depthspace", "output", "recurrent", "attention", "position"):
+                "pooling1d", "grouped", "prelu", "depthspace", "output", "recurrent", "recurrent_projected",
+                "attention", "position"):
     importlib.import_module(f"layergraph.layers.{_module}")
 
 from layergraph.layers.matlab_names import *  # noqa: E402,F403 - after the modules above registered their layers
@@ -61,12 +62,14 @@ __all__ += [
     "groupNormalizationLayer",
     "groupedConvolution2dLayer",
     "gruLayer",
+    "gruProjectedLayer",
     "imageInputLayer",
     "indexing1dLayer",
     "instanceNormalizationLayer",
     "layerNormalizationLayer",
     "leakyReluLayer",
     "lstmLayer",
+    "lstmProjectedLayer",
     "maxPooling1dLayer",
     "maxPooling2dLayer",
     "multiplicationLayer",

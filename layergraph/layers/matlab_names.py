@@ -60,6 +60,8 @@ regressionLayer: Callable[..., Layer] = _MADE["regressionLayer"]
 lstmLayer: Callable[..., Layer] = _MADE["lstmLayer"]
 bilstmLayer: Callable[..., Layer] = _MADE["bilstmLayer"]
 gruLayer: Callable[..., Layer] = _MADE["gruLayer"]
+lstmProjectedLayer: Callable[..., Layer] = _MADE["lstmProjectedLayer"]
+gruProjectedLayer: Callable[..., Layer] = _MADE["gruProjectedLayer"]
 selfAttentionLayer: Callable[..., Layer] = _MADE["selfAttentionLayer"]
 attentionLayer: Callable[..., Layer] = _MADE["attentionLayer"]
 indexing1dLayer: Callable[..., Layer] = _MADE["indexing1dLayer"]
@@ -95,12 +97,14 @@ __all__ = [
     "groupNormalizationLayer",
     "groupedConvolution2dLayer",
     "gruLayer",
+    "gruProjectedLayer",
     "imageInputLayer",
     "indexing1dLayer",
     "instanceNormalizationLayer",
     "layerNormalizationLayer",
     "leakyReluLayer",
     "lstmLayer",
+    "lstmProjectedLayer",
     "maxPooling1dLayer",
     "maxPooling2dLayer",
     "multiplicationLayer",

@@ -13,6 +13,8 @@ from layergraph.layers.base import Layer, LayerModule, fill, onnx_emitter
 from layergraph.layers.options import Lower, NonNegative, PositiveInt, WeightsInit
 from layergraph.sizes import Act
 
+# Unconfirmed against MATLAB (its Algorithms section was not in the stored documentation; docs/layers.md):
+# positions are MATLAB's 1-based indices, and encode() interleaves sin and cos as Vaswani et al.
 FIRST_POSITION = 1  # MATLAB's temporal and spatial indices start at 1
 BASE = 10000.0  # the wavelength base of the sinusoids (Vaswani et al.)
 
@@ -49,7 +51,9 @@ class PositionEmbeddingLayer(Layer):
     size_rule: ClassVar[str] = "the input's positions with `OutputSize` channels"
     OutputSize: PositiveInt
     MaxPosition: PositiveInt
-    WeightsInitializer: WeightsInit = "narrow-normal"
+    # "auto": time of "CBT", space of "SCB" (layergraph has no spatio-temporal data, where MATLAB embeds time)
+    PositionDimension: Annotated[Literal["auto", "temporal", "spatial"], Lower] = "auto"
+    WeightsInitializer: WeightsInit = "narrow-normal"  # MATLAB's default (positionEmbeddingLayer page)
     WeightLearnRateFactor: NonNegative = 1.0
     WeightL2Factor: NonNegative = 1.0
     type_label: ClassVar[str] = "Position Embedding"
@@ -60,7 +64,14 @@ class PositionEmbeddingLayer(Layer):
     onnx: ClassVar = onnx_emitter(not_back="a Slice of a constant matrix to the input's length, added over the batch, "
                                   "has no import pattern")
 
+    def _check_dimension(self, act: Act) -> None:
+        need = {"temporal": "CT", "spatial": "SC"}.get(self.PositionDimension)
+        if need and act.fmt != need:
+            raise NetworkError(f"{self.type}: PositionDimension '{self.PositionDimension}' needs {need}-format data, "
+                               f"got {act.fmt}-format size {act}")
+
     def output_size(self, inputs: list[Act]) -> Act:
+        self._check_dimension(inputs[0])
         n = _length(self, inputs[0])
         if n > self.MaxPosition:
             raise NetworkError(f"{self.type}: the data has {n} positions but MaxPosition is {self.MaxPosition}")

@@ -142,8 +142,16 @@ class _RecurrentModule(LayerModule):
                 b_ih, b_hh = self.Bias[:rows], self.Bias[rows:]
             else:
                 b_ih, b_hh = self.Bias[part], torch.zeros_like(self.Bias[part])
-            out += [self.InputWeights[part], self.RecurrentWeights[part], b_ih, b_hh]
+            out += [self.input_weights()[part], self.recurrent_weights()[part], b_ih, b_hh]
         return out
+
+    def input_weights(self) -> torch.Tensor:
+        """The matrix multiplying the input of every gate (lstmProjectedLayer: InputWeights·InputProjectorᵀ)."""
+        return self.InputWeights
+
+    def recurrent_weights(self) -> torch.Tensor:
+        """The matrix multiplying the hidden state (lstmProjectedLayer: RecurrentWeights·OutputProjectorᵀ)."""
+        return self.RecurrentWeights
 
     def _fused(self, x: torch.Tensor, states: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         n = x.shape[0]
@@ -166,8 +174,8 @@ class _RecurrentModule(LayerModule):
               reverse: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """MATLAB's documented equations, one time step after another (direction k of the weights)."""
         H, rows = self.h, self.g * self.h
-        W = self.InputWeights[k * rows:(k + 1) * rows]
-        R = self.RecurrentWeights[k * rows:(k + 1) * rows]
+        W = self.input_weights()[k * rows:(k + 1) * rows]
+        R = self.recurrent_weights()[k * rows:(k + 1) * rows]
         b = self.Bias[:rows] if self.recurrent_bias else self.Bias[k * rows:(k + 1) * rows]
         rb = self.Bias[rows:] if self.recurrent_bias else None
         act, gate = _STATE[self.state_fn], _GATE[self.gate_fn]
