@@ -9,8 +9,8 @@ import torch
 
 from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.data.categorical import Categorical
-from layergraph.data.datastore import Source
 from layergraph.data.queue import MiniBatchQueue
+from layergraph.data.source import Source
 from layergraph.errors import OptionError
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.train.batches import input_format
