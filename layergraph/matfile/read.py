@@ -161,6 +161,8 @@ def _rebuild(fields: Struct) -> Any:
         return Categorical(categories=cats, codes=codes)
     if kind == "dlnetwork":
         return _network(fields)
+    if kind == "layerGraph":
+        return graph_from_data(yaml.safe_load(str(fields.Spec)), "<MAT-file layerGraph>")
     if kind == "table":
         cols = [c if isinstance(c, list) else [c] for c in (fields.Layer, fields.Parameter, fields.Value)]
         return Table(cols[0], cols[1], [torch.as_tensor(np.asarray(v)) for v in cols[2]])

@@ -14,6 +14,7 @@ from layergraph.compile.dlnetwork import dlnetwork
 from layergraph.data.categorical import Categorical
 from layergraph.dlarray import DLArray, extractdata
 from layergraph.errors import LayergraphError
+from layergraph.graph import LayerGraph
 from layergraph.matfile.read import read_variables
 from layergraph.matfile.struct import MatFileError
 from layergraph.spec.io import dump_spec
@@ -115,7 +116,7 @@ def _savable(v: Any, name: str) -> bool:
 
 def to_mat(value: Any, where: str) -> Any:
     """A Python value as scipy.io writes MATLAB's: arrays in MATLAB layout, lists as cells, dicts as structs."""
-    if isinstance(value, (dlnetwork, DLArray, torch.Tensor, Categorical, Table)):
+    if isinstance(value, (dlnetwork, LayerGraph, DLArray, torch.Tensor, Categorical, Table)):
         return _object_to_mat(value, where)
     if isinstance(value, Mapping):
         bad = [k for k in value if not (isinstance(k, str) and k.isidentifier())]
@@ -137,10 +138,12 @@ def to_mat(value: Any, where: str) -> Any:
                        "categorical and dlnetwork values can)")
 
 
-def _object_to_mat(value: dlnetwork | DLArray | torch.Tensor | Categorical | Table, where: str) -> Any:
+def _object_to_mat(value: dlnetwork | LayerGraph | DLArray | torch.Tensor | Categorical | Table, where: str) -> Any:
     """layergraph's objects as arrays, or as structures marked by LayergraphClass that load turns back."""
     if isinstance(value, dlnetwork):
         return _network_struct(value, where)
+    if isinstance(value, LayerGraph):  # MATLAB saves a layerGraph object: here its spec
+        return {"LayergraphClass": "layerGraph", "Spec": _spec_text(value, where)}
     if isinstance(value, DLArray):
         data = extractdata(value).cpu().numpy()
         if not value.fmt:
@@ -170,12 +173,16 @@ def _cell(items: Any, where: str) -> np.ndarray:
     return out
 
 
+def _spec_text(net: Any, where: str) -> str:
+    try:
+        return dump_spec(net)
+    except LayergraphError as err:
+        raise MatFileError(f"save: {type(net).__name__} '{where}' cannot be saved: {err}") from None
+
+
 def _network_struct(net: Any, where: str) -> dict[str, Any]:
     """A dlnetwork as a structure: its spec (YAML text) and its learnables and state in MATLAB layout."""
-    try:
-        spec = dump_spec(net)
-    except LayergraphError as err:
-        raise MatFileError(f"save: dlnetwork '{where}' cannot be saved: {err}") from None
+    spec = _spec_text(net, where)
     tables = {}
     for kind in ("Learnables", "State"):
         table = getattr(net, kind)
