@@ -366,7 +366,7 @@ def test_partition_of_queue_shards_the_data(tmp_path: Path) -> None:
 
 
 def test_layout_conversion_matches_dlarray() -> None:
-    from layergraph.data.queue import _convert, _Output
+    from layergraph.data.minibatch import Output, convert
     from layergraph.dlarray import dlarray
 
     rng = np.random.default_rng(4)
@@ -374,7 +374,7 @@ def test_layout_conversion_matches_dlarray() -> None:
         x = rng.random(tuple(range(2, 2 + len(fmt))))
         expected = dlarray(torch.from_numpy(x).float(), fmt)
         for data in (x, torch.from_numpy(x)):  # numpy from the mini-batch function, or torch
-            got = _convert(data, _Output(fmt, torch.float32, True, torch.device("cpu")))
+            got = convert(data, Output(fmt, torch.float32, True, torch.device("cpu")))
             assert got.fmt == expected.fmt and got.dtype == torch.float32
             assert torch.equal(got.as_subclass(torch.Tensor), expected.as_subclass(torch.Tensor)), fmt
 

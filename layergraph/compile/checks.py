@@ -61,19 +61,7 @@ class InputCheck:
 
     def __call__(self, x: Any, fname: str) -> torch.Tensor:
         if is_matlab_numeric(x):
-            # MATLAB: numeric data and unformatted dlarrays are in the input layer's format, in MATLAB layout
-            t = plain(x if isinstance(x, torch.Tensor) else np.asarray(x))
-            if t.dtype == torch.float64:
-                t = t.float()  # as dlarray(X) makes MATLAB's double data single
-            if self.fmt == "CB" and t.dim() <= 2:
-                # MATLAB takes numeric (and unformatted) feature data one observation per row, N×numFeatures
-                # ("BC"): a column is N observations of one feature, a row one observation
-                t = (t.reshape(1, -1) if t.dim() == 1 else t.reshape(1, 1) if t.dim() == 0 else t).T
-            try:
-                x = plain(label(t, self.fmt))
-            except ValueError:
-                raise NetworkError(f"{fname}: {self.what} expects {self.act} ({self.act.fmt}) per observation but "
-                                   f"got numeric data of size {'×'.join(map(str, t.shape))}") from None
+            x = self._numeric(x, fname)
         elif isinstance(x, DLArray):
             if x.fmt != self.fmt:
                 raise ValueError(f"{fname}: input '{self.ref}' expects {self.fmt} data, got a dlarray labelled "
@@ -93,6 +81,21 @@ class InputCheck:
                 raise NetworkError(f"{fname}: {self.what} needs sequences of at least {self.min_time} time steps "
                                    f"(MinLength) but got {t}")
         return x
+
+    def _numeric(self, x: Any, fname: str) -> torch.Tensor:
+        """MATLAB: numeric data and unformatted dlarrays are in the input layer's format, in MATLAB layout."""
+        t = plain(x if isinstance(x, torch.Tensor) else np.asarray(x))
+        if t.dtype == torch.float64:
+            t = t.float()  # as dlarray(X) makes MATLAB's double data single
+        if self.fmt == "CB" and t.dim() <= 2:
+            # MATLAB takes numeric (and unformatted) feature data one observation per row, N×numFeatures
+            # ("BC"): a column is N observations of one feature, a row one observation
+            t = (t.reshape(1, -1) if t.dim() == 1 else t.reshape(1, 1) if t.dim() == 0 else t).T
+        try:
+            return plain(label(t, self.fmt))
+        except ValueError:
+            raise NetworkError(f"{fname}: {self.what} expects {self.act} ({self.act.fmt}) per observation but "
+                               f"got numeric data of size {'×'.join(map(str, t.shape))}") from None
 
 
 def is_matlab_numeric(x: Any) -> bool:

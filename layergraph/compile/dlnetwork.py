@@ -11,25 +11,23 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from layergraph.compile.build import build_graph_module, wire
 from layergraph.compile.checks import InputCheck, example_sizes, input_checks, is_matlab_numeric, locate_failure
+from layergraph.compile.parameters import NetworkParameters, Rows
 from layergraph.dlarray import DLArray, stripdims, wrap
-from layergraph.errors import NetworkError, SpecError
+from layergraph.errors import NetworkError
 from layergraph.graph.infer import Analysis, infer
 from layergraph.graph.layergraph import LayerGraph, layerGraph
-from layergraph.layers.base import Layer, LayerModule
+from layergraph.layers.base import Layer
 from layergraph.layers.custom import call_layer
 from layergraph.namevalue import matlab_keywords, name_value
 from layergraph.nargout import nargout, results
 from layergraph.safety.limits import check_network_size
-from layergraph.table import Table, matlab_size
+from layergraph.table import matlab_size
 from layergraph.tracing import in_dlfeval
-
-_Rows = list[tuple[str, str, torch.Tensor, tuple[int, ...]]]
 
 
 def _graph_of(layers: Any) -> LayerGraph:
@@ -47,7 +45,7 @@ def _split_options(args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[s
     return args[:cut], name_value(fname, args[cut:], kwargs, names)
 
 
-class dlnetwork:  # noqa: N801 - MATLAB name
+class dlnetwork(NetworkParameters):  # noqa: N801 - MATLAB name
     """A network ready for custom training loops: `Y, state = forward(net, X)`, `Y = predict(net, X)`.
 
     The forward pass is a torch.fx GraphModule (`net.module`) generated once from the graph, so a call
@@ -78,8 +76,8 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         self.module: Any = None
         self._analysis: Analysis | None = None
         self._keys: dict[str, str] = {}
-        self._learn_rows: _Rows = []
-        self._state_rows: _Rows = []
+        self._learn_rows: Rows = []
+        self._state_rows: Rows = []
         self._recurrent: list[nn.Module] = []  # layers whose state moves on in a pass (recurrent layers)
         self._views: dict[tuple[str, ...], tuple[Any, list[str]]] = {}
         self._training: bool | None = None
@@ -160,33 +158,6 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             raise KeyError(f"no layer output or network input named '{ref}'")
         return act
 
-    def _need_init(self, what: str) -> dlnetwork:
-        if self.module is None:
-            raise NetworkError(f"{what}: the network is not initialized; call net = initialize(net) "
-                               "(with example inputs for a network without input layers)")
-        return self
-
-    def layer_module(self, name: str) -> nn.Module:
-        """The compiled torch module of layer `name`."""
-        if name not in self._keys:
-            raise KeyError(f"no layer named '{name}' in the network")
-        return getattr(self.module, self._keys[name])
-
-    def _collect_rows(self) -> tuple[_Rows, _Rows]:
-        learn, state = [], []
-        for name in self.analysis.order:
-            layer = self._lgraph.layer(name)
-            module = self.layer_module(name)
-            ins = self.analysis.inputs.get(name, [])
-            shapes = {**layer.learnables(ins), **layer.states(ins)} if not layer.is_input else {}
-            for pname, p in module.named_parameters(recurse=False):
-                learn.append((name, pname, p, shapes.get(pname, tuple(p.shape))))
-            if isinstance(module, LayerModule):
-                for bname, b in module.named_buffers(recurse=False):
-                    if bname in module.layout:  # a recurrent state is H×N after a mini-batch of N: its own size
-                        state.append((name, bname, b, tuple(module.to_matlab(bname).shape)))
-        return learn, state
-
     # ----- editing: each returns a new, uninitialized network (MATLAB's value semantics) ---------------
     def _edited(self, lgraph: LayerGraph) -> dlnetwork:
         new = dlnetwork(Initialize=False)
@@ -232,136 +203,6 @@ class dlnetwork:  # noqa: N801 - MATLAB name
             new._known = {k: v for k, v in new._known.items() if k not in recurrent}
             new._initialize()
         return new
-
-    def _values(self) -> dict[tuple[str, str], torch.Tensor]:
-        """Every learnable and state value in MATLAB layout, to carry into an edited network."""
-        if self.module is None:
-            return dict(self._known)
-        out = {}
-        for lay, par, _, _ in self._learn_rows + self._state_rows:
-            module = self.layer_module(lay)
-            if isinstance(module, LayerModule) and par in module.layout:
-                out[(lay, par)] = module.to_matlab(par)
-        return out
-
-    def _restore(self, values: dict[tuple[str, str], torch.Tensor]) -> None:
-        """Write carried values back where the layer and its parameter's size are unchanged."""
-        for (lay, par), value in values.items():
-            module = self.layer_module(lay) if lay in self._keys else None
-            if isinstance(module, LayerModule) and par in module.layout and \
-                    tuple(module.layout[par][1]) == tuple(value.shape):
-                module.from_matlab(par, value)
-
-    # ----- MATLAB tables ----------------------------------------------------------------------
-    @property
-    def Learnables(self) -> Table:
-        """Table of (Layer, Parameter, Value); Values are the live torch Parameters."""
-        return Table(*(list(c) for c in zip(*self._learn_rows)) if self._learn_rows else ([], [], [], []))
-
-    @Learnables.setter
-    def Learnables(self, table: Table) -> None:
-        self._assign(self._learn_rows, table, "Learnables")
-
-    @property
-    def State(self) -> Table:
-        """Table of (Layer, Parameter, Value) for batch-norm TrainedMean/TrainedVariance."""
-        return Table(*(list(c) for c in zip(*self._state_rows)) if self._state_rows else ([], [], [], []))
-
-    @State.setter
-    def State(self, table: Table) -> None:
-        if self._assign(self._state_rows, table, "State"):  # a recurrent state changed its number of columns
-            self._learn_rows, self._state_rows = self._collect_rows()
-
-    def _assign(self, rows: _Rows, table: Table, what: str) -> bool:
-        """Copy the table's values into the rows' tensors; True when a state took a new size (H×N)."""
-        if len(table) != len(rows):
-            raise ValueError(f"{what}: expected {len(rows)} rows, got {len(table)}")
-        resized = False
-        with torch.no_grad():
-            for (lay, par, target, _), (tl, tp, value) in zip(rows, table):
-                if (lay, par) != (tl, tp):
-                    raise ValueError(f"{what}: row for {lay}/{par} expected, got {tl}/{tp}")
-                if value is target:
-                    continue
-                value = torch.as_tensor(value)
-                if what == "State" and value.numel() != target.numel():
-                    self.layer_module(lay).from_matlab(par, value)  # recurrent states: H×1 or H×N
-                    resized = True
-                else:
-                    target.copy_(value.reshape(target.shape))
-        return resized
-
-    def _parameter_module(self, layer: str, param: str) -> LayerModule:
-        module = self._need_init("getLearnable").layer_module(layer)
-        if not isinstance(module, LayerModule) or param not in module.layout:
-            raise KeyError(f"layer '{layer}' has no parameter '{param}'")
-        return module
-
-    def getLearnable(self, layer: str, param: str) -> np.ndarray:
-        """A learnable or state value in MATLAB layout (numpy)."""
-        return self._parameter_module(layer, param).to_matlab(param).cpu().numpy()
-
-    def setLearnable(self, layer: str, param: str, value: Any) -> None:
-        """Write a learnable or state value given in MATLAB layout (e.g. weights exported from MATLAB)."""
-        try:
-            self._parameter_module(layer, param).from_matlab(param, value)
-        except ValueError as err:
-            raise ValueError(f"layer '{layer}': {err}") from None
-
-    def tensors(self) -> dict[str, torch.Tensor]:
-        """Every learnable and state tensor keyed 'layer/Parameter' (torch layout), for checkpoints."""
-        return {f"{lay}/{par}": t for lay, par, t, _ in self._learn_rows + self._state_rows}
-
-    def load_tensors(self, tensors: dict[str, torch.Tensor], strict: bool = True) -> None:
-        """Load tensors saved by `tensors()`; a missing key or a wrong shape names the parameter."""
-        own = self.tensors()
-        if strict:
-            missing = [k for k in own if k not in tensors]
-            if missing:
-                raise SpecError(f"checkpoint has no value for '{missing[0]}'")
-        resized = False
-        with torch.no_grad():
-            for key, target in own.items():
-                if key not in tensors:
-                    continue
-                value = tensors[key]
-                if tuple(value.shape) != tuple(target.shape):
-                    lay, _, par = key.partition("/")
-                    module = self.layer_module(lay)
-                    if par in getattr(module, "state_names", ()):  # a recurrent state saved as H×N: kept so
-                        module.from_matlab(par, value)
-                        resized = True
-                        continue
-                    raise SpecError(f"'{key}' has shape {list(value.shape)} in the checkpoint but "
-                                    f"{list(target.shape)} in the network")
-                target.copy_(value)
-        if resized:
-            self._learn_rows, self._state_rows = self._collect_rows()
-
-    # ----- learn-rate and L2 factors ---------------------------------------------------------------------
-    def getLearnRateFactor(self, layer: str, param: str) -> float:
-        """The learn-rate factor of a parameter (adamupdate/sgdmupdate/rmspropupdate multiply the learning
-        rate by it when given the network)."""
-        return self._lgraph.layer(layer).factor("LearnRate", param)
-
-    def setLearnRateFactor(self, layer: str, param: str, factor: float) -> dlnetwork:
-        return self._set_factor("LearnRate", layer, param, factor)
-
-    def getL2Factor(self, layer: str, param: str) -> float:
-        return self._lgraph.layer(layer).factor("L2", param)
-
-    def setL2Factor(self, layer: str, param: str, factor: float) -> dlnetwork:
-        return self._set_factor("L2", layer, param, factor)
-
-    def _set_factor(self, kind: str, layer: str, param: str, factor: float) -> dlnetwork:
-        """Set the factor on the layer (in place: the compiled modules do not depend on it) and return the net."""
-        new_layer = self._lgraph.layer(layer).with_factor(kind, param, factor)
-        self._lgraph.graph.nodes[layer]["layer"] = new_layer
-        return self
-
-    def learn_rate_factors(self) -> list[float]:
-        """The learn-rate factor of each Learnables row (1 where the layer has none)."""
-        return [self._lgraph.layer(lay).factor("LearnRate", par) for lay, par, _, _ in self._learn_rows]
 
     # ----- execution ----------------------------------------------------------------------------
     def to(self, device: str | torch.device) -> dlnetwork:
@@ -455,29 +296,6 @@ class dlnetwork:  # noqa: N801 - MATLAB name
         ys, state = self._stateful(lambda: self._call(X, kwargs, True, "forward"))
         return results("forward", n, [*ys, state], f"a network with {len(ys)} output(s) and its state")
 
-    def _stateful(self, run: Any) -> tuple[list[DLArray], Table]:
-        """Run a pass on copies of the state tensors and return its outputs and the State it leaves; the network's
-        own tensors are put back untouched. Recurrent layers update their state in this pass (predict too)."""
-        # torch updates running statistics in place, and autograd keeps the tensors it saw for the backward pass:
-        # so the pass runs on copies, handed back as State
-        rows = self._state_rows
-        homes = [self.layer_module(lay)._buffers for lay, _, _, _ in rows]
-        recurrent = self._recurrent
-        for home, (_, name, t, _) in zip(homes, rows):
-            home[name] = t.detach().clone()
-        for m in recurrent:
-            m.track_state = True
-        try:
-            ys = run()
-            after = [home[name] for home, (_, name, _, _) in zip(homes, rows)]
-        finally:
-            for home, (_, name, t, _) in zip(homes, rows):
-                home[name] = t
-            for m in recurrent:
-                m.track_state = False
-        shapes = [tuple(a.shape) if a.shape != r[2].shape else r[3] for a, r in zip(after, rows)]  # H×N states
-        return ys, Table([r[0] for r in rows], [r[1] for r in rows], after, shapes)
-
     def predict(self, *X: Any, nargout: int | None = None, **kwargs: Any) -> Any:
         """Inference-mode pass (dropout off, trained statistics): MATLAB's `[Y1, …, YN] = predict(net, X)`.
 
@@ -510,9 +328,6 @@ class dlnetwork:  # noqa: N801 - MATLAB name
                 f"    OutputNames: {self.OutputNames}\n"
                 f"    Initialized: {int(self.Initialized)}\n"
                 f"  NumLearnables: {self.num_learnables():,}  ({matlab_size((len(self._learn_rows), 3))} rows)")
-
-    def num_learnables(self) -> int:
-        return sum(p.numel() for _, _, p, _ in self._learn_rows)
 
 
 def forward(net: dlnetwork | Layer, *X: Any, nargout: int | None = None, **kwargs: Any) -> Any:

@@ -8,9 +8,9 @@ import numpy as np
 
 from layergraph.data.categorical import Categorical
 from layergraph.data.cells import Block
-from layergraph.data.datastore import BlockDatastore
 from layergraph.data.images import _as_numpy
 from layergraph.data.options import MatlabProperties, choice, parse_options
+from layergraph.data.source import BlockDatastore
 from layergraph.errors import OptionError
 
 

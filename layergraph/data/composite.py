@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from layergraph.data.cells import Block, horzcat, merge, parse, present
-from layergraph.data.datastore import BlockDatastore, Source
 from layergraph.data.options import flag, parse_options
+from layergraph.data.source import BlockDatastore, Source
 from layergraph.errors import DataError, OptionError
 
 

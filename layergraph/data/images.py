@@ -104,6 +104,30 @@ def _as_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def _frames(X: Any) -> list[np.ndarray]:
+    """imtile's frames, each H×W×C: a list of images, or the frames of H×W, H×W×N (grey) or H×W×C×B data."""
+    if isinstance(X, list | tuple):
+        return [_matlab_frame(_as_numpy(f)) for f in X]
+    data = _as_numpy(X)
+    if data.ndim == 2:
+        data = data[:, :, None, None]
+    elif data.ndim == 3:
+        data = data[:, :, None, :]  # MATLAB: an H×W×N array is N grey frames
+    elif data.ndim != 4:
+        raise ValueError(f"imtile: expected H×W×C×B data, got {data.ndim} dimensions")
+    return [data[:, :, :, k] for k in range(data.shape[3])]
+
+
+def _background(bg: Any, dtype: np.dtype) -> Any:
+    """BackgroundColor: 'black', 'white' (the data's full range) or a value or colour triplet as given."""
+    if isinstance(bg, str):
+        named = {"black": 0.0, "white": 255.0 if dtype == np.uint8 else 1.0}
+        if bg.lower() not in named:
+            raise ValueError(f"imtile: BackgroundColor {bg!r} is not 'black', 'white' or a colour triplet")
+        return named[bg.lower()]
+    return bg
+
+
 def imtile(X: Any, *args: Any, **kwargs: Any) -> np.ndarray:
     """MATLAB's imtile: frames of H×W×C×B data (or a list of images) tiled row by row into one H'×W'×C image.
 
@@ -112,17 +136,7 @@ def imtile(X: Any, *args: Any, **kwargs: Any) -> np.ndarray:
     """
     opts = parse_options("imtile", args, kwargs,
                          {"GridSize": None, "BorderSize": 0, "BackgroundColor": 0, "Frames": None})
-    if isinstance(X, list | tuple):
-        frames = [_matlab_frame(_as_numpy(f)) for f in X]
-    else:
-        data = _as_numpy(X)
-        if data.ndim == 2:
-            data = data[:, :, None, None]
-        elif data.ndim == 3:
-            data = data[:, :, None, :]  # MATLAB: an H×W×N array is N grey frames
-        elif data.ndim != 4:
-            raise ValueError(f"imtile: expected H×W×C×B data, got {data.ndim} dimensions")
-        frames = [data[:, :, :, k] for k in range(data.shape[3])]
+    frames = _frames(X)
     if opts["Frames"] is not None:
         frames = [frames[int(i) - 1] for i in np.atleast_1d(opts["Frames"])]
     if not frames:
@@ -133,12 +147,7 @@ def imtile(X: Any, *args: Any, **kwargs: Any) -> np.ndarray:
     rows, cols = _grid(len(frames), h, w, opts["GridSize"])
     br, bc = (int(v) for v in np.broadcast_to(np.asarray(opts["BorderSize"]), (2,)))
     dtype = np.result_type(*(f.dtype for f in frames))
-    bg = opts["BackgroundColor"]
-    if isinstance(bg, str):
-        named = {"black": 0.0, "white": 255.0 if dtype == np.uint8 else 1.0}
-        if bg.lower() not in named:
-            raise ValueError(f"imtile: BackgroundColor {bg!r} is not 'black', 'white' or a colour triplet")
-        bg = named[bg.lower()]
+    bg = _background(opts["BackgroundColor"], dtype)
     background = np.broadcast_to(np.asarray(bg, dtype=np.float64).ravel(), (c,))
     out = np.empty((rows * (h + 2 * br), cols * (w + 2 * bc), c), dtype=dtype)
     out[...] = background.astype(dtype)

@@ -33,6 +33,30 @@ def padsequences(X: Any, paddingDim: int, *args: Any, **kwargs: Any) -> tuple[An
     if not seqs:
         raise OptionError(f"{fname}: X must be a non-empty list (cell array) of sequences")
     as_torch = all(isinstance(s, torch.Tensor) for s in seqs)
+    arrays, axis = _aligned(fname, seqs, paddingDim)
+    length = _length(fname, opts["Length"], [a.shape[axis] for a in arrays])
+    direction = str(opts["Direction"]).lower()
+    if direction not in ("right", "left"):
+        raise OptionError(f"{fname}: Direction must be 'right' or 'left', got {opts['Direction']!r}")
+    value = opts["PaddingValue"]
+    if isinstance(value, str) and value.lower() == "auto":
+        value = 0
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise OptionError(f"{fname}: PaddingValue must be 'auto' or a number, got {value!r}")
+    dtype = np.result_type(*arrays)
+    pairs = [_pad_one(a, axis, length, direction, value, dtype) for a in arrays]
+    padded, masks = [p for p, _ in pairs], [m for _, m in pairs]
+    ndim = arrays[0].ndim
+    if not bool(opts["UniformOutput"]):
+        out = [torch.from_numpy(p) for p in padded] if as_torch else padded
+        return out, masks
+    xpad, mask = np.stack(padded, axis=ndim), np.stack(masks, axis=ndim)
+    return (torch.from_numpy(xpad) if as_torch else xpad), mask
+
+
+def _aligned(fname: str, seqs: list[Any], paddingDim: Any) -> tuple[list[np.ndarray], int]:
+    """The sequences as numpy arrays of one number of dimensions, and the 0-based time axis; the other
+    dimensions must agree."""
     arrays = [s.detach().cpu().numpy() if isinstance(s, torch.Tensor) else np.asarray(s) for s in seqs]
     if isinstance(paddingDim, bool) or not isinstance(paddingDim, (int, np.integer)) or paddingDim < 1:
         raise OptionError(f"{fname}: paddingDim must be a positive integer (a 1-based dimension), got {paddingDim!r}")
@@ -43,35 +67,22 @@ def padsequences(X: Any, paddingDim: int, *args: Any, **kwargs: Any) -> tuple[An
     if len(others) > 1:
         raise OptionError(f"{fname}: the sequences must have the same size in every dimension but {paddingDim} "
                           f"(got {sorted(others)})")
-    lengths = [a.shape[axis] for a in arrays]
-    length = _length(fname, opts["Length"], lengths)
-    direction = str(opts["Direction"]).lower()
-    if direction not in ("right", "left"):
-        raise OptionError(f"{fname}: Direction must be 'right' or 'left', got {opts['Direction']!r}")
-    value = opts["PaddingValue"]
-    if isinstance(value, str) and value.lower() == "auto":
-        value = 0
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise OptionError(f"{fname}: PaddingValue must be 'auto' or a number, got {value!r}")
-    dtype = np.result_type(*arrays)
-    padded, masks = [], []
-    for a in arrays:
-        n = a.shape[axis]
-        keep = np.arange(n - min(n, length), n) if direction == "left" else np.arange(min(n, length))
-        data = np.take(a, keep, axis=axis)
-        pad_shape = list(a.shape)
-        pad_shape[axis] = length - len(keep)
-        fill = np.full(pad_shape, value, dtype=dtype)
-        ones, zeros = np.ones(data.shape, bool), np.zeros(pad_shape, bool)
-        parts = (fill, data) if direction == "left" else (data, fill)
-        mparts = (zeros, ones) if direction == "left" else (ones, zeros)
-        padded.append(np.concatenate(parts, axis))
-        masks.append(np.concatenate(mparts, axis))
-    if not bool(opts["UniformOutput"]):
-        out = [torch.from_numpy(p) for p in padded] if as_torch else padded
-        return out, masks
-    xpad, mask = np.stack(padded, axis=ndim), np.stack(masks, axis=ndim)
-    return (torch.from_numpy(xpad) if as_torch else xpad), mask
+    return arrays, axis
+
+
+def _pad_one(a: np.ndarray, axis: int, length: int, direction: str, value: Any,
+             dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """One sequence padded or cut to `length` time steps at its end ("right") or start ("left"), and its mask."""
+    n = a.shape[axis]
+    keep = np.arange(n - min(n, length), n) if direction == "left" else np.arange(min(n, length))
+    data = np.take(a, keep, axis=axis)
+    pad_shape = list(a.shape)
+    pad_shape[axis] = length - len(keep)
+    fill = np.full(pad_shape, value, dtype=dtype)
+    ones, zeros = np.ones(data.shape, bool), np.zeros(pad_shape, bool)
+    parts = (fill, data) if direction == "left" else (data, fill)
+    mparts = (zeros, ones) if direction == "left" else (ones, zeros)
+    return np.concatenate(parts, axis), np.concatenate(mparts, axis)
 
 
 def _length(fname: str, option: Any, lengths: list[int]) -> int:

@@ -14,47 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from layergraph.dlarray.torchops import ELEMENTWISE_BINARY, KEEP, UFUNCS, from_matlab, keeps_dims, matlab_broadcast
 from layergraph.formats import MATLAB_ORDER, canonical_format, torch_perm
 from layergraph.namevalue import matlab_keywords
 
 # `with no_labels():` torch operations treat dlarrays as plain tensors: no dispatch, no alias, plain results.
 no_labels = torch._C.DisableTorchFunctionSubclass
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# torch functions and Tensor methods whose result has the layout of their (formatted) tensor arguments:
-# elementwise maths, comparisons, activations, copies/casts/moves, *_like constructors and concatenation.
-_ELEMENTWISE_BINARY = _names("""
-    add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow float_power atan2 arctan2
-    maximum minimum fmax fmin eq ne lt le gt ge greater greater_equal less less_equal not_equal equal logical_and
-    logical_or logical_xor bitwise_and bitwise_or bitwise_xor hypot copysign xlogy rsub where lerp addcmul addcdiv
-    masked_fill clamp clip __add__ __radd__ __iadd__ __sub__ __rsub__ __isub__ __mul__ __rmul__ __imul__
-    __truediv__ __rtruediv__ __itruediv__ __div__ __rdiv__ __idiv__ __pow__ __rpow__ __ipow__ __floordiv__
-    __rfloordiv__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __eq__ __ne__ __lt__ __le__
-    __gt__ __ge__
-""")
-_KEEP = _ELEMENTWISE_BINARY | _names("""
-    abs absolute neg negative positive exp exp2 expm1 log log2 log10 log1p sqrt rsqrt square sin cos tan asin acos
-    atan sinh cosh tanh asinh acosh atanh sigmoid logit relu relu6 elu selu celu gelu silu mish softplus softsign
-    hardtanh hardsigmoid hardswish leaky_relu tanhshrink sign sgn floor ceil round trunc frac reciprocal erf erfc
-    erfinv clamp_min clamp_max nan_to_num logical_not bitwise_not isnan isinf isfinite softmax log_softmax dropout
-    alpha_dropout deg2rad rad2deg lgamma digamma signbit flip __neg__ __abs__ __pos__ __invert__ clone detach
-    contiguous to cpu cuda float double half bfloat16 bool int long type type_as requires_grad_ ones_like
-    zeros_like full_like empty_like rand_like randn_like randint_like bernoulli cat concat concatenate __getitem__
-""")
-
-
-# numpy ufuncs that reach a dlarray operand, as the torch functions that handle dlarrays
-_UFUNCS: dict[str, Callable[..., Any]] = {
-    "add": torch.add, "subtract": torch.sub, "multiply": torch.mul, "true_divide": torch.true_divide,
-    "divide": torch.true_divide, "power": torch.pow, "maximum": torch.maximum, "minimum": torch.minimum,
-    "fmax": torch.fmax, "fmin": torch.fmin, "greater": torch.greater, "greater_equal": torch.greater_equal,
-    "less": torch.less, "less_equal": torch.less_equal, "equal": torch.eq, "not_equal": torch.ne,
-    "logical_and": torch.logical_and, "logical_or": torch.logical_or, "logical_xor": torch.logical_xor,
-}
 
 
 class DLArray(torch.Tensor):
@@ -70,11 +35,11 @@ class DLArray(torch.Tensor):
     def __torch_function__(cls, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
         name = getattr(func, "__name__", "")
         with no_labels():
-            if name in _ELEMENTWISE_BINARY:
+            if name in ELEMENTWISE_BINARY:
                 args = _align_labels(args)
             out = func(*args, **kwargs) if kwargs else func(*args)
         # in-place methods return their (already labelled) input object; non-tensors pass through
-        if type(out) is not torch.Tensor or name not in _KEEP:
+        if type(out) is not torch.Tensor or name not in KEEP:
             return out
         fmt = _labels_of(args)
         if not fmt:
@@ -82,7 +47,7 @@ class DLArray(torch.Tensor):
             return _unformatted(out, args) if name != "__getitem__" else out
         if out.dim() != len(fmt):
             return out
-        if name == "__getitem__" and not _keeps_dims(args[1]):
+        if name == "__getitem__" and not keeps_dims(args[1]):
             return out
         if any(out is a for a in args):  # e.g. x.type_as(y) may return the caller's own plain tensor
             return wrap(out, fmt)
@@ -91,7 +56,7 @@ class DLArray(torch.Tensor):
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         # numpy data meeting a dlarray (`img .* X`, `X .* img`): numpy would convert the dlarray in its torch
         # layout; the torch function instead reads the numpy operand as MATLAB data (see _align_labels)
-        fn = _UFUNCS.get(ufunc.__name__)
+        fn = UFUNCS.get(ufunc.__name__)
         if method != "__call__" or fn is None or kwargs:
             return NotImplemented
         return fn(*_as_tensors(inputs))
@@ -155,18 +120,6 @@ def _unformatted(out: torch.Tensor, args: Any) -> torch.Tensor:
     return out
 
 
-def _keeps_dims(key: Any) -> bool:
-    """True if torch-order indexing with `key` keeps every dimension in place (slices, one index list)."""
-    keys = key if type(key) is tuple else (key,)
-    advanced = 0
-    for k in keys:
-        if k is None or isinstance(k, int):
-            return False
-        if not isinstance(k, slice) and k is not Ellipsis:
-            advanced += 1
-    return advanced <= 1
-
-
 def _numeric(a: Any) -> bool:
     """MATLAB numeric data: an unformatted dlarray (what layergraph's randn, zeros, stripdims… return) or numpy
     data, converted to a tensor by _as_tensors (marked unformatted there). Plain torch tensors are torch code's
@@ -201,14 +154,6 @@ def _single_wins(args: tuple) -> tuple:
                  if isinstance(a, torch.Tensor) and a.dtype == torch.float64 else a for a in args)
 
 
-def _matlab_broadcast(args: tuple) -> tuple:
-    """MATLAB's implicit expansion for MATLAB-layout operands: sizes line up from the first dimension and
-    missing trailing dimensions are 1 (32×32×1 meets 32×32 as 32×32, not numpy's right-aligned 32×32×32)."""
-    n = max((a.dim() for a in args if isinstance(a, torch.Tensor)), default=0)
-    return tuple(a.reshape(*a.shape, *([1] * (n - a.dim()))) if isinstance(a, torch.Tensor) and 0 < a.dim() < n
-                 else a for a in args)
-
-
 def _align_labels(args: tuple) -> tuple:
     """Expand formatted operands with fewer labels to the richest format (MATLAB matches labels, not positions).
 
@@ -220,10 +165,10 @@ def _align_labels(args: tuple) -> tuple:
     args = _single_wins(_as_tensors(args))
     fmts = {a.fmt for a in args if type(a) is DLArray and a.fmt}
     if not fmts:
-        return _matlab_broadcast(args)
+        return matlab_broadcast(args)
     target = max(fmts, key=len)
     if any(_numeric(a) for a in args):
-        args = tuple(_from_matlab(a, target) if _numeric(a) else a for a in args)
+        args = tuple(from_matlab(a, target) if _numeric(a) else a for a in args)
     if len(fmts) < 2:
         return args
     want = Counter(target)
@@ -232,24 +177,6 @@ def _align_labels(args: tuple) -> tuple:
             raise ValueError(f"dlarray: cannot combine '{f}' and '{target}' data elementwise: the labels do not "
                              "match; relabel one of them with dlarray(stripdims(X), fmt)")
     return tuple(expand_labels(a, target) if type(a) is DLArray and a.fmt and a.fmt != target else a for a in args)
-
-
-def _from_matlab(t: torch.Tensor, target: str) -> torch.Tensor:
-    """Numeric data (MATLAB layout) meeting `target` data: its dimensions are target's, in order.
-
-    MATLAB stores a formatted dlarray in its label order, so `rand([1 1 1 B], like=X) .* X` on "SSCB" X
-    scales each observation; here the unformatted operand is moved to torch layout to give the same result.
-    """
-    shape = list(t.shape)
-    while len(shape) > len(target) and shape[-1] == 1:  # MATLAB has no trailing singleton dimensions
-        shape.pop()
-    if len(shape) > len(target):
-        raise ValueError(f"dlarray: cannot combine numeric data of size {'×'.join(map(str, t.shape))} with "
-                         f"'{target}' data elementwise: it has more dimensions than the labels")
-    if len(shape) == 1 and len(target) > 1:  # a 1-D tensor is a MATLAB column vector
-        shape.append(1)
-    shape = shape + [1] * (len(target) - len(shape))
-    return t.reshape(shape).permute(torch_perm(target))
 
 
 def expand_labels(t: torch.Tensor, target: str) -> torch.Tensor:

@@ -187,6 +187,11 @@ def _extremum(name: str, builtin: Any, args: tuple, kwargs: dict) -> Any:
     omit = nanflag == "omitnan"
     if n <= 1:
         return _reduce(name, X, dim, lambda t, ax: _nan_extreme(name, t, ax, omit)[0])
+    return _extremum_with_indices(name, X, dim, omit, n)
+
+
+def _extremum_with_indices(name: str, X: Any, dim: Any, omit: bool, n: int) -> tuple[Any, Any]:
+    """[M, I] = max(X, [], dim): the values and their 1-based indices along one dimension."""
     if n > 2 or isinstance(dim, str) or (dim is not None and len(_dims([dim])) != 1):
         raise ValueError(f"{name}: [M, I] = {name}(...) returns values and 1-based indices along one dimension "
                          f"(got {n} outputs)" if n != 2 else

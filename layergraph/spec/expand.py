@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from layergraph.errors import SpecError
-from layergraph.graph.layergraph import auto_names_of
-from layergraph.layers import BY_TYPE
-from layergraph.safety.limits import MAX_NAME_CHARS
+from layergraph.spec.blocks import BLOCK_KEYS, INSTANCE_KEYS, REQUIRED, Block, parse_blocks
 from layergraph.spec.evaluate import has_expr
+from layergraph.spec.pieces import ENTRY_KEYS, Body, Connection, Exports, LayerEntry, is_chain_port, name_length
+from layergraph.spec.render import render_flat
 from layergraph.spec.scope import Ctx, at_of, check_name, check_value, line_of, resolve, spec_params
-from layergraph.spec.yamlsafe import LineDict, LineList
+from layergraph.spec.wiring import dests_of, make_namespace, name_layers, resolve_deferred, source_of
+from layergraph.spec.yamlsafe import LineDict
+
+# BLOCK_KEYS, ENTRY_KEYS and INSTANCE_KEYS live with the blocks and pieces they describe; importable from here too
+__all__ = ["BLOCK_KEYS", "ENTRY_KEYS", "INSTANCE_KEYS", "MAX_LAYERS", "MAX_NESTING", "MAX_REPEAT", "SEPARATOR",
+           "TOP_KEYS", "expand_spec", "flatten", "has_template_parts", "is_template"]
 
 TOP_KEYS = ("name", "description", "params", "blocks", "layers", "connections")
-BLOCK_KEYS = ("description", "params", "inputs", "outputs", "layers", "connections")
-ENTRY_KEYS = ("repeat", "index")
-INSTANCE_KEYS = ("block", "repeat", "index", "inputs")  # and Name; every other key is a block parameter
 MAX_REPEAT = 1000      # instances or layers one `repeat:` makes
 MAX_LAYERS = 10_000    # layers, block instances and connections one expansion makes
 MAX_NESTING = 16       # blocks inside blocks
@@ -71,80 +72,14 @@ def flatten(data: Any, where: str = "<spec>", params: Mapping[str, Any] | None =
     return _Expander(data, env, ctx).run()
 
 
-def _name_length(name: str, what: str, ctx: Ctx, line: int) -> None:
-    """Names are copied into every layer of every repetition: one long name must not multiply into gigabytes."""
-    if len(name) > MAX_NAME_CHARS:
-        raise ctx.fail(line, f"{what} is {len(name):,} characters long; the limit is {MAX_NAME_CHARS:,} "
-                       "(instance prefixes included)")
-
-
-# ----- the expansion ----------------------------------------------------------------------------------
-class _Layer:
-    """One layer of the flat spec being built: its evaluated options, local name and wiring."""
-
-    def __init__(self, entry: LineDict, values: dict[str, Any], ctx: Ctx, line: int) -> None:
-        self.entry, self.ctx, self.line = entry, ctx, line
-        self.name_key = next((k for k in values if isinstance(k, str) and k.lower() == "name"), None)
-        self.local = values.pop(self.name_key) if self.name_key else None
-        if self.local is not None and (not isinstance(self.local, str) or not self.local):
-            raise ctx.fail(line_of(entry, self.name_key, line), f"Name must be non-empty text, not {self.local!r}")
-        if self.local is not None:
-            _name_length(self.local, "Name", ctx, line_of(entry, self.name_key, line))
-        cls = BY_TYPE.get(values["type"]) if isinstance(values.get("type"), str) else None
-        self.base = cls.default_name if cls else "layer"
-        self.raw_inputs = values.pop("inputs", None)
-        self.chains = "inputs" not in entry and not (cls is not None and cls.is_input)
-        self.inputs: Any = None  # once resolved: a list of _Layer/None, or {port: _Layer}
-        self.values = values
-
-
-@dataclass
-class _Exports:
-    """What a block instance shows around it: its inputs (each feeding one or more layer inputs) and outputs."""
-
-    inputs: dict[str, list[tuple[_Layer, str | None]]]
-    outputs: dict[str, _Layer]
-
-
-@dataclass
-class _Body:
-    """The expanded `layers:` of the top level or of one block instance."""
-
-    ctx: Ctx
-    layers: list[_Layer] = field(default_factory=list)
-    first: _Layer | None = None     # the first layer, when it chains from whatever comes before the body
-    extras: list[tuple[_Layer, str | None]] = field(default_factory=list)  # fed by that same layer
-    source: _Layer | None = None    # what the next entry chains from (the last entry's output)
-    instances: dict[str, tuple[_Exports, int]] = field(default_factory=dict)
-    deferred: list[tuple] = field(default_factory=list)  # wiring by name, resolved after naming
-    names: dict[str, _Layer] = field(default_factory=dict)
-
-
-def _is_chain_port(dest: tuple[_Layer, str | None], layer: _Layer | None) -> bool:
-    return layer is not None and dest[0] is layer and dest[1] in (None, "in", "in1")
-
-
-@dataclass
-class _Block:
-    """A block definition: its mapping from the YAML and its parameters with their defaults."""
-
-    name: str
-    data: LineDict
-    line: int
-    params: list[tuple[str, Any, int]]  # (name, default or _REQUIRED, line)
-
-
-_REQUIRED = object()
-
-
 class _Expander:
     """One expansion: the global parameters, the blocks, and the flat layers and connections it makes."""
 
     def __init__(self, data: Mapping[str, Any], env: dict[str, Any], ctx: Ctx) -> None:
         self.data, self.env, self.ctx = data, env, ctx
-        self.blocks = self._blocks(data.get("blocks"))
+        self.blocks = parse_blocks(data, ctx)
         self.units = 0
-        self.connections: list[tuple[_Layer, _Layer, str | None, int]] = []
+        self.connections: list[Connection] = []
 
     def run(self) -> LineDict:
         entries = self.data.get("layers")
@@ -155,43 +90,12 @@ class _Expander:
             layer = body.extras[0][0]
             raise layer.ctx.fail(layer.line, f"layer '{layer.local}': the block instance it belongs to comes "
                                  "first, so nothing feeds its input 'in'; give the instance 'inputs:'")
-        return self._render(body)
-
-    # ----- blocks -----
-    def _blocks(self, raw: Any) -> dict[str, _Block]:
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            raise self.ctx.fail(line_of(self.data, "blocks", 1), "'blocks' must be a mapping of names to blocks")
-        return {str(name): self._block(str(name), b, line_of(raw, name, 1)) for name, b in raw.items()}
-
-    def _block(self, name: str, b: Any, line: int) -> _Block:
-        fail = self.ctx.fail
-        if not isinstance(b, dict):
-            raise fail(line, f"block '{name}' must be a mapping with 'layers:' (and 'params:', 'inputs:', ...)")
-        for key in b:
-            if key not in BLOCK_KEYS:
-                raise fail(line_of(b, key, line), f"block '{name}': unknown key '{key}' (allowed: "
-                           f"{', '.join(BLOCK_KEYS)})")
-        if not isinstance(b.get("layers"), list) or not b["layers"]:
-            raise fail(line_of(b, "layers", line), f"block '{name}': 'layers' must be a non-empty list")
-        raw, at = b.get("params") or [], line_of(b, "params", line)
-        if isinstance(raw, list) and all(isinstance(p, str) for p in raw):
-            params = [(p, _REQUIRED, line_of(raw, i, at)) for i, p in enumerate(raw)]
-        elif isinstance(raw, dict):
-            params = [(p, _REQUIRED if d is None else d, line_of(raw, p, at)) for p, d in raw.items()]
-        else:
-            raise fail(at, f"block '{name}': 'params' must be a list of names or a mapping of names to defaults")
-        for pname, _, pline in params:
-            check_name(pname, "parameter", self.ctx, pline)
-            if pname in INSTANCE_KEYS or pname.lower() == "name":
-                raise fail(pline, f"block '{name}': '{pname}' is a key of block instances, not a parameter name")
-        return _Block(name, b, line, params)
+        return render_flat(self.data, body, self.connections)
 
     # ----- one list of entries -----
     def _body(self, entries: list, conns: Any, env: dict[str, Any], ctx: Ctx, stack: tuple[str, ...],
-              named: bool) -> _Body:
-        body = _Body(ctx)
+              named: bool) -> Body:
+        body = Body(ctx)
         for i, entry in enumerate(entries):
             line = line_of(entries, i, getattr(entry, "line", 1))
             if not isinstance(entry, dict):
@@ -205,9 +109,9 @@ class _Expander:
                     self._add_layer(body, entry, env_i, ctx_i, line)
         self._connections(body, conns, env, ctx)
         if named:
-            self._name(body)
-        self._namespace(body)
-        self._resolve(body)
+            name_layers(body)
+        make_namespace(body)
+        resolve_deferred(body, self.connections)
         return body
 
     def _tick(self, ctx: Ctx, line: int) -> None:
@@ -238,21 +142,21 @@ class _Expander:
         for value in (count if isinstance(count, list) else range(1, size + 1)):
             yield {**env, index: value}, ctx.push(f"{index}={value}")
 
-    def _add_layer(self, body: _Body, entry: LineDict, env: dict[str, Any], ctx: Ctx, line: int) -> None:
+    def _add_layer(self, body: Body, entry: LineDict, env: dict[str, Any], ctx: Ctx, line: int) -> None:
         values = {k: resolve(v, env, ctx, at_of(entry, k, line_of(entry, k, line)))
                   for k, v in entry.items() if k not in ENTRY_KEYS}
-        layer = _Layer(entry, values, ctx, line)
+        layer = LayerEntry(entry, values, ctx, line)
         if "inputs" in entry:
             body.deferred.append(("inputs", layer))
         self._chain(body, layer if layer.chains else None, [], ctx, line)
         body.layers.append(layer)
         body.source = layer
 
-    def _chain(self, body: _Body, first: _Layer | None, dests: list[tuple[_Layer, str | None]], ctx: Ctx,
+    def _chain(self, body: Body, first: LayerEntry | None, dests: list[tuple[LayerEntry, str | None]], ctx: Ctx,
                line: int) -> None:
         """Chaining into a new entry: `first` (its first layer, when it chains) and the other `dests` of its
         input take the output of the entry before; at the start of a body, whatever comes before the body."""
-        others = [d for d in dests if not _is_chain_port(d, first)]
+        others = [d for d in dests if not is_chain_port(d, first)]
         src = body.source
         if src is None:
             if not body.layers:
@@ -265,7 +169,7 @@ class _Expander:
             self.connections.append((src, layer, port, ctx.line(line)))
 
     # ----- block instances -----
-    def _add_instance(self, body: _Body, entry: LineDict, env: dict[str, Any], ctx: Ctx, line: int,
+    def _add_instance(self, body: Body, entry: LineDict, env: dict[str, Any], ctx: Ctx, line: int,
                       stack: tuple[str, ...]) -> None:
         sub, exp, name, wiring = self._instance(entry, env, ctx, line, stack)
         if name is not None:
@@ -281,7 +185,7 @@ class _Expander:
                 raise ctx.fail(at, f"block '{entry['block']}' has no input '{port}' (inputs: "
                                f"{', '.join(exp.inputs) or 'none'})")
             for dest in exp.inputs[port]:
-                if _is_chain_port(dest, first) and first is not None and first.chains:
+                if is_chain_port(dest, first) and first is not None and first.chains:
                     first.chains = False
                     body.deferred.append(("first", first, src, at, ctx))
                 else:
@@ -292,7 +196,30 @@ class _Expander:
         body.source = exp.outputs.get("out", sub.layers[-1])
 
     def _instance(self, entry: LineDict, env: dict[str, Any], ctx: Ctx, line: int,
-                  stack: tuple[str, ...]) -> tuple[_Body, _Exports, str | None, dict[str, tuple[str, int]]]:
+                  stack: tuple[str, ...]) -> tuple[Body, Exports, str | None, dict[str, tuple[str, int]]]:
+        block = self._used_block(entry, env, ctx, line, stack)
+        name_key = next((k for k in entry if isinstance(k, str) and k.lower() == "name"), None)
+        name = resolve(entry[name_key], env, ctx, at_of(entry, name_key, line)) if name_key else None
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ctx.fail(line_of(entry, name_key, line), f"instance Name must be text without '/', not {name!r}")
+        if name is not None:
+            name_length(name, "instance Name", ctx, line_of(entry, name_key, line))
+        given = self._given_params(entry, block, name_key, env, ctx, line)
+        wiring = self._wiring(entry, env, ctx, line)
+        inner = ctx.push(f"block '{block.name}', instance '{name or '(unnamed)'}' at line {line}")
+        benv = self._block_env(block, given, inner, ctx, line)
+        sub = self._body(block.data["layers"], block.data.get("connections"), benv, inner, (*stack, block.name),
+                         named=name is not None)
+        exp = self._exports(block, sub, benv, inner)
+        if name is not None:
+            for layer in sub.layers:
+                layer.local = f"{name}{SEPARATOR}{layer.local}"
+                name_length(layer.local, f"the name of a layer of instance '{name[:40]}'", ctx, line)
+        return sub, exp, name, wiring
+
+    def _used_block(self, entry: LineDict, env: dict[str, Any], ctx: Ctx, line: int,
+                    stack: tuple[str, ...]) -> Block:
+        """The block an instance names, refused when unknown, used inside itself or nested too deep."""
         bname = resolve(entry["block"], env, ctx, at_of(entry, "block", line))
         block = self.blocks.get(bname) if isinstance(bname, str) else None
         if block is None:
@@ -303,41 +230,30 @@ class _Expander:
             raise ctx.fail(line, f"block '{bname}' uses itself ({' → '.join((*stack, bname))})")
         if len(stack) >= MAX_NESTING:
             raise ctx.fail(line, f"blocks nested more than {MAX_NESTING} deep")
-        name_key = next((k for k in entry if isinstance(k, str) and k.lower() == "name"), None)
-        name = resolve(entry[name_key], env, ctx, at_of(entry, name_key, line)) if name_key else None
-        if name is not None and (not isinstance(name, str) or not name or "/" in name):
-            raise ctx.fail(line_of(entry, name_key, line), f"instance Name must be text without '/', not {name!r}")
-        if name is not None:
-            _name_length(name, "instance Name", ctx, line_of(entry, name_key, line))
+        return block
+
+    def _given_params(self, entry: LineDict, block: Block, name_key: str | None, env: dict[str, Any], ctx: Ctx,
+                      line: int) -> dict[str, Any]:
+        """The block parameters an instance gives (every key but the instance's own), evaluated."""
         given = {}
+        names = [p for p, _, _ in block.params]
         for key, raw in entry.items():
             if key in INSTANCE_KEYS or key == name_key:
                 continue
-            if key not in {p for p, _, _ in block.params}:
-                known = ", ".join(p for p, _, _ in block.params) or "none"
-                hint = difflib.get_close_matches(str(key), [p for p, _, _ in block.params], n=1)
-                extra = f"; did you mean '{hint[0]}'?" if hint else f" (parameters: {known})"
-                raise ctx.fail(line_of(entry, key, line), f"block '{bname}' has no parameter '{key}'{extra}")
+            if key not in names:
+                hint = difflib.get_close_matches(str(key), names, n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else f" (parameters: {', '.join(names) or 'none'})"
+                raise ctx.fail(line_of(entry, key, line), f"block '{block.name}' has no parameter '{key}'{extra}")
             given[key] = resolve(raw, env, ctx, at_of(entry, key, line_of(entry, key, line)))
-        wiring = self._wiring(entry, env, ctx, line)
-        inner = ctx.push(f"block '{bname}', instance '{name or '(unnamed)'}' at line {line}")
-        benv = self._block_env(block, given, inner, ctx, line)
-        sub = self._body(block.data["layers"], block.data.get("connections"), benv, inner, (*stack, bname),
-                         named=name is not None)
-        exp = self._exports(block, sub, benv, inner)
-        if name is not None:
-            for layer in sub.layers:
-                layer.local = f"{name}{SEPARATOR}{layer.local}"
-                _name_length(layer.local, f"the name of a layer of instance '{name[:40]}'", ctx, line)
-        return sub, exp, name, wiring
+        return given
 
-    def _block_env(self, block: _Block, given: dict[str, Any], inner: Ctx, ctx: Ctx, line: int) -> dict:
+    def _block_env(self, block: Block, given: dict[str, Any], inner: Ctx, ctx: Ctx, line: int) -> dict:
         """The block's scope: the spec's parameters, then the block's own (given, or their defaults)."""
         benv = dict(self.env)
         for pname, default, pline in block.params:
             if pname in given:
                 value = given[pname]
-            elif default is _REQUIRED:
+            elif default is REQUIRED:
                 raise ctx.fail(line, f"block '{block.name}' needs the parameter '{pname}'")
             else:
                 value = resolve(default, benv, inner, (pline, None))
@@ -356,7 +272,7 @@ class _Expander:
             raise ctx.fail(at, "an instance's 'inputs' maps the block's inputs to sources ({in: conv1, skip: d3})")
         return {str(k): (v, at) for k, v in raw.items()}
 
-    def _exports(self, block: _Block, sub: _Body, benv: dict[str, Any], ctx: Ctx) -> _Exports:
+    def _exports(self, block: Block, sub: Body, benv: dict[str, Any], ctx: Ctx) -> Exports:
         """The instance's inputs and outputs: as the block declares them, else `in` = its first layer (and
         whatever a block instance at its start needs) and `out` = its last entry's output."""
         data, line = block.data, block.line
@@ -370,7 +286,7 @@ class _Expander:
                 raise ctx.fail(at, f"block '{block.name}': 'inputs' maps input names to layer inputs "
                                "({in: conv1, skip: cat/in2})")
             inputs = {str(k): [d for v in (dests if isinstance(dests, list) else [dests])
-                               for d in self._dests(sub, v, ctx, at)] for k, dests in raw.items()}
+                               for d in dests_of(sub, v, ctx, at)] for k, dests in raw.items()}
             if sub.extras:
                 if "in" not in inputs:
                     raise ctx.fail(at, f"block '{block.name}': its first entry needs an input 'in'; declare it")
@@ -382,11 +298,10 @@ class _Expander:
             raw = {"out": raw} if isinstance(raw, str) else raw
             if not isinstance(raw, dict):
                 raise ctx.fail(at, f"block '{block.name}': 'outputs' maps output names to layers ({{out: relu}})")
-            outputs = {str(k): self._source(sub, v, ctx, at) for k, v in raw.items()}
-        return _Exports(inputs, outputs)
+            outputs = {str(k): source_of(sub, v, ctx, at) for k, v in raw.items()}
+        return Exports(inputs, outputs)
 
-    # ----- names and wiring by name -----
-    def _connections(self, body: _Body, conns: Any, env: dict[str, Any], ctx: Ctx) -> None:
+    def _connections(self, body: Body, conns: Any, env: dict[str, Any], ctx: Ctx) -> None:
         if conns is None:
             return
         if not isinstance(conns, list):
@@ -402,144 +317,3 @@ class _Expander:
                     raise ctx_j.fail(line, f"connection #{j + 1}: expected [source, destination] or "
                                      "{from: source, to: destination}")
                 body.deferred.append(("conn", pair[0], pair[1], line, ctx_j))
-
-    def _name(self, body: _Body) -> None:
-        """MATLAB's automatic names for the unnamed layers of this list (the list is one layer array)."""
-        self._unique(body)
-        names = auto_names_of([(layer.local, layer.base) for layer in body.layers], set())
-        for layer, name in zip(body.layers, names):
-            layer.local = name
-
-    def _unique(self, body: _Body) -> None:
-        seen: dict[str, _Layer] = {}
-        for layer in body.layers:
-            if layer.local is None:
-                continue
-            if layer.local in seen:
-                first = seen[layer.local]
-                raise layer.ctx.fail(layer.line, f"layer '{layer.local}': duplicate name (first used at line "
-                                     f"{first.ctx.line(first.line)})")
-            seen[layer.local] = layer
-
-    def _namespace(self, body: _Body) -> None:
-        self._unique(body)
-        body.names = {layer.local: layer for layer in body.layers if layer.local is not None}
-        for name, (_, line) in body.instances.items():
-            if name in body.names:
-                raise body.ctx.fail(line, f"'{name}' names both a block instance and a layer")
-
-    def _resolve(self, body: _Body) -> None:
-        for item in body.deferred:
-            kind = item[0]
-            if kind == "inputs":
-                self._layer_inputs(body, item[1])
-            elif kind == "first":
-                _, layer, src, at, ctx = item
-                layer.inputs = [self._source(body, src, ctx, at)]
-            elif kind == "wire":
-                _, (layer, port), src, at, ctx = item
-                self.connections.append((self._source(body, src, ctx, at), layer, port, ctx.line(at)))
-            else:
-                _, src, dst, at, ctx = item
-                source = self._source(body, src, ctx, at)
-                for layer, port in self._dests(body, dst, ctx, at):
-                    self.connections.append((source, layer, port, ctx.line(at)))
-
-    def _layer_inputs(self, body: _Body, layer: _Layer) -> None:
-        raw, ctx = layer.raw_inputs, layer.ctx
-        at = line_of(layer.entry, "inputs", layer.line)
-        if isinstance(raw, str):
-            raw = [raw]
-        if isinstance(raw, list) and all(s is None or isinstance(s, str) for s in raw):
-            layer.inputs = [None if s is None else self._source(body, s, ctx, at) for s in raw]
-        elif isinstance(raw, dict) and all(isinstance(s, str) for s in raw.values()):
-            layer.inputs = {port: self._source(body, s, ctx, at) for port, s in raw.items()}
-        else:
-            raise ctx.fail(at, f"layer '{layer.local}': 'inputs' must be a list of layer names or a mapping")
-
-    def _lookup(self, body: _Body, text: str, ctx: Ctx, at: int) -> tuple[str, str, Any]:
-        name, _, port = text.partition("/")
-        if name in body.instances:
-            return name, port, body.instances[name][0]
-        if name in body.names:
-            return name, port, body.names[name]
-        hint = difflib.get_close_matches(name, [*body.names, *body.instances], n=1)
-        raise ctx.fail(at, f"'{text}': no layer or block instance named '{name}'"
-                       + (f"; did you mean '{hint[0]}'?" if hint else ""))
-
-    def _source(self, body: _Body, text: Any, ctx: Ctx, at: int) -> _Layer:
-        """The layer behind a source: 'layer', 'layer/out', 'instance' (its 'out') or 'instance/output'."""
-        if not isinstance(text, str):
-            raise ctx.fail(at, f"expected a layer name, not {text!r}")
-        name, port, found = self._lookup(body, text, ctx, at)
-        if isinstance(found, _Layer):
-            if port not in ("", "out"):
-                raise ctx.fail(at, f"'{text}': a layer has one output; write '{name}' or '{name}/out'")
-            return found
-        if (port or "out") not in found.outputs:
-            raise ctx.fail(at, f"'{text}': block instance '{name}' has no output '{port or 'out'}' (outputs: "
-                           f"{', '.join(found.outputs) or 'none'})")
-        return found.outputs[port or "out"]
-
-    def _dests(self, body: _Body, text: Any, ctx: Ctx, at: int) -> list[tuple[_Layer, str | None]]:
-        """The layer inputs behind a destination: 'layer', 'layer/in2', 'instance' (its 'in'), 'instance/skip'."""
-        if not isinstance(text, str):
-            raise ctx.fail(at, f"expected a layer input such as 'cat/in2', not {text!r}")
-        name, port, found = self._lookup(body, text, ctx, at)
-        if isinstance(found, _Layer):
-            return [(found, port or None)]
-        if (port or "in") not in found.inputs:
-            raise ctx.fail(at, f"'{text}': block instance '{name}' has no input '{port or 'in'}' (inputs: "
-                           f"{', '.join(found.inputs) or 'none'})")
-        return found.inputs[port or "in"]
-
-    # ----- the flat spec -----
-    def _render(self, body: _Body) -> LineDict:
-        out = LineDict()
-        out.line = getattr(self.data, "line", 1)
-        for key in ("name", "description"):  # taken as written: `layergraph export` reads the name unexpanded
-            if key in self.data:
-                out[key], out.lines[key] = self.data[key], line_of(self.data, key, 1)
-        layers = LineList()
-        layers.line = line_of(self.data, "layers", 1)
-        for layer in body.layers:
-            layers.append(self._entry(layer))
-            layers.lines.append(layer.ctx.line(layer.line))
-        out["layers"], out.lines["layers"] = layers, layers.line
-        if self.connections:
-            conns = LineList()
-            conns.line = line_of(self.data, "connections", layers.line)
-            for src, dst, port, line in self.connections:
-                conns.append([src.local, f"{dst.local}/{port}" if port else dst.local])
-                conns.lines.append(line)
-            out["connections"], out.lines["connections"] = conns, conns.line
-        return out
-
-    def _entry(self, layer: _Layer) -> LineDict:
-        """A layer's flat entry: type, Name, its options in the order written, inputs."""
-        entry = LineDict()
-        entry.line = layer.ctx.line(layer.line)
-        keys = [k for k in layer.entry if k not in ENTRY_KEYS]
-        if layer.name_key is None:
-            keys.insert(1 if keys and keys[0] == "type" else 0, "Name")
-        if layer.inputs is not None and "inputs" not in keys:
-            keys.append("inputs")
-        for key in keys:
-            if key in ("Name", layer.name_key):
-                entry["Name"] = layer.local
-                key_line = line_of(layer.entry, key, layer.line)
-                key = "Name"
-            elif key == "inputs":
-                entry[key] = _render_inputs(layer.inputs)
-                key_line = line_of(layer.entry, key, layer.line)
-            else:
-                entry[key] = layer.values[key]
-                key_line = line_of(layer.entry, key, layer.line)
-            entry.lines[key] = layer.ctx.line(key_line)
-        return entry
-
-
-def _render_inputs(inputs: Any) -> Any:
-    if isinstance(inputs, dict):
-        return {port: src.local for port, src in inputs.items()}
-    return [None if src is None else src.local for src in inputs]

@@ -114,6 +114,16 @@ def graph_from_data(data: Any, where: str = "<spec>", params: Mapping[str, Any] 
         line = _line(entries, i, _line(entry))
         layers.append(_layer_from_entry(entry, i, where, line))
         lines.append(line)
+    _check_unique_names(layers, lines, where)
+    names = auto_names(layers, set())
+    lg = LayerGraph()
+    lg._add(layers, sources=[(where, ln) for ln in lines], chain=False)
+    _wire_layers(lg, entries, names, lines, where)
+    _add_connections(lg, data, where)
+    return lg
+
+
+def _check_unique_names(layers: list[Layer], lines: list[int], where: str) -> None:
     seen: dict[str, int] = {}
     for layer, line in zip(layers, lines):
         if layer.Name in seen:
@@ -121,9 +131,10 @@ def graph_from_data(data: Any, where: str = "<spec>", params: Mapping[str, Any] 
                             f"{seen[layer.Name]})")
         if layer.Name:
             seen[layer.Name] = line
-    names = auto_names(layers, set())
-    lg = LayerGraph()
-    lg._add(layers, sources=[(where, ln) for ln in lines], chain=False)
+
+
+def _wire_layers(lg: LayerGraph, entries: list[Any], names: list[str], lines: list[int], where: str) -> None:
+    """Each layer's `inputs:`, or the chain from the layer before it."""
     for i, (entry, name, line) in enumerate(zip(entries, names, lines)):
         layer = lg.layer(name)
         wiring = _inputs_of(entry, layer, name, where, line)
@@ -133,6 +144,10 @@ def graph_from_data(data: Any, where: str = "<spec>", params: Mapping[str, Any] 
             continue
         for port, src in wiring.items():
             _connect(lg, str(src), f"{name}/{port}", where, _line(entry, "inputs", line), name)
+
+
+def _add_connections(lg: LayerGraph, data: Mapping[str, Any], where: str) -> None:
+    """The spec's `connections:`, each [source, destination] or {from: source, to: destination}."""
     conns = data.get("connections") or []
     if not isinstance(conns, list):
         raise SpecError(f"{where}:{_line(data, 'connections', 1)}: 'connections' must be a list of "
@@ -144,7 +159,6 @@ def graph_from_data(data: Any, where: str = "<spec>", params: Mapping[str, Any] 
         if not (isinstance(conn, list) and len(conn) == 2 and all(isinstance(c, str) for c in conn)):
             raise SpecError(f"{where}:{at}: connection #{j + 1}: expected [source, destination]")
         _connect(lg, conn[0], conn[1], where, at, f"{conn[0]} → {conn[1]}", as_connection=True)
-    return lg
 
 
 def _connect(lg: LayerGraph, src: str, dst: str, where: str, line: int, label: str,

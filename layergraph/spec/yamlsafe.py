@@ -83,27 +83,9 @@ def _build_new(node: yaml.Node, loader: yaml.SafeLoader, where: str, line: int) 
         # e.g. !!python/object/apply: refused outright, never read as plain data
         raise SpecError(f"{where}:{line}: unsupported YAML value (tag {node.tag}); specs hold plain data only")
     if isinstance(node, yaml.MappingNode):
-        out = LineDict()
-        out.line = line
-        for key_node, value_node in node.value:
-            key = _build(key_node, loader, where)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                raise SpecError(f"{where}:{key_node.start_mark.line + 1}: mapping keys must be plain values")
-            if key in out:
-                raise SpecError(f"{where}:{key_node.start_mark.line + 1}: key '{key}' appears twice "
-                                f"(first at line {out.lines[key]})")
-            out[key] = _build(value_node, loader, where)
-            out.lines[key] = key_node.start_mark.line + 1
-            out.at[key] = _at(value_node)
-        return out
+        return _build_mapping(node, loader, where, line)
     if isinstance(node, yaml.SequenceNode):
-        items = LineList()
-        items.line = line
-        for item in node.value:
-            items.append(_build(item, loader, where))
-            items.lines.append(item.start_mark.line + 1)
-            items.at.append(_at(item))
-        return items
+        return _build_sequence(node, loader, where, line)
     if isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
         _check_number_text(node, where, line)
     try:
@@ -113,6 +95,34 @@ def _build_new(node: yaml.Node, loader: yaml.SafeLoader, where: str, line: int) 
     except yaml.constructor.ConstructorError as err:
         raise SpecError(f"{where}:{line}: unsupported YAML value ({err.problem}); specs hold plain data only") \
             from None
+
+
+def _build_mapping(node: yaml.MappingNode, loader: yaml.SafeLoader, where: str, line: int) -> LineDict:
+    """A mapping with each key's line; keys must be plain values and appear once."""
+    out = LineDict()
+    out.line = line
+    for key_node, value_node in node.value:
+        key = _build(key_node, loader, where)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise SpecError(f"{where}:{key_node.start_mark.line + 1}: mapping keys must be plain values")
+        if key in out:
+            raise SpecError(f"{where}:{key_node.start_mark.line + 1}: key '{key}' appears twice "
+                            f"(first at line {out.lines[key]})")
+        out[key] = _build(value_node, loader, where)
+        out.lines[key] = key_node.start_mark.line + 1
+        out.at[key] = _at(value_node)
+    return out
+
+
+def _build_sequence(node: yaml.SequenceNode, loader: yaml.SafeLoader, where: str, line: int) -> LineList:
+    """A list with each item's line."""
+    items = LineList()
+    items.line = line
+    for item in node.value:
+        items.append(_build(item, loader, where))
+        items.lines.append(item.start_mark.line + 1)
+        items.at.append(_at(item))
+    return items
 
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")

@@ -105,23 +105,10 @@ class Batches:
         self.T = None if T is None else self._targets(T)
 
     def _targets(self, T: Any) -> Any:
+        """The targets as the loss takes them: class numbers or one-hot rows, sequences, or numbers."""
         enc = self.enc
         if isinstance(T, Categorical):
-            if enc is None or enc.kind == "numeric":
-                raise DataError("targets: categorical targets need a classification loss ('crossentropy', "
-                                "'index-crossentropy')")
-            codes = T.codes.reshape(-1)
-            if len(codes) != self.n:
-                raise DataError(f"targets: {len(codes)} labels for {self.n} observations")
-            if (codes == 0).any():
-                raise DataError("targets: some labels are <undefined>")
-            lookup = np.array([enc.classes.index(c) if c in enc.classes else -1 for c in T.categories])
-            idx = torch.from_numpy(lookup[codes - 1])
-            if (idx < 0).any():
-                raise DataError("targets: a label is not one of the classes the network was trained on")
-            if enc.kind == "index":
-                return idx
-            return torch.nn.functional.one_hot(idx, len(enc.classes)).to(torch.float32)
+            return self._label_targets(T)
         if isinstance(T, (list, tuple)) and T and all(isinstance(c, Categorical) for c in T):
             return self._label_sequences(list(T))
         seqs = _sequence_list(T, self.time_first) if "T" in self.out_fmt else None
@@ -140,6 +127,25 @@ class Batches:
         if out.shape[0] != self.n:
             raise DataError(f"targets: {out.shape[0]} observations of targets for {self.n} of predictors")
         return out
+
+    def _label_targets(self, T: Categorical) -> torch.Tensor:
+        """Categorical labels as class numbers from 0 ('index-crossentropy') or one-hot rows."""
+        enc = self.enc
+        if enc is None or enc.kind == "numeric":
+            raise DataError("targets: categorical targets need a classification loss ('crossentropy', "
+                            "'index-crossentropy')")
+        codes = T.codes.reshape(-1)
+        if len(codes) != self.n:
+            raise DataError(f"targets: {len(codes)} labels for {self.n} observations")
+        if (codes == 0).any():
+            raise DataError("targets: some labels are <undefined>")
+        lookup = np.array([enc.classes.index(c) if c in enc.classes else -1 for c in T.categories])
+        idx = torch.from_numpy(lookup[codes - 1])
+        if (idx < 0).any():
+            raise DataError("targets: a label is not one of the classes the network was trained on")
+        if enc.kind == "index":
+            return idx
+        return torch.nn.functional.one_hot(idx, len(enc.classes)).to(torch.float32)
 
     def _label_sequences(self, T: list[Categorical]) -> list[np.ndarray]:
         """Sequence-to-sequence classification: each 1×T categorical sequence as a K×T one-hot sequence."""

@@ -125,8 +125,8 @@ def save_checkpoint(path: str | os.PathLike[str], tensors: Mapping[str, torch.Te
 
 # --- reading ----------------------------------------------------------------------------------------------
 
-def _read_header(path: Path) -> dict[str, Any]:
-    """The parsed safetensors header, after checking the file is complete; CheckpointError otherwise."""
+def _read_raw_header(path: Path) -> tuple[bytes, int]:
+    """The header's bytes and the file's size, after checking the file is long enough; CheckpointError otherwise."""
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # a FIFO would block, a device never end
@@ -143,20 +143,17 @@ def _read_header(path: Path) -> dict[str, Any]:
             if 8 + n > size:
                 raise CheckpointError(
                     f"{path}: checkpoint is truncated: the header needs {n} bytes but only {size - 8} follow")
-            raw = f.read(n)
+            return f.read(n), size
     except FileNotFoundError:
         raise CheckpointError(f"{path}: checkpoint file not found") from None
     except IsADirectoryError:
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file") from None
     except PermissionError:
         raise CheckpointError(f"{path}: permission denied reading the checkpoint") from None
-    try:
-        header = json.loads(raw.decode("utf-8"), **JSON_NUMBERS)
-    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSON's, and the number parser's
-        raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not JSON)") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not a JSON object)")
-    data_len = size - 8 - n
+
+
+def _data_needed(path: Path, header: dict[str, Any]) -> int:
+    """How many bytes of tensor data the header's entries reach; CheckpointError for a malformed entry."""
     needed = 0
     for name, info in header.items():
         if name == "__metadata__":
@@ -166,6 +163,20 @@ def _read_header(path: Path) -> dict[str, Any]:
                 or not all(isinstance(o, int) and o >= 0 for o in offsets)):
             raise CheckpointError(f"{path}: not a safetensors checkpoint (bad entry for '{name}')")
         needed = max(needed, offsets[1])
+    return needed
+
+
+def _read_header(path: Path) -> dict[str, Any]:
+    """The parsed safetensors header, after checking the file is complete; CheckpointError otherwise."""
+    raw, size = _read_raw_header(path)
+    try:
+        header = json.loads(raw.decode("utf-8"), **JSON_NUMBERS)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSON's, and the number parser's
+        raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: not a safetensors checkpoint (its header is not a JSON object)")
+    data_len = size - 8 - len(raw)
+    needed = _data_needed(path, header)
     if needed > data_len:
         raise CheckpointError(
             f"{path}: checkpoint is truncated: tensor data needs {needed} bytes but only {data_len} remain")

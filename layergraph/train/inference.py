@@ -20,6 +20,7 @@ from layergraph.errors import OptionError
 from layergraph.formats import torch_perm
 from layergraph.namevalue import matlab_keywords, name_value
 from layergraph.train.batches import Encoding, QueueBatches, input_format, make_batches
+from layergraph.train.losses import loss_function, metric  # the same formulas trainnet records
 
 __all__ = ["minibatchpredict", "scores2label", "testnet"]
 
@@ -123,8 +124,6 @@ def testnet(net: Any, *args: Any, **kwargs: Any) -> Any:
     metrics: "accuracy" (percent), "rmse", or a loss name as trainnet takes it; one name gives a number, a list
     gives a list. Classification targets are categorical; the network's k-th output is the k-th category.
     """
-    from layergraph.train.trainnet import _metric, loss_function  # the same formulas trainnet records
-
     if len(args) == 3:
         X, T, metrics = args
     elif len(args) == 2:
@@ -158,7 +157,7 @@ def testnet(net: Any, *args: Any, **kwargs: Any) -> Any:
             for i, m in enumerate(names):
                 key = m.lower()
                 if key in ("accuracy", "rmse"):
-                    value = _metric(key, Y.as_subclass(torch.Tensor), t, index)
+                    value = metric(key, Y.as_subclass(torch.Tensor), t, index)
                     value = value.square() if key == "rmse" else value  # averaged as squares, rooted below
                 else:
                     value = loss_function(key)[0](Y, t)

@@ -21,8 +21,9 @@ from layergraph.graph.layergraph import LayerGraph, layerGraph
 from layergraph.layers.base import Layer
 from layergraph.layers.output import ClassificationOutputLayer, RegressionOutputLayer
 from layergraph.nargout import nargout
+from layergraph.train.arguments import split_args
 from layergraph.train.inference import minibatchpredict, scores2label
-from layergraph.train.trainnet import _split_args, _Trainer
+from layergraph.train.trainnet import _Trainer
 
 __all__ = ["DAGNetwork", "SeriesNetwork", "TrainNetworkInfo", "classify", "trainNetwork"]
 
@@ -119,10 +120,10 @@ def trainNetwork(*args: Any) -> DAGNetwork | tuple[DAGNetwork, TrainNetworkInfo]
     `net = trainNetwork(...)` (nargout 1) gives the network alone."""
     if len(args) == 4:
         X, T, layers, opts = args
-        X, T, layers, _, opts = _split_args((X, T, layers, "", opts), "trainNetwork")
+        X, T, layers, _, opts = split_args((X, T, layers, "", opts), "trainNetwork")
     elif len(args) == 3:
         X, layers, opts = args
-        X, T, layers, _, opts = _split_args((X, layers, "", opts), "trainNetwork")
+        X, T, layers, _, opts = split_args((X, layers, "", opts), "trainNetwork")
     else:
         raise OptionError(f"trainNetwork: expected trainNetwork(X, Y, layers, options) or trainNetwork(data, "
                           f"layers, options); got {len(args)} arguments")

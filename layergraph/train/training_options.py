@@ -197,18 +197,8 @@ def _check(opts: TrainingOptions) -> None:
     o.Precision = _choice("Precision", o.Precision, ("fp32", "bf16", "auto"))
 
 
-def trainingOptions(solverName: str, *args: Any, **kwargs: Any) -> TrainingOptions:
-    """MATLAB's `options = trainingOptions(solverName, Name=Value, ...)` for "sgdm", "adam" and "rmsprop".
-
-    Defaults are MATLAB's: InitialLearnRate 0.01 (sgdm) or 0.001 (adam, rmsprop), MaxEpochs 30, MiniBatchSize
-    128, Shuffle "once", Momentum 0.9, GradientDecayFactor 0.9, SquaredGradientDecayFactor 0.999 (adam) or 0.9
-    (rmsprop), Epsilon 1e-8, L2Regularization 1e-4, GradientThreshold Inf ("l2norm"), ValidationFrequency 50,
-    ValidationPatience Inf, Verbose true every 50 iterations, Plots "none".
-    """
-    if isinstance(solverName, str) and solverName.lower() in ("lbfgs", "lm"):
-        raise OptionError(f"trainingOptions: solver '{solverName}' is not supported; use 'sgdm', 'adam' or "
-                          "'rmsprop'")
-    solver = _choice("solverName", solverName, SOLVERS)
+def _given_options(solver: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The name-value options given, each checked to be supported and to belong to the solver."""
     known = _NAMES + list(_UNSUPPORTED)
     try:
         given = name_value("trainingOptions", args, kwargs, known)
@@ -223,6 +213,22 @@ def trainingOptions(solverName: str, *args: Any, **kwargs: Any) -> TrainingOptio
             raise OptionError(f"trainingOptions: option '{name}' is not supported ({why})")
         if name in _SOLVER_ONLY and solver not in _SOLVER_ONLY[name]:
             raise OptionError(f"trainingOptions: '{name}' is not an option for solver '{solver}'")
+    return given
+
+
+def trainingOptions(solverName: str, *args: Any, **kwargs: Any) -> TrainingOptions:
+    """MATLAB's `options = trainingOptions(solverName, Name=Value, ...)` for "sgdm", "adam" and "rmsprop".
+
+    Defaults are MATLAB's: InitialLearnRate 0.01 (sgdm) or 0.001 (adam, rmsprop), MaxEpochs 30, MiniBatchSize
+    128, Shuffle "once", Momentum 0.9, GradientDecayFactor 0.9, SquaredGradientDecayFactor 0.999 (adam) or 0.9
+    (rmsprop), Epsilon 1e-8, L2Regularization 1e-4, GradientThreshold Inf ("l2norm"), ValidationFrequency 50,
+    ValidationPatience Inf, Verbose true every 50 iterations, Plots "none".
+    """
+    if isinstance(solverName, str) and solverName.lower() in ("lbfgs", "lm"):
+        raise OptionError(f"trainingOptions: solver '{solverName}' is not supported; use 'sgdm', 'adam' or "
+                          "'rmsprop'")
+    solver = _choice("solverName", solverName, SOLVERS)
+    given = _given_options(solver, args, kwargs)
     opts = TrainingOptions(SolverName=solver, InitialLearnRate=0.01 if solver == "sgdm" else 0.001)
     if solver == "sgdm":
         opts.Momentum = 0.9
