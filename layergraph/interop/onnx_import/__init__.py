@@ -25,10 +25,10 @@ import torch
 from layergraph.errors import LayergraphError
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.interop.onnx_import.folding import fold_crop
+from layergraph.interop.onnx_import.gelu import fuse_gelu
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
-from layergraph.interop.onnx_import.ops_extra import fuse_gelu
-from layergraph.interop.onnx_import.recurrent import sequence_inputs
 from layergraph.interop.onnx_import.rewrite import build
+from layergraph.interop.onnx_import.sequences import sequence_inputs
 from layergraph.interop.onnx_import.values import Importer, ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
 

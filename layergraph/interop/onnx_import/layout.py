@@ -1,5 +1,5 @@
-"""ONNX operators that only rearrange elements (Reshape, Flatten, Squeeze, Unsqueeze, Transpose) or pass a
-value on (Identity, Cast): they change which elements a value is, never make a layer."""
+"""ONNX operators that only rearrange or select elements (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Slice,
+Crop, Split) or pass a value on (Identity, Cast): they change which elements a value is, never make a layer."""
 from __future__ import annotations
 
 import math
@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from layergraph.interop.onnx_import.registry import handler
 from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Val, name_hint
 
 
@@ -62,12 +63,14 @@ def reshape_target(imp: Importer, target: np.ndarray, per: tuple[int, ...], allo
     return tuple(rest)
 
 
+@handler("Reshape")
 def reshape(imp: Importer, node: Any) -> None:
     target = imp.const(node.input[1], "shape")
     allow = bool(imp.attrs(node).get("allowzero", 0))
     relayout(imp, node, lambda idx: idx.reshape(reshape_target(imp, target, idx.shape, allow)))
 
 
+@handler("Flatten")
 def flatten(imp: Importer, node: Any) -> None:
     if imp.attrs(node).get("axis", 1) != 1:
         raise imp.fail("only Flatten with axis=1 (keep the batch) has a layergraph layer")
@@ -79,6 +82,7 @@ def _per_sample(imp: Importer, name: str) -> tuple[int, ...]:
     return imp.shape(v.val if isinstance(v, Index) else v) if v is not None else ()
 
 
+@handler("Squeeze")
 def squeeze(imp: Importer, node: Any) -> None:
     per = _per_sample(imp, node.input[0])
     axes = imp.axes(node, len(per) + 1)
@@ -90,6 +94,7 @@ def squeeze(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: idx.reshape(keep))
 
 
+@handler("Unsqueeze")
 def unsqueeze(imp: Importer, node: Any) -> None:
     per = list(_per_sample(imp, node.input[0]))
     n_axes = len(imp.attrs(node).get("axes") or []) or (
@@ -101,6 +106,7 @@ def unsqueeze(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: idx.reshape(full[1:]))
 
 
+@handler("Transpose")
 def transpose(imp: Importer, node: Any) -> None:
     perm = imp.attrs(node).get("perm")
     if perm is None or perm[0] != 0:
@@ -108,10 +114,12 @@ def transpose(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: idx.transpose([p - 1 for p in perm[1:]]))
 
 
+@handler("Identity")
 def identity(imp: Importer, node: Any) -> None:
     imp.set(node.output[0], imp.vals[node.input[0]])
 
 
+@handler("Cast")
 def cast(imp: Importer, node: Any) -> None:
     """A cast to integers turns an activation into class indices (for Gather); other casts pass it on."""
     src = imp.vals[node.input[0]]
@@ -136,6 +144,7 @@ def gather(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: np.take(idx, indices, axis=axis - 1))
 
 
+@handler("Slice")
 def slice_(imp: Importer, node: Any) -> None:
     """Slice of an activation (starts/ends/axes/steps as attributes before opset 10, inputs after): a selection
     of its elements."""
@@ -170,6 +179,7 @@ def slice_(imp: Importer, node: Any) -> None:
     relayout(imp, node, pick)
 
 
+@handler("Crop")
 def crop(imp: Importer, node: Any) -> None:
     """Crop (opsets ≤ 9): border [left top right bottom], or a window of size `scale` at its top left corner."""
     per = _per_sample(imp, node.input[0])
@@ -180,3 +190,32 @@ def crop(imp: Importer, node: Any) -> None:
     left, top, right, bottom = border
     h, w = a.get("scale", [per[1] - top - bottom, per[2] - left - right])
     relayout(imp, node, lambda idx: idx[:, top:top + h, left:left + w])
+
+
+@handler("Split")
+def split(imp: Importer, node: Any) -> None:
+    """Split of an activation into pieces along an axis: selections of its elements (no layer)."""
+    v = imp.val(node.input[0])
+    idx = imp.index(v)
+    a = imp.attrs(node)
+    axis = a.get("axis", 0)
+    axis = axis + idx.ndim + 1 if axis < 0 else axis
+    if axis == 0:
+        raise imp.fail("it splits the batch dimension")
+    if len(node.input) > 1 and node.input[1]:
+        sizes = [int(x) for x in imp.const(node.input[1], "split").reshape(-1)]
+    elif "split" in a:
+        sizes = [int(x) for x in a["split"]]
+    else:
+        n, parts = idx.shape[axis - 1], len(node.output)
+        step = -(-n // parts)  # ONNX: equal parts, the last one smaller
+        sizes = [min(step, n - i * step) for i in range(parts)]
+    if sum(sizes) != idx.shape[axis - 1]:
+        raise imp.fail(f"split sizes {sizes} do not add up to {idx.shape[axis - 1]}")
+    start = 0
+    for out, size in zip(node.output, sizes):
+        piece = np.take(idx, np.arange(start, start + size), axis=axis - 1)
+        start += size
+        if out:
+            imp.set(out, Val(v.base, piece, name_hint(node.name) or v.hint))
+

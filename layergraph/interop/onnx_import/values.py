@@ -166,6 +166,7 @@ class Importer:
         self.outputs: list[int] = []
         self.fold_crop = fold_crop
         self.default_length = 1  # MinLength of sequence inputs of free length that the file does not record
+        self._defaults: dict[tuple[str, str], dict[str, Any]] = {}  # (domain, op) → ONNX's attribute defaults
 
     # ----- errors and attributes ---------------------------------------------------------------------------------
     def fail(self, msg: str) -> ONNXImportError:
@@ -178,7 +179,24 @@ class Importer:
         return ONNXImportError(f"{self.where}: node '{label}' ({n.op_type}): {msg}")
 
     def attrs(self, node: Any) -> dict[str, Any]:
-        return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
+        """The node's attributes, with ONNX's defaults (its operator schema at the model's opset) for those it
+        leaves out; an attribute whose schema gives no default (strides, pads, perm, …) stays absent."""
+        given = {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
+        return {**self.defaults(node.op_type, node.domain), **given}
+
+    def defaults(self, op: str, domain: str = "") -> dict[str, Any]:
+        """ONNX's attribute defaults of operator `op` at the model's opset (none for an operator onnx has no
+        schema of: experimental ones such as ImageScaler, other domains)."""
+        key = (domain, op)
+        if key not in self._defaults:
+            try:
+                schema = self.onnx.defs.get_schema(op, self.opset, domain)
+            except self.onnx.defs.SchemaError:
+                schema = None
+            attributes = schema.attributes.items() if schema is not None else ()
+            self._defaults[key] = {name: self.onnx.helper.get_attribute_value(a.default_value)
+                                   for name, a in attributes if a.default_value.name}
+        return self._defaults[key]
 
     def unused(self, node: Any, *positions: int) -> None:
         """Refuse a node whose extra outputs (mask, mean, …) something reads: layers have one output."""
