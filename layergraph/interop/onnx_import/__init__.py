@@ -3,8 +3,8 @@
 ONNX tensors are row-major NCHW; layergraph flattens and reshapes column-major like MATLAB. Rather than
 matching fixed node patterns, the importer follows each ONNX value as *elements of a layer's output*
 (values.py); Transpose/Reshape/Flatten/Squeeze/Unsqueeze only rearrange those elements (layout.py). No layer
-is made until an operator (ops.py, one handler per ONNX operator in the table `OPS`) needs its input in a
-form a layer can give:
+is made until an operator (a handler per ONNX operator and opset, registry.py; ops.py gathers them) needs its
+input in a form a layer can give:
 
 * a fully connected layer takes any element order: its weight columns are permuted instead;
 * an image input is made with MATLAB's feature2image (column-major) when the order fits, otherwise the

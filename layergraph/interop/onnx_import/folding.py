@@ -57,7 +57,7 @@ def shape_of(imp: Importer, node: Any) -> None:
     else:
         full = np.array([BATCH, *imp.shape(v)], dtype=np.int64)
     a = imp.attrs(node)
-    imp.set(node.output[0], full[a.get("start", 0): a.get("end", len(full))])
+    imp.set(node.output[0], full[a.get("start"):a.get("end")])  # start and end: from opset 15
 
 
 def per_element(imp: Importer, src: Val, c: np.ndarray) -> np.ndarray | None:

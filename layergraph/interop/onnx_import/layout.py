@@ -66,13 +66,13 @@ def reshape_target(imp: Importer, target: np.ndarray, per: tuple[int, ...], allo
 @handler("Reshape")
 def reshape(imp: Importer, node: Any) -> None:
     target = imp.const(node.input[1], "shape")
-    allow = bool(imp.attrs(node).get("allowzero", 0))
+    allow = bool(imp.attrs(node).get("allowzero"))  # from opset 14
     relayout(imp, node, lambda idx: idx.reshape(reshape_target(imp, target, idx.shape, allow)))
 
 
 @handler("Flatten")
 def flatten(imp: Importer, node: Any) -> None:
-    if imp.attrs(node).get("axis", 1) != 1:
+    if imp.attrs(node)["axis"] != 1:
         raise imp.fail("only Flatten with axis=1 (keep the batch) has a layergraph layer")
     relayout(imp, node, lambda idx: idx.reshape(-1))
 
@@ -97,8 +97,7 @@ def squeeze(imp: Importer, node: Any) -> None:
 @handler("Unsqueeze")
 def unsqueeze(imp: Importer, node: Any) -> None:
     per = list(_per_sample(imp, node.input[0]))
-    n_axes = len(imp.attrs(node).get("axes") or []) or (
-        imp.const(node.input[1], "axes").size if len(node.input) > 1 else 0)
+    n_axes = len(imp.given_axes(node) or [])
     axes = imp.axes(node, len(per) + 1 + n_axes) or []
     full = [BATCH, *per]
     for a in axes:
@@ -136,7 +135,7 @@ def cast(imp: Importer, node: Any) -> None:
 def gather(imp: Importer, node: Any) -> None:
     """Gather of an activation by constant indices: a selection of its elements."""
     per = _per_sample(imp, node.input[0])
-    axis = imp.attrs(node).get("axis", 0)
+    axis = imp.attrs(node)["axis"]
     axis = axis + len(per) + 1 if axis < 0 else axis
     if axis == 0:
         raise imp.fail("it gathers along the batch dimension")
@@ -193,20 +192,28 @@ def crop(imp: Importer, node: Any) -> None:
 
 
 @handler("Split")
-def split(imp: Importer, node: Any) -> None:
+def split_2(imp: Importer, node: Any) -> None:
+    """Split before opset 13: the sizes are the attribute `split` (absent: equal parts)."""
+    a = imp.attrs(node)
+    _split(imp, node, [int(x) for x in a["split"]] if "split" in a else None)
+
+
+@handler("Split", since=13)
+def split_13(imp: Importer, node: Any) -> None:
+    """Split from opset 13: the sizes are the optional second input (absent: equal parts, or num_outputs)."""
+    given = len(node.input) > 1 and node.input[1]
+    _split(imp, node, [int(x) for x in imp.const(node.input[1], "split").reshape(-1)] if given else None)
+
+
+def _split(imp: Importer, node: Any, sizes: list[int] | None) -> None:
     """Split of an activation into pieces along an axis: selections of its elements (no layer)."""
     v = imp.val(node.input[0])
     idx = imp.index(v)
-    a = imp.attrs(node)
-    axis = a.get("axis", 0)
+    axis = imp.attrs(node)["axis"]
     axis = axis + idx.ndim + 1 if axis < 0 else axis
     if axis == 0:
         raise imp.fail("it splits the batch dimension")
-    if len(node.input) > 1 and node.input[1]:
-        sizes = [int(x) for x in imp.const(node.input[1], "split").reshape(-1)]
-    elif "split" in a:
-        sizes = [int(x) for x in a["split"]]
-    else:
+    if sizes is None:
         n, parts = idx.shape[axis - 1], len(node.output)
         step = -(-n // parts)  # ONNX: equal parts, the last one smaller
         sizes = [min(step, n - i * step) for i in range(parts)]
@@ -218,4 +225,3 @@ def split(imp: Importer, node: Any) -> None:
         start += size
         if out:
             imp.set(out, Val(v.base, piece, name_hint(node.name) or v.hint))
-

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, name_hint
+from layergraph.interop.onnx_import.values import Importer, Val, name_hint, per_axis
 from layergraph.layers.base import same_total
 from layergraph.layers.conv1d import Convolution1DLayer, TransposedConv1DLayer
 from layergraph.layers.pooling1d import (
@@ -35,7 +35,7 @@ def sequence(imp: Importer, v: Val) -> int:
 
 def _pads_1d(imp: Importer, node: Any, n: int, k: int, s: int, d: int, before: tuple[int, int]) -> tuple[int, int]:
     a = imp.attrs(node)
-    auto = a.get("auto_pad", b"NOTSET")
+    auto = a["auto_pad"]
     auto = auto.decode() if isinstance(auto, bytes) else str(auto)
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         if any(before):
@@ -43,7 +43,7 @@ def _pads_1d(imp: Importer, node: Any, n: int, k: int, s: int, d: int, before: t
         total = same_total(n, (k - 1) * d + 1, s)
         lo = total // 2 if auto == "SAME_UPPER" else total - total // 2
         return lo, total - lo
-    p = [0, 0] if auto == "VALID" else list(a.get("pads", [0, 0]))
+    p = [0, 0] if auto == "VALID" else per_axis(a, "pads", 2, 0)
     return p[0] + before[0], p[1] + before[1]
 
 
@@ -55,14 +55,14 @@ def _same_1d(n: int, k: int, s: int, explicit: tuple[int, int]) -> Any:
 def conv1d(imp: Importer, node: Any, w: np.ndarray) -> None:
     """Conv with one spatial axis: convolution1dLayer (a reflect/edge Pad before it: its PaddingValue)."""
     a = imp.attrs(node)
-    if a.get("group", 1) != 1:
+    if a["group"] != 1:
         raise imp.fail("grouped 1-D convolution has no layergraph layer")
     v, before = imp.padded_val(node.input[0])
     mode = imp.pad_modes.get(node.input[0], 0.0)
     src = sequence(imp, v)
     n = imp.nodes[src].tshape[-1]
-    k, s, d = int(w.shape[2]), int(a.get("strides", [1])[0]), int(a.get("dilations", [1])[0])
-    if mode and any(a.get("pads", [0, 0])):
+    k, s, d = int(w.shape[2]), per_axis(a, "strides", 1, 1)[0], per_axis(a, "dilations", 1, 1)[0]
+    if mode and any(per_axis(a, "pads", 2, 0)):
         raise imp.fail("a convolution's own zero padding after a reflection Pad has no layergraph form")
     explicit = _pads_1d(imp, node, n, k, s, d, (before[2], before[3]))
     padding = _same_1d(n, (k - 1) * d + 1, s, explicit)
@@ -76,15 +76,15 @@ def conv1d(imp: Importer, node: Any, w: np.ndarray) -> None:
 def conv_transpose1d(imp: Importer, node: Any, w: np.ndarray) -> None:
     """ConvTranspose with one spatial axis: transposedConv1dLayer (pads crop; a Pad after it is not taken)."""
     a = imp.attrs(node)
-    if a.get("group", 1) != 1 or any(x != 1 for x in a.get("dilations", [1])) or "output_shape" in a:
+    if a["group"] != 1 or per_axis(a, "dilations", 1, 1) != [1] or "output_shape" in a:
         raise imp.fail("1-D transposed convolution with groups, dilation or output_shape has no layergraph layer")
-    auto = a.get("auto_pad", b"NOTSET")
+    auto = a["auto_pad"]
     if (auto.decode() if isinstance(auto, bytes) else auto) not in ("NOTSET", "VALID"):
         raise imp.fail("1-D transposed convolution with auto_pad has no layergraph layer here")
     src = sequence(imp, imp.val(node.input[0]))
-    k, s = int(w.shape[2]), int(a.get("strides", [1])[0])
-    left, right = [*list(a.get("pads", [0, 0])), 0, 0][:2]
-    right -= int(a.get("output_padding", [0])[0])
+    k, s = int(w.shape[2]), per_axis(a, "strides", 1, 1)[0]
+    left, right = per_axis(a, "pads", 2, 0)[:2]
+    right -= per_axis(a, "output_padding", 1, 0)[0]
     if right < 0:
         raise imp.fail("output_padding larger than the end padding has no layergraph layer")
     total = k - s
@@ -101,7 +101,7 @@ def pool1d(imp: Importer, node: Any) -> None:
     imp.unused(node, 1)
     a = imp.attrs(node)
     k = int(a["kernel_shape"][0])
-    if any(x != 1 for x in a.get("dilations", [1])) or a.get("ceil_mode", 0):
+    if per_axis(a, "dilations", 1, 1) != [1] or a.get("ceil_mode"):  # ceil_mode: from opset 10
         raise imp.fail("1-D pooling with dilation or ceil_mode has no layergraph layer")
     maxpool = node.op_type == "MaxPool"
     v, before = imp.padded_val(node.input[0]) if not maxpool else (imp.val(node.input[0]), (0, 0, 0, 0))
@@ -109,11 +109,11 @@ def pool1d(imp: Importer, node: Any) -> None:
         raise imp.fail("pooling after a reflection Pad has no layergraph form")
     src = sequence(imp, v)
     n = imp.nodes[src].tshape[-1]
-    s = int(a.get("strides", [1])[0])
+    s = per_axis(a, "strides", 1, 1)[0]
     explicit = _pads_1d(imp, node, n, k, s, 1, (before[2], before[3]))
     options: dict[str, Any] = {"Stride": s, "Padding": _same_1d(n, k, s, explicit)}
     if not maxpool and any(explicit):
-        options["PaddingValue"] = 0 if a.get("count_include_pad", 0) or any(before) else "mean"
+        options["PaddingValue"] = 0 if a["count_include_pad"] or any(before) else "mean"
     cls = MaxPooling1DLayer if maxpool else AveragePooling1DLayer
     hint = name_hint(node.name)
     imp.set(node.output[0], Val(imp.add(imp.make(cls, k, **options), [src], hint), None, hint))
@@ -142,4 +142,4 @@ def reduce_max(imp: Importer, node: Any) -> None:
     axes = imp.axes(node, len(imp.shape(v)) + 1)
     if len(imp.shape(v)) != 2 or axes != [2]:
         raise imp.fail("only ReduceMax over the time axis of N×C×T sequences has a layergraph layer")
-    global_pool1d(imp, node, "max", keep=bool(imp.attrs(node).get("keepdims", 1)))
+    global_pool1d(imp, node, "max", keep=bool(imp.attrs(node)["keepdims"]))

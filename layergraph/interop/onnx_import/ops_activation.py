@@ -26,25 +26,33 @@ from layergraph.layers.reshape import FunctionLayer
 
 
 @handler("Dropout")
-def dropout(imp: Importer, node: Any) -> None:
+def dropout_1(imp: Importer, node: Any) -> None:
+    """Dropout before opset 12: the ratio is an attribute (ONNX's default 0.5 filled in by imp.attrs)."""
     imp.unused(node, 1)
-    ratio = imp.attrs(node).get("ratio", 0.5)
-    if len(node.input) > 1 and node.input[1]:
-        ratio = imp.const(node.input[1], "ratio")
-    if len(node.input) > 2 and node.input[2] and bool(imp.const(node.input[2], "training_mode")):
+    unary(imp, node, imp.make(DropoutLayer, f32(imp.attrs(node)["ratio"])))
+
+
+@handler("Dropout", since=12)
+def dropout_12(imp: Importer, node: Any) -> None:
+    """Dropout from opset 12: ratio and training_mode are inputs; an absent ratio is 0.5 (the operator's
+    specification: an input has no schema default)."""
+    imp.unused(node, 1)
+    ins = [*list(node.input), "", ""]
+    ratio = imp.const(ins[1], "ratio") if ins[1] else 0.5
+    if ins[2] and bool(imp.const(ins[2], "training_mode")):
         raise imp.fail("Dropout in training mode has no inference-time layer")
     unary(imp, node, imp.make(DropoutLayer, f32(ratio)))
 
 
-@handler("Softmax")
-def softmax(imp: Importer, node: Any) -> None:
+def _softmax(imp: Importer, node: Any, flattens: bool) -> None:
+    """softmaxLayer for a Softmax over channels; `flattens`: the node works on its input flattened from `axis` on
+    (before opset 13), so over channels only when nothing follows them."""
     v = imp.val(node.input[0])
     shape = imp.shape(v)
     rank = len(shape) + 1
-    axis = imp.attrs(node).get("axis", -1 if imp.opset >= 13 else 1)
+    axis = imp.attrs(node)["axis"]  # ONNX's default: 1 before opset 13, -1 from it
     axis = axis + rank if axis < 0 else axis
-    # before opset 13 Softmax flattens from `axis` on: over channels only when nothing follows them
-    channel = axis == 1 and (imp.opset >= 13 or math.prod(shape[1:]) == 1)
+    channel = axis == 1 and (not flattens or math.prod(shape[1:]) == 1)
     sequence = "T" in imp.nodes[v.base].act.fmt
     if channel and len(shape) == 2 and shape[0] == 1 and not sequence:
         raise imp.fail(f"softmax over axis 1 of size 1 of an N×{'×'.join(map(str, shape))} input (every output is 1); "
@@ -61,14 +69,25 @@ def softmax(imp: Importer, node: Any) -> None:
     imp.set(node.output[0], imp.out_val(imp.add(imp.make(SoftmaxLayer), [nid], hint), shape, hint))
 
 
-@handler("LogSoftmax")
-def log_softmax(imp: Importer, node: Any) -> None:
-    """LogSoftmax over channels: softmaxLayer then functionLayer('log')."""
+@handler("Softmax")
+def softmax_1(imp: Importer, node: Any) -> None:
+    """Softmax before opset 13: over the input flattened from `axis` (default 1) on."""
+    _softmax(imp, node, flattens=True)
+
+
+@handler("Softmax", since=13)
+def softmax_13(imp: Importer, node: Any) -> None:
+    """Softmax from opset 13: over the one axis `axis` (default -1)."""
+    _softmax(imp, node, flattens=False)
+
+
+def _log_softmax(imp: Importer, node: Any, flattens: bool) -> None:
+    """LogSoftmax over channels: softmaxLayer then functionLayer('log'); `flattens` as for Softmax."""
     v = imp.val(node.input[0])
     shape = imp.shape(v)
-    axis = imp.attrs(node).get("axis", -1 if imp.opset >= 13 else 1)
+    axis = imp.attrs(node)["axis"]  # ONNX's default: 1 before opset 13, -1 from it
     axis = axis + len(shape) + 1 if axis < 0 else axis
-    if axis != 1 or (imp.opset < 13 and math.prod(shape[1:]) != 1):
+    if axis != 1 or (flattens and math.prod(shape[1:]) != 1):
         raise imp.fail(f"LogSoftmax over axis {axis}; softmaxLayer works over channels (axis 1)")
     nid = imp.image_or_features(v) if len(shape) != 2 else sequence(imp, v)
     hint = name_hint(node.name)
@@ -77,13 +96,18 @@ def log_softmax(imp: Importer, node: Any) -> None:
     imp.set(node.output[0], imp.out_val(out, shape, hint))
 
 
-@handler("Clip")
-def clip(imp: Importer, node: Any) -> None:
+@handler("LogSoftmax")
+def log_softmax_1(imp: Importer, node: Any) -> None:
+    _log_softmax(imp, node, flattens=True)
+
+
+@handler("LogSoftmax", since=13)
+def log_softmax_13(imp: Importer, node: Any) -> None:
+    _log_softmax(imp, node, flattens=False)
+
+
+def _clip(imp: Importer, node: Any, lo: float, hi: float) -> None:
     """Clip to [0, c]: clippedReluLayer(c); to [0, ∞): reluLayer."""
-    a = imp.attrs(node)
-    ins = [*list(node.input), "", ""]
-    lo = float(np.asarray(imp.const(ins[1], "min")).reshape(-1)[0]) if ins[1] else a.get("min", -np.inf)
-    hi = float(np.asarray(imp.const(ins[2], "max")).reshape(-1)[0]) if ins[2] else a.get("max", np.inf)
     if lo != 0:
         raise imp.fail(f"Clip to [{lo:g}, {hi:g}]: only clipping from 0 (clippedReluLayer, reluLayer) has a layer")
     layer = imp.make(ReLULayer) if np.isinf(hi) else imp.make(ClippedReLULayer, f32(hi))
@@ -92,10 +116,29 @@ def clip(imp: Importer, node: Any) -> None:
     imp.set(node.output[0], Val(imp.add(layer, [v.base], hint), v.idx, hint))
 
 
+@handler("Clip")
+def clip_6(imp: Importer, node: Any) -> None:
+    """Clip before opset 11: min and max are attributes; ONNX's defaults are ±(largest float32), read as no
+    bound (what an absent max means: reluLayer)."""
+    a = imp.attrs(node)
+    big = float(np.finfo(np.float32).max)
+    lo, hi = float(a["min"]), float(a["max"])
+    _clip(imp, node, -np.inf if lo <= -big else lo, np.inf if hi >= big else hi)
+
+
+@handler("Clip", since=11)
+def clip_11(imp: Importer, node: Any) -> None:
+    """Clip from opset 11: min and max are optional inputs; an absent one is no bound."""
+    ins = [*list(node.input), "", ""]
+    lo = float(np.asarray(imp.const(ins[1], "min")).reshape(-1)[0]) if ins[1] else -np.inf
+    hi = float(np.asarray(imp.const(ins[2], "max")).reshape(-1)[0]) if ins[2] else np.inf
+    _clip(imp, node, lo, hi)
+
+
 @handler("Gelu")
 def gelu(imp: Importer, node: Any) -> None:
     """Gelu (opset 20+), or the node the Erf/Tanh decomposition was fused into (fuse_gelu)."""
-    approx = imp.attrs(node).get("approximate", b"none")
+    approx = imp.attrs(node)["approximate"]
     approx = approx.decode() if isinstance(approx, bytes) else approx
     v = imp.val(node.input[0])
     hint = name_hint(node.name)

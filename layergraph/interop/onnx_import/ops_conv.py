@@ -9,7 +9,7 @@ import numpy as np
 
 from layergraph.interop.onnx_import.ops_1d import conv1d, conv_transpose1d
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, name_hint
+from layergraph.interop.onnx_import.values import Importer, Val, name_hint, per_axis
 from layergraph.layers.base import same_total
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import FullyConnectedLayer
@@ -20,11 +20,11 @@ PAD_MODES = {"reflect": "symmetric-exclude-edge", "edge": "replicate"}  # ONNX P
 
 def conv_attrs(imp: Importer, node: Any, k: tuple[int, int]) -> tuple[list[int], list[int], str]:
     a = imp.attrs(node)
-    if a.get("group", 1) != 1:
+    if a["group"] != 1:
         raise imp.fail("grouped convolution has no layergraph layer")
     if "kernel_shape" in a and tuple(a["kernel_shape"]) != k:
         raise imp.fail("kernel_shape disagrees with the weights")
-    return list(a.get("strides", [1, 1])), list(a.get("dilations", [1, 1])), a.get("auto_pad", b"NOTSET")
+    return per_axis(a, "strides", 2, 1), per_axis(a, "dilations", 2, 1), a["auto_pad"]
 
 
 def pads(imp: Importer, node: Any, spatial: tuple[int, ...], k: tuple[int, int], s: list[int], d: list[int],
@@ -37,7 +37,7 @@ def pads(imp: Importer, node: Any, spatial: tuple[int, ...], k: tuple[int, int],
         tot = [same_total(spatial[i], (k[i] - 1) * d[i] + 1, s[i]) for i in range(2)]
         lo = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in tot]
         return lo[0], tot[0] - lo[0], lo[1], tot[1] - lo[1]
-    p = list(imp.attrs(node).get("pads", [0, 0, 0, 0])) if auto != "VALID" else [0, 0, 0, 0]
+    p = per_axis(imp.attrs(node), "pads", 4, 0) if auto != "VALID" else [0, 0, 0, 0]
     if len(p) != 4:
         raise imp.fail("only 2-D operators have layergraph layers")
     return p[0], p[2], p[1], p[3]
@@ -66,7 +66,7 @@ def conv(imp: Importer, node: Any) -> None:
         return
     if w.ndim != 4:
         raise imp.fail("only 1-D and 2-D convolution have layergraph layers")
-    if imp.attrs(node).get("group", 1) != 1:
+    if imp.attrs(node)["group"] != 1:
         grouped_conv(imp, node, w)
         return
     v, before = imp.padded_val(node.input[0])
@@ -104,11 +104,11 @@ def grouped_conv(imp: Importer, node: Any, w: np.ndarray) -> None:
     c = imp.nodes[src].act.channels
     k = (int(w.shape[2]), int(w.shape[3]))
     a = imp.attrs(node)
-    s, d = list(a.get("strides", [1, 1])), list(a.get("dilations", [1, 1]))
-    if mode and any(a.get("pads", [0, 0, 0, 0])):
+    s, d = per_axis(a, "strides", 2, 1), per_axis(a, "dilations", 2, 1)
+    if mode and any(per_axis(a, "pads", 4, 0)):
         raise imp.fail("a convolution's own zero padding after a reflection Pad has no layergraph form")
     spatial = imp.nodes[src].act.spatial
-    explicit = plus(pads(imp, node, spatial, k, s, d, a.get("auto_pad", b"NOTSET"), any(before)), before)
+    explicit = plus(pads(imp, node, spatial, k, s, d, a["auto_pad"], any(before)), before)
     fpg = int(w.shape[0]) // groups
     layer = imp.make(GroupedConvolution2DLayer, list(k), fpg, "channel-wise" if groups == c else groups, Stride=s,
                      DilationFactor=d, PaddingValue=mode,
@@ -157,7 +157,7 @@ def conv_transpose(imp: Importer, node: Any) -> None:
     if any(x != 1 for x in d):
         raise imp.fail("transposedConv2dLayer has no dilation")
     src = imp.image(imp.val(node.input[0]))
-    op = list(a.get("output_padding", [0, 0]))
+    op = per_axis(a, "output_padding", 2, 0)
     auto = auto if isinstance(auto, str) else auto.decode()
     if "output_shape" in a or auto in ("SAME_UPPER", "SAME_LOWER"):
         t, b, left, r = _tconv_auto_pads(imp, a, auto, imp.nodes[src].act.spatial, k, s, op)
@@ -180,7 +180,7 @@ def _tconv_auto_pads(imp: Importer, a: dict[str, Any], auto: str, spatial: tuple
                      s: list[int], op: list[int]) -> tuple[int, int, int, int]:
     """[t b l r] for ConvTranspose auto_pad / output_shape, split as the ONNX specification says
     (SAME_UPPER: the odd one at the end, as MATLAB's 'same'; otherwise at the start)."""
-    out = list(a.get("output_shape", []))[-2:] or [spatial[i] * s[i] for i in range(2)]
+    out = list(a["output_shape"])[-2:] if "output_shape" in a else [spatial[i] * s[i] for i in range(2)]
     sides = []
     for i in range(2):
         total = s[i] * (spatial[i] - 1) + op[i] + k[i] - out[i]
@@ -192,17 +192,20 @@ def _tconv_auto_pads(imp: Importer, a: dict[str, Any], auto: str, spatial: tuple
 
 
 @handler("Pad")
-def pad(imp: Importer, node: Any) -> None:
-    """Pad: none at all (an identity); zero padding of H and W, which the following Conv or AveragePool takes
-    into its own padding (MATLAB R2024b writes Padding="same" so); or zero padding at the end after a transposed
-    convolution, which is MATLAB's 'same' cropping when FilterSize < Stride."""
-    v = imp.val(node.input[0])
+def pad_2(imp: Importer, node: Any) -> None:
+    """Pad before opset 11: pads and value are attributes (value's default 0 from the schema)."""
     a = imp.attrs(node)
-    mode = a.get("mode", b"constant")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
+    _pad(imp, node, list(a["pads"]), a["value"])
+
+
+@handler("Pad", since=11)
+def pad_11(imp: Importer, node: Any) -> None:
+    """Pad from opset 11: pads, constant_value (absent: 0, the operator's specification) and, from opset 18,
+    axes are inputs."""
+    v = imp.val(node.input[0])
     ins = list(node.input) + [""] * 3
-    amounts = (imp.const(ins[1], "pads").reshape(-1).tolist() if ins[1] else list(a.get("pads", [])))
-    value = imp.const(ins[2], "constant_value") if ins[2] else a.get("value", 0.0)
+    amounts = imp.const(ins[1], "pads").reshape(-1).tolist()
+    value = imp.const(ins[2], "constant_value") if ins[2] else 0.0
     rank = len(imp.shape(v)) + 1
     if ins[3]:  # opset 18: pads of the listed axes only
         axes = [int(x) % rank for x in imp.const(ins[3], "axes").reshape(-1)]
@@ -210,6 +213,17 @@ def pad(imp: Importer, node: Any) -> None:
         for i, ax in enumerate(axes):
             full[ax], full[rank + ax] = amounts[i], amounts[len(axes) + i]
         amounts = full
+    _pad(imp, node, amounts, value)
+
+
+def _pad(imp: Importer, node: Any, amounts: list[int], value: Any) -> None:
+    """Pad: none at all (an identity); zero padding of H and W, which the following Conv or AveragePool takes
+    into its own padding (MATLAB R2024b writes Padding="same" so); or zero padding at the end after a transposed
+    convolution, which is MATLAB's 'same' cropping when FilterSize < Stride."""
+    v = imp.val(node.input[0])
+    mode = imp.attrs(node)["mode"]
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    rank = len(imp.shape(v)) + 1
     if len(amounts) != 2 * rank:
         raise imp.fail(f"pads {amounts} do not fit a rank-{rank} input")
     if not any(amounts):
@@ -217,22 +231,18 @@ def pad(imp: Importer, node: Any) -> None:
         return
     zero = mode == "constant" and not np.any(value)
     if zero and _tconv_same_pad(imp, v, amounts):
-        return _end_pad_into_cropping(imp, node, v)
-    if rank == 3 and not any(amounts[i] for i in (0, 1, 3, 4)) and min(amounts) >= 0 and (
-            zero or mode in PAD_MODES):  # 1-D: into the following convolution1dLayer
-        imp.padded[node.output[0]] = (v, (0, 0, amounts[2], amounts[5]))
-        if not zero:
-            imp.pad_modes[node.output[0]] = PAD_MODES[mode]
-        return None
-    if mode in PAD_MODES and rank == 4 and not any(amounts[i] for i in (0, 1, 4, 5)) and min(amounts) >= 0:
-        # reflection (CycleGAN) or edge padding: the following convolution's PaddingValue
-        imp.padded[node.output[0]] = (v, (amounts[2], amounts[6], amounts[3], amounts[7]))
-        imp.pad_modes[node.output[0]] = PAD_MODES[mode]
-        return None
-    if not zero or rank != 4 or any(amounts[i] for i in (0, 1, 4, 5)) or min(amounts) < 0:
+        _end_pad_into_cropping(imp, node, v)
+        return
+    inner = (0, 1, 3, 4) if rank == 3 else (0, 1, 4, 5)  # batch and channels: never padded here
+    if rank not in (3, 4) or any(amounts[i] for i in inner) or min(amounts) < 0 or not (zero or mode in PAD_MODES):
         raise imp.fail(f"only zero padding of H and W has a layergraph form (in a following convolution or "
                        f"average pooling); this node pads {amounts} in '{mode}' mode")
-    imp.padded[node.output[0]] = (v, (amounts[2], amounts[6], amounts[3], amounts[7]))
+    # into the following convolution or pooling: [t b l r] (1-D: the time axis as l r); reflection (CycleGAN) or
+    # edge padding becomes that convolution's PaddingValue
+    sides = (0, 0, amounts[2], amounts[5]) if rank == 3 else (amounts[2], amounts[6], amounts[3], amounts[7])
+    imp.padded[node.output[0]] = (v, sides)
+    if not zero:
+        imp.pad_modes[node.output[0]] = PAD_MODES[mode]
 
 
 def _tconv_same_pad(imp: Importer, v: Val, amounts: list[int]) -> bool:

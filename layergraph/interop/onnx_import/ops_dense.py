@@ -26,10 +26,10 @@ def gemm(imp: Importer, node: Any) -> None:
     if a.get("transA", 0):
         raise imp.fail("Gemm with transA=1 has no layergraph layer")
     b = imp.const(node.input[1], "weight matrix B").astype(np.float64)
-    w = (b if a.get("transB", 0) else b.T) * a.get("alpha", 1.0)
+    w = (b if a["transB"] else b.T) * a["alpha"]
     bias = np.zeros(w.shape[0])
     if len(node.input) > 2 and node.input[2]:
-        c = imp.const(node.input[2], "bias C").astype(np.float64) * a.get("beta", 1.0)
+        c = imp.const(node.input[2], "bias C").astype(np.float64) * a["beta"]
         try:
             bias = np.broadcast_to(c, (1, w.shape[0]))[0]
         except ValueError:
@@ -70,7 +70,7 @@ def gather(imp: Importer, node: Any) -> None:
         return
     table = imp.const(node.input[0], "embedding table")
     idx = imp.vals.get(node.input[1])
-    if not isinstance(idx, Index) or table.ndim != 2 or imp.attrs(node).get("axis", 0) != 0:
+    if not isinstance(idx, Index) or table.ndim != 2 or imp.attrs(node)["axis"] != 0:
         raise imp.fail("only Gather of rows of a constant matrix by class indices (an embedding) has a "
                        "layergraph layer")
     # 0-based (nn.Embedding) or other offsets: embeddingLayer takes index + 1, so the input layer adds
@@ -97,6 +97,7 @@ def concat(imp: Importer, node: Any) -> None:
         raise imp.fail("it concatenates constants only")
     ref = imp.val(first)
     rank = len(imp.shape(ref))
+    # Concat before opset 4: axis optional, 1 by its specification (its schema records no default)
     axis = imp.attrs(node).get("axis", 1)
     axis = axis + rank + 1 if axis < 0 else axis
     vals = [constant_like(imp, ref, imp.consts[i], i) if i in imp.consts else imp.val(i) for i in node.input]

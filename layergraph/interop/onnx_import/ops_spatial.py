@@ -11,7 +11,7 @@ from layergraph.interop.onnx_import.folding import (
 from layergraph.interop.onnx_import.ops_1d import global_pool1d, pool1d
 from layergraph.interop.onnx_import.ops_conv import pads, plus, same_or
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, name_hint
+from layergraph.interop.onnx_import.values import Importer, Val, name_hint, per_axis
 from layergraph.layers.conv import conv_padding
 from layergraph.layers.depthspace import DepthToSpace2DLayer, SpaceToDepthLayer
 from layergraph.layers.pooling import AveragePooling2DLayer, GlobalAveragePooling2DLayer, MaxPooling2DLayer
@@ -30,18 +30,18 @@ def pool(imp: Importer, node: Any) -> None:
         return
     if node.input[0] in imp.pad_modes:
         raise imp.fail("pooling after a reflection Pad has no layergraph form")
-    if len(k) != 2 or any(x != 1 for x in a.get("dilations", [1, 1])):
+    if len(k) != 2 or any(x != 1 for x in per_axis(a, "dilations", 2, 1)):
         raise imp.fail("only undilated 2-D pooling has a layergraph layer")
     maxpool = node.op_type == "MaxPool"
     v, before = imp.padded_val(node.input[0]) if not maxpool else (imp.val(node.input[0]), (0, 0, 0, 0))
     src = imp.image(v)
     spatial = imp.nodes[src].act.spatial
-    s = list(a.get("strides", [1, 1]))
-    own = pads(imp, node, spatial, k, s, [1, 1], a.get("auto_pad", b"NOTSET"), any(before))
-    if not maxpool and any(own) and not a.get("count_include_pad", 0):
+    s = per_axis(a, "strides", 2, 1)
+    own = pads(imp, node, spatial, k, s, [1, 1], a["auto_pad"], any(before))
+    if not maxpool and any(own) and not a["count_include_pad"]:
         raise imp.fail("averagePooling2dLayer counts padded zeros (count_include_pad=1), this node does not")
     explicit = plus(own, before)
-    if a.get("ceil_mode", 0):
+    if a.get("ceil_mode"):  # absent before opset 10
         extra = _ceil_extra(spatial, k, s, explicit)
         if any(extra) and not maxpool:
             raise imp.fail("ceil_mode=1 gives a larger output than averagePooling2dLayer (its last windows "
@@ -77,11 +77,11 @@ def reduce_mean(imp: Importer, node: Any) -> None:
     v = imp.val(node.input[0])
     axes = imp.axes(node, len(imp.shape(v)) + 1)
     if axes == [2] and len(imp.shape(v)) == 2:  # over T of sequences
-        global_pool1d(imp, node, "average", keep=bool(imp.attrs(node).get("keepdims", 1)))
+        global_pool1d(imp, node, "average", keep=bool(imp.attrs(node)["keepdims"]))
         return
     if axes != [2, 3] or len(imp.shape(v)) != 3:
         raise imp.fail("only ReduceMean over H and W (global average pooling) has a layergraph layer")
-    _global_pool(imp, node, keep=bool(imp.attrs(node).get("keepdims", 1)))
+    _global_pool(imp, node, keep=bool(imp.attrs(node)["keepdims"]))
 
 
 def _global_pool(imp: Importer, node: Any, keep: bool) -> None:
@@ -95,16 +95,17 @@ def _global_pool(imp: Importer, node: Any, keep: bool) -> None:
     imp.set(node.output[0], imp.out_val(nid, (c, 1, 1) if keep else (c,), hint))
 
 
-@handler("Resize")
+@handler("Resize", since=11)
 def resize(imp: Importer, node: Any) -> None:
+    """Resize from opset 11 (roi, scales, sizes inputs; coordinate transformation and nearest modes)."""
     a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in imp.attrs(node).items()}
     src = imp.image(imp.val(node.input[0]))
     c, h, w = imp.nodes[src].tshape
     out = _resize_size(imp, node, (c, h, w), a.get("axes"))
-    mode, ctm = a.get("mode", "nearest"), a.get("coordinate_transformation_mode", "half_pixel")
-    nearest = a.get("nearest_mode", "round_prefer_floor")
+    mode, ctm = a["mode"], a["coordinate_transformation_mode"]
+    nearest = a["nearest_mode"]
     integer_up = out[0] % h == 0 and out[1] % w == 0
-    if a.get("antialias", 0) and (out[0] < h or out[1] < w):
+    if a.get("antialias") and (out[0] < h or out[1] < w):
         raise imp.fail("antialiased downsampling has no layergraph layer")
     # torch 'nearest-exact' (resize2dLayer 'nearest') = half-pixel centres rounded half up; for integer
     # upscaling the other common conventions pick the same pixels
@@ -142,27 +143,38 @@ def _resize_size(imp: Importer, node: Any, chw: tuple[int, int, int], axes: Any)
     raise imp.fail("Resize needs constant scales or sizes")
 
 
-@handler("Upsample")
-def upsample(imp: Importer, node: Any) -> None:
-    """Upsample (opsets 7–9) by integer factors, nearest neighbour: resize2dLayer with Scale."""
-    a = imp.attrs(node)
-    mode = a.get("mode", b"nearest")
+def _integer_upsample(imp: Importer, node: Any, scales: list[float]) -> None:
+    """Nearest-neighbour upsampling by integer factors of H and W with asymmetric coordinates (Upsample, and
+    Resize in opset 10): each pixel repeated, which is resize2dLayer 'nearest' with Scale."""
+    mode = imp.attrs(node)["mode"]
     mode = mode.decode() if isinstance(mode, bytes) else mode
-    scales = [float(x) for x in (a["scales"] if "scales" in a else imp.const(node.input[1], "scales").reshape(-1))]
     if len(scales) != 4 or scales[:2] != [1.0, 1.0] or any(x != int(x) or x < 1 for x in scales[2:]):
-        raise imp.fail(f"Upsample scales {scales}: resize2dLayer takes integer factors of H and W")
+        raise imp.fail(f"{node.op_type} scales {scales}: resize2dLayer takes integer factors of H and W")
     if mode != "nearest":
-        raise imp.fail(f"Upsample mode '{mode}' (asymmetric coordinates) has no layergraph layer")
+        raise imp.fail(f"{node.op_type} mode '{mode}' (asymmetric coordinates) has no layergraph layer")
     src = imp.image(imp.val(node.input[0]))
     hint = name_hint(node.name)
     layer = imp.make(Resize2DLayer, Method="nearest", Scale=[int(scales[2]), int(scales[3])])
     imp.set(node.output[0], Val(imp.add(layer, [src], hint), None, hint))
 
 
+@handler("Upsample")
+def upsample_7(imp: Importer, node: Any) -> None:
+    """Upsample in opsets 7 and 8: the scales are an attribute."""
+    _integer_upsample(imp, node, [float(x) for x in imp.attrs(node)["scales"]])
+
+
+@handler("Upsample", since=9)
+@handler("Resize", since=10)
+def upsample_9(imp: Importer, node: Any) -> None:
+    """Upsample from opset 9 and Resize in opset 10: the scales are the second input."""
+    _integer_upsample(imp, node, [float(x) for x in imp.const(node.input[1], "scales").reshape(-1)])
+
+
 @handler("DepthToSpace")
 def depth_to_space(imp: Importer, node: Any) -> None:
     a = imp.attrs(node)
-    mode = a.get("mode", b"DCR")
+    mode = a.get("mode", b"DCR")  # DepthToSpace before opset 11 has no mode: DCR
     mode = (mode.decode() if isinstance(mode, bytes) else mode).lower()
     src = imp.image(imp.val(node.input[0]))
     hint = name_hint(node.name)

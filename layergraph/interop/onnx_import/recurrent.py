@@ -78,12 +78,12 @@ def recurrent(imp: Importer, node: Any) -> None:
         raise imp.fail("its input X must be a sequence, time-major (T×N×C), from a graph input or recurrent layer")
     if imp.nodes[x.base].act.time is None:
         raise imp.fail("its input is a recurrent output whose last time step alone is used elsewhere")
-    direction = a.get("direction", b"forward")
+    direction = a["direction"]
     direction = direction.decode() if isinstance(direction, bytes) else str(direction)
     d = 2 if direction == "bidirectional" else 1
     if direction == "reverse" or (kind == "gru" and d == 2):
         raise imp.fail(f"a {direction} {node.op_type} has no MATLAB layer (lstmLayer, bilstmLayer, gruLayer)")
-    if a.get("layout", 0) or a.get("input_forget", 0) or "clip" in a:
+    if a.get("layout") or a.get("input_forget") or "clip" in a:  # layout: from opset 14; input_forget: LSTM
         raise imp.fail("layout, input_forget and clip have no MATLAB form")
     if _optional(node, 4):
         raise imp.fail("sequence_lens: MATLAB's recurrent layers do not mask padded time steps")
@@ -108,7 +108,7 @@ def recurrent(imp: Importer, node: Any) -> None:
     options: dict[str, Any] = {"StateActivationFunction": state, "GateActivationFunction": gate}
     bias = wb + rb  # both biases enter every gate linearly, but GRU's recurrent candidate bias after reset
     if kind == "gru":
-        after = bool(a.get("linear_before_reset", 0))
+        after = bool(a["linear_before_reset"])
         if after and np.any(rb[2 * h:] != 0):
             options["ResetGateMode"], bias = "recurrent-bias-after-multiplication", np.concatenate([wb, rb])
         else:

@@ -89,10 +89,8 @@ def _seq(imp: Importer, node: Any) -> Seq:
 
 
 def _axes_of(imp: Importer, node: Any, rank: int) -> list[int]:
-    a = imp.attrs(node).get("axes")
-    if a is None and len(node.input) > 1 and node.input[1]:
-        a = imp.const(node.input[1], "axes").reshape(-1).tolist()
-    return sorted(int(x) + rank if int(x) < 0 else int(x) for x in (a or []))
+    """The node's axes, non-negative and sorted (none given: [])."""
+    return sorted(x + rank if x < 0 else x for x in (imp.given_axes(node) or []))
 
 
 def take_last(imp: Importer, s: Seq) -> None:
@@ -128,8 +126,7 @@ def _squeeze(imp: Importer, node: Any) -> None:
 
 def _unsqueeze(imp: Importer, node: Any) -> None:
     s = _seq(imp, node)
-    n = len(imp.attrs(node).get("axes") or []) or (imp.const(node.input[1], "axes").size if len(node.input) > 1
-                                                   else 0)
+    n = len(imp.given_axes(node) or [])
     axes = list(s.axes)
     for a in _axes_of(imp, node, len(axes) + n):
         axes.insert(a, "1")
@@ -150,7 +147,7 @@ def _reshape(imp: Importer, node: Any) -> None:
     """Reshape of a sequence: it may merge D×H into C (or split C), add or drop unit axes; N and T stay axes."""
     s = _seq(imp, node)
     target = [int(v) for v in imp.const(node.input[1], "shape").reshape(-1)]
-    allow = bool(imp.attrs(node).get("allowzero", 0))
+    allow = bool(imp.attrs(node).get("allowzero"))  # from opset 14
     size = _sizes(s)
     tokens = [a for a in s.axes if a not in ("1", "L")]
     out: list[str] = []
@@ -203,7 +200,7 @@ def _last_index(imp: Importer, node: Any, s: Seq, axis: int) -> None:
 
 def _gather(imp: Importer, node: Any) -> None:
     s = _seq(imp, node)
-    axis = int(imp.attrs(node).get("axis", 0))
+    axis = int(imp.attrs(node)["axis"])
     axis = axis + len(s.axes) if axis < 0 else axis
     _last_index(imp, node, s, axis)
     idx = np.asarray(imp.const(node.input[1], "indices"))

@@ -24,6 +24,8 @@ from layergraph.layers.reshape import FlattenLayer, FunctionLayer
 from layergraph.sizes import Act
 
 BATCH = 1_000_000_007  # the batch size inside folded shape computations
+# operators whose `axes` attribute became an (optional) input, and the opset where it did
+AXES_INPUT_SINCE = {"Squeeze": 13, "Unsqueeze": 13, "ReduceMean": 18, "ReduceMax": 18}
 
 
 class ONNXImportError(SpecError):
@@ -120,6 +122,13 @@ def f32(value: Any) -> float:
     return float(str(np.float32(np.asarray(value).reshape(-1)[0])))
 
 
+def per_axis(attrs: dict[str, Any], name: str, n: int, fill: int) -> list[int]:
+    """An attribute with one value per spatial axis (strides, dilations, pads, output_padding) as ints: given, or
+    `fill` for each of the `n` values, as the operator specifications say (the schemas record no default: its
+    length depends on the input's rank)."""
+    return [int(x) for x in attrs[name]] if name in attrs else [fill] * n
+
+
 def sanitize(name: str) -> str:
     """A layer name from ONNX text: letters, digits, '_', '.', '-'; at most 1,000 characters, so that a
     uniqueness suffix still fits the 1,024 a layer name may have."""
@@ -204,11 +213,19 @@ class Importer:
             if len(node.output) > p and node.output[p] and self.consumers[node.output[p]]:
                 raise self.fail(f"its output #{p + 1} ('{node.output[p]}') is used; layergraph layers have one output")
 
+    def given_axes(self, node: Any) -> list[int] | None:
+        """The node's `axes` as given: an attribute, or from the opset in AXES_INPUT_SINCE on, a constant second
+        input; None when absent."""
+        if self.opset < AXES_INPUT_SINCE.get(node.op_type, 1 << 30):
+            a = self.attrs(node).get("axes")
+            return None if a is None else [int(x) for x in a]
+        if len(node.input) > 1 and node.input[1]:
+            return [int(x) for x in self.const(node.input[1], "axes").reshape(-1)]
+        return None
+
     def axes(self, node: Any, rank: int) -> list[int] | None:
-        """The node's `axes` (attribute or constant input), non-negative and sorted; the batch axis is refused."""
-        a = self.attrs(node).get("axes")
-        if a is None and len(node.input) > 1 and node.input[1]:
-            a = self.const(node.input[1], "axes").reshape(-1).tolist()
+        """The node's `axes` (given_axes), non-negative and sorted; the batch axis is refused."""
+        a = self.given_axes(node)
         if a is None:
             return None
         out = sorted(int(x) + rank if int(x) < 0 else int(x) for x in a)
