@@ -26,10 +26,12 @@ from layergraph.errors import LayergraphError
 from layergraph.graph.layergraph import LayerGraph
 from layergraph.interop.onnx_import.folding import fold_crop
 from layergraph.interop.onnx_import.gelu import fuse_gelu
+from layergraph.interop.onnx_import.graph_io import graph_inputs, graph_outputs
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.sequences import sequence_inputs
-from layergraph.interop.onnx_import.values import Importer, ONNXImportError
+from layergraph.interop.onnx_import.values import ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
 
 __all__ = ["OPS", "ONNXImportError", "handler_for", "importNetworkFromONNX", "importONNXNetwork", "import_model",
@@ -98,12 +100,12 @@ def _import(model: Any, where: str, length: int) -> tuple[LayerGraph, dict[str, 
     imp = Importer(model, where, fold_crop)
     imp.default_length = length
     sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
-    imp.inputs()
+    graph_inputs(imp)
     for node in fuse_gelu(imp):
         imp.onnx_node = node
         convert(imp, node)
     imp.onnx_node = None
-    imp.finish_outputs()
+    graph_outputs(imp)
     try:
         return build(imp)
     except LayergraphError as err:

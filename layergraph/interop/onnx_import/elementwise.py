@@ -7,7 +7,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from layergraph.interop.onnx_import.values import Importer, ONNXImportError, Val, f32, name_hint
+from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.values import ONNXImportError, Val, f32, name_hint
 from layergraph.layers.base import Layer
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Seq, Val
+from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.values import BATCH, Index, Seq, Val
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import FullyConnectedLayer
 from layergraph.layers.norm import BatchNormalizationLayer

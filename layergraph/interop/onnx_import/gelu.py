@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import Importer
+from layergraph.interop.onnx_import.importer import Importer
 
 _ELEMENTARY = {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Tanh"}
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Val, name_hint
+from layergraph.interop.onnx_import.values import BATCH, Index, Val, name_hint
 
 
 def relayout(imp: Importer, node: Any, fn: Callable[[np.ndarray], np.ndarray]) -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, name_hint, per_axis
+from layergraph.interop.onnx_import.values import Val, name_hint, per_axis
 from layergraph.layers.base import same_total
 from layergraph.layers.conv1d import Convolution1DLayer, TransposedConv1DLayer
 from layergraph.layers.pooling1d import (

@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 
 from layergraph.interop.onnx_import.elementwise import unary
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops_1d import is_sequence, sequence
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, f32, name_hint
+from layergraph.interop.onnx_import.values import Val, f32, name_hint
 from layergraph.layers.activation import (
     ClippedReLULayer,
     DropoutLayer,

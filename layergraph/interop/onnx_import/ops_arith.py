@@ -12,8 +12,9 @@ from layergraph.interop.onnx_import.folding import (
     fold_normalization,
     fold_scale,
 )
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Index, Val, f32, name_hint
+from layergraph.interop.onnx_import.values import Index, Val, f32, name_hint
 from layergraph.layers.activation import (
     SigmoidLayer,
     SwishLayer,

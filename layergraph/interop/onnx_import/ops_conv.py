@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops_1d import conv1d, conv_transpose1d
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, name_hint, per_axis
+from layergraph.interop.onnx_import.values import Val, name_hint, per_axis
 from layergraph.layers.base import same_total
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import FullyConnectedLayer

@@ -12,8 +12,9 @@ from layergraph.interop.onnx_import import layout
 from layergraph.interop.onnx_import.folding import (
     fold_normalization,
 )
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Index, ONNXImportError, Val, name_hint, sanitize
+from layergraph.interop.onnx_import.values import Index, ONNXImportError, Val, name_hint, sanitize
 from layergraph.layers.base import Layer
 from layergraph.layers.conv import Convolution2DLayer
 from layergraph.layers.dense import EmbeddingLayer, FullyConnectedLayer

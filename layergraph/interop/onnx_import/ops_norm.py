@@ -8,8 +8,9 @@ import numpy as np
 from layergraph.interop.onnx_import.folding import (
     per_channel,
 )
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, f32, name_hint
+from layergraph.interop.onnx_import.values import Val, f32, name_hint
 from layergraph.layers.norm import BatchNormalizationLayer, InstanceNormalizationLayer, LayerNormalizationLayer
 
 

@@ -8,10 +8,11 @@ from typing import Any
 from layergraph.interop.onnx_import.folding import (
     crop_of,
 )
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops_1d import global_pool1d, pool1d
 from layergraph.interop.onnx_import.ops_conv import pads, plus, same_or
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Importer, Val, name_hint, per_axis
+from layergraph.interop.onnx_import.values import Val, name_hint, per_axis
 from layergraph.layers.conv import conv_padding
 from layergraph.layers.depthspace import DepthToSpace2DLayer, SpaceToDepthLayer
 from layergraph.layers.pooling import AveragePooling2DLayer, GlobalAveragePooling2DLayer, MaxPooling2DLayer

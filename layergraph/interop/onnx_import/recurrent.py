@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.registry import handler
 from layergraph.interop.onnx_import.sequences import emit, take_last
-from layergraph.interop.onnx_import.values import Importer, Seq, f32, name_hint
+from layergraph.interop.onnx_import.values import Seq, f32, name_hint
 from layergraph.layers.recurrent import ONNX_GATE_ORDER, BiLSTMLayer, GRULayer, LSTMLayer
 
 _FROM_ONNX = {"Sigmoid": "sigmoid", "HardSigmoid": "hard-sigmoid", "Tanh": "tanh", "Softsign": "softsign",

@@ -12,7 +12,7 @@ from typing import Any
 
 from layergraph.interop.onnx_import.elementwise import declared
 from layergraph.interop.onnx_import.folding import fold, shape_of
-from layergraph.interop.onnx_import.values import Importer
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.layers.base import LAYERS
 
 Handler = Callable[[Importer, Any], None]

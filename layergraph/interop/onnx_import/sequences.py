@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import Importer, Seq, Val, sanitize
+from layergraph.interop.onnx_import.graph_io import min_length
+from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.values import Seq, Val, sanitize
 from layergraph.layers.inputs import SequenceInputLayer
 from layergraph.layers.recurrent import BiLSTMLayer, GRULayer, LSTMLayer
 
@@ -36,7 +38,7 @@ def sequence_inputs(imp: Importer) -> None:
             raise imp.fail(f"input '{inp.name}' feeds a recurrent node but its channel axis has no fixed size")
         hint = (0, sanitize(inp.name) or "input")
         static = tuple(dims[labels.index(a)].dim_value for a in ("N", "T"))  # 0 for a dynamic axis
-        layer = imp.make(SequenceInputLayer, c, Normalization="none", MinLength=imp.min_length(inp.name, None))
+        layer = imp.make(SequenceInputLayer, c, Normalization="none", MinLength=min_length(imp, inp.name, None))
         nid = imp.add(layer, [], hint)
         imp.set(inp.name, Seq(nid, labels, hint, static=static))
 
