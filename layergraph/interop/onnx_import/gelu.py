@@ -3,6 +3,7 @@ tanh form), found numerically and fused into one Gelu node before the walk."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,28 @@ def _upstream(nodes: list[Any], at: int, depth: int = 6) -> list[int]:
     return sorted(found)
 
 
+def _fuse_one(imp: Importer, nodes: list[Any], consts: dict[str, np.ndarray], outputs: set[str]) -> list[Any] | None:
+    """`nodes` with the first GELU decomposition found replaced by one Gelu node; None when there is none."""
+    readers: dict[str, list[int]] = {}
+    for i, node in enumerate(nodes):
+        for x in node.input:
+            readers.setdefault(x, []).append(i)
+    for at, node in enumerate(nodes):
+        if node.op_type not in ("Erf", "Tanh"):
+            continue
+        back = _upstream(nodes, at)
+        roots = {x for i in back for x in nodes[i].input if x and x not in consts}
+        for root in sorted(roots):
+            found = _try_gelu(consts, nodes, at, root, readers, back, outputs)
+            if found is not None:
+                region, approx = found
+                last = nodes[region[-1]]
+                fused = imp.onnx.helper.make_node("Gelu", [root], [last.output[0]], name=last.name,
+                                                  approximate=approx)
+                return [fused if i == region[-1] else n for i, n in enumerate(nodes) if i not in region[:-1]]
+    return None
+
+
 def fuse_gelu(imp: Importer) -> list[Any]:
     """The graph's nodes with each element-wise GELU decomposition (PyTorch's Div→Erf→Add→Mul→Mul, layergraph's
     own opset < 20 export, the tanh form) replaced by one Gelu node reading the same input."""
@@ -86,33 +109,10 @@ def fuse_gelu(imp: Importer) -> list[Any]:
     for n in nodes:
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
             consts[n.output[0]] = imp.onnx.numpy_helper.to_array(n.attribute[0].t)
-    done = True
-    while done:
-        done = False
-        readers: dict[str, list[int]] = {}
-        for i, node in enumerate(nodes):
-            for x in node.input:
-                readers.setdefault(x, []).append(i)
-        for at, node in enumerate(nodes):
-            if node.op_type not in ("Erf", "Tanh"):
-                continue
-            back = _upstream(nodes, at)
-            roots = {x for i in back for x in nodes[i].input if x and x not in consts}
-            for root in sorted(roots):
-                found = _try_gelu(consts, nodes, at, root, readers, back, outputs)
-                if found is None:
-                    continue
-                region, approx = found
-                last = nodes[region[-1]]
-                fused = imp.onnx.helper.make_node("Gelu", [root], [last.output[0]], name=last.name,
-                                                  approximate=approx)
-                nodes = [fused if i == region[-1] else n for i, n in enumerate(nodes) if i not in region[:-1]]
-                done = True
-                break
-            if done:
-                break
-    from collections import Counter
-
+    fused = _fuse_one(imp, nodes, consts, outputs)
+    while fused is not None:
+        nodes = fused
+        fused = _fuse_one(imp, nodes, consts, outputs)
     imp.consumers = Counter(i for n in nodes for i in n.input if i)
     imp.consumers.update(o.name for o in imp.graph.output)
     return nodes

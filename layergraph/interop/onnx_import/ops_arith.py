@@ -30,21 +30,14 @@ def arith(imp: Importer, node: Any) -> None:
     op = node.op_type
     a, b = node.input[0], node.input[1]
     if a in imp.vals and b in imp.vals:
-        if op not in ("Add", "Mul"):
-            raise imp.fail(f"{op} of two activations has no layergraph layer")
-        if op == "Mul" and swish(imp, node, imp.val(a), imp.val(b)):
-            return
-        addition(imp, node, [imp.val(a), imp.val(b)], AdditionLayer if op == "Add" else MultiplicationLayer)
+        _two_activations(imp, node)
         return
     act_first = a in imp.vals
     if not act_first and b not in imp.vals:
         raise imp.fail(f"inputs '{a}' and '{b}' are not activations this importer can follow")
     src, c = (imp.vals[a], imp.const(b, "operand")) if act_first else (imp.vals[b], imp.const(a, "operand"))
     if isinstance(src, Index):
-        if op not in ("Add", "Sub") or c.size != 1 or (op == "Sub" and not act_first):
-            raise imp.fail("only adding or subtracting a constant from class indices is supported")
-        step = int(c.reshape(-1)[0])
-        imp.set(node.output[0], Index(src.val, src.offset + (step if op == "Add" else -step)))
+        _shift_indices(imp, node, src, c, act_first)
         return
     if op in ("Sub", "Div") and not act_first:
         what = "minus" if op == "Sub" else "divided by"
@@ -53,11 +46,30 @@ def arith(imp: Importer, node: Any) -> None:
         imp.set(node.output[0], Val(src.base, src.idx, src.hint))
     elif _fold_into_layer(imp, src, c, op):
         imp.set(node.output[0], Val(src.base, src.idx, name_hint(node.name) or src.hint))
-    elif scalar_function(imp, node, src, c, op, act_first):
-        pass  # one constant number: functionLayer('plus') / functionLayer('times')
-    else:
+    elif not scalar_function(imp, node, src, c, op, act_first):  # one number: functionLayer('plus'/'times')
         raise imp.fail(f"{op} with a constant has no layergraph layer here (it folds only into the weights and "
                        "bias of a fully connected or convolution layer, or into an input layer's normalization)")
+
+
+def _two_activations(imp: Importer, node: Any) -> None:
+    """Add (additionLayer) or Mul (swishLayer where it is x·sigmoid(x), else multiplicationLayer) of two
+    activations."""
+    op = node.op_type
+    a, b = imp.val(node.input[0]), imp.val(node.input[1])
+    if op not in ("Add", "Mul"):
+        raise imp.fail(f"{op} of two activations has no layergraph layer")
+    if op == "Mul" and swish(imp, node, a, b):
+        return
+    addition(imp, node, [a, b], AdditionLayer if op == "Add" else MultiplicationLayer)
+
+
+def _shift_indices(imp: Importer, node: Any, src: Index, c: np.ndarray, act_first: bool) -> None:
+    """Class indices plus or minus a constant number: an offset the embedding takes up."""
+    op = node.op_type
+    if op not in ("Add", "Sub") or c.size != 1 or (op == "Sub" and not act_first):
+        raise imp.fail("only adding or subtracting a constant from class indices is supported")
+    step = int(c.reshape(-1)[0])
+    imp.set(node.output[0], Index(src.val, src.offset + (step if op == "Add" else -step)))
 
 
 def _fold_into_layer(imp: Importer, src: Val, c: np.ndarray, op: str) -> bool:

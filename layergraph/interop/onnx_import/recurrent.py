@@ -69,10 +69,8 @@ def _optional(node: Any, i: int) -> str:
     return node.input[i] if len(node.input) > i else ""
 
 
-@handler("LSTM", "GRU")
-def recurrent(imp: Importer, node: Any) -> None:
-    """ONNX LSTM → lstmLayer (bilstmLayer when bidirectional); GRU → gruLayer."""
-    kind = "lstm" if node.op_type == "LSTM" else "gru"
+def _directions(imp: Importer, node: Any, kind: str) -> int:
+    """1 or 2 (bidirectional); a one-line error for what MATLAB's layers do not have."""
     a = imp.attrs(node)
     x = imp.vals.get(node.input[0])
     if not isinstance(x, Seq) or x.normal() != ("T", "N", "C"):
@@ -88,11 +86,14 @@ def recurrent(imp: Importer, node: Any) -> None:
         raise imp.fail("layout, input_forget and clip have no MATLAB form")
     if _optional(node, 4):
         raise imp.fail("sequence_lens: MATLAB's recurrent layers do not mask padded time steps")
-    h = int(a["hidden_size"])
-    initial = _initial_states(imp, node, kind, d, h)
     peepholes = _optional(node, 7)
     if peepholes and (peepholes not in imp.consts or np.any(imp.consts[peepholes] != 0)):
         raise imp.fail("P (peepholes) must be absent or zero: MATLAB's LSTM has none")
+    return d
+
+
+def _weights(imp: Importer, node: Any, kind: str, d: int, h: int) -> tuple[np.ndarray, ...]:
+    """W, R and the input and recurrent biases in MATLAB's gate order, rows (d·G·h)."""
     gates = 4 if kind == "lstm" else 3
     rows = gates * h
     inverse = list(np.argsort(ONNX_GATE_ORDER[kind]))  # MATLAB block j is ONNX block inverse[j]
@@ -101,27 +102,28 @@ def recurrent(imp: Importer, node: Any) -> None:
         arr = np.asarray(arr, np.float32).reshape(d, gates, h, -1)[:, inverse]
         return arr.reshape(d * rows, -1)
 
-    W = matlab_rows(imp.const(node.input[1], "W"))
-    R = matlab_rows(imp.const(node.input[2], "R"))
-    B = imp.const(node.input[3], "B") if _optional(node, 3) else np.zeros((d, 2 * rows), np.float32)
-    wb, rb = matlab_rows(B[:, :rows])[:, 0], matlab_rows(B[:, rows:])[:, 0]
-    gate, state = _activations(imp, node, kind, d)
-    options: dict[str, Any] = {"StateActivationFunction": state, "GateActivationFunction": gate}
-    bias = wb + rb  # both biases enter every gate linearly, but GRU's recurrent candidate bias after reset
-    if kind == "gru":
-        after = bool(a["linear_before_reset"])
-        if after and np.any(rb[2 * h:] != 0):
-            options["ResetGateMode"], bias = "recurrent-bias-after-multiplication", np.concatenate([wb, rb])
-        else:
-            options["ResetGateMode"] = "after-multiplication" if after else "before-multiplication"
-    cls = GRULayer if kind == "gru" else BiLSTMLayer if d == 2 else LSTMLayer
-    layer = imp.make(cls, h, **options, **initial)
-    params = {"InputWeights": W, "RecurrentWeights": R, "Bias": bias}
-    params.update({s: layer.initial_state(s).numpy() for s in layer.state_names})
-    hint = name_hint(node.name)
-    nid = imp.add(layer, [x.base], hint, params)
-    y = Seq(nid, ("T", "D", "N", "H"), hint, (d, h), x.static)
-    imp.set(node.output[0], y)
+    w = matlab_rows(imp.const(node.input[1], "W"))
+    r = matlab_rows(imp.const(node.input[2], "R"))
+    b = imp.const(node.input[3], "B") if _optional(node, 3) else np.zeros((d, 2 * rows), np.float32)
+    return w, r, matlab_rows(b[:, :rows])[:, 0], matlab_rows(b[:, rows:])[:, 0]
+
+
+def _bias(imp: Importer, node: Any, kind: str, h: int, wb: np.ndarray, rb: np.ndarray,
+          options: dict[str, Any]) -> np.ndarray:
+    """The layer's Bias; for GRU also its ResetGateMode (in `options`): both biases enter every gate linearly,
+    but GRU's recurrent candidate bias after the reset gate when linear_before_reset is 1."""
+    if kind != "gru":
+        return wb + rb
+    after = bool(imp.attrs(node)["linear_before_reset"])
+    if after and np.any(rb[2 * h:] != 0):
+        options["ResetGateMode"] = "recurrent-bias-after-multiplication"
+        return np.concatenate([wb, rb])
+    options["ResetGateMode"] = "after-multiplication" if after else "before-multiplication"
+    return wb + rb
+
+
+def _state_outputs(imp: Importer, node: Any, y: Seq, d: int) -> None:
+    """Y_h as the last time step of Y (one direction); Y_c and a bidirectional Y_h are refused when read."""
     if len(node.output) > 1 and node.output[1] and imp.consumers[node.output[1]]:
         if d == 2:
             raise imp.fail("its Y_h (the backward direction's state after the whole sequence) is used; MATLAB's "
@@ -130,3 +132,26 @@ def recurrent(imp: Importer, node: Any) -> None:
         emit(imp, node.output[1], replace(y, axes=("D", "N", "H")))
     if len(node.output) > 2 and node.output[2] and imp.consumers[node.output[2]]:
         raise imp.fail("its Y_c (the cell state) is used; layergraph imports the layer without state outputs")
+
+
+@handler("LSTM", "GRU")
+def recurrent(imp: Importer, node: Any) -> None:
+    """ONNX LSTM → lstmLayer (bilstmLayer when bidirectional); GRU → gruLayer."""
+    kind = "lstm" if node.op_type == "LSTM" else "gru"
+    d = _directions(imp, node, kind)
+    x = imp.vals[node.input[0]]
+    h = int(imp.attrs(node)["hidden_size"])
+    initial = _initial_states(imp, node, kind, d, h)
+    w, r, wb, rb = _weights(imp, node, kind, d, h)
+    gate, state = _activations(imp, node, kind, d)
+    options: dict[str, Any] = {"StateActivationFunction": state, "GateActivationFunction": gate}
+    bias = _bias(imp, node, kind, h, wb, rb, options)
+    cls = GRULayer if kind == "gru" else BiLSTMLayer if d == 2 else LSTMLayer
+    layer = imp.make(cls, h, **options, **initial)
+    params = {"InputWeights": w, "RecurrentWeights": r, "Bias": bias}
+    params.update({s: layer.initial_state(s).numpy() for s in layer.state_names})
+    hint = name_hint(node.name)
+    nid = imp.add(layer, [x.base], hint, params)
+    y = Seq(nid, ("T", "D", "N", "H"), hint, (d, h), x.static)
+    imp.set(node.output[0], y)
+    _state_outputs(imp, node, y, d)

@@ -150,49 +150,53 @@ def _reshape(imp: Importer, node: Any) -> None:
     s = _seq(imp, node)
     target = [int(v) for v in imp.const(node.input[1], "shape").reshape(-1)]
     allow = bool(imp.attrs(node).get("allowzero"))  # from opset 14
-    size = _sizes(s)
     tokens = [a for a in s.axes if a not in ("1", "L")]
     out: list[str] = []
     p = 0
     for i, v in enumerate(target):
-        if v == 0 and not allow:
-            label = s.axes[i] if i < len(s.axes) else "?"
-            if label in ("1", "L"):
-                out.append("1")
-                continue
-            if p >= len(tokens) or tokens[p] != label:
-                raise imp.fail(f"cannot follow Reshape {target} of sequence axes {''.join(s.axes)}")
-            out.append(label)
-            p += 1
-        elif v == -1:
-            if p < len(tokens) and tokens[p] in ("N", "T"):
-                out.append(tokens[p])
-                p += 1
-                continue
-            group = []
-            while p < len(tokens) and tokens[p] not in ("N", "T"):
-                group.append(tokens[p])
-                p += 1
-            out.append(_merged(imp, group))
-        elif p < len(tokens) and tokens[p] in ("N", "T") and v == s.static["NT".index(tokens[p])]:
-            out.append(tokens[p])  # the fixed batch or length of a static export (PyTorch's dynamo exporter)
-            p += 1
-        else:
-            if p < len(tokens) and tokens[p] == "C" and v != size["C"] and s.split[0] > 1:
-                tokens[p:p + 1] = ["D", "H"]  # C split back into directions × hidden units
-            group, prod = [], 1
-            while prod < v and p < len(tokens) and tokens[p] not in ("N", "T"):
-                group.append(tokens[p])
-                prod *= size[tokens[p]]
-                p += 1
-            if v == 1 and not group and p < len(tokens) and tokens[p] == "D" and size["D"] == 1:
-                group, p = ["D"], p + 1
-            if prod != v:
-                raise imp.fail(f"cannot follow Reshape {target} of sequence axes {''.join(s.axes)}")
-            out.append(_merged(imp, group))
+        label, p = _reshape_entry(imp, s, tokens, p, i, v, allow)
+        out.append(label)
     if p != len(tokens):
         raise imp.fail(f"cannot follow Reshape {target} of sequence axes {''.join(s.axes)}")
     emit(imp, node.output[0], replace(s, axes=tuple(out)))
+
+
+def _reshape_entry(imp: Importer, s: Seq, tokens: list[str], p: int, i: int, v: int,
+                   allow: bool) -> tuple[str, int]:
+    """The label of output axis `i` (Reshape target entry `v`) and the next input axis (`p` into `tokens`)."""
+    if v == 0 and not allow:  # the input's axis i, copied
+        label = s.axes[i] if i < len(s.axes) else "?"
+        if label in ("1", "L"):
+            return "1", p
+        if p >= len(tokens) or tokens[p] != label:
+            raise imp.fail(f"cannot follow a Reshape of sequence axes {''.join(s.axes)} (entry {i})")
+        return label, p + 1
+    if p < len(tokens) and tokens[p] in ("N", "T") and (v == -1 or v == s.static["NT".index(tokens[p])]):
+        return tokens[p], p + 1  # -1, or the fixed batch or length of a static export (PyTorch's dynamo exporter)
+    if v == -1:
+        group = []
+        while p < len(tokens) and tokens[p] not in ("N", "T"):
+            group.append(tokens[p])
+            p += 1
+        return _merged(imp, group), p
+    return _sized_entry(imp, s, tokens, p, v)
+
+
+def _sized_entry(imp: Importer, s: Seq, tokens: list[str], p: int, v: int) -> tuple[str, int]:
+    """A Reshape target entry of size `v` > 0: the input axes it merges (C split back into D×H where needed)."""
+    size = _sizes(s)
+    if p < len(tokens) and tokens[p] == "C" and v != size["C"] and s.split[0] > 1:
+        tokens[p:p + 1] = ["D", "H"]  # C split back into directions × hidden units
+    group, prod = [], 1
+    while prod < v and p < len(tokens) and tokens[p] not in ("N", "T"):
+        group.append(tokens[p])
+        prod *= size[tokens[p]]
+        p += 1
+    if v == 1 and not group and p < len(tokens) and tokens[p] == "D" and size["D"] == 1:
+        group, p = ["D"], p + 1
+    if prod != v:
+        raise imp.fail(f"cannot follow a Reshape to size {v} of sequence axes {''.join(s.axes)}")
+    return _merged(imp, group), p
 
 
 def _last_index(imp: Importer, node: Any, s: Seq, axis: int) -> None:
