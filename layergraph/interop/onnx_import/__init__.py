@@ -24,6 +24,7 @@ import torch
 
 from layergraph.errors import LayergraphError
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.interop.onnx_import.attention import fuse_attention
 from layergraph.interop.onnx_import.folding import fold_crop
 from layergraph.interop.onnx_import.gelu import fuse_gelu
 from layergraph.interop.onnx_import.graph_io import graph_inputs, graph_outputs
@@ -101,7 +102,7 @@ def _import(model: Any, where: str, length: int) -> tuple[LayerGraph, dict[str, 
     imp.default_length = length
     sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
     graph_inputs(imp)
-    for node in fuse_gelu(imp):
+    for node in fuse_attention(imp, fuse_gelu(imp)):  # fused regions: one node each
         imp.onnx_node = node
         convert(imp, node)
     imp.onnx_node = None

@@ -9,6 +9,7 @@ defaults at the model's opset filled in.
 from __future__ import annotations
 
 from layergraph.interop.onnx_import import (  # noqa: F401 - imported to register their handlers
+    attention,
     layout,
     ops_1d,
     ops_activation,
