@@ -179,8 +179,8 @@ def self_attention(imp: Importer, node: Any) -> None:
     holds Wᵀ: torch's layout is W)."""
     a = {**imp.defaults("Attention"), **imp.attrs(node)}  # the importer's own node: Attention's defaults
     wq, bq, wk, bk, wv, bv, wo, bo = (np.asarray(imp.const(n, "projection"), np.float32) for n in node.input[1:9])
-    heads = int(a.get("q_num_heads", 0))
-    if heads < 1 or a.get("kv_num_heads") != heads or a.get("softcap") or a.get("qk_matmul_output_mode"):
+    heads = a.get("q_num_heads")  # no default in the schema: required for 3-D inputs
+    if not heads or a.get("kv_num_heads") != heads or a.get("softcap") or a.get("qk_matmul_output_mode"):
         raise imp.fail("only Attention with q_num_heads = kv_num_heads, no softcap and the attention output alone "
                        "is a selfAttentionLayer")
     dk, dv, out = wq.shape[1], wv.shape[1], wo.shape[1]

@@ -69,7 +69,7 @@ def _sequence_input(imp: Importer, name: str, dims: list[int | None]) -> bool:
         if name not in n.input:
             continue
         w = imp.consts.get(n.input[1]) if n.op_type == "Conv" and len(n.input) > 1 else None
-        if (w is not None and w.ndim == 3) or len(imp.attrs(n).get("kernel_shape", [0, 0])) == 1:
+        if (w is not None and w.ndim == 3) or len(imp.attrs(n).get("kernel_shape") or ()) == 1:
             return True
     return False
 
@@ -89,7 +89,7 @@ def _nhwc(imp: Importer, name: str) -> bool:
     dims = next(i for i in imp.graph.input if i.name == name).type.tensor_type.shape.dim
     per = [d.dim_value for d in dims[1:]]
     return bool(readers) and all(
-        (n.op_type == "Transpose" and list(imp.attrs(n).get("perm", [])) == [0, 3, 1, 2])
+        (n.op_type == "Transpose" and list(imp.attrs(n).get("perm") or ()) == [0, 3, 1, 2])
         or _channel_reshape(imp, n, per) for n in readers)
 
 

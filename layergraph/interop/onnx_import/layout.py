@@ -184,7 +184,7 @@ def crop(imp: Importer, node: Any) -> None:
     """Crop (opsets ≤ 9): border [left top right bottom], or a window of size `scale` at its top left corner."""
     per = _per_sample(imp, node.input[0])
     a = imp.attrs(node)
-    border = list(a.get("border", [0, 0, 0, 0]))
+    border = list(a.get("border", [0, 0, 0, 0]))  # Crop was experimental: no schema keeps its defaults
     if len(per) != 3 or len(border) != 4:
         raise imp.fail("Crop takes an N×C×H×W input and border [left top right bottom]")
     left, top, right, bottom = border

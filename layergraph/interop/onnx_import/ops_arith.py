@@ -120,6 +120,7 @@ def image_scaler(imp: Importer, node: Any) -> None:
     shape = imp.shape(v)
     if len(shape) != 3:
         raise imp.fail(f"ImageScaler expects N×C×H×W input but gets per-sample shape {list(shape)}")
+    # ImageScaler was experimental: onnx keeps no schema of it, so its specification's defaults are typed here
     scale = np.float32(a.get("scale", 1.0))
     bias = np.asarray(a.get("bias", [0.0] * shape[0]), np.float32).reshape(-1, 1, 1)
     if imp.nodes[v.base].layer.is_input:

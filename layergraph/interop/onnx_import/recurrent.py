@@ -25,6 +25,7 @@ def _activations(imp: Importer, node: Any, kind: str, d: int) -> tuple[str, str]
     a = imp.attrs(node)
     per = 3 if kind == "lstm" else 2
     names = [x.decode() if isinstance(x, bytes) else str(x) for x in a.get("activations", [])]
+    # the schema has no default: the operator's text gives these, one list per direction
     names = names or (["Sigmoid", "Tanh", "Tanh"] if kind == "lstm" else ["Sigmoid", "Tanh"]) * d
     alphas, betas = list(a.get("activation_alpha", [])), list(a.get("activation_beta", []))
     for n in names:

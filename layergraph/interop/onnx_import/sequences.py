@@ -113,7 +113,7 @@ def take_last(imp: Importer, s: Seq) -> None:
 # ----- layout operators on sequences ------------------------------------------------------------------------------
 def _transpose(imp: Importer, node: Any) -> None:
     s = _seq(imp, node)
-    perm = imp.attrs(node).get("perm", list(range(len(s.axes)))[::-1])
+    perm = imp.attrs(node).get("perm", list(range(len(s.axes)))[::-1])  # absent: reversed (rank-dependent)
     emit(imp, node.output[0], replace(s, axes=tuple(s.axes[p] for p in perm)))
 
 
