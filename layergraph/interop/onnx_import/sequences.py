@@ -63,7 +63,7 @@ def _labels_at_x(imp: Importer, name: str) -> tuple[str, ...] | None:
             return tuple(labels)
         if node.op_type != "Transpose":
             return None
-        perms.append(list(imp.attrs(node).get("perm", [2, 1, 0])))
+        perms.append(list(imp.attrs(node).get("perm", [2, 1, 0])))  # absent: reversed (no schema default)
         cur = node.output[0]
     return None
 
