@@ -38,12 +38,15 @@ class LayerRecord:
 
     @property
     def onnx(self) -> str:
-        """'back' (export imports back as itself), 'not back: why' or 'none: why' (from the class)."""
+        """'back' (export imports back as itself), 'back from opset N; before: why', 'not back: why' or
+        'none: why' (from the class)."""
         form = LAYERS[self.name].onnx
         if form is None:
             return "undeclared"
         if form.missing:
             return f"none: {form.missing}"
+        if form.back_from:
+            return f"back from opset {form.back_from}; before: {form.not_back}"
         return f"not back: {form.not_back}" if form.not_back else "back"
 
 

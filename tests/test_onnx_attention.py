@@ -1,5 +1,7 @@
 """ONNX export of the attention and position layers, run in onnxruntime against layergraph's own predict
-(tolerances as tests/test_onnx.py: rtol 1e-4, atol 1e-5), at several sequence lengths (T stays dynamic)."""
+(tolerances as tests/test_onnx.py: rtol 1e-4, atol 1e-5), at several sequence lengths (T stays dynamic); and
+ONNX's Attention operator (opset 23) imported back as selfAttentionLayer (the imported network against the
+original with the same weights: atol 1e-5)."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +13,7 @@ from layergraph.compile.dlnetwork import dlnetwork
 
 ort = pytest.importorskip("onnxruntime")
 
+from layergraph.interop import ONNXImportError, importNetworkFromONNX  # noqa: E402
 from layergraph.interop.onnx_export import ONNXExportError, onnx_model  # noqa: E402
 from tests.test_onnx import ATOL, RTOL, predict, randomized, run_ort  # noqa: E402
 
@@ -88,3 +91,47 @@ def test_what_has_no_onnx_form_is_a_one_line_error() -> None:
     net = network([lg.sequenceInputLayer(4), lg.layerNormalizationLayer(OperationDimension="batch-excluded")])
     with pytest.raises(ONNXExportError, match="'batch-excluded' on sequences has no ONNX form"):
         onnx_model(net, OpsetVersion=17)
+
+
+ATTENTION_CASES = {  # the network, an input (N = 3)
+    "sequence-causal": (lambda: [lg.sequenceInputLayer(6, Name="x"),
+                                 lg.selfAttentionLayer(2, 8, NumValueChannels=4, OutputSize=5, AttentionMask="causal",
+                                                       Name="sa")], (3, 6, 7)),
+    "sequence-custom-mask": (lambda: [lg.sequenceInputLayer(4, MinLength=5, Name="x"),
+                                      lg.selfAttentionLayer(1, 4, AttentionMask=np.triu(np.ones((5, 5))).astype(bool),
+                                                            Name="sa")], (3, 4, 5)),
+    "image-positions": (lambda: [lg.imageInputLayer([4, 3, 6], Normalization="none", Name="x"),
+                                 lg.selfAttentionLayer(2, 4, NumValueChannels=6, OutputSize=5, Name="sa")],
+                        (3, 6, 4, 3)),
+}
+
+
+@pytest.mark.parametrize("case", list(ATTENTION_CASES))
+def test_attention_operator_imports_back_as_self_attention(case: str) -> None:
+    """Export at opset 23 (one Attention node), run in onnxruntime, import: selfAttentionLayer with the same
+    options, and the same outputs as the original layer with the same weights."""
+    layers, shape = ATTENTION_CASES[case]
+    net = network(layers())
+    x = torch.randn(*shape)
+    model = onnx_model(net, OpsetVersion=23)
+    assert [n.op_type for n in model.graph.node].count("Attention") == 1
+    want = predict(net, [x])[0]
+    np.testing.assert_allclose(run_ort(model, ["x"], [x])[0], want, rtol=RTOL, atol=ATOL)
+    back = importNetworkFromONNX(model)
+    original, layer = net.layer_graph.layer("sa"), back.layer_graph.layer("sa")
+    assert type(layer) is type(original)
+    assert layer.model_dump(exclude={"Name"}) == original.model_dump(exclude={"Name"})
+    np.testing.assert_allclose(predict(back, [x])[0], want, rtol=0, atol=1e-5)
+
+
+def test_attention_outside_the_self_attention_pattern_is_a_one_line_error() -> None:
+    att = lg.attentionLayer(2, Name="att")  # query, key and value from three inputs: no projections
+    net = network([lg.sequenceInputLayer(4, Name="q"), att], (("kv", "att/key"), ("v", "att/value")),
+                  (lg.sequenceInputLayer(4, Name="kv"), lg.sequenceInputLayer(6, Name="v")))
+    with pytest.raises(ONNXImportError, match=r"\(Attention\): an Attention node imports only as selfAttention"):
+        importNetworkFromONNX(onnx_model(net, OpsetVersion=23))
+    sa = lg.selfAttentionLayer(2, 4, HasPaddingMaskInput=True, Name="sa")  # a mask computed from an input
+    net = network([lg.sequenceInputLayer(4, Name="x"), sa], (("mask", "sa/mask"),),
+                  (lg.sequenceInputLayer(1, Name="mask"),))
+    with pytest.raises(ONNXImportError, match=r"node 'sa/padding' \(Equal\): no layergraph layer"):
+        importNetworkFromONNX(onnx_model(net, OpsetVersion=23))

@@ -2,18 +2,18 @@
 before it as the operator pattern exporters write (MatMul, Softmax, Transpose, Reshape, Where for masks);
 position layers as Slice/Range and Sin/Cos.
 
-exportONNXNetwork (interop/onnx_export.py) adds `sequence_emitters(ONNXExportError)` to its EMITTERS; this
-module does not import it (no import circle). The importer reads none of these back: the pattern's MatMul
-of two activations has no single layergraph layer (docs/layers.md says so for each layer).
+exportONNXNetwork (interop/onnx_export.py) adds this module's EMITTERS to its table. The importer reads ONNX's
+Attention operator back as selfAttentionLayer (onnx_import/attention.py); the opset < 23 pattern's MatMul of two
+activations has no single layergraph layer (docs/layers.md says so for each layer).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from torch import nn
 
+from layergraph.interop.onnx_builder import Emit, EmitContext, ONNXExportError
 from layergraph.layers.attention import AttentionLayer, Indexing1DLayer, SelfAttentionLayer
 from layergraph.layers.position import PositionEmbeddingLayer, SinusoidalPositionEncodingLayer, frequencies
 from layergraph.sizes import Act
@@ -57,7 +57,7 @@ def _heads(g: Any, name: str, x: str, heads: int, role: str, keys: bool) -> str:
 
 
 def _attend(g: Any, layer: Any, name: str, q: str, k: str, v: str, heads: int, scale: float, pad: str | None,
-            key_act: Act, error: type[Exception]) -> str:
+            key_act: Act) -> str:
     """softmax(scale·QKᵀ) V per head with the layer's AttentionMask and padding mask: B×Lq×Dv (ONNX's Attention
     operator from opset 23, the MatMul/Softmax pattern before it)."""
     if g.opset >= 23:
@@ -72,7 +72,7 @@ def _attend(g: Any, layer: Any, name: str, q: str, k: str, v: str, heads: int, s
                    name=f"{name}/mask")
     elif layer.AttentionMask == "causal":
         if g.opset < 14:
-            raise error(f"layer '{name}': a causal AttentionMask needs OpsetVersion 14 or later (Trilu); "
+            raise ONNXExportError(f"layer '{name}': a causal AttentionMask needs OpsetVersion 14 or later (Trilu); "
                         f"got {g.opset}")
         shape = g.node("Shape", [s], f"{name}/scores_shape", name=f"{name}/scores_shape")
         lq_lk = g.node("Slice", [shape, g.ints(f"{name}/two", [2]), g.ints(f"{name}/four", [4])], f"{name}/lq_lk",
@@ -121,92 +121,105 @@ def _attention_op(g: Any, layer: Any, name: str, q: str, k: str, v: str, heads: 
                   is_causal=int(layer.AttentionMask == "causal"))
 
 
-def sequence_emitters(error: type[Exception]) -> dict[type, Callable[..., str]]:
-    """The emitters of this module, raising `error` (exportONNXNetwork's error class) for what has no form."""
+def _no_scores(layer: Any, name: str) -> None:
+    if getattr(layer, "HasScoresOutput", False):
+        raise ONNXExportError(f"layer '{name}': {layer.type} with HasScoresOutput has no ONNX form in layergraph "
+                    "(one output per layer); export the network without the scores output")
 
-    def no_scores(layer: Any, name: str) -> None:
-        if getattr(layer, "HasScoresOutput", False):
-            raise error(f"layer '{name}': {layer.type} with HasScoresOutput has no ONNX form in layergraph "
-                        "(one output per layer); export the network without the scores output")
 
-    def self_attention(g: Any, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-        no_scores(layer, name)
-        x = _to_sequence(g, name, xs[0], ins[0], "in")
-        q, k, v = (_project(g, name, x, m, w) for w in ("Query", "Key", "Value"))
-        pad = xs[1] if layer.HasPaddingMaskInput else None
-        y = _attend(g, layer, name, q, k, v, layer.NumHeads, float(m.scale), pad, ins[0], error)
-        return _from_sequence(g, name, _project(g, name, y, m, "Output"), ins[0], out.channels)
+def _self_attention(ctx: EmitContext) -> str:
+    g, layer, name, xs, ins, out, m = ctx.g, ctx.layer, ctx.name, ctx.xs, ctx.ins, ctx.out, ctx.m
+    _no_scores(layer, name)
+    x = _to_sequence(g, name, xs[0], ins[0], "in")
+    q, k, v = (_project(g, name, x, m, w) for w in ("Query", "Key", "Value"))
+    pad = xs[1] if layer.HasPaddingMaskInput else None
+    y = _attend(g, layer, name, q, k, v, layer.NumHeads, float(m.scale), pad, ins[0])
+    return _from_sequence(g, name, _project(g, name, y, m, "Output"), ins[0], out.channels)
 
-    def attention(g: Any, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-        no_scores(layer, name)
-        q, k, v = (_to_sequence(g, name, x, a, r) for x, a, r in zip(xs, ins, ("query", "key", "value")))
-        pad = xs[3] if layer.HasPaddingMaskInput else None
-        y = _attend(g, layer, name, q, k, v, layer.NumHeads, layer.scale_for(ins[1]), pad, ins[1], error)
-        return _from_sequence(g, name, y, ins[0], out.channels)
 
-    def indexing(g: Any, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-        if layer.HasPaddingMaskInput:
-            raise error(f"layer '{name}': indexing1dLayer with HasPaddingMaskInput has no ONNX form in layergraph")
-        index = g.ints(f"{name}/index", -1 if layer.Index == "last" else 0)
-        return g.node("Gather", [xs[0], index], name, name=name, axis=-1)
+def _attention(ctx: EmitContext) -> str:
+    g, layer, name, xs, ins, out = ctx.g, ctx.layer, ctx.name, ctx.xs, ctx.ins, ctx.out
+    _no_scores(layer, name)
+    q, k, v = (_to_sequence(g, name, x, a, r) for x, a, r in zip(xs, ins, ("query", "key", "value")))
+    pad = xs[3] if layer.HasPaddingMaskInput else None
+    y = _attend(g, layer, name, q, k, v, layer.NumHeads, layer.scale_for(ins[1]), pad, ins[1])
+    return _from_sequence(g, name, y, ins[0], out.channels)
 
-    def broadcast(g: Any, name: str, x: str, table: str) -> str:
-        """1×C×L `table` repeated over the batch of `x`."""
-        shape = g.node("Shape", [x], f"{name}/in_shape", name=f"{name}/in_shape")
-        batch = g.node("Slice", [shape, g.ints(f"{name}/zero_i", [0]), g.ints(f"{name}/one_i", [1])], f"{name}/batch",
-                       name=f"{name}/batch")
-        target = g.node("Concat", [batch, g.ints(f"{name}/ones_i", [1, 1])], f"{name}/target", name=f"{name}/target",
-                        axis=0)
-        return g.node("Expand", [table, target], name, name=name)
 
-    def length(g: Any, name: str, x: str) -> str:
-        shape = g.node("Shape", [x], f"{name}/len_shape", name=f"{name}/len_shape")
-        return g.node("Slice", [shape, g.ints(f"{name}/minus1", [-1]), g.ints(f"{name}/end", [2 ** 62])],
-                      f"{name}/length", name=f"{name}/length")
+def _indexing(ctx: EmitContext) -> str:
+    g, layer, name, xs = ctx.g, ctx.layer, ctx.name, ctx.xs
+    if layer.HasPaddingMaskInput:
+        raise ONNXExportError(f"layer '{name}': indexing1dLayer with HasPaddingMaskInput has no ONNX form in "
+                              "layergraph")
+    index = g.ints(f"{name}/index", -1 if layer.Index == "last" else 0)
+    return g.node("Gather", [xs[0], index], name, name=name, axis=-1)
 
-    def position_embedding(g: Any, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act,
-                           m: nn.Module) -> str:
-        n = length(g, name, xs[0])
-        w = g.node("Slice", [g.param(name, m, "Weights"), g.ints(f"{name}/start", [0]), n, g.ints(f"{name}/axis",
-                                                                                                    [1])],
-                   f"{name}/columns", name=f"{name}/columns")
-        w = g.node("Unsqueeze", [w, g.ints(f"{name}/batch_axis", [0])], f"{name}/table", name=f"{name}/table")
-        return broadcast(g, name, xs[0], w)
 
-    def sinusoid(g: Any, name: str, p: str, d: int) -> str:
-        """…×1 positions → …×d: interleaved sin and cos of p·ω_k."""
-        angle = g.node("Mul", [p, g.const(f"{name}/frequencies", frequencies(d).float())], f"{name}/angle",
-                       name=f"{name}/angle")
-        pair = []
-        for op in ("Sin", "Cos"):
-            t = g.node(op, [angle], f"{name}/{op.lower()}", name=f"{name}/{op.lower()}")
-            pair.append(g.node("Unsqueeze", [t, g.ints(f"{name}/{op.lower()}_axis", [-1])], f"{name}/{op.lower()}_u",
-                               name=f"{name}/{op.lower()}_unsqueeze"))
-        both = g.node("Concat", pair, f"{name}/pairs", name=f"{name}/pairs", axis=-1)
-        return both
+def _broadcast(g: Any, name: str, x: str, table: str) -> str:
+    """1×C×L `table` repeated over the batch of `x`."""
+    shape = g.node("Shape", [x], f"{name}/in_shape", name=f"{name}/in_shape")
+    batch = g.node("Slice", [shape, g.ints(f"{name}/zero_i", [0]), g.ints(f"{name}/one_i", [1])], f"{name}/batch",
+                   name=f"{name}/batch")
+    target = g.node("Concat", [batch, g.ints(f"{name}/ones_i", [1, 1])], f"{name}/target", name=f"{name}/target",
+                    axis=0)
+    return g.node("Expand", [table, target], name, name=name)
 
-    def sinusoidal(g: Any, layer: Any, name: str, xs: list[str], ins: list[Act], out: Act, m: nn.Module) -> str:
-        d, act = layer.OutputSize, ins[0]
-        if layer.mode(act) == "data-values":  # B×1(×L): the values are the positions
-            p = g.node("Transpose", [xs[0]], f"{name}/values", name=f"{name}/values",
-                       perm=[0, *range(2, len(act.size) + 1), 1])
-            y = g.node("Reshape", [sinusoid(g, name, p, d), g.ints(f"{name}/shape", [0, -1, d])], f"{name}/enc",
-                       name=f"{name}/reshape")
-            if act.fmt == "C":
-                return g.node("Reshape", [y, g.ints(f"{name}/features", [0, d])], name, name=name)
-            return g.node("Transpose", [y], name, name=name, perm=[0, 2, 1])
-        n = length(g, name, xs[0])
-        stop = g.node("Add", [n, g.ints(f"{name}/first", [1])], f"{name}/stop", name=f"{name}/stop")
-        index = g.node("Range", [g.ints(f"{name}/start", 1), g.node("Squeeze", [stop], f"{name}/stop_s",
-                                                                     name=f"{name}/stop_scalar"),
-                                 g.ints(f"{name}/step", 1)], f"{name}/index", name=f"{name}/range")
-        p = g.node("Cast", [index], f"{name}/positions", name=f"{name}/cast", to=g.onnx.TensorProto.FLOAT)
-        p = g.node("Unsqueeze", [p, g.ints(f"{name}/p_axis", [-1])], f"{name}/p_col", name=f"{name}/p_column")
-        y = g.node("Reshape", [sinusoid(g, name, p, d), g.ints(f"{name}/shape", [-1, d])], f"{name}/enc",
+
+def _length(g: Any, name: str, x: str) -> str:
+    shape = g.node("Shape", [x], f"{name}/len_shape", name=f"{name}/len_shape")
+    return g.node("Slice", [shape, g.ints(f"{name}/minus1", [-1]), g.ints(f"{name}/end", [2 ** 62])],
+                  f"{name}/length", name=f"{name}/length")
+
+
+def _position_embedding(ctx: EmitContext) -> str:
+    g, name, xs, m = ctx.g, ctx.name, ctx.xs, ctx.m
+    n = _length(g, name, xs[0])
+    w = g.node("Slice", [g.param(name, m, "Weights"), g.ints(f"{name}/start", [0]), n, g.ints(f"{name}/axis",
+                                                                                                [1])],
+               f"{name}/columns", name=f"{name}/columns")
+    w = g.node("Unsqueeze", [w, g.ints(f"{name}/batch_axis", [0])], f"{name}/table", name=f"{name}/table")
+    return _broadcast(g, name, xs[0], w)
+
+
+def _sinusoid(g: Any, name: str, p: str, d: int) -> str:
+    """…×1 positions → …×d: interleaved sin and cos of p·ω_k."""
+    angle = g.node("Mul", [p, g.const(f"{name}/frequencies", frequencies(d).float())], f"{name}/angle",
+                   name=f"{name}/angle")
+    pair = []
+    for op in ("Sin", "Cos"):
+        t = g.node(op, [angle], f"{name}/{op.lower()}", name=f"{name}/{op.lower()}")
+        pair.append(g.node("Unsqueeze", [t, g.ints(f"{name}/{op.lower()}_axis", [-1])], f"{name}/{op.lower()}_u",
+                           name=f"{name}/{op.lower()}_unsqueeze"))
+    both = g.node("Concat", pair, f"{name}/pairs", name=f"{name}/pairs", axis=-1)
+    return both
+
+
+def _sinusoidal(ctx: EmitContext) -> str:
+    g, layer, name, xs, ins = ctx.g, ctx.layer, ctx.name, ctx.xs, ctx.ins
+    d, act = layer.OutputSize, ins[0]
+    if layer.mode(act) == "data-values":  # B×1(×L): the values are the positions
+        p = g.node("Transpose", [xs[0]], f"{name}/values", name=f"{name}/values",
+                   perm=[0, *range(2, len(act.size) + 1), 1])
+        y = g.node("Reshape", [_sinusoid(g, name, p, d), g.ints(f"{name}/shape", [0, -1, d])], f"{name}/enc",
                    name=f"{name}/reshape")
-        y = g.node("Transpose", [y], f"{name}/enc_t", name=f"{name}/transpose", perm=[1, 0])
-        y = g.node("Unsqueeze", [y, g.ints(f"{name}/batch_axis", [0])], f"{name}/table", name=f"{name}/table")
-        return broadcast(g, name, xs[0], y)
+        if act.fmt == "C":
+            return g.node("Reshape", [y, g.ints(f"{name}/features", [0, d])], name, name=name)
+        return g.node("Transpose", [y], name, name=name, perm=[0, 2, 1])
+    n = _length(g, name, xs[0])
+    stop = g.node("Add", [n, g.ints(f"{name}/first", [1])], f"{name}/stop", name=f"{name}/stop")
+    index = g.node("Range", [g.ints(f"{name}/start", 1), g.node("Squeeze", [stop], f"{name}/stop_s",
+                                                                 name=f"{name}/stop_scalar"),
+                             g.ints(f"{name}/step", 1)], f"{name}/index", name=f"{name}/range")
+    p = g.node("Cast", [index], f"{name}/positions", name=f"{name}/cast", to=g.onnx.TensorProto.FLOAT)
+    p = g.node("Unsqueeze", [p, g.ints(f"{name}/p_axis", [-1])], f"{name}/p_col", name=f"{name}/p_column")
+    y = g.node("Reshape", [_sinusoid(g, name, p, d), g.ints(f"{name}/shape", [-1, d])], f"{name}/enc",
+               name=f"{name}/reshape")
+    y = g.node("Transpose", [y], f"{name}/enc_t", name=f"{name}/transpose", perm=[1, 0])
+    y = g.node("Unsqueeze", [y, g.ints(f"{name}/batch_axis", [0])], f"{name}/table", name=f"{name}/table")
+    return _broadcast(g, name, xs[0], y)
 
-    return {SelfAttentionLayer: self_attention, AttentionLayer: attention, Indexing1DLayer: indexing,
-            PositionEmbeddingLayer: position_embedding, SinusoidalPositionEncodingLayer: sinusoidal}
+
+EMITTERS: dict[type, Emit] = {
+    SelfAttentionLayer: _self_attention, AttentionLayer: _attention, Indexing1DLayer: _indexing,
+    PositionEmbeddingLayer: _position_embedding, SinusoidalPositionEncodingLayer: _sinusoidal,
+}

@@ -178,8 +178,9 @@ class SelfAttentionLayer(_Attention, WithInitializers):
     default_name: ClassVar[str] = "selfattention"
     positional: ClassVar[tuple[str, ...]] = ("NumHeads", "NumKeyChannels")
     required: ClassVar[int] = 2
-    onnx: ClassVar = onnx_emitter(not_back="the importer has no layer for a MatMul of two activations (the attention "
-                                  "pattern, or ONNX's Attention operator from opset 23)")
+    onnx: ClassVar = onnx_emitter(imports=("Attention",), back_from=23,
+                                  not_back="before opset 23 the importer has no layer for the attention pattern's "
+                                  "MatMul of two activations")
 
     @model_validator(mode="after")
     def _divisible(self) -> SelfAttentionLayer:

@@ -39,6 +39,7 @@ class OnnxForm:
     imports: tuple[str, ...] = ()  # ONNX operators the importer turns into this layer
     missing: str = ""  # why the layer has no ONNX form
     not_back: str = ""  # why its export does not import back to this layer (tests/test_onnx_roundtrip.py)
+    back_from: int = 0  # the first opset whose export does import back (not_back: why earlier ones do not)
 
     def attributes(self, layer: Layer) -> dict[str, Any]:
         """The ONNX attributes of `layer`'s node: option values read from the layer, constants as given."""
@@ -54,11 +55,11 @@ def onnx_op(op: str, imports: tuple[str, ...] | None = None, **attrs: Any) -> On
     return OnnxForm(op=op, attrs=tuple(attrs.items()), imports=(op,) if imports is None else tuple(imports))
 
 
-def onnx_emitter(imports: tuple[str, ...] = (), not_back: str = "") -> OnnxForm:
-    """The layer is written by its emitter in interop/onnx_export.py (EMITTERS) and read from `imports`
-    (handlers in interop/onnx_import/ops.py); `not_back` says why its export does not import back to this
-    layer, where it does not."""
-    return OnnxForm(imports=tuple(imports), not_back=not_back)
+def onnx_emitter(imports: tuple[str, ...] = (), not_back: str = "", back_from: int = 0) -> OnnxForm:
+    """The layer is written by its emitter (EMITTERS of interop/onnx_export.py) and read from `imports`
+    (handlers in interop/onnx_import/); `not_back` says why its export does not import back to this layer,
+    where it does not, and `back_from` from which opset on it does."""
+    return OnnxForm(imports=tuple(imports), not_back=not_back, back_from=back_from)
 
 
 def no_onnx(reason: str) -> OnnxForm:

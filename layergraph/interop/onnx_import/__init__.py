@@ -3,8 +3,8 @@
 ONNX tensors are row-major NCHW; layergraph flattens and reshapes column-major like MATLAB. Rather than
 matching fixed node patterns, the importer follows each ONNX value as *elements of a layer's output*
 (values.py); Transpose/Reshape/Flatten/Squeeze/Unsqueeze only rearrange those elements (layout.py). No layer
-is made until an operator (ops.py, one handler per ONNX operator in the table `OPS`) needs its input in a
-form a layer can give:
+is made until an operator (a handler per ONNX operator and opset, registry.py; ops.py gathers them) needs its
+input in a form a layer can give:
 
 * a fully connected layer takes any element order: its weight columns are permuted instead;
 * an image input is made with MATLAB's feature2image (column-major) when the order fits, otherwise the
@@ -24,12 +24,15 @@ import torch
 
 from layergraph.errors import LayergraphError
 from layergraph.graph.layergraph import LayerGraph
+from layergraph.interop.onnx_import.attention import fuse_attention
 from layergraph.interop.onnx_import.folding import fold_crop
+from layergraph.interop.onnx_import.gelu import fuse_gelu
+from layergraph.interop.onnx_import.graph_io import graph_inputs, graph_outputs
+from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
-from layergraph.interop.onnx_import.ops_extra import fuse_gelu
-from layergraph.interop.onnx_import.recurrent import sequence_inputs
 from layergraph.interop.onnx_import.rewrite import build
-from layergraph.interop.onnx_import.values import Importer, ONNXImportError
+from layergraph.interop.onnx_import.sequences import sequence_inputs
+from layergraph.interop.onnx_import.values import ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
 
 __all__ = ["OPS", "ONNXImportError", "handler_for", "importNetworkFromONNX", "importONNXNetwork", "import_model",
@@ -98,12 +101,12 @@ def _import(model: Any, where: str, length: int) -> tuple[LayerGraph, dict[str, 
     imp = Importer(model, where, fold_crop)
     imp.default_length = length
     sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
-    imp.inputs()
-    for node in fuse_gelu(imp):
+    graph_inputs(imp)
+    for node in fuse_attention(imp, fuse_gelu(imp)):  # fused regions: one node each
         imp.onnx_node = node
         convert(imp, node)
     imp.onnx_node = None
-    imp.finish_outputs()
+    graph_outputs(imp)
     try:
         return build(imp)
     except LayergraphError as err:

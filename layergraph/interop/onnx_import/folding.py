@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Seq, Val
+from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.values import BATCH, Index, Seq, Val
 from layergraph.layers.conv import Convolution2DLayer, TransposedConv2DLayer, conv_padding, tconv_cropping
 from layergraph.layers.dense import FullyConnectedLayer
 from layergraph.layers.norm import BatchNormalizationLayer
@@ -57,7 +58,7 @@ def shape_of(imp: Importer, node: Any) -> None:
     else:
         full = np.array([BATCH, *imp.shape(v)], dtype=np.int64)
     a = imp.attrs(node)
-    imp.set(node.output[0], full[a.get("start", 0): a.get("end", len(full))])
+    imp.set(node.output[0], full[a.get("start"):a.get("end")])  # start and end: from opset 15
 
 
 def per_element(imp: Importer, src: Val, c: np.ndarray) -> np.ndarray | None:

@@ -1,5 +1,5 @@
-"""ONNX operators that only rearrange elements (Reshape, Flatten, Squeeze, Unsqueeze, Transpose) or pass a
-value on (Identity, Cast): they change which elements a value is, never make a layer."""
+"""ONNX operators that only rearrange or select elements (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Slice,
+Crop, Split) or pass a value on (Identity, Cast): they change which elements a value is, never make a layer."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.values import BATCH, Importer, Index, Val, name_hint
+from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.registry import handler
+from layergraph.interop.onnx_import.values import BATCH, Index, Val, name_hint
 
 
 def relayout(imp: Importer, node: Any, fn: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -62,14 +64,16 @@ def reshape_target(imp: Importer, target: np.ndarray, per: tuple[int, ...], allo
     return tuple(rest)
 
 
+@handler("Reshape")
 def reshape(imp: Importer, node: Any) -> None:
     target = imp.const(node.input[1], "shape")
-    allow = bool(imp.attrs(node).get("allowzero", 0))
+    allow = bool(imp.attrs(node).get("allowzero"))  # from opset 14
     relayout(imp, node, lambda idx: idx.reshape(reshape_target(imp, target, idx.shape, allow)))
 
 
+@handler("Flatten")
 def flatten(imp: Importer, node: Any) -> None:
-    if imp.attrs(node).get("axis", 1) != 1:
+    if imp.attrs(node)["axis"] != 1:
         raise imp.fail("only Flatten with axis=1 (keep the batch) has a layergraph layer")
     relayout(imp, node, lambda idx: idx.reshape(-1))
 
@@ -79,6 +83,7 @@ def _per_sample(imp: Importer, name: str) -> tuple[int, ...]:
     return imp.shape(v.val if isinstance(v, Index) else v) if v is not None else ()
 
 
+@handler("Squeeze")
 def squeeze(imp: Importer, node: Any) -> None:
     per = _per_sample(imp, node.input[0])
     axes = imp.axes(node, len(per) + 1)
@@ -90,10 +95,10 @@ def squeeze(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: idx.reshape(keep))
 
 
+@handler("Unsqueeze")
 def unsqueeze(imp: Importer, node: Any) -> None:
     per = list(_per_sample(imp, node.input[0]))
-    n_axes = len(imp.attrs(node).get("axes") or []) or (
-        imp.const(node.input[1], "axes").size if len(node.input) > 1 else 0)
+    n_axes = len(imp.given_axes(node) or [])
     axes = imp.axes(node, len(per) + 1 + n_axes) or []
     full = [BATCH, *per]
     for a in axes:
@@ -101,6 +106,7 @@ def unsqueeze(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: idx.reshape(full[1:]))
 
 
+@handler("Transpose")
 def transpose(imp: Importer, node: Any) -> None:
     perm = imp.attrs(node).get("perm")
     if perm is None or perm[0] != 0:
@@ -108,10 +114,12 @@ def transpose(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: idx.transpose([p - 1 for p in perm[1:]]))
 
 
+@handler("Identity")
 def identity(imp: Importer, node: Any) -> None:
     imp.set(node.output[0], imp.vals[node.input[0]])
 
 
+@handler("Cast")
 def cast(imp: Importer, node: Any) -> None:
     """A cast to integers turns an activation into class indices (for Gather); other casts pass it on."""
     src = imp.vals[node.input[0]]
@@ -128,7 +136,7 @@ def cast(imp: Importer, node: Any) -> None:
 def gather(imp: Importer, node: Any) -> None:
     """Gather of an activation by constant indices: a selection of its elements."""
     per = _per_sample(imp, node.input[0])
-    axis = imp.attrs(node).get("axis", 0)
+    axis = imp.attrs(node)["axis"]
     axis = axis + len(per) + 1 if axis < 0 else axis
     if axis == 0:
         raise imp.fail("it gathers along the batch dimension")
@@ -136,6 +144,7 @@ def gather(imp: Importer, node: Any) -> None:
     relayout(imp, node, lambda idx: np.take(idx, indices, axis=axis - 1))
 
 
+@handler("Slice")
 def slice_(imp: Importer, node: Any) -> None:
     """Slice of an activation (starts/ends/axes/steps as attributes before opset 10, inputs after): a selection
     of its elements."""
@@ -170,13 +179,50 @@ def slice_(imp: Importer, node: Any) -> None:
     relayout(imp, node, pick)
 
 
+@handler("Crop")
 def crop(imp: Importer, node: Any) -> None:
     """Crop (opsets ≤ 9): border [left top right bottom], or a window of size `scale` at its top left corner."""
     per = _per_sample(imp, node.input[0])
     a = imp.attrs(node)
-    border = list(a.get("border", [0, 0, 0, 0]))
+    border = list(a.get("border", [0, 0, 0, 0]))  # Crop was experimental: no schema keeps its defaults
     if len(per) != 3 or len(border) != 4:
         raise imp.fail("Crop takes an N×C×H×W input and border [left top right bottom]")
     left, top, right, bottom = border
     h, w = a.get("scale", [per[1] - top - bottom, per[2] - left - right])
     relayout(imp, node, lambda idx: idx[:, top:top + h, left:left + w])
+
+
+@handler("Split")
+def split_2(imp: Importer, node: Any) -> None:
+    """Split before opset 13: the sizes are the attribute `split` (absent: equal parts)."""
+    a = imp.attrs(node)
+    _split(imp, node, [int(x) for x in a["split"]] if "split" in a else None)
+
+
+@handler("Split", since=13)
+def split_13(imp: Importer, node: Any) -> None:
+    """Split from opset 13: the sizes are the optional second input (absent: equal parts, or num_outputs)."""
+    given = len(node.input) > 1 and node.input[1]
+    _split(imp, node, [int(x) for x in imp.const(node.input[1], "split").reshape(-1)] if given else None)
+
+
+def _split(imp: Importer, node: Any, sizes: list[int] | None) -> None:
+    """Split of an activation into pieces along an axis: selections of its elements (no layer)."""
+    v = imp.val(node.input[0])
+    idx = imp.index(v)
+    axis = imp.attrs(node)["axis"]
+    axis = axis + idx.ndim + 1 if axis < 0 else axis
+    if axis == 0:
+        raise imp.fail("it splits the batch dimension")
+    if sizes is None:
+        n, parts = idx.shape[axis - 1], len(node.output)
+        step = -(-n // parts)  # ONNX: equal parts, the last one smaller
+        sizes = [min(step, n - i * step) for i in range(parts)]
+    if sum(sizes) != idx.shape[axis - 1]:
+        raise imp.fail(f"split sizes {sizes} do not add up to {idx.shape[axis - 1]}")
+    start = 0
+    for out, size in zip(node.output, sizes):
+        piece = np.take(idx, np.arange(start, start + size), axis=axis - 1)
+        start += size
+        if out:
+            imp.set(out, Val(v.base, piece, name_hint(node.name) or v.hint))

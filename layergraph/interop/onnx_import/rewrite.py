@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from layergraph.graph.layergraph import LayerGraph
-from layergraph.interop.onnx_import.values import Importer, LayerNode, f32
+from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.values import LayerNode, f32
 from layergraph.layers.base import Layer
 from layergraph.layers.dense import FullyConnectedLayer, ProjectAndReshapeLayer
 from layergraph.layers.reshape import FlattenLayer, FunctionLayer

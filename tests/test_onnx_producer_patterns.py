@@ -1,6 +1,6 @@
-"""ONNX import patterns of issue 23, each on a model built the way its producer builds it (torch.onnx.export of a
-torch module, or a hand-built graph with the producer's node pattern), against onnxruntime:
-|got − want| ≤ 1e-4·max(1, max|want|)."""
+"""ONNX import of the node patterns producers write (torch.onnx.export of a torch module, or a hand-built graph with
+the producer's pattern: tf2onnx, CycleGAN's reflection padding, GELU decompositions, 1-D and grouped convolution),
+each against onnxruntime: |got − want| ≤ 1e-4·max(1, max|want|)."""
 from __future__ import annotations
 
 import io
