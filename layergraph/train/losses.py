@@ -1,4 +1,5 @@
-"""trainnet's loss functions and metrics: MATLAB's lossFcn names with their normalizations, accuracy and RMSE."""
+"""trainnet's loss functions and metrics: MATLAB's lossFcn names with their normalizations; the built-in metrics
+(accuracy, RMSE, F-score, …) are in metrics.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,6 +10,7 @@ import torch
 from layergraph.dlarray import DLArray, wrap
 from layergraph.dlfun.losses import crossentropy, huber, l1loss, l2loss, mse
 from layergraph.errors import OptionError
+from layergraph.train.metrics import NAMES, BuiltinMetric, builtin_metric
 
 __all__ = ["column_title", "loss_function", "metric", "metric_name"]
 
@@ -66,21 +68,21 @@ def loss_function(lossFcn: Any) -> tuple[Callable[[DLArray, torch.Tensor], torch
 
 
 def metric(name: Any, Y: torch.Tensor, t: torch.Tensor, index_targets: bool) -> torch.Tensor:
-    """A training/validation metric: accuracy in percent, or the root mean squared error over all elements."""
+    """A training/validation metric of one mini-batch: a built-in one (a Metrics name or metric object, such as
+    accuracy in percent or the root mean squared error over all elements) or a function f(Y, T)."""
     if callable(name):
         return name(Y, t)
-    if name == "accuracy":
-        pred = Y.argmax(1)
-        truth = t.long() if index_targets else t.argmax(1)
-        return (pred == truth).float().mean() * 100
-    return (Y.float() - t.float()).square().mean().sqrt()  # rmse
+    m = name if isinstance(name, BuiltinMetric) else builtin_metric(name)
+    return torch.tensor(m.of(Y, t, index_targets))
 
 
 def metric_name(m: Any) -> str:
-    """A metric's column name, as MATLAB's history tables write it (Accuracy, RMSE)."""
+    """A metric's column name, as MATLAB's history tables write it (Accuracy, RMSE, FScore, …)."""
+    if isinstance(m, BuiltinMetric):
+        return m.Name
     if not isinstance(m, str):
         return getattr(m, "__name__", "metric")
-    return {"accuracy": "Accuracy", "rmse": "RMSE"}.get(m, m)
+    return NAMES.get(m, m)
 
 
 def column_title(name: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from layergraph.errors import OptionError
 from layergraph.namevalue import match_name, name_value
+from layergraph.train.metrics import NAMES, BuiltinMetric
 
 __all__ = ["TrainingOptions", "trainingOptions"]
 
@@ -135,14 +136,15 @@ def _flag(name: str, value: Any) -> bool:
     raise OptionError(f"trainingOptions: {name} must be true or false (1 or 0); got {value!r}")
 
 
-def _metrics(value: Any) -> list[str]:
-    items = [value] if isinstance(value, str) else list(value or [])
+def _metrics(value: Any) -> list[Any]:
+    """Metrics: MATLAB's built-in names (case-insensitive), metric objects such as fScoreMetric(...), functions."""
+    items = [value] if isinstance(value, (str, BuiltinMetric)) else list(value or [])
     out = []
     for m in items:
-        if callable(m):
+        if callable(m) or isinstance(m, BuiltinMetric):
             out.append(m)
             continue
-        out.append(_choice("Metrics", m, ("accuracy", "rmse")))
+        out.append(_choice("Metrics", m, tuple(NAMES)))
     return out
 
 

@@ -9,7 +9,6 @@ returns the network trained so far (MATLAB's Stop button); a second one interrup
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from layergraph.train.gradients import regularize, threshold
 from layergraph.train.input_statistics import fit_input_statistics
 from layergraph.train.interrupt import StopRequest
 from layergraph.train.losses import column_title, loss_function, metric, metric_name
+from layergraph.train.metrics import BuiltinMetric, Gathered, builtin_metric
 from layergraph.train.optimizers import adamupdate, rmspropupdate, sgdmupdate
 from layergraph.train.progress import BoxedProgressTable, History, ProgressTable, Shown
 from layergraph.train.training_options import TrainingOptions
@@ -144,7 +144,11 @@ class _Trainer:
                     for n, m in zip(self.metric_names, self.opts.Metrics)}
 
     def validate(self) -> dict[str, float]:
-        """Loss and metrics over all validation data (each mini-batch weighted by its size)."""
+        """Loss and metrics over all validation data: the loss and metric functions averaged over the mini-batches
+        (weighted by their sizes), the built-in metrics computed over all of it (MATLAB accumulates them)."""
+        gathered = {n: Gathered(m if isinstance(m, BuiltinMetric) else builtin_metric(m), self.index_targets)
+                    for n, m in zip(self.metric_names, self.opts.Metrics) if not callable(m)}
+        functions = {n: m for n, m in zip(self.metric_names, self.opts.Metrics) if callable(m)}
         total: dict[str, float] = {}
         count = 0
         batches = (self.val.epoch(False) if isinstance(self.val, QueueBatches) else
@@ -152,13 +156,16 @@ class _Trainer:
         with torch.no_grad():
             for X, t in batches:
                 Y = self._forward(X, False)
+                y = Y.as_subclass(torch.Tensor)
                 n = Y.shape[0]
-                values = {"Loss": float(self.loss_fn(Y, t)), **self._metrics(Y, t)}
+                values = {"Loss": float(self.loss_fn(Y, t)), **{k: float(f(y, t)) for k, f in functions.items()}}
                 for k, v in values.items():
-                    v = v * v if k == "RMSE" else v  # the RMSE of all the data: mean squares, root at the end
                     total[k] = total.get(k, 0.0) + v * n
+                for g in gathered.values():
+                    g.add(y, t)
                 count += n
-        return {k: math.sqrt(v / max(count, 1)) if k == "RMSE" else v / max(count, 1) for k, v in total.items()}
+        out = {k: v / max(count, 1) for k, v in total.items()}
+        return {"Loss": out["Loss"], **{k: out[k] if k in out else gathered[k].value() for k in self.metric_names}}
 
     def learn_rate(self, epoch: int) -> float:
         o = self.opts
