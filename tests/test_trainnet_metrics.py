@@ -133,3 +133,20 @@ def test_metric_option_errors() -> None:
         lg.fScoreMetric(AverageType="samples")
     opts = lg.trainingOptions("adam", Metrics=["FScore", lg.aucMetric(AverageType="Macro")])
     assert opts.Metrics[0] == "fscore" and opts.Metrics[1].AverageType == "macro"
+
+
+def test_testnet_takes_the_built_in_metrics() -> None:
+    X, labels = _class_data(17, seed=8)
+    torch.manual_seed(2)
+    net = lg.dlnetwork(_classifier())
+    S = np.asarray(lg.minibatchpredict(net, X))
+    truth = labels.codes - 1
+    got = lg.testnet(net, X, labels, ["fscore", lg.recallMetric(AverageType="weighted"), "auc", "crossentropy"],
+                     MiniBatchSize=5)
+    assert got[0] == pytest.approx(f1_score(truth, S.argmax(1), average="micro"), rel=1e-6)
+    assert got[1] == pytest.approx(recall_score(truth, S.argmax(1), average="weighted", labels=range(3),
+                                                zero_division=0), rel=1e-6)
+    assert got[2] == pytest.approx(roc_auc_score(np.eye(3)[truth], S, average="micro"), rel=1e-5)
+    assert got[3] == pytest.approx(-np.mean(np.log(S[np.arange(17), truth])), rel=1e-5)
+    with pytest.raises(OptionError, match="testnet: unknown metric 'f1'"):
+        lg.testnet(net, X, labels, "f1")

@@ -20,7 +20,8 @@ from layergraph.errors import OptionError
 from layergraph.formats import torch_perm
 from layergraph.namevalue import matlab_keywords, name_value
 from layergraph.train.batches import Encoding, QueueBatches, input_format, make_batches
-from layergraph.train.losses import loss_function, metric  # the same formulas trainnet records
+from layergraph.train.losses import loss_function  # the same formulas trainnet records
+from layergraph.train.metrics import NAMES, BuiltinMetric, Gathered, builtin_metric
 
 __all__ = ["minibatchpredict", "scores2label", "testnet"]
 
@@ -114,15 +115,45 @@ def scores2label(scores: Any, classNames: Any, dim: int | None = None) -> Catego
     return Categorical(categories=classes, codes=codes)
 
 
-_TEST_METRICS = ("accuracy", "rmse", "crossentropy", "index-crossentropy", "binary-crossentropy", "mse",
-                 "mean-squared-error", "l2loss", "mae", "mean-absolute-error", "l1loss", "huber")
+_TEST_LOSSES = ("crossentropy", "index-crossentropy", "binary-crossentropy", "mse", "mean-squared-error", "l2loss",
+                "mae", "mean-absolute-error", "l1loss", "huber")
+_TEST_METRICS = (*NAMES, *_TEST_LOSSES)
+
+
+def _test_metric(m: Any) -> Any:
+    """A testnet metric: a built-in metric object, or a loss name (lower case); one-line error otherwise."""
+    if isinstance(m, BuiltinMetric):
+        return m
+    if isinstance(m, str) and m.lower() in NAMES:
+        return builtin_metric(m)
+    if isinstance(m, str) and m.lower() in _TEST_LOSSES:
+        return m.lower()
+    raise OptionError(f"testnet: unknown metric {m!r}; use one of {', '.join(_TEST_METRICS)} or a metric object")
+
+
+def _test_values(dl: Any, source: Any, metrics: list[Any], index: bool) -> list[float]:
+    """The metrics over all the data: built-in metrics of all of it, losses averaged over the mini-batches."""
+    gathered = [Gathered(m, index) if isinstance(m, BuiltinMetric) else None for m in metrics]
+    totals = [0.0] * len(metrics)
+    count = 0
+    with torch.no_grad():
+        for Xb, t in source:
+            Y = dl._call((Xb,), {}, False, "testnet")[0]
+            for i, m in enumerate(metrics):
+                if gathered[i] is not None:
+                    gathered[i].add(Y.as_subclass(torch.Tensor), t)
+                else:
+                    totals[i] += float(loss_function(m)[0](Y, t)) * Y.shape[0]
+            count += Y.shape[0]
+    return [g.value() if g is not None else v / max(count, 1) for g, v in zip(gathered, totals)]
 
 
 def testnet(net: Any, *args: Any, **kwargs: Any) -> Any:
     """MATLAB's `metricValues = testnet(net, X, T, metrics)` or `testnet(net, data, metrics)`.
 
-    metrics: "accuracy" (percent), "rmse", or a loss name as trainnet takes it; one name gives a number, a list
-    gives a list. Classification targets are categorical; the network's k-th output is the k-th category.
+    metrics: "accuracy" (percent), "auc", "fscore", "precision", "recall", "rmse", "mape", a metric object
+    (fScoreMetric(AverageType="macro"), …) or a loss name as trainnet takes it; one gives a number, a list gives a
+    list. Classification targets are categorical; the network's k-th output is the k-th category.
     """
     if len(args) == 3:
         X, T, metrics = args
@@ -132,13 +163,11 @@ def testnet(net: Any, *args: Any, **kwargs: Any) -> Any:
     else:
         raise OptionError("testnet: expected testnet(net, X, T, metrics) or testnet(net, data, metrics)")
     opts = {**_PREDICT_OPTIONS, **name_value("testnet", (), kwargs, _PREDICT_OPTIONS)}
-    names = [metrics] if isinstance(metrics, str) else list(metrics)
-    for m in names:
-        if not isinstance(m, str) or m.lower() not in _TEST_METRICS:
-            raise OptionError(f"testnet: unknown metric {m!r}; use one of {', '.join(_TEST_METRICS)}")
+    single = isinstance(metrics, (str, BuiltinMetric))
+    chosen = [_test_metric(m) for m in ([metrics] if single else list(metrics))]
     dl = _dlnet(net, "testnet")
     classes = list(T.categories) if isinstance(T, Categorical) else getattr(net, "Classes", None)
-    index = any(m.lower() == "index-crossentropy" for m in names)
+    index = any(m == "index-crossentropy" for m in chosen)
     enc = Encoding("index" if index else "onehot", classes) if classes is not None else Encoding("numeric")
     device = default_device(opts["ExecutionEnvironment"])
     in_fmt = input_format(opts["InputDataFormats"], dl._act(dl.InputNames[0]).batch_fmt)
@@ -146,23 +175,7 @@ def testnet(net: Any, *args: Any, **kwargs: Any) -> Any:
                           SequencePaddingDirection=str(opts["SequencePaddingDirection"]).lower())
     batches = make_batches(X, T, in_fmt, dl._out_fmt[0], enc, seq, dl._act(dl.InputNames[0]).size, _time_first(net))
     dl.to(device)
-    totals = [0.0] * len(names)
-    count = 0
-    with torch.no_grad():
-        source = (batches.epoch(False) if isinstance(batches, QueueBatches) else
-                  batches.epoch(np.arange(batches.n), int(opts["MiniBatchSize"]), device, False))
-        for Xb, t in source:
-            Y = dl._call((Xb,), {}, False, "testnet")[0]
-            n = Y.shape[0]
-            for i, m in enumerate(names):
-                key = m.lower()
-                if key in ("accuracy", "rmse"):
-                    value = metric(key, Y.as_subclass(torch.Tensor), t, index)
-                    value = value.square() if key == "rmse" else value  # averaged as squares, rooted below
-                else:
-                    value = loss_function(key)[0](Y, t)
-                totals[i] += float(value) * n
-            count += n
-    values = [v / max(count, 1) for v in totals]
-    values = [float(np.sqrt(v)) if m.lower() == "rmse" else v for v, m in zip(values, names)]
-    return values[0] if isinstance(metrics, str) else values
+    source = (batches.epoch(False) if isinstance(batches, QueueBatches) else
+              batches.epoch(np.arange(batches.n), int(opts["MiniBatchSize"]), device, False))
+    values = _test_values(dl, source, chosen, index)
+    return values[0] if single else values
