@@ -315,8 +315,8 @@ def test_training_options_defaults_names_and_errors() -> None:
         trainingOptions("sgdm", Shuffle="sometimes")
     with pytest.raises(OptionError, match="SequenceLength as a number"):
         trainingOptions("adam", SequenceLength=20)
-    with pytest.raises(OptionError, match="'population' is not supported yet"):
-        trainingOptions("adam", BatchNormalizationStatistics="population")
+    with pytest.raises(OptionError, match="BatchNormalizationStatistics must be one of"):
+        trainingOptions("adam", BatchNormalizationStatistics="global")
     with pytest.raises(OptionError, match="solver 'lbfgs' is not supported"):
         trainingOptions("lbfgs")
     with pytest.raises(OptionError, match="unknown loss function"):

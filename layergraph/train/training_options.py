@@ -193,9 +193,6 @@ def _check(opts: TrainingOptions) -> None:
     o.SequencePaddingDirection = _choice("SequencePaddingDirection", o.SequencePaddingDirection, ("right", "left"))
     o.BatchNormalizationStatistics = _choice("BatchNormalizationStatistics", o.BatchNormalizationStatistics,
                                              ("auto", "moving", "population"))
-    if o.BatchNormalizationStatistics == "population":
-        raise OptionError("trainingOptions: BatchNormalizationStatistics 'population' is not supported yet; "
-                          "batch normalization keeps the moving statistics ('moving')")
     o.Precision = _choice("Precision", o.Precision, ("fp32", "bf16", "auto"))
 
 

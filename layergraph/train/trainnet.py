@@ -39,6 +39,7 @@ from layergraph.train.interrupt import StopRequest
 from layergraph.train.losses import column_title, loss_function, metric, metric_name
 from layergraph.train.metrics import BuiltinMetric, Gathered, builtin_metric
 from layergraph.train.optimizers import adamupdate, rmspropupdate, sgdmupdate
+from layergraph.train.population import population_statistics
 from layergraph.train.progress import BoxedProgressTable, History, ProgressTable, Shown
 from layergraph.train.training_options import TrainingOptions
 
@@ -292,8 +293,16 @@ class _Trainer:
         if run.keep_best and run.best is not None:
             self.net.load_tensors(run.best)
             out_iter = run.hist.best_iteration
+        if self.opts.BatchNormalizationStatistics == "population":
+            self._population()
         train_table, val_table = run.hist.tables()
         return self.net, TrainingInfo(train_table, val_table, out_iter, run.reason, self.classes)
+
+    def _population(self) -> None:
+        """BatchNormalizationStatistics "population": batch-norm statistics from all the training observations."""
+        batches = (self.data.epoch(False) if isinstance(self.data, QueueBatches) else
+                   self.data.epoch(np.arange(self.data.n), self.opts.MiniBatchSize, self.device, False))
+        population_statistics(self.net.module, batches, lambda X: self._forward(X, False))
 
     def _monitor(self) -> Any:
         """MATLAB's Training Progress window: loss panel (training and validation together), one per metric."""
