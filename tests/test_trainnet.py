@@ -313,8 +313,8 @@ def test_training_options_defaults_names_and_errors() -> None:
         trainingOptions("sgdm", OutputFcn=print)
     with pytest.raises(OptionError, match="Shuffle must be one of"):
         trainingOptions("sgdm", Shuffle="sometimes")
-    with pytest.raises(OptionError, match="SequenceLength as a number"):
-        trainingOptions("adam", SequenceLength=20)
+    with pytest.raises(OptionError, match="SequenceLength must be an integer in"):
+        trainingOptions("adam", SequenceLength=2.5)
     with pytest.raises(OptionError, match="BatchNormalizationStatistics must be one of"):
         trainingOptions("adam", BatchNormalizationStatistics="global")
     with pytest.raises(OptionError, match="solver 'lbfgs' is not supported"):

@@ -148,6 +148,13 @@ def _metrics(value: Any) -> list[Any]:
     return out
 
 
+def _sequence_length(value: Any) -> str | int:
+    """SequenceLength: "longest", "shortest", or a positive integer (split each mini-batch into chunks)."""
+    if isinstance(value, str):
+        return _choice("SequenceLength", value, ("longest", "shortest"))
+    return int(_real("SequenceLength", value, 1, integer=True))
+
+
 def _check(opts: TrainingOptions) -> None:
     """Validate every option (MATLAB checks them when trainingOptions runs, not when training starts)."""
     o = opts
@@ -185,10 +192,7 @@ def _check(opts: TrainingOptions) -> None:
     o.CheckpointPath = str(o.CheckpointPath or "")
     o.CheckpointFrequency = int(_real("CheckpointFrequency", o.CheckpointFrequency, 1, integer=True))
     o.ExecutionEnvironment = _choice("ExecutionEnvironment", o.ExecutionEnvironment, ("auto", "cpu", "gpu"))
-    if not isinstance(o.SequenceLength, str):
-        raise OptionError("trainingOptions: SequenceLength as a number (splitting sequences into chunks) is not "
-                          "supported yet; use 'longest' or 'shortest'")
-    o.SequenceLength = _choice("SequenceLength", o.SequenceLength, ("longest", "shortest"))
+    o.SequenceLength = _sequence_length(o.SequenceLength)
     o.SequencePaddingValue = _real("SequencePaddingValue", o.SequencePaddingValue, -math.inf)
     o.SequencePaddingDirection = _choice("SequencePaddingDirection", o.SequencePaddingDirection, ("right", "left"))
     o.BatchNormalizationStatistics = _choice("BatchNormalizationStatistics", o.BatchNormalizationStatistics,

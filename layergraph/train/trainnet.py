@@ -10,7 +10,7 @@ returns the network trained so far (MATLAB's Stop button); a second one interrup
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from layergraph.train.arguments import (
 )
 from layergraph.train.batches import Encoding, QueueBatches, make_batches
 from layergraph.train.checkpoint import save_checkpoint
+from layergraph.train.chunks import chunks
 from layergraph.train.gradients import regularize, threshold
 from layergraph.train.input_statistics import fit_input_statistics
 from layergraph.train.interrupt import StopRequest
@@ -71,8 +72,8 @@ def _start_states(net: dlnetwork) -> list[tuple[torch.nn.Module, str, torch.Tens
     """The recurrent layers' HiddenState/CellState every training mini-batch starts from.
 
     MATLAB's trainnet and trainNetwork do not carry the recurrent state from one mini-batch to the next (it moves
-    on only between the chunks of sequences split by a numeric SequenceLength, which layergraph refuses): each
-    mini-batch starts from the network's state as given, the layers' initial state for a new network.
+    on only between the chunks of sequences split by a numeric SequenceLength): each mini-batch starts from the
+    network's state as given, the layers' initial state for a new network.
     """
     return [(m, name, getattr(m, name).detach().clone()) for m in net._recurrent for name in m.state_names]
 
@@ -119,7 +120,9 @@ class _Trainer:
         self.index_targets = kind == "index"
         enc = Encoding(kind, self.classes)
         input_size = self.net._act(self.net.InputNames[0]).size
-        self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, opts, input_size, time_first=not legacy)
+        # a numeric SequenceLength: mini-batches padded to their longest sequence, then split by the trainer
+        seq = replace(opts, SequenceLength="longest") if isinstance(opts.SequenceLength, int) else opts
+        self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, seq, input_size, time_first=not legacy)
         self.net = fit_input_statistics(self.net, self.data, opts.ResetInputNormalization).to(self.device)
         self.recurrent = _start_states(self.net)
         if not isinstance(self.data, QueueBatches):
@@ -127,7 +130,7 @@ class _Trainer:
         self.val = None
         if opts.ValidationData is not None:
             vx, vt = validation_pair(opts.ValidationData)
-            self.val = make_batches(vx, vt, self.in_fmt, self.out_fmt, enc, opts, input_size, time_first=not legacy)
+            self.val = make_batches(vx, vt, self.in_fmt, self.out_fmt, enc, seq, input_size, time_first=not legacy)
         rows = self.net._learn_rows
         self.params = [p for _, _, p, _ in rows]
         lam = opts.L2Regularization
@@ -181,7 +184,6 @@ class _Trainer:
             Y = self._forward(X, True)
             loss = self.loss_fn(Y, t)
             grads = list(torch.autograd.grad(loss, self.params, allow_unused=True))
-        _restore_states(self.recurrent)  # the next mini-batch starts from the same state, as in MATLAB
         grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.params)]
         regularize(grads, self.params, self.l2)
         threshold(grads, o.GradientThreshold, o.GradientThresholdMethod)
@@ -239,7 +241,10 @@ class _Trainer:
 
     def _validate_into(self, run: _Run) -> bool:
         """Validate, record, keep the best network; True when ValidationPatience says stop."""
+        carried = _start_states(self.net)
+        _restore_states(self.recurrent)  # validation starts from the initial state
         v = self.validate()
+        _restore_states(carried)  # and the chunks of a split mini-batch go on from where they were
         if run.hist.validation(run.iteration, v) and run.keep_best:
             run.best = {k: t.detach().clone() for k, t in self.net.tensors().items()}
         run.shown.validation(run.iteration, v, self.metric_names)
@@ -255,12 +260,23 @@ class _Trainer:
         batches = (self.data.epoch(o.Shuffle != "never") if queue else
                    self.data.epoch(order, o.MiniBatchSize, self.device, True))
         for X, t in batches:
-            self._iteration(run, epoch, lr, X, t)
-            if signals.requested or run.shown.stop_requested():
-                run.stop, run.reason = True, "Stopped manually"
+            self._batch(run, epoch, lr, X, t, signals)
             if run.stop:
                 break
         return order
+
+    def _batch(self, run: _Run, epoch: int, lr: float, X: DLArray, t: Any, signals: StopRequest) -> None:
+        """One mini-batch: one iteration, or one per chunk of a numeric SequenceLength with the recurrent state
+        carried from chunk to chunk; the next mini-batch starts again from the initial state, as in MATLAB."""
+        try:
+            for Xc, tc in chunks(X, t, self.opts.SequenceLength, self.fname):
+                self._iteration(run, epoch, lr, Xc, tc)
+                if signals.requested or run.shown.stop_requested():
+                    run.stop, run.reason = True, "Stopped manually"
+                if run.stop:
+                    break
+        finally:
+            _restore_states(self.recurrent)
 
     def _iteration(self, run: _Run, epoch: int, lr: float, X: DLArray, t: torch.Tensor) -> None:
         """One iteration: the step, its history row, validation when due, the progress row."""
