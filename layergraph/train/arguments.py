@@ -41,8 +41,6 @@ def check_no_output_layer(net: dlnetwork, fname: str) -> None:
 
 def data_formats(net: dlnetwork, opts: TrainingOptions) -> tuple[str, str]:
     """The formats of the predictors and targets: InputDataFormats/TargetDataFormats, or the network's own."""
-    if len(net.InputNames) != 1 or len(net.OutputNames) != 1:
-        raise OptionError("trainnet: networks with several inputs or outputs are not supported yet")
     in_fmt = input_format(opts.InputDataFormats, net._act(net.InputNames[0]).batch_fmt)
     out_fmt = input_format(opts.TargetDataFormats, net._out_fmt[0])
     return in_fmt, out_fmt

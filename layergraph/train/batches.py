@@ -268,10 +268,27 @@ def _stack(items: list[Any], fmt: str) -> Any:
 
 
 class QueueBatches:
-    """A minibatchqueue's batches, as the queue makes them (its own size, shuffling and formats)."""
+    """A minibatchqueue's batches, as the queue makes them (its own size, shuffling and formats): its first
+    `n_in` outputs are the predictors, the next `n_out` the targets (a tuple of each for several)."""
 
-    def __init__(self, mbq: MiniBatchQueue, enc: Encoding | None) -> None:
+    def __init__(self, mbq: MiniBatchQueue, enc: Encoding | None, n_in: int = 1, n_out: int = 1) -> None:
         self.mbq, self.enc, self.n = mbq, enc, mbq.numpartitions()
+        self.n_in, self.n_out = n_in, n_out
+
+    def _target(self, t: Any) -> Any:
+        if isinstance(t, DLArray) and t.fmt:
+            t = t.as_subclass(torch.Tensor)
+        if self.enc is not None and self.enc.kind == "index":
+            t = t.reshape(-1).long() - 1
+        return t
+
+    def _split(self, item: Any) -> tuple[Any, Any]:
+        want = self.n_in + self.n_out
+        if not isinstance(item, tuple) or len(item) < want:
+            raise DataError(f"trainnet: the minibatchqueue must give {want} outputs ({self.n_in} predictor(s), then "
+                            f"{self.n_out} target(s)); it gave {len(item) if isinstance(item, tuple) else 1}")
+        xs, ts = item[:self.n_in], tuple(self._target(t) for t in item[self.n_in:want])
+        return (xs[0] if self.n_in == 1 else tuple(xs)), (ts[0] if self.n_out == 1 else ts)
 
     def epoch(self, shuffle: bool) -> Iterator[tuple[DLArray, Any]]:
         if shuffle:
@@ -279,15 +296,7 @@ class QueueBatches:
         else:
             self.mbq.reset()
         while self.mbq.hasdata():
-            item = self.mbq.next()
-            if not isinstance(item, tuple) or len(item) < 2:
-                raise DataError("trainnet: the minibatchqueue must give two outputs (predictors, targets)")
-            x, t = item[0], item[1]
-            if isinstance(t, DLArray) and t.fmt:
-                t = t.as_subclass(torch.Tensor)
-            if self.enc is not None and self.enc.kind == "index":
-                t = t.reshape(-1).long() - 1
-            yield x, t
+            yield self._split(self.mbq.next())
 
 
 def input_format(fmts: Sequence[str] | str, net_fmt: str) -> str:
@@ -297,11 +306,16 @@ def input_format(fmts: Sequence[str] | str, net_fmt: str) -> str:
 
 
 def make_batches(data: Any, T: Any, in_fmt: str, out_fmt: str, enc: Encoding | None, opts: Any,
-                 input_size: tuple[int, ...] | None = None, time_first: bool = True) -> Batches | QueueBatches:
+                 input_size: tuple[int, ...] | None = None, time_first: bool = True,
+                 io: tuple[int, int] = (1, 1)) -> Batches | QueueBatches:
     """The right batch source for what the user passed: arrays, a datastore or a minibatchqueue; sequences are
-    T×C (`time_first`, trainnet's layout) or C×T (trainNetwork's)."""
+    T×C (`time_first`, trainnet's layout) or C×T (trainNetwork's). `io`: the network's inputs and outputs
+    (several only from a minibatchqueue)."""
     if isinstance(data, MiniBatchQueue):
-        return QueueBatches(data, enc)
+        return QueueBatches(data, enc, *io)
+    if io != (1, 1):
+        raise DataError("trainnet: a network with several inputs or outputs trains from a minibatchqueue giving "
+                        "the predictors and then the targets; arrays and other datastores are not supported yet")
     if isinstance(data, ImageDatastore):
         if input_size is None:
             raise DataError("an imageDatastore needs an image input layer")

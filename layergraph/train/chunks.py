@@ -13,12 +13,14 @@ from layergraph.errors import DataError
 __all__ = ["chunks"]
 
 
-def chunks(X: DLArray, t: Any, length: str | int, fname: str) -> Iterator[tuple[DLArray, Any]]:
+def chunks(X: Any, t: Any, length: str | int, fname: str) -> Iterator[tuple[DLArray, Any]]:
     """The mini-batch (X, t) as it is, or its chunks of `length` time steps when SequenceLength is a number.
 
     Targets are split with the predictors, so they must be sequences of the same length (sequence-to-sequence).
     """
-    fmt = X.fmt or ""
+    if isinstance(X, tuple) and not isinstance(length, str):
+        raise DataError(f"{fname}: a numeric SequenceLength is not supported for networks with several inputs")
+    fmt = getattr(X, "fmt", "") or ""
     if isinstance(length, str) or "T" not in fmt:
         yield X, t
         return

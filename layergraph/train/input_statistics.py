@@ -39,7 +39,7 @@ class _Running:
                 "Max": self.hi.tolist()}
 
 
-def _chunks(data: Any) -> Any:
+def _chunks(data: Any, k: int = 0) -> Any:
     """The training predictors as channels × values arrays: sequences unpadded, arrays in blocks."""
     seqs = getattr(data, "seqs", None)
     if seqs is not None:  # C×T each: statistics over real time steps, not padding
@@ -52,14 +52,15 @@ def _chunks(data: Any) -> Any:
             yield x.transpose(0, 1).reshape(x.shape[1], -1).numpy()
         return
     for x, _ in data.epoch(False):  # a minibatchqueue's batches (formatted dlarrays, channel second)
+        x = x[k] if isinstance(x, tuple) else x  # the k-th input's predictors
         t = torch.Tensor.as_subclass(x, torch.Tensor).detach().cpu().float()
         yield t.transpose(0, 1).reshape(t.shape[1], -1).numpy()
 
 
-def channel_statistics(data: Any) -> dict[str, list[float]]:
-    """Mean, StandardDeviation, Min and Max per channel of a trainnet data source."""
+def channel_statistics(data: Any, k: int = 0) -> dict[str, list[float]]:
+    """Mean, StandardDeviation, Min and Max per channel of a trainnet data source (of its k-th predictors)."""
     run = _Running()
-    for chunk in _chunks(data):
+    for chunk in _chunks(data, k):
         run.add(np.asarray(chunk))
     if run.n == 0:
         raise ValueError("no training data to compute input normalization statistics from")
@@ -67,13 +68,15 @@ def channel_statistics(data: Any) -> dict[str, list[float]]:
 
 
 def fit_input_statistics(net: Any, data: Any, reset: bool) -> Any:
-    """`net` with its input layer's normalization statistics computed from `data` where MATLAB computes them:
+    """`net` with its input layers' normalization statistics computed from `data` where MATLAB computes them:
     every statistic when `reset` (ResetInputNormalization), else only those not set."""
-    layer = next(lay for lay in net.Layers if lay.Name == net.InputNames[0])
-    needs = STATISTICS.get(getattr(layer, "Normalization", "none"), ())
-    missing = [s for s in needs if reset or getattr(layer, s) is None]
-    if not missing:
-        return net
-    stats = channel_statistics(data)
-    update = {s: (stats[s][0] if len(stats[s]) == 1 else stats[s]) for s in missing}
-    return net.replaceLayer(layer.Name, layer.model_copy(update=update)).initialize()
+    changed = False
+    for k, name in enumerate(list(net.InputNames)):
+        layer = next(lay for lay in net.Layers if lay.Name == name)
+        needs = STATISTICS.get(getattr(layer, "Normalization", "none"), ())
+        missing = [s for s in needs if reset or getattr(layer, s) is None]
+        if missing:
+            stats = channel_statistics(data, k)
+            update = {s: (stats[s][0] if len(stats[s]) == 1 else stats[s]) for s in missing}
+            net, changed = net.replaceLayer(layer.Name, layer.model_copy(update=update)), True
+    return net.initialize() if changed else net

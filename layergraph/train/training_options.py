@@ -138,7 +138,7 @@ def _flag(name: str, value: Any) -> bool:
 
 def _metrics(value: Any) -> list[Any]:
     """Metrics: MATLAB's built-in names (case-insensitive), metric objects such as fScoreMetric(...), functions."""
-    items = [value] if isinstance(value, (str, BuiltinMetric)) else list(value or [])
+    items = [value] if isinstance(value, (str, BuiltinMetric)) or callable(value) else list(value or [])
     out = []
     for m in items:
         if callable(m) or isinstance(m, BuiltinMetric):

@@ -39,6 +39,7 @@ from layergraph.train.input_statistics import fit_input_statistics
 from layergraph.train.interrupt import StopRequest
 from layergraph.train.losses import column_title, loss_function, metric, metric_name
 from layergraph.train.metrics import BuiltinMetric, Gathered, builtin_metric
+from layergraph.train.multi_io import batch_size, detached, metric_of_outputs, outputs_loss
 from layergraph.train.optimizers import adamupdate, rmspropupdate, sgdmupdate
 from layergraph.train.population import population_statistics
 from layergraph.train.progress import BoxedProgressTable, History, ProgressTable, Shown
@@ -122,7 +123,10 @@ class _Trainer:
         input_size = self.net._act(self.net.InputNames[0]).size
         # a numeric SequenceLength: mini-batches padded to their longest sequence, then split by the trainer
         seq = replace(opts, SequenceLength="longest") if isinstance(opts.SequenceLength, int) else opts
-        self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, seq, input_size, time_first=not legacy)
+        io = (len(self.net.InputNames), len(self.net.OutputNames))
+        if io[1] > 1:
+            self.loss_fn = outputs_loss(lossFcn, opts.Metrics, opts.SequenceLength, fname)
+        self.data = make_batches(X, T, self.in_fmt, self.out_fmt, enc, seq, input_size, not legacy, io)
         self.net = fit_input_statistics(self.net, self.data, opts.ResetInputNormalization).to(self.device)
         self.recurrent = _start_states(self.net)
         if not isinstance(self.data, QueueBatches):
@@ -130,7 +134,7 @@ class _Trainer:
         self.val = None
         if opts.ValidationData is not None:
             vx, vt = validation_pair(opts.ValidationData)
-            self.val = make_batches(vx, vt, self.in_fmt, self.out_fmt, enc, seq, input_size, time_first=not legacy)
+            self.val = make_batches(vx, vt, self.in_fmt, self.out_fmt, enc, seq, input_size, not legacy, io)
         rows = self.net._learn_rows
         self.params = [p for _, _, p, _ in rows]
         lam = opts.L2Regularization
@@ -138,13 +142,16 @@ class _Trainer:
         self.metric_names = [metric_name(m) for m in opts.Metrics]
 
     # --- one pass of the network and its loss -------------------------------------------------------------
-    def _forward(self, X: DLArray, training: bool) -> DLArray:
+    def _forward(self, X: Any, training: bool) -> Any:
+        """The network's output for predictors X (a tuple of outputs for a network with several)."""
         with self.precision.autocast():
-            return self.net._call((X,), {}, training, self.fname)[0]
+            ys = self.net._call(X if isinstance(X, tuple) else (X,), {}, training, self.fname)
+        return ys[0] if len(ys) == 1 else tuple(ys)
 
     def _metrics(self, Y: torch.Tensor, t: torch.Tensor) -> dict[str, float]:
         with torch.no_grad():
-            return {n: float(metric(m, Y.as_subclass(torch.Tensor), t, self.index_targets))
+            return {n: float(metric_of_outputs(m, Y, t) if callable(m) else
+                             metric(m, Y.as_subclass(torch.Tensor), t, self.index_targets))
                     for n, m in zip(self.metric_names, self.opts.Metrics)}
 
     def validate(self) -> dict[str, float]:
@@ -160,13 +167,13 @@ class _Trainer:
         with torch.no_grad():
             for X, t in batches:
                 Y = self._forward(X, False)
-                y = Y.as_subclass(torch.Tensor)
-                n = Y.shape[0]
-                values = {"Loss": float(self.loss_fn(Y, t)), **{k: float(f(y, t)) for k, f in functions.items()}}
+                n = batch_size(Y)
+                values = {"Loss": float(self.loss_fn(Y, t)),
+                          **{k: float(metric_of_outputs(f, Y, t)) for k, f in functions.items()}}
                 for k, v in values.items():
                     total[k] = total.get(k, 0.0) + v * n
                 for g in gathered.values():
-                    g.add(y, t)
+                    g.add(Y.as_subclass(torch.Tensor), t)
                 count += n
         out = {k: v / max(count, 1) for k, v in total.items()}
         return {"Loss": out["Loss"], **{k: out[k] if k in out else gathered[k].value() for k in self.metric_names}}
@@ -197,7 +204,7 @@ class _Trainer:
         else:
             _, self.state = rmspropupdate(self.net, table_grads, self.state, lr, o.SquaredGradientDecayFactor,
                                           o.Epsilon)
-        return loss.detach(), Y.detach()
+        return loss.detach(), detached(Y)
 
     def _checkpoint(self, iteration: int, epoch: int) -> None:
         folder = Path(self.opts.CheckpointPath)
