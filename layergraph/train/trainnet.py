@@ -343,11 +343,12 @@ class _Trainer:
 def trainnet(*args: Any) -> tuple[dlnetwork, TrainingInfo]:
     """MATLAB's `[net, info] = trainnet(X, T, net, lossFcn, options)` or `trainnet(data, net, lossFcn, options)`.
 
-    `data`: a datastore giving (predictors, targets), a minibatchqueue with two outputs, or a tuple (X, T).
+    `data`: a datastore giving (predictors, targets), a minibatchqueue with two outputs (or, for a network with
+    several inputs or outputs, the predictors of each input then the targets of each output), or a tuple (X, T).
     `net`: a dlnetwork or a layer array (no output layer). `lossFcn`: "crossentropy", "index-crossentropy",
     "binary-crossentropy", "mse" ("mean-squared-error", "l2loss"), "mae" ("mean-absolute-error", "l1loss"),
-    "huber", or a function `loss = f(Y, T)`. Returns the trained network (a copy: `net` is unchanged) and info
-    with TrainingHistory and ValidationHistory tables.
+    "huber", or a function `loss = f(Y, T)` (`f(Y1, …, YM, T1, …, TM)` for several outputs). Returns the
+    trained network (a copy: `net` is unchanged) and info with TrainingHistory and ValidationHistory tables.
     """
     X, T, net, loss, opts = split_args(args, "trainnet")
     return _Trainer(X, T, net, loss, opts, "trainnet").run()
