@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from layergraph.dlarray.array import DLArray
+from layergraph.dlarray.array import DLArray, matlab_data, wrap
 
 __all__ = ["END", "at", "brace", "colon", "delat", "forcols", "horzcat", "mldivide", "mpower", "mrdivide",
            "mshape", "mtimes", "setat", "setbrace", "transpose", "vertcat"]
@@ -310,6 +310,10 @@ def _view_shape(shape: tuple[int, ...], k: int) -> list[int]:
 
 
 def _dl_read(x: DLArray, subs: list[Any]) -> Any:
+    if len(subs) == 1 and len(mshape(x)) > 1:  # X(:), X(k): linear indexing gives an unformatted dlarray
+        got = _read(matlab_data(x), subs)
+        got = got if isinstance(got, torch.Tensor) else torch.tensor(got, dtype=x.dtype)
+        return wrap(got.reshape(mshape(got)), "")
     return x.m[_dl_key(x, subs)]
 
 
@@ -323,8 +327,6 @@ def _dl_key(x: DLArray, subs: list[Any]) -> tuple[Any, ...]:
             continue
         pos = _positions(sub, n)
         key.append(_ALL if pos is None else pos)
-    if len(key) == 1 and len(subs) == 1 and len(mshape(x)) > 1:
-        raise IndexError("linear indexing of a dlarray: give one subscript per dimension, X(i, j, ...)")
     return tuple(key)
 
 
@@ -365,9 +367,11 @@ class _Writer:
         x, v = self.x, self.value
         if self.mode == "brace" or isinstance(x, list) or (x is None and isinstance(v, list)):
             return _list_write([] if x is None else list(x), subs, v, self.mode)
+        if x is None and self.mode == "set" and len(subs) > 1 and any(_is_colon(s) for s in subs):
+            return _create_by_colon(subs, v)
         if isinstance(x, DLArray):
             if self.mode == "delete":
-                raise IndexError("deleting elements of a dlarray is not supported")
+                return _delete_dl(x, subs)
             y = x.clone()
             y.m[_dl_key(y, subs)] = v
             return y
@@ -378,6 +382,38 @@ class _Writer:
         if self.mode == "delete":
             return _out_array(_delete(t, subs))
         return _out_array(_write(t, subs, v))
+
+
+def _is_colon(sub: Any) -> bool:
+    return (isinstance(sub, slice) and sub == _ALL) or (isinstance(sub, str) and sub == ":")
+
+
+def _create_by_colon(subs: list[Any], value: Any) -> Any:
+    """`A(:, 1, 1, :) = B` with no `A`: the `:` sizes come from B (MATLAB's and Octave's rule: when the
+    non-scalar subscripts are as many as B's dimensions they take B's sizes in order, singletons included;
+    otherwise the `:`s take B's non-singleton sizes). A dlarray B gives an unformatted dlarray, its trace kept."""
+    data = matlab_data(value) if isinstance(value, torch.Tensor) else tensor(value)
+    rhs = list(mshape(data))
+    positions = [None if _is_colon(s) else _positions(s, 0, grow=True) for s in subs]
+    nonscalar = [k for k, p in enumerate(positions) if p is None or p.numel() != 1]
+    sizes = rhs if len(nonscalar) == len(rhs) else [d for d in rhs if d != 1]
+    shape, j = [], 0
+    for k, pos in enumerate(positions):
+        if pos is not None:
+            shape.append(int(pos.max().item()) + 1 if pos.numel() else 0)
+        if k in nonscalar and (pos is None or len(nonscalar) == len(rhs)):
+            if pos is None:
+                shape.append(sizes[j] if j < len(sizes) else 1)
+            j += 1
+    out = _write(torch.zeros(shape, dtype=data.dtype, device=data.device), subs, data)
+    return wrap(out, "") if isinstance(value, DLArray) else _out_array(out)
+
+
+def _delete_dl(x: DLArray, subs: list[Any]) -> DLArray:
+    """`X(..., i) = []` on a dlarray: the same deletion on its MATLAB-layout data, the labels kept (the trace too)."""
+    from layergraph.dlarray import dlarray
+    kept = _delete(matlab_data(x), subs)
+    return dlarray(kept, x.fmt) if x.fmt else wrap(kept, "")
 
 
 def _out_array(t: torch.Tensor) -> Any:

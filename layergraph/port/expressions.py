@@ -22,9 +22,7 @@ from layergraph.port.scope import (
 )
 
 # functions that work on variables by their names, which a translated program cannot do
-BY_NAME = {n: f"{n} works on variables by name (write the values with scipy.io.savemat or torch.save)"
-           if n == "save" else f"{n} works on variables by name" for n in ("save", "eval", "evalin", "assignin",
-                                                                           "evalc", "who", "whos")}
+BY_NAME = {n: f"{n} works on variables by name" for n in ("eval", "evalin", "assignin", "evalc", "who", "whos")}
 CONSTANTS = {"true": ast.Constant(True), "false": ast.Constant(False)}
 RUNTIME_CONSTANTS = {"pi": "pi", "Inf": "Inf", "inf": "Inf", "NaN": "NaN", "nan": "NaN", "eps": "eps"}
 ARITH = {"+": ast.Add, "-": ast.Sub, ".*": ast.Mult, "./": ast.Div, ".^": ast.Pow}

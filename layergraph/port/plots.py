@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["addpoints", "animatedline", "axis", "clf", "close", "colorbar", "colormap", "drawnow", "figure",
+__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "colorbar", "colormap", "drawnow", "figure",
            "grid", "hold", "image", "imagesc", "imshow", "legend", "nexttile", "plot", "saveas", "scatter",
            "subplot", "tiledlayout", "title", "xlabel", "xlim", "xticklabels", "xticks", "ylabel", "ylim",
            "yticklabels", "yticks"]
@@ -94,6 +94,21 @@ def _gca(ax: Any = None) -> Any:
     return fig.gca()
 
 
+def axes(*args: Any, **kwargs: Any) -> Any:
+    """MATLAB's axes, axes("Parent", fig), axes(ax): axes in the (given or current) figure, made current."""
+    ax, args = _split_axes(args)
+    if ax is not None:
+        ax.figure.sca(ax)
+        return ax
+    opts = {str(k).lower(): v for k, v in zip(args[::2], args[1::2])} | {k.lower(): v for k, v in kwargs.items()}
+    parent = opts.get("parent")
+    fig = parent if isinstance(parent, _Figure) else _gcf()
+    _STATE["current"] = fig
+    ax = fig.fig.gca()
+    fig.fig.sca(ax)
+    return ax
+
+
 def subplot(m: Any, n: Any, p: Any) -> Any:
     """MATLAB's subplot(m, n, p): the axes at position p (row-wise), made current."""
     fig = _gcf().fig
@@ -128,6 +143,23 @@ def _split_axes(args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
     return None, args
 
 
+_PLOT_OPTIONS = ("color", "linewidth", "displayname", "markersize")
+
+
+def _plot_columns(vals: list[Any]) -> list[Any]:
+    """Vectors flat; a matrix beside a vector x is plotted by columns, or by rows when x matches its rows'
+    length (MATLAB's rule)."""
+    out: list[Any] = []
+    for v in vals:
+        if not isinstance(v, np.ndarray) or sum(d > 1 for d in v.shape) <= 1:
+            out.append(np.ravel(v) if isinstance(v, np.ndarray) else v)
+            continue
+        x = out[-1] if out and isinstance(out[-1], np.ndarray) and out[-1].ndim == 1 else None
+        m = v.reshape(v.shape[0], -1)
+        out.append(m.T if x is not None and len(x) != m.shape[0] and len(x) == m.shape[1] else m)
+    return out
+
+
 def plot(*args: Any, **kwargs: Any) -> Any:
     """MATLAB's plot(y), plot(x, y), plot(x, y, LineSpec) with name-value options Color, LineWidth."""
     ax, args = _split_axes(args)
@@ -137,11 +169,11 @@ def plot(*args: Any, **kwargs: Any) -> Any:
     vals = [_np(a) if not isinstance(a, str) else a for a in args]
     opts = {k.lower(): v for k, v in kwargs.items()}
     rest = []
-    while len(vals) >= 2 and isinstance(vals[-2], str) and vals[-2].lower() in ("color", "linewidth", "displayname"):
+    while len(vals) >= 2 and isinstance(vals[-2], str) and vals[-2].lower() in _PLOT_OPTIONS:
         opts[vals[-2].lower()] = vals[-1]
         vals = vals[:-2]
-    rest = [np.ravel(v) if isinstance(v, np.ndarray) else v for v in vals]
-    kw = {}
+    rest = _plot_columns(vals)
+    kw = {"markersize": float(opts["markersize"])} if "markersize" in opts else {}
     if "color" in opts:
         kw["color"] = _np(opts["color"]) if not isinstance(opts["color"], str) else opts["color"]
     if "linewidth" in opts:

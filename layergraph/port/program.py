@@ -163,7 +163,7 @@ def _loaded_names(src: Source, program: Program, nodes: list[Any], scope: Scope)
     if len(loads) != 1:
         return
     known = set(scope.variables) | {"true", "false", "pi", "Inf", "inf", "NaN", "nan", "eps", "end", "nargin",
-                                    "nargout", "varargin", "ans", "load", *BY_NAME}
+                                    "nargout", "varargin", "ans", "load", "save", *BY_NAME}
     for top in nodes:  # anonymous functions' parameters are theirs
         for n in _walk(top):
             if n.type == "lambda":

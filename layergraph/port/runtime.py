@@ -1378,6 +1378,13 @@ def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     return _lg.forward(net, *X, nargout=nargout, **kwargs)
 
 
+def dlgradient(loss: Any, *variables: Any, **kwargs: Any) -> Any:
+    """MATLAB's dlgradient; a later dlgradient of the same trace works without RetainData, as in MATLAB (where
+    RetainData only saves recomputation), so the trace is always kept until dlfeval returns."""
+    kwargs = {k: v for k, v in kwargs.items() if k != "RetainData"}
+    return _lg.dlgradient(loss, *variables, RetainData=True, **kwargs)
+
+
 def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:
     """MATLAB's dlarray: a row held as a 1-D tensor (or a list, or a number) is passed on as 1×n."""
     if isinstance(x, torch.Tensor) and not _is_dl(x) and x.dim() <= 1:
