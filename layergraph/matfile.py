@@ -127,10 +127,13 @@ def to_mat(value: Any, where: str) -> Any:
     from layergraph.compile.dlnetwork import dlnetwork
     from layergraph.data.categorical import Categorical
     from layergraph.dlarray import DLArray, extractdata
+    from layergraph.graph import LayerGraph
     from layergraph.table import Table
 
     if isinstance(value, dlnetwork):
         return _network_struct(value, where)
+    if isinstance(value, LayerGraph):  # MATLAB saves a layerGraph object: here its spec
+        return {"LayergraphClass": "layerGraph", "Spec": _spec_text(value, where)}
     if isinstance(value, DLArray):
         data = extractdata(value).cpu().numpy()
         if not value.fmt:
@@ -178,14 +181,18 @@ def _cell(items: Any, where: str) -> np.ndarray:
     return out
 
 
-def _network_struct(net: Any, where: str) -> dict[str, Any]:
-    """A dlnetwork as a structure: its spec (YAML text) and its learnables and state in MATLAB layout."""
+def _spec_text(net: Any, where: str) -> str:
     from layergraph.spec.io import dump_spec
 
     try:
-        spec = dump_spec(net)
+        return dump_spec(net)
     except LayergraphError as err:
-        raise MatFileError(f"save: dlnetwork '{where}' cannot be saved: {err}") from None
+        raise MatFileError(f"save: {type(net).__name__} '{where}' cannot be saved: {err}") from None
+
+
+def _network_struct(net: Any, where: str) -> dict[str, Any]:
+    """A dlnetwork as a structure: its spec (YAML text) and its learnables and state in MATLAB layout."""
+    spec = _spec_text(net, where)
     tables = {}
     for kind in ("Learnables", "State"):
         table = getattr(net, kind)
@@ -336,6 +343,10 @@ def _rebuild(fields: Struct) -> Any:
         return Categorical(categories=cats, codes=codes)
     if kind == "dlnetwork":
         return _network(fields)
+    if kind == "layerGraph":
+        from layergraph.spec.io import graph_from_data
+
+        return graph_from_data(yaml.safe_load(str(fields.Spec)), "<MAT-file layerGraph>")
     if kind == "table":
         from layergraph.table import Table
 

@@ -93,3 +93,51 @@ def test_scinet_runs_with_the_hand_ports_losses(tmp_path: Path, monkeypatch: pyt
     assert {"netEncoder", "netDecoder", "observations", "latentDimension"} <= set(S)
     assert tuple(layergraph.size(S.observations)) == (50, 1, 1, 30)  # the testing columns deleted
     assert (tmp_path / "py" / "figures" / "figure_1.png").exists()
+
+
+# ----- ECG conditional GAN (jgtorchi/ECG_GAN) -----------------------------------------------------------------
+
+ECG_SMALL = [("numFilters = 64;", "numFilters = 2;"), ("params.numEpochs = 500;", "params.numEpochs = 1;"),
+             ("params.miniBatchSize = 64;", "params.miniBatchSize = 3;")]
+
+
+def ecg_data() -> dict[str, np.ndarray]:
+    """The hand port's test beats (tests/test_ports.py): 30 beats of 500 samples, classes 4 and 5 rare."""
+    rng = np.random.default_rng(5)
+    t = np.arange(500)
+    feats, labels = [], []
+    for c, n in [(1, 8), (2, 8), (3, 8), (4, 3), (5, 3)]:
+        for _ in range(n):
+            beat = np.exp(-((t - 250) / (6 + 2 * c)) ** 2) + 0.3 * np.exp(-((t - 380) / 40) ** 2)
+            feats.append(beat + 0.02 * rng.standard_normal(500))
+            labels.append(c)
+    return {"TrainingFeatures": np.stack(feats, 1).astype(np.float32),
+            "TrainingLabels": np.array(labels, np.float64).reshape(1, -1)}
+
+
+def test_ecg_gan_runs_with_the_hand_ports_scores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DCCGAN.m with trainGAN.m, modelGradients.m, ganLoss.m and two classdef layers (one calling its own
+    method `embedding(layer, X)`): a bare `load('ECGdata.mat')`, executionEnvironment "gpu" (gpuArray is a no-op
+    without one), and `save` of networks, layer graphs and a structure; the scores and losses of every
+    iteration are the hand port's."""
+    scipy_io = pytest.importorskip("scipy.io")
+    script = translate_program("ecg_gan", "DCCGAN.m", ECG_SMALL, tmp_path / "py")
+    data = ecg_data()
+    scipy_io.savemat(tmp_path / "py" / "ECGdata.mat", data)
+    np.savez(tmp_path / "ecg.npz", **data)
+    pick = lambda out: [float(layergraph.extractdata(v)) for v in out[3:7]]  # noqa: E731 - scores, losses
+    hand = load("ecg_cgan", "dccgan.py")
+    want: list[list[float]] = []
+    monkeypatch.setattr(hand, "dlfeval", _recording(want, pick))
+    torch.manual_seed(0)  # as run_program does (the program seeds only in trainGAN, after making the networks)
+    with contextlib.redirect_stdout(io.StringIO()):
+        hand.main([str(tmp_path / "ecg.npz"), "--num-filters", "2", "--epochs", "1", "--mini-batch-size", "3"])
+    got: list[list[float]] = []
+    monkeypatch.setattr(layergraph, "dlfeval", _recording(got, pick))
+    run_program(script, monkeypatch)
+    assert len(got) == len(want) == 2  # 6 beats of the two rare classes, mini-batches of 3
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    S = layergraph.load(tmp_path / "py" / "GAN14.mat")
+    assert isinstance(S.dlnetGenerator, layergraph.dlnetwork) and S.params.miniBatchSize == 3
+    assert isinstance(S.lgraphDiscriminator, layergraph.LayerGraph)
+    assert tuple(layergraph.size(S.GanTrainingFeatures)) == (500, 6)

@@ -233,6 +233,10 @@ class _Reader:
     def __getitem__(self, key: Any) -> Any:
         subs = list(key) if isinstance(key, tuple) else [key]
         x = self.x
+        if isinstance(x, DLArray) and not x.fmt:  # an unformatted dlarray: a MATLAB numeric array
+            got = _read(x.as_subclass(torch.Tensor), subs)
+            return wrap(got.reshape(mshape(got)), "") if isinstance(got, torch.Tensor) and got.requires_grad \
+                else got
         if isinstance(x, DLArray):
             return _dl_read(x, subs)
         if isinstance(x, list) and x and not self.brace and all(_is_number(v) for v in x):
@@ -369,6 +373,9 @@ class _Writer:
             return _list_write([] if x is None else list(x), subs, v, self.mode)
         if x is None and self.mode == "set" and len(subs) > 1 and any(_is_colon(s) for s in subs):
             return _create_by_colon(subs, v)
+        if isinstance(x, DLArray) and not x.fmt:  # an unformatted dlarray: a MATLAB numeric array
+            t = x.as_subclass(torch.Tensor)
+            return wrap(_delete(t, subs) if self.mode == "delete" else _write(t, subs, v), "")
         if isinstance(x, DLArray):
             if self.mode == "delete":
                 return _delete_dl(x, subs)

@@ -537,7 +537,9 @@ class Expressions:
             self.program.note_missing(n, line)
         if info is None:
             args, kws = _pairs_to_keywords(n, args, list(kws))
-        out = ast.Call(func=name(pyname), args=args, keywords=list(kws))
+        func = name(pyname) if info is None or info.owner is None else \
+            ast.Attribute(value=name(python_name(info.owner)), attr=pyname, ctx=ast.Load())
+        out = ast.Call(func=func, args=args, keywords=list(kws))
         if info is not None:
             if info.uses_nargout:
                 out.keywords.append(ast.keyword(arg="nargout", value=const(max(nargout, 1))))

@@ -297,22 +297,39 @@ def translate_classdef(src: Source, program: Program, node: Any, tally: Tally) -
             methods += [c for c in block.named_children if c.type == "function_definition"]
     tally.total += 1
     tally.translated += 1
-    out = [f"class {python_name(cname)}(CustomLayer):", INDENT + "# " + src.node_text(node).split("\n")[0].strip()]
+    out = ["@classdef_layer", f"class {python_name(cname)}(CustomLayer):",
+           INDENT + "# " + src.node_text(node).split("\n")[0].strip()]
     if "nnet.layer.Formattable" in supers:
         out.append(INDENT + "Formattable = True")
     if learnable:
         out.append(INDENT + f"Learnable = ({', '.join(repr(n) for n in learnable)},)")
     has_constructor = False
+    own = _register_methods(src, program, methods, cname)
     for m in methods:
         mname = src.node_text(m.child_by_field_name("name"))
         kind = "constructor" if mname == cname else "method"
         has_constructor |= kind == "constructor"
         out += ["", *translate_function(src, program, m, tally, 1, kind, props)]
+    for mname in own:
+        del program.functions[mname]
     if not has_constructor and props:
         out += ["", INDENT + "def __init__(self, **properties):", INDENT * 2 + "super().__init__(**properties)"]
         out += [INDENT * 2 + f"self.{p} = {ast.unparse(Expressions(src, program, Scope()).expr(v)) if v else '[]'}"
                 for p, v in props]
     return out
+
+
+def _register_methods(src: Source, program: Program, methods: list[Any], cname: str) -> list[str]:
+    """A class's own methods that no other function's name hides (MATLAB calls `embedding(layer, X)` inside the
+    class by dispatch on the object): called as `Class.method(layer, X)` while the class is translated."""
+    own = []
+    for m in methods:
+        info = function_info(src, m)
+        if info.name != cname and not program.known(info.name):
+            info.owner = cname
+            program.functions[info.name] = info
+            own.append(info.name)
+    return own
 
 
 def translate_file(src: Source, program: Program, tally: Tally, module_name: str) -> tuple[str, list[str]]:

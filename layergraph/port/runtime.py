@@ -18,7 +18,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -332,7 +332,7 @@ def sum(x: Any, dim: Any = None, *args: Any) -> Any:
 
 def prod(x: Any, dim: Any = None) -> Any:
     """MATLAB's prod (`prod(projectionSize)` is an int for a row of whole numbers)."""
-    if isinstance(x, (list, tuple)) and all(isinstance(v, int) for v in x):
+    if isinstance(x, (list, tuple)) and builtins.all(isinstance(v, int) for v in x):
         return math.prod(x)
     r = _reduce("prod", x, dim, lambda t, d: t.prod(d))
     return int(r) if isinstance(r, float) and r.is_integer() and builtins.abs(r) < 2 ** 53 else r
@@ -926,6 +926,22 @@ class struct:  # noqa: N801 - MATLAB's name
     def __repr__(self) -> str:
         return "struct(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
 
+    # read as a mapping of its fields (save writes it as a MATLAB structure, dlgradient walks it as one)
+    def __getitem__(self, name: str) -> Any:
+        return vars(self)[name]
+
+    def __iter__(self) -> Any:
+        return iter(list(vars(self)))
+
+    def keys(self) -> Any:
+        return vars(self).keys()
+
+    def items(self) -> Any:
+        return vars(self).items()
+
+
+Mapping.register(struct)
+
 
 def namevalues(s: struct, pairs: tuple[Any, ...]) -> struct:
     """An `arguments` block's name-value struct: `pairs` ('Name', value, ...) set its fields (names as
@@ -1376,6 +1392,32 @@ def format(*args: Any) -> None:
 def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     """MATLAB's forward with its nargout: `Y = forward(net, X)` gives Y, `[Y, state] = ...` adds the state."""
     return _lg.forward(net, *X, nargout=nargout, **kwargs)
+
+
+def classdef_layer(cls: type) -> type:
+    """A translated classdef layer, registered (so `save` can write networks that hold it, as MATLAB saves
+    them) under its name, or `name_port` when a layergraph layer has that name (the program's class comes first
+    on MATLAB's path, as here)."""
+    from layergraph.layers.base import LAYERS
+    old = LAYERS.get(cls.__name__)
+    if old is None or (old.__module__, old.__qualname__) == (cls.__module__, cls.__qualname__):
+        return _lg.register_layer(cls)
+    return _lg.register_layer(cls, name=f"{cls.__name__}_port")
+
+
+def _matlab_row(x: Any) -> Any:
+    """A row held as a 1-D tensor, as the 1×n array MATLAB has (layergraph reads a 1-D tensor as a column)."""
+    return x.reshape(1, -1) if isinstance(x, torch.Tensor) and not _is_dl(x) and x.dim() == 1 else x
+
+
+def permute(x: Any, order: Any) -> Any:
+    """MATLAB's permute (a row is 1×n)."""
+    return _lg.permute(_matlab_row(x), order)
+
+
+def cat(dim: Any, *xs: Any) -> Any:
+    """MATLAB's cat (rows are 1×n)."""
+    return _lg.cat(dim, *[_matlab_row(x) for x in xs])
 
 
 def dlgradient(loss: Any, *variables: Any, **kwargs: Any) -> Any:

@@ -21,6 +21,7 @@ class FunctionInfo:
     uses_nargin: bool = False
     uses_nargout: bool = False
     module: str | None = None  # the .py module it lands in, when it is another file of the port
+    owner: str | None = None  # a classdef method called by its name inside the class: Class.method(obj, ...)
 
 
 def _layergraph_names() -> set[str]:
