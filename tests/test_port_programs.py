@@ -22,12 +22,16 @@ from tests.test_ports import load
 CORPUS = Path(__file__).resolve().parent / "port_corpus"
 
 
-def translate_program(program: str, main: str, edits: list[tuple[str, str]], out: Path) -> Path:
-    """Every .m file of a corpus program translated into `out` (the sizes edited in `main`, each edit checked to
-    apply); no statement may be left untranslated. Returns the main file's Python."""
+def translate_program(program: str, main: str, edits: list[tuple[str, str]], out: Path,
+                      extra: dict[str, str] | None = None) -> Path:
+    """Every .m file of a corpus program (and `extra` files: name → MATLAB text) translated into `out` (the sizes
+    edited in `main`, each edit checked to apply); no statement may be left untranslated. Returns the main
+    file's Python."""
     out.mkdir(parents=True, exist_ok=True)
     sources = out / "m"
     sources.mkdir()
+    for name, text in (extra or {}).items():
+        (sources / name).write_text(text)
     for path in (CORPUS / program).glob("*.m"):
         text = path.read_text()
         if path.name == main:
@@ -141,3 +145,52 @@ def test_ecg_gan_runs_with_the_hand_ports_scores(tmp_path: Path, monkeypatch: py
     assert isinstance(S.dlnetGenerator, layergraph.dlnetwork) and S.params.miniBatchSize == 3
     assert isinstance(S.lgraphDiscriminator, layergraph.LayerGraph)
     assert tuple(layergraph.size(S.GanTrainingFeatures)) == (500, 6)
+
+
+# ----- two-encoder EEG VAE (CS-LWR/Self-Learning-VAE-for-EEG-Artifact-Removal) ---------------------------------
+
+EEG_SMALL = [("numEpochs     = 50;", "numEpochs     = 1;"), ("miniBatchSize = 128;", "miniBatchSize = 4;")]
+# The repository's Toolbox/evaluateEEGDenoising.m is not in its snapshot: the hand port writes out its
+# time-domain RMSE, and so does this stand-in (our own MATLAB).
+EVALUATE = """function results = evaluateEEGDenoising(clean, denoised, fs, name, plotFlag)
+results.RMSE_t = sqrt(mean((clean - denoised).^2, 'all'));
+end
+"""
+
+
+def test_eeg_vae_runs_with_the_hand_ports_losses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """me_VAE_Build.m with its ten function files: `dir` of the data folder and `files(i).name` (a struct
+    array), a bare `load` in a loop, arrayDatastore/combine/minibatchqueue with an anonymous MiniBatchFcn of two
+    outputs, trainingProgressMonitor, three adamupdates, `save` of three networks with classdef layers; the
+    loss of every iteration and the validation RMSE are the hand port's."""
+    scipy_io = pytest.importorskip("scipy.io")
+    from tests.test_ports import eeg_pairs
+
+    script = translate_program("eeg_vae", "me_VAE_Build.m", EEG_SMALL, tmp_path / "py",
+                               {"evaluateEEGDenoising.m": EVALUATE})
+    rng = np.random.default_rng(4)
+    x_IT, x_OT = eeg_pairs(8, rng)
+    x_IV, x_OV = eeg_pairs(3, rng)
+    data = {"x_IT": x_IT, "x_OT": x_OT, "x_IV": x_IV, "x_OV": x_OV}
+    (tmp_path / "Dataset1" / "EOG").mkdir(parents=True)  # fullfile('..', ['Dataset' dataset], preset)
+    scipy_io.savemat(tmp_path / "Dataset1" / "EOG" / "eeg.mat", data)
+    np.savez(tmp_path / "eeg.npz", **data)
+    pick = lambda out: float(layergraph.extractdata(out[0]))  # noqa: E731 - the loss
+    monkeypatch.chdir(tmp_path)  # the hand port's monitor writes training-progress.png here
+    hand = load("eeg_vae", "me_vae_build.py")
+    want: list[float] = []
+    monkeypatch.setattr(hand, "dlfeval", _recording(want, pick))
+    torch.manual_seed(0)
+    with contextlib.redirect_stdout(io.StringIO()):
+        res = hand.main([str(tmp_path / "eeg.npz"), "--epochs", "1", "--mini-batch-size", "4"])
+    got: list[float] = []
+    monkeypatch.setattr(layergraph, "dlfeval", _recording(got, pick))
+    printed = run_program(script, monkeypatch)
+    assert len(got) == len(want) == 2
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert "Loaded: eeg.mat" in printed
+    S = layergraph.load(tmp_path / "py" / "trainedMe_VAE_Dataset2_New.mat")
+    assert {"netE1", "netE2", "netD"} <= set(S)
+    X = layergraph.dlarray(torch.tensor(x_IV).reshape(1, 512, 1, 3), "SSCB")
+    Y1, Y2 = (layergraph.predict(net, X) for net in (S.netE2, res["netE2"]))
+    np.testing.assert_allclose(layergraph.extractdata(Y1), layergraph.extractdata(Y2), rtol=1e-5, atol=1e-6)

@@ -23,8 +23,8 @@ import torch
 
 from layergraph.dlarray.array import DLArray, matlab_data, wrap
 
-__all__ = ["END", "at", "brace", "colon", "delat", "forcols", "horzcat", "mldivide", "mpower", "mrdivide",
-           "mshape", "mtimes", "setat", "setbrace", "transpose", "vertcat"]
+__all__ = ["END", "StructArray", "at", "brace", "colon", "delat", "forcols", "horzcat", "mldivide", "mpower",
+           "mrdivide", "mshape", "mtimes", "setat", "setbrace", "transpose", "vertcat"]
 
 _ALL = slice(None)
 builtins_any = any
@@ -226,6 +226,18 @@ def _colon_values(a: float, step: float, b: float) -> list[float]:
 
 # ----------------------------------------------------------------------------------------- reading
 
+class StructArray(list):
+    """MATLAB's 1×n struct array (what `dir` and `struct('a', {1, 2})` give): `s(i)` is one struct, `s(2:3)` a
+    struct array, `s(i).a` a field of one element."""
+
+
+def _struct_array_read(x: StructArray, subs: list[Any]) -> Any:
+    picked = _list_read(list(x), subs, False)
+    single = len(subs) == 1 and not isinstance(subs[0], slice) and (_is_scalar_number(subs[0]) or
+                                                                   isinstance(subs[0], _End))
+    return picked[0] if single and len(picked) == 1 else StructArray(picked)
+
+
 class _Reader:
     def __init__(self, x: Any, brace: bool) -> None:
         self.x, self.brace = x, brace
@@ -239,6 +251,8 @@ class _Reader:
                 else got
         if isinstance(x, DLArray):
             return _dl_read(x, subs)
+        if isinstance(x, StructArray) and not self.brace:
+            return _struct_array_read(x, subs)
         if isinstance(x, list) and x and not self.brace and all(_is_number(v) for v in x):
             x = tuple(x)  # a list of numbers (as layergraph returns sizes and dimensions) is a numeric row
         if isinstance(x, list) or (self.brace and isinstance(x, tuple)):

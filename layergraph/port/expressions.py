@@ -197,7 +197,8 @@ class Expressions:
         body = node.child_by_field_name("expression")
         self.scope.lambda_params.append(set(params))
         try:
-            body_ast = self.expr(body)
+            n_out = self._body_outputs(body)
+            body_ast = self.e_function_call(body, False, nargout=n_out) if n_out > 1 else self.expr(body)
         finally:
             self.scope.lambda_params.pop()
         py_params = [python_name(p) if p != "~" else "_" for p in params]
@@ -209,6 +210,17 @@ class Expressions:
         a = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in py_params + [python_name(n) for n in free]],
                           kwonlyargs=[], kw_defaults=[], defaults=defaults)
         return ast.Lambda(args=a, body=body_ast)
+
+    def _body_outputs(self, body: Any) -> int:
+        """An anonymous function gives what its caller asks of the function it calls (MATLAB passes nargout
+        through): a call to a program function of several outputs returns them all, as `@f` does; arrayfun,
+        cellfun and a caller asking for one take the first."""
+        if body.type != "function_call" or body.child_by_field_name("name") is None:
+            return 1
+        n = self.text(body.child_by_field_name("name"))
+        info = self.program.info(n)
+        return len(info.outputs) if info is not None and not self.scope.is_variable(n) and \
+            len(info.outputs) > 1 and not info.uses_nargout else 1
 
     def e_handle_operator(self, node: Any, index_ctx: bool) -> ast.expr:
         target = _children(node)[0]

@@ -30,7 +30,7 @@ from layergraph.dlarray.array import DLArray
 from layergraph.port import arrays as _arrays
 from layergraph.port import plots as _plots
 from layergraph.port.arrays import *  # noqa: F403 - at, setat, horzcat, ...: the generated code's syntax helpers
-from layergraph.port.arrays import _flat, _out, mshape, tensor
+from layergraph.port.arrays import StructArray, _flat, _out, mshape, tensor
 from layergraph.port.plots import *  # noqa: F403 - figure, plot, title, ...: plots written as PNG files
 
 pi = math.pi
@@ -1067,8 +1067,13 @@ def cellfun(fn: Any, *cells: Any, UniformOutput: Any = True, **kwargs: Any) -> A
     if len(args) >= 2 and isinstance(args[-2], str) and args[-2].lower() == "uniformoutput":
         UniformOutput, args = args[-1], args[:-2]
     f = _BY_NAME.get(fn, fn) if isinstance(fn, str) else fn
-    results = [f(*vals) for vals in zip(*args)]
+    results = [_first(f(*vals)) for vals in zip(*args)]
     return _uniform(results, bool(UniformOutput))
+
+
+def _first(value: Any) -> Any:
+    """The first output of a program function that returned several (one output asked for)."""
+    return value[0] if type(value) is tuple else value
 
 
 def arrayfun(fn: Any, *arrays: Any, UniformOutput: Any = True, **kwargs: Any) -> Any:
@@ -1078,7 +1083,7 @@ def arrayfun(fn: Any, *arrays: Any, UniformOutput: Any = True, **kwargs: Any) ->
         UniformOutput, args = args[-1], args[:-2]
     cols = [list(a) if isinstance(a, list) else _values(a) if not isinstance(a, _NUM) else [a] for a in args]
     cols = [[int(v) if isinstance(v, float) and v.is_integer() else v for v in c] for c in cols]
-    results = [fn(*vals) for vals in zip(*cols)]
+    results = [_first(fn(*vals)) for vals in zip(*cols)]
     return _uniform(results, bool(UniformOutput))
 
 
@@ -1180,8 +1185,8 @@ class _DirEntry(struct):
     pass
 
 
-def dir(pattern: Any = ".") -> list[Any]:
-    """MATLAB's dir: a list of structs with name, folder, date-less isdir and bytes (wildcards as MATLAB)."""
+def dir(pattern: Any = ".") -> StructArray:
+    """MATLAB's dir: a struct array with name, folder, date-less isdir and bytes (wildcards as MATLAB)."""
     import glob
     p = str(pattern)
     paths = sorted(glob.glob(os.path.join(p, "*")) if os.path.isdir(p) else glob.glob(p))
@@ -1191,7 +1196,7 @@ def dir(pattern: Any = ".") -> list[Any]:
     for f in paths:
         out.append(_DirEntry(name=os.path.basename(f), folder=os.path.abspath(os.path.dirname(f)),
                              isdir=os.path.isdir(f), bytes=os.path.getsize(f) if os.path.isfile(f) else 0))
-    return out
+    return StructArray(out)
 
 
 def load(filename: Any, *names: Any) -> struct:
