@@ -1217,14 +1217,16 @@ def load(filename: Any, *names: Any) -> struct:
     return out
 
 
-def loadvars(filename: Any, *names: str) -> Any:
-    """The port of a bare `load(file)`: the named variables of the .mat file, in order (one: the value)."""
+def loadvars(filename: Any, *names: str, current: dict[str, Any] | None = None) -> Any:
+    """The port of a bare `load(file)`: the named variables of the .mat file, in order (one: the value); a name
+    the file lacks keeps its `current` value (MATLAB's load changes only the variables the file has)."""
     S = load(filename)
-    missing = [n for n in names if not hasattr(S, n)]
+    current = current or {}
+    missing = [n for n in names if not hasattr(S, n) and n not in current]
     if missing:
         raise NameError(f"load: {filename} has no variable {', '.join(missing)} (the port read "
                         f"{', '.join(missing)} from this file: nothing else in the program defines it)")
-    values = tuple(getattr(S, n) for n in names)
+    values = tuple(getattr(S, n) if hasattr(S, n) else current[n] for n in names)
     return values[0] if len(values) == 1 else values
 
 
@@ -1397,6 +1399,19 @@ def format(*args: Any) -> None:
 def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     """MATLAB's forward with its nargout: `Y = forward(net, X)` gives Y, `[Y, state] = ...` adds the state."""
     return _lg.forward(net, *X, nargout=nargout, **kwargs)
+
+
+class MatlabObject:
+    """The base of a translated handle class, datastore or value class: attributes as properties; `copy` as
+    matlab.mixin.Copyable's (a shallow copy: handle properties stay shared)."""
+
+    def __init__(self, **properties: Any) -> None:
+        for k, v in properties.items():
+            setattr(self, k, v)
+
+    def copy(self) -> Any:
+        import copy as _copy
+        return _copy.copy(self)
 
 
 def classdef_layer(cls: type) -> type:

@@ -222,12 +222,12 @@ class Statements:
             target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
             return [_assign(target, call("loadvars", *args))]
         if not self.scope.loaded:
-            raise Untranslatable("load without an output makes variables by name (here, ones the program also "
-                                 "assigns): write S = load(file) and read S.name")
+            raise Untranslatable("load without an output makes variables by name (here, none the program reads): "
+                                 "write S = load(file) and read S.name")
         for n in self.scope.loaded:
             self.define(n)
         targets = [store_name(self.scope.pyvar(n)) for n in self.scope.loaded]
-        value = call("loadvars", *args, *[const(n) for n in self.scope.loaded])
+        value = call("loadvars", *args, *[const(n) for n in self.scope.loaded], current=call("locals"))
         target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
         return [_assign(target, value)]
 
