@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import random
 import runpy
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 pytest.importorskip("tree_sitter_matlab")
 import layergraph
@@ -33,7 +35,7 @@ def translate_program(program: str, main: str, edits: list[tuple[str, str]], out
     for name, text in (extra or {}).items():
         (sources / name).write_text(text)
     for path in (CORPUS / program).glob("*.m"):
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8", errors="replace")  # (a comment in Shift JIS: read as port does)
         if path.name == main:
             for old, new in edits:
                 assert old in text, old
@@ -51,7 +53,7 @@ def run_program(script: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.syspath_prepend(str(script.parent))
     monkeypatch.setenv("LAYERGRAPH_PORT_FIGURES", str(script.parent / "figures"))
     printed = io.StringIO()
-    torch.manual_seed(0)
+    seed_all()
     try:
         with contextlib.redirect_stdout(printed):
             runpy.run_path(str(script), run_name="__main__")
@@ -61,6 +63,12 @@ def run_program(script: Path, monkeypatch: pytest.MonkeyPatch) -> str:
                      Path(m.__file__).parent == script.parent]:
             del sys.modules[name]  # the program's function files: another program may have files of that name
     return printed.getvalue()
+
+
+def seed_all() -> None:
+    """torch's generator and Python's (randomCropWindow2d draws from Python's, as do some hand ports)."""
+    torch.manual_seed(0)
+    random.seed(0)
 
 
 def _recording(store: list[Any], pick: Any) -> Any:
@@ -194,3 +202,66 @@ def test_eeg_vae_runs_with_the_hand_ports_losses(tmp_path: Path, monkeypatch: py
     X = layergraph.dlarray(torch.tensor(x_IV).reshape(1, 512, 1, 3), "SSCB")
     Y1, Y2 = (layergraph.predict(net, X) for net in (S.netE2, res["netE2"]))
     np.testing.assert_allclose(layergraph.extractdata(Y1), layergraph.extractdata(Y2), rtol=1e-5, atol=1e-6)
+
+
+# ----- CycleGAN (matlab-deep-learning/Image-domain-conversion-using-CycleGAN) ---------------------------------
+
+CYCLEGAN_SMALL = [("numGeneratorFilters = 64;", "numGeneratorFilters = 4;"), ("numResiduals = 6;", "numResiduals = 2;"),
+                  ("numDiscriminatorFilters = 64;", "numDiscriminatorFilters = 4;"),
+                  ("numEpochs = 1000;", "numEpochs = 1;")]
+# the hand port skips the preview of four training pairs (their random crops and flips would draw other random
+# numbers before the networks are made): for the comparison only
+NO_PREVIEW = [("numImagePairs = 4;", "numImagePairs = 0;"), ("montage(imList)", "")]
+
+
+def test_cyclegan_runs_with_the_hand_ports_scores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live script with its datastore classdef (`< matlab.io.Datastore & Shuffleable`: handle semantics,
+    `obj.copy()`, methods called as `obj.read()` and `read(obj)`, `table(X, Y)` named after its variables,
+    `data.X{:}`), generator.m and discriminator.m, four adamupdates of Learnables tables, subplot handles in an
+    array (`axesXY(j) = subplot(...)`); the four scores of the training iteration are the hand port's."""
+    from tests.test_ports import cyclegan_data
+
+    script = translate_program("cyclegan", "CycleGANExample.m", CYCLEGAN_SMALL + NO_PREVIEW, tmp_path / "py")
+    data = cyclegan_data.__wrapped__(_Factory(tmp_path))  # the hand port's test images
+    (tmp_path / "py" / "Orange2Apple").symlink_to(data)  # dataRoot = 'Orange2Apple'
+    pick = lambda out: [float(layergraph.extractdata(s)) for s in out[4]]  # noqa: E731 - the scores
+    hand = load("cyclegan", "train_cyclegan.py")
+    want: list[list[float]] = []
+    monkeypatch.setattr(hand, "dlfeval", _recording(want, pick))
+    # the hand port draws `rand(1)` and `randperm(n)` from Python's and numpy's generators: here from torch's,
+    # as the translation's rand and randperm do
+    monkeypatch.setattr(hand.random, "random", lambda: float(layergraph.rand(1)))
+    monkeypatch.setattr(hand.np.random, "permutation", lambda n: torch.randperm(int(n)).numpy())
+    seed_all()
+    with contextlib.redirect_stdout(io.StringIO()):
+        hand.main([str(data), "--filters", "4", "--residuals", "2", "--epochs", "1", "--out", str(tmp_path / "h")])
+    got: list[list[float]] = []
+    monkeypatch.setattr(layergraph, "dlfeval", _recording(got, pick))
+    run_program(script, monkeypatch)
+    assert len(got) == len(want) == 1
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert (tmp_path / "py" / "figures" / "figure_3.png").exists()  # showResults' figures
+
+    # as published (the preview montage of four pairs), on four training pairs: four iterations
+    script = translate_program("cyclegan", "CycleGANExample.m", CYCLEGAN_SMALL, tmp_path / "full")
+    rng = np.random.default_rng(3)
+    for d in ("trainX", "trainY", "testX", "testY"):
+        (tmp_path / "full" / "Orange2Apple" / d).mkdir(parents=True)
+        for i in range(4):
+            Image.fromarray((rng.random((100, 120, 3)) * 255).astype(np.uint8)).save(
+                tmp_path / "full" / "Orange2Apple" / d / f"{i}.png")
+    got.clear()
+    run_program(script, monkeypatch)
+    assert len(got) == 4 and all(0 < s < 1 for row in got for s in row)
+
+
+class _Factory:
+    """The part of pytest's tmp_path_factory a fixture function uses."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def mktemp(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir()
+        return path

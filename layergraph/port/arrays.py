@@ -135,7 +135,7 @@ def tensor(x: Any) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         t = x
     elif isinstance(x, np.ndarray):
-        t = torch.from_numpy(x)
+        t = torch.from_numpy(x if x.flags.writeable else x.copy())
     elif isinstance(x, bool):
         t = torch.tensor(x)
     elif isinstance(x, numbers.Number):
@@ -227,8 +227,8 @@ def _colon_values(a: float, step: float, b: float) -> list[float]:
 # ----------------------------------------------------------------------------------------- reading
 
 class StructArray(list):
-    """MATLAB's 1×n struct array (what `dir` and `struct('a', {1, 2})` give): `s(i)` is one struct, `s(2:3)` a
-    struct array, `s(i).a` a field of one element."""
+    """MATLAB's 1×n struct array (what `dir` and `struct('a', {1, 2})` give) or array of objects (graphics
+    handles, `h(j) = subplot(...)`): `s(i)` is one element, `s(2:3)` an array, `s(i).a` a field of one."""
 
 
 def _struct_array_read(x: StructArray, subs: list[Any]) -> Any:
@@ -383,8 +383,10 @@ class _Writer:
     def __getitem__(self, key: Any) -> Any:
         subs = list(key) if isinstance(key, tuple) else [key]
         x, v = self.x, self.value
-        if self.mode == "brace" or isinstance(x, list) or (x is None and isinstance(v, list)):
-            return _list_write([] if x is None else list(x), subs, v, self.mode)
+        if self.mode == "brace" or isinstance(x, list) or (x is None and (isinstance(v, list) or _is_object(v))):
+            out = _list_write([] if x is None else list(x), subs, v, self.mode)
+            # s(i) = a struct, h(i) = an object: a struct (object) array, as is one already
+            return StructArray(out) if isinstance(x, StructArray) or (x is None and _is_object(v)) else out
         if x is None and self.mode == "set" and len(subs) > 1 and any(_is_colon(s) for s in subs):
             return _create_by_colon(subs, v)
         if isinstance(x, DLArray) and not x.fmt:  # an unformatted dlarray: a MATLAB numeric array
@@ -403,6 +405,11 @@ class _Writer:
         if self.mode == "delete":
             return _out_array(_delete(t, subs))
         return _out_array(_write(t, subs, v))
+
+
+def _is_object(v: Any) -> bool:
+    """Not a MATLAB array (numbers, text, logicals, cells): a struct, a graphics object, a network, ..."""
+    return v is not None and not isinstance(v, (torch.Tensor, np.ndarray, numbers.Number, str, list, tuple))
 
 
 def _is_colon(sub: Any) -> bool:

@@ -422,7 +422,10 @@ class Expressions:
         return ast.Starred(value=value, ctx=ast.Load()) if self._spreads(node) else value
 
     def _spreads(self, node: Any) -> bool:
-        """A cell index with ':' or a range (MATLAB's comma-separated list)."""
+        """A cell index with ':' or a range (MATLAB's comma-separated list), also of a field: `s.c{:}`."""
+        if node.type == "field_expression":
+            fields = [c for i, c in enumerate(node.children) if node.field_name_for_child(i) == "field"]
+            return bool(fields) and self._spreads(fields[-1])
         if node.type != "function_call" or not self._is_brace(node):
             return False
         return any(a.type in ("spread_operator", "range") for a in self._arg_nodes(node))
@@ -545,6 +548,9 @@ class Expressions:
                 kws = [ast.keyword(arg="Arguments", value=ast.List(elts=extra, ctx=ast.Load())), *kws]
         if n == "dlfeval" and args and isinstance(args[0], ast.Name) and self.program.info(args[0].id):
             return self._outputs(call(pyname, *args), self.program.info(args[0].id), nargout)
+        if n == "table" and info is None and node is not None and args and not kws and \
+                not any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
+            kws = [ast.keyword(arg="VariableNames", value=self._table_names(node))]
         if info is None and not self.program.known(n):
             self.program.note_missing(n, line)
         if info is None:
@@ -559,6 +565,12 @@ class Expressions:
         if n in NARGOUT_FUNCTIONS and nargout != 1:
             out.keywords.append(ast.keyword(arg="nargout", value=const(nargout)))
         return out
+
+    def _table_names(self, node: Any) -> ast.expr:
+        """table(X, Y): MATLAB names the variables after the workspace variables given (VarN otherwise)."""
+        names = [self.text(a) if a.type == "identifier" and self.scope.is_variable(self.text(a)) else f"Var{k + 1}"
+                 for k, a in enumerate(self._arg_nodes(node))]
+        return ast.List(elts=[const(n) for n in names], ctx=ast.Load())
 
     def _outputs(self, value: ast.expr, info: Any, nargout: int) -> ast.expr:
         n_out = len(info.outputs)
@@ -620,8 +632,8 @@ class Expressions:
                 # obj.method(args) is method(obj, args) in MATLAB
                 args, kws = self.arguments(f)
                 return self.call_named(n, [value, *args], kws, f, nargout=nargout)
-            if not self._arg_nodes(f):
-                return ast.Attribute(value=value, attr=n, ctx=ast.Load())
+            if not self._arg_nodes(f):  # s.f(): the field, or a method (a handle) called with no arguments
+                return call("noargs", ast.Attribute(value=value, attr=n, ctx=ast.Load()))
             return subscript(call("at", ast.Attribute(value=value, attr=n, ctx=ast.Load())), self.subscripts(f))
         raise Untranslatable(f"field access '{self.text(f)}'")
 

@@ -269,8 +269,8 @@ def yticks(*args: Any) -> None:
 def _image_array(img: Any) -> np.ndarray:
     a = _np(img)
     a = np.asarray(a, dtype=float)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
+    while a.ndim > 2 and a.shape[-1] == 1:  # MATLAB drops trailing singleton dimensions (H×W×3×1 is H×W×3)
+        a = a[..., 0]
     return a
 
 

@@ -1401,6 +1401,11 @@ def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     return _lg.forward(net, *X, nargout=nargout, **kwargs)
 
 
+def noargs(x: Any) -> Any:
+    """MATLAB's `obj.f()`: a method (or function handle) called with no arguments, or a field's value."""
+    return x() if callable(x) and not isinstance(x, (torch.Tensor, type)) else x
+
+
 class MatlabObject:
     """The base of a translated handle class, datastore or value class: attributes as properties; `copy` as
     matlab.mixin.Copyable's (a shallow copy: handle properties stay shared)."""
