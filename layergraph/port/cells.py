@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from layergraph.port.arrays import _out, tensor
 from layergraph.port.sizes import isempty, length, numel
+from layergraph.port.subscripts import _out, tensor
 from layergraph.port.text import _values, ischar
 from layergraph.port.values import _NUM, _is_dl, _scalar_value
 

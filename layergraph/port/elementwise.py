@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 import layergraph as _lg
-from layergraph.port.arrays import _out, mshape, tensor
+from layergraph.port.subscripts import _out, mshape, tensor
 from layergraph.port.values import _NUM, _is_dl
 
 

@@ -12,10 +12,11 @@ import numpy as np
 import torch
 
 import layergraph as _lg
-from layergraph.port.arrays import StructArray, _out, mshape, tensor
 from layergraph.port.cells import struct
 from layergraph.port.plots import imshow
+from layergraph.port.reading import StructArray
 from layergraph.port.sizes import size
+from layergraph.port.subscripts import _out, mshape, tensor
 
 
 def fullfile(*parts: Any) -> str:

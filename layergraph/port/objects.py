@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 import layergraph as _lg
-from layergraph.port.arrays import mshape, tensor
+from layergraph.port.subscripts import mshape, tensor
 from layergraph.port.values import _is_dl
 
 

@@ -13,7 +13,7 @@ import torch
 
 import layergraph as _lg
 from layergraph.dlarray.array import DLArray
-from layergraph.port.arrays import _flat, _out, mshape, tensor
+from layergraph.port.subscripts import _flat, _out, mshape, tensor
 from layergraph.port.values import _NUM, _is_dl
 
 

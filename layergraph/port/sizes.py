@@ -7,7 +7,7 @@ import numbers
 from typing import Any
 
 import layergraph as _lg
-from layergraph.port.arrays import mshape, tensor
+from layergraph.port.subscripts import mshape, tensor
 from layergraph.port.values import _is_dl
 
 

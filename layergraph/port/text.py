@@ -13,9 +13,9 @@ import torch
 
 import layergraph as _lg
 from layergraph.dlarray.array import DLArray
-from layergraph.port.arrays import _flat, _out, mshape, tensor
 from layergraph.port.elementwise import round
 from layergraph.port.sizes import numel
+from layergraph.port.subscripts import _flat, _out, mshape, tensor
 from layergraph.port.values import _NUM
 
 
