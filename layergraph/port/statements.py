@@ -6,8 +6,9 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from layergraph.port.expressions import Expressions, _children, call, const, name, subscript
-from layergraph.port.parse import Source
+from layergraph.port.expressions import Expressions
+from layergraph.port.parse import Source, children
+from layergraph.port.pyast import call, const, name, subscript
 from layergraph.port.scope import FunctionInfo, Program, Scope, Untranslatable, python_name
 
 INDENT = "    "
@@ -125,7 +126,7 @@ class Statements:
             if len(names) == 1:
                 return [_assign(names[0], value), *after]
             return [_assign(ast.Tuple(elts=names, ctx=ast.Store()), value), *after]
-        if right.type == "matrix" and not _children(right) and left.type == "function_call" and \
+        if right.type == "matrix" and not children(right) and left.type == "function_call" and \
                 self.scope.is_variable(self.text(left.child_by_field_name("name") or left)):
             # x(i) = [] deletes
             base = left.child_by_field_name("name")
@@ -200,7 +201,7 @@ class Statements:
             target = ast.Attribute(value=prefix, attr=self.text(last), ctx=ast.Store())
             return [_assign(target, value)]
         if last.type == "indirect_access":
-            key = self.ex.expr(_children(last)[0])
+            key = self.ex.expr(children(last)[0])
             return [_unparse(ast.Expr(value=call("setfield", prefix, key, value)))]
         if last.type == "function_call":
             n = self.text(last.child_by_field_name("name"))
@@ -333,7 +334,7 @@ class Statements:
         try:
             if it is None:
                 raise Untranslatable("a for loop without 'var = values'")
-            parts = _children(it)
+            parts = children(it)
             var, values = parts[0], parts[-1]
             if var.type != "identifier":
                 raise Untranslatable("a for loop over something other than a variable")
@@ -351,7 +352,7 @@ class Statements:
 
     def _for_values(self, values: Any) -> str:
         if values.type == "range":
-            parts = _children(values)
+            parts = children(values)
             if len(parts) == 2 and all(self.ex.kind(p) == "int" for p in parts):
                 start, stop = (self.ex.expr(p) for p in parts)
                 return _unparse(call("range", start, ast.BinOp(left=stop, op=ast.Add(), right=const(1))))
