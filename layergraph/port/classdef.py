@@ -10,8 +10,9 @@ from typing import Any
 from layergraph.port.expressions import Expressions
 from layergraph.port.functions import function_info, translate_function
 from layergraph.port.parse import Source, children
+from layergraph.port.pyast import INDENT
 from layergraph.port.scope import Program, Scope, Untranslatable, python_name
-from layergraph.port.statements import INDENT, Tally
+from layergraph.port.statements import Tally
 
 _LAYER_MIXINS = ("nnet.layer.Layer", "nnet.layer.Formattable", "nnet.layer.Acceleratable")
 # superclasses of a handle class or datastore whose behaviour a Python class has (reference semantics; `copy`

@@ -9,8 +9,9 @@ from typing import Any
 from layergraph.port.expressions import Expressions
 from layergraph.port.loads import loaded_names
 from layergraph.port.parse import Source, body_nodes, children, walk
+from layergraph.port.pyast import INDENT
 from layergraph.port.scope import FunctionInfo, Program, Scope, python_name
-from layergraph.port.statements import INDENT, Statements, Tally, nargin_line, return_line
+from layergraph.port.statements import Statements, Tally, nargin_line, return_line
 
 _LOOPS = ("for_statement", "while_statement")
 

@@ -14,6 +14,22 @@ ARITH = {"+": ast.Add, "-": ast.Sub, ".*": ast.Mult, "./": ast.Div, ".^": ast.Po
 COMPARE = {"==": ast.Eq, "~=": ast.NotEq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
 
 
+INDENT = "    "
+
+
+def unparse(node: ast.AST) -> str:
+    return ast.unparse(ast.fix_missing_locations(node))
+
+
+def assign(target: ast.expr, value: ast.expr) -> str:
+    """`target = value` as a line of Python."""
+    return unparse(ast.Assign(targets=[target], value=value, lineno=0))
+
+
+def store_name(n: str) -> ast.Name:
+    return ast.Name(id=n, ctx=ast.Store())
+
+
 def name(n: str) -> ast.Name:
     return ast.Name(id=n, ctx=ast.Load())
 
