@@ -51,19 +51,26 @@ def _concat(parts: tuple[Any, ...], axis: int) -> Any:
         for p in parts:
             out.extend(p if isinstance(p, list) else [p])
         return out
-    if all(isinstance(p, str) for p in parts) and axis == 1:
-        return "".join(parts)
     if any(isinstance(p, str) for p in parts):
-        if axis == 0 and all(isinstance(p, str) for p in parts):
-            raise ValueError("vertical concatenation of char rows: use a cell array {..} or strings")
-        parts = tuple(tensor(p) if isinstance(p, str) else p for p in parts)
-        joined = _concat(parts, axis)
-        vals = joined.reshape(-1).tolist() if isinstance(joined, torch.Tensor) else [joined]
-        return "".join(chr(int(v)) for v in vals)
+        return _concat_text(parts, axis)
     if any(isinstance(p, DLArray) for p in parts):
         from layergraph.data import cat
         return cat(axis + 1, *parts)
-    ts = [tensor(p) for p in parts]
+    return _concat_arrays([tensor(p) for p in parts], axis)
+
+
+def _concat_text(parts: tuple[Any, ...], axis: int) -> str:
+    """[a 'b' 67]: char vectors joined, numbers as character codes (a vertical join of char rows refused)."""
+    if all(isinstance(p, str) for p in parts):
+        if axis == 1:
+            return "".join(parts)
+        raise ValueError("vertical concatenation of char rows: use a cell array {..} or strings")
+    joined = _concat(tuple(tensor(p) if isinstance(p, str) else p for p in parts), axis)
+    vals = joined.reshape(-1).tolist() if isinstance(joined, torch.Tensor) else [joined]
+    return "".join(chr(int(v)) for v in vals)
+
+
+def _concat_arrays(ts: list[torch.Tensor], axis: int) -> Any:
     if all(t.dtype == torch.bool for t in ts):
         dtype = torch.bool
     else:  # MATLAB: single with double is single; integers and logicals join doubles as numbers

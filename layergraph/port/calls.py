@@ -94,36 +94,41 @@ class Calls:
         """A call of MATLAB function `n`, with MATLAB's nargout rules for the program's own functions."""
         if node is None:  # call_named(n, [], node, nargout=...) form
             node, kws = kws, []
-        line = self.line(node)
         info = self.program.info(n)
         if n in BY_NAME and info is None:
             raise Untranslatable(BY_NAME[n])
         pyname = RENAMED_FUNCTIONS.get(n, n if info is None else python_name(n))
+        if n == "dlfeval" and args and isinstance(args[0], ast.Name) and self.program.info(args[0].id):
+            return self._outputs(call(pyname, *args), self.program.info(args[0].id), nargout)
+        if info is not None:
+            func = name(pyname) if info.owner is None else \
+                ast.Attribute(value=name(python_name(info.owner)), attr=pyname, ctx=ast.Load())
+            out = ast.Call(func=func, args=args, keywords=list(kws))
+            if info.uses_nargout:
+                out.keywords.append(ast.keyword(arg="nargout", value=const(max(nargout, 1))))
+            return self._outputs(out, info, nargout)
+        if not self.program.known(n):
+            self.program.note_missing(n, self.line(node))
+        args, kws = _pairs_to_keywords(n, *self._special_forms(n, args, list(kws), node))
+        out = ast.Call(func=name(pyname), args=args, keywords=list(kws))
+        if n in NARGOUT_FUNCTIONS and nargout != 1:
+            out.keywords.append(ast.keyword(arg="nargout", value=const(nargout)))
+        return out
+
+    def _special_forms(self, n: str, args: list[ast.expr], kws: list[ast.keyword],
+                       node: Any) -> tuple[list[ast.expr], list[ast.keyword]]:
+        """functionLayer of a registered function by name (a spec can save it); table(X, Y) named after its
+        variables."""
         if n == "functionLayer" and args and isinstance(args[0], ast.Lambda):
             registered = self._registered_function_layer(args[0])
             if registered is not None:
                 fn, extra = registered
                 args = [const(fn), *args[1:]]
                 kws = [ast.keyword(arg="Arguments", value=ast.List(elts=extra, ctx=ast.Load())), *kws]
-        if n == "dlfeval" and args and isinstance(args[0], ast.Name) and self.program.info(args[0].id):
-            return self._outputs(call(pyname, *args), self.program.info(args[0].id), nargout)
-        if n == "table" and info is None and node is not None and args and not kws and \
+        if n == "table" and node is not None and args and not kws and \
                 not any(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
             kws = [ast.keyword(arg="VariableNames", value=self._table_names(node))]
-        if info is None and not self.program.known(n):
-            self.program.note_missing(n, line)
-        if info is None:
-            args, kws = _pairs_to_keywords(n, args, list(kws))
-        func = name(pyname) if info is None or info.owner is None else \
-            ast.Attribute(value=name(python_name(info.owner)), attr=pyname, ctx=ast.Load())
-        out = ast.Call(func=func, args=args, keywords=list(kws))
-        if info is not None:
-            if info.uses_nargout:
-                out.keywords.append(ast.keyword(arg="nargout", value=const(max(nargout, 1))))
-            return self._outputs(out, info, nargout)
-        if n in NARGOUT_FUNCTIONS and nargout != 1:
-            out.keywords.append(ast.keyword(arg="nargout", value=const(nargout)))
-        return out
+        return args, kws
 
     def _table_names(self, node: Any) -> ast.expr:
         """table(X, Y): MATLAB names the variables after the workspace variables given (VarN otherwise)."""

@@ -54,36 +54,45 @@ class Operators:
         if op in ("&", "|"):
             return self._logic(node, index_ctx)
         if op in ("^", ".^"):
-            # MATLAB: -a^b is -(a^b), and a^b^c is (a^b)^c (the grammar groups both the other way)
-            if left.type == "unary_operator" or left.type == "not_operator":
-                operand = left.child_by_field_name("operand") or children(left)[0]
-                inner = self._power(op, self.expr(operand, index_ctx), right, index_ctx, operand)
-                lop = self.text(left)[: self.text(left).find(self.text(operand))].strip()
-                if lop in ("~", "!"):
-                    return call("not_", inner)
-                return inner if lop == "+" else ast.UnaryOp(op=ast.USub(), operand=inner)
-            return self._power(op, self.expr(left, index_ctx), right, index_ctx, left)
+            return self._power_of(op, left, right, index_ctx)
         lv, rv = self.expr(left, index_ctx), self.expr(right, index_ctx)
         if op == "+":
-            kl, kr = self.kind(left), self.kind(right)
-            if "string" in (kl, kr):
-                if kl not in ("string", "char"):
-                    lv = call("string", lv)
-                if kr not in ("string", "char"):
-                    rv = call("string", rv)
-                return ast.BinOp(left=lv, op=ast.Add(), right=rv)
-            if "char" in (kl, kr):
-                raise Untranslatable("'+' on a char vector adds character codes in MATLAB; use a string")
+            joined = self._string_plus(left, right, lv, rv)
+            if joined is not None:
+                return joined
         if op in ARITH:
             return ast.BinOp(left=lv, op=ARITH[op](), right=rv)
+        return self._matrix_op(op, left, right, lv, rv)
+
+    def _power_of(self, op: str, left: Any, right: Any, index_ctx: bool) -> ast.expr:
+        """MATLAB: -a^b is -(a^b), and a^b^c is (a^b)^c (the grammar groups both the other way)."""
+        if left.type in ("unary_operator", "not_operator"):
+            operand = left.child_by_field_name("operand") or children(left)[0]
+            inner = self._power(op, self.expr(operand, index_ctx), right, index_ctx, operand)
+            lop = self.text(left)[: self.text(left).find(self.text(operand))].strip()
+            if lop in ("~", "!"):
+                return call("not_", inner)
+            return inner if lop == "+" else ast.UnaryOp(op=ast.USub(), operand=inner)
+        return self._power(op, self.expr(left, index_ctx), right, index_ctx, left)
+
+    def _string_plus(self, left: Any, right: Any, lv: ast.expr, rv: ast.expr) -> ast.expr | None:
+        """`"a" + n`: string concatenation (numbers written as MATLAB's string does); None if not text."""
+        kl, kr = self.kind(left), self.kind(right)
+        if "string" in (kl, kr):
+            lv = lv if kl in ("string", "char") else call("string", lv)
+            rv = rv if kr in ("string", "char") else call("string", rv)
+            return ast.BinOp(left=lv, op=ast.Add(), right=rv)
+        if "char" in (kl, kr):
+            raise Untranslatable("'+' on a char vector adds character codes in MATLAB; use a string")
+        return None
+
+    def _matrix_op(self, op: str, left: Any, right: Any, lv: ast.expr, rv: ast.expr) -> ast.expr:
+        """`*`, `/`, `\\`: Python's operator where a scalar makes it elementwise, else the matrix operation."""
         if op == "*":
-            if self.scalar(left) or self.scalar(right):
-                return ast.BinOp(left=lv, op=ast.Mult(), right=rv)
-            return call("mtimes", lv, rv)
+            scalar = self.scalar(left) or self.scalar(right)
+            return ast.BinOp(left=lv, op=ast.Mult(), right=rv) if scalar else call("mtimes", lv, rv)
         if op == "/":
-            if self.scalar(right):
-                return ast.BinOp(left=lv, op=ast.Div(), right=rv)
-            return call("mrdivide", lv, rv)
+            return ast.BinOp(left=lv, op=ast.Div(), right=rv) if self.scalar(right) else call("mrdivide", lv, rv)
         if op == "\\":
             return call("mldivide", lv, rv)
         if op == ".\\":

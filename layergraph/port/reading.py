@@ -44,10 +44,6 @@ class _Reader:
     def __getitem__(self, key: Any) -> Any:
         subs = list(key) if isinstance(key, tuple) else [key]
         x = self.x
-        if isinstance(x, DLArray) and not x.fmt:  # an unformatted dlarray: a MATLAB numeric array
-            got = _read(x.as_subclass(torch.Tensor), subs)
-            return wrap(got.reshape(mshape(got)), "") if isinstance(got, torch.Tensor) and got.requires_grad \
-                else got
         if isinstance(x, DLArray):
             return _dl_read(x, subs)
         if isinstance(x, StructArray) and not self.brace:
@@ -58,18 +54,23 @@ class _Reader:
             return _list_read(list(x), subs, self.brace)
         if self.brace:
             raise TypeError(f"Brace indexing is not supported for variables of this type ({type(x).__name__}).")
-        if isinstance(x, str):
-            chars = _read(tensor(x), subs)
-            vals = chars.reshape(-1).tolist() if isinstance(chars, torch.Tensor) else [chars]
-            return "".join(chr(int(v)) for v in vals)
-        if isinstance(x, tuple):
-            return _read(tensor(list(x)), subs)
-        if callable(x) and not isinstance(x, torch.Tensor):  # f(args) on a function handle calls it
-            return x(*[colon(a.start, a.step, a.stop) if isinstance(a, slice) and a.step is not None else
-                       colon(a.start, a.stop) if isinstance(a, slice) and a != _ALL else a for a in subs])
-        if hasattr(x, "__matlab_index__"):
-            return x.__matlab_index__(subs)
-        return _read(tensor(x) if not isinstance(x, torch.Tensor) else x, subs)
+        return _value_read(x, subs)
+
+
+def _value_read(x: Any, subs: list[Any]) -> Any:
+    """x(subs) of text, a numeric row held as a tuple, a function handle (a call), an object or an array."""
+    if isinstance(x, str):
+        chars = _read(tensor(x), subs)
+        vals = chars.reshape(-1).tolist() if isinstance(chars, torch.Tensor) else [chars]
+        return "".join(chr(int(v)) for v in vals)
+    if isinstance(x, tuple):
+        return _read(tensor(list(x)), subs)
+    if callable(x) and not isinstance(x, torch.Tensor):  # f(args) on a function handle calls it
+        return x(*[colon(a.start, a.step, a.stop) if isinstance(a, slice) and a.step is not None else
+                   colon(a.start, a.stop) if isinstance(a, slice) and a != _ALL else a for a in subs])
+    if hasattr(x, "__matlab_index__"):
+        return x.__matlab_index__(subs)
+    return _read(tensor(x) if not isinstance(x, torch.Tensor) else x, subs)
 
 
 def at(x: Any) -> _Reader:
@@ -111,6 +112,9 @@ def _read(t: torch.Tensor, subs: list[Any]) -> Any:
 
 
 def _dl_read(x: DLArray, subs: list[Any]) -> Any:
+    if not x.fmt:  # an unformatted dlarray: a MATLAB numeric array (a traced result stays a dlarray)
+        got = _read(x.as_subclass(torch.Tensor), subs)
+        return wrap(got.reshape(mshape(got)), "") if isinstance(got, torch.Tensor) and got.requires_grad else got
     if len(subs) == 1 and len(mshape(x)) > 1:  # X(:), X(k): linear indexing gives an unformatted dlarray
         got = _read(matlab_data(x), subs)
         got = got if isinstance(got, torch.Tensor) else torch.tensor(got, dtype=x.dtype)

@@ -95,22 +95,28 @@ def mshape(x: Any) -> tuple[int, ...]:
     if isinstance(x, numbers.Number):
         return (1, 1)
     if isinstance(x, (str, list, tuple)):
-        if len(x) == 0:
-            return (0, 0)
-        if isinstance(x, list) and all(isinstance(r, list) for r in x) and len({len(r) for r in x}) == 1:
-            return (len(x), len(x[0]))  # a 2-D cell written as a list of rows
-        return (1, len(x))
+        return _sequence_shape(x)
     if isinstance(x, (torch.Tensor, np.ndarray)):
-        shape = tuple(int(n) for n in x.shape)
-        if len(shape) == 0:
-            return (1, 1)
-        if len(shape) == 1:
-            return (1, shape[0])
-        s = list(shape)
-        while len(s) > 2 and s[-1] == 1:
-            s.pop()
-        return tuple(s)
+        return _array_shape(tuple(int(n) for n in x.shape))
     return (1, 1)  # any other object is one MATLAB value
+
+
+def _sequence_shape(x: str | list[Any] | tuple[Any, ...]) -> tuple[int, ...]:
+    if len(x) == 0:
+        return (0, 0)
+    if isinstance(x, list) and all(isinstance(r, list) for r in x) and len({len(r) for r in x}) == 1:
+        return (len(x), len(x[0]))  # a 2-D cell written as a list of rows
+    return (1, len(x))
+
+
+def _array_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A tensor's MATLAB size: a 1-D tensor is a row, trailing singletons beyond two dimensions dropped."""
+    if len(shape) <= 1:
+        return (1, shape[0] if shape else 1)
+    s = list(shape)
+    while len(s) > 2 and s[-1] == 1:
+        s.pop()
+    return tuple(s)
 
 
 def tensor(x: Any) -> torch.Tensor:

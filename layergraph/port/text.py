@@ -146,31 +146,32 @@ def _values(args: tuple[Any, ...] | Any) -> list[Any]:
 def _format_one(spec: re.Match[str], value: Any) -> str:
     flags, width, prec, conv = spec["flags"], spec["width"] or "", spec["prec"], spec["conv"]
     p = f".{prec}" if prec is not None else ""
+    if conv in "diouxXfeEgG" and isinstance(value, str):  # text for a number: its character codes
+        return "".join(_format_one(spec, float(ord(c))) for c in value)
     if conv in "diouxX":
-        if isinstance(value, str):
-            return "".join(_format_one(spec, float(ord(c))) for c in value)
-        v = float(value)
-        if not v.is_integer() or math.isinf(v):
-            if math.isnan(v) or math.isinf(v):
-                return f"%{flags}{width}s" % ("NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf"))
-            return f"%{flags}{width}{p or ''}e" % v  # MATLAB: a non-integer with %d is written as %e
-        conv = "d" if conv in "iu" else conv
-        return f"%{flags}{width}{conv}" % int(v)
+        return _format_integer(float(value), flags, width, p, conv)
     if conv in "feEgG":
-        if isinstance(value, str):
-            return "".join(_format_one(spec, float(ord(c))) for c in value)
         v = float(value)
-        if math.isnan(v) or math.isinf(v):
-            return f"%{flags}{width}s" % ("NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf"))
-        return f"%{flags}{width}{p}{conv}" % v
+        return _format_special(v, flags, width) if math.isnan(v) or math.isinf(v) else \
+            f"%{flags}{width}{p}{conv}" % v
     if conv == "c":
         return value if isinstance(value, str) else chr(int(value))
     if conv == "s":
-        if not isinstance(value, str):
-            v = float(value)
-            value = _num2str_scalar(v)
-        return f"%{flags}{width}{p}s" % value
+        text = value if isinstance(value, str) else _num2str_scalar(float(value))
+        return f"%{flags}{width}{p}s" % text
     return "%"
+
+
+def _format_special(v: float, flags: str, width: str) -> str:
+    return f"%{flags}{width}s" % ("NaN" if math.isnan(v) else ("Inf" if v > 0 else "-Inf"))
+
+
+def _format_integer(v: float, flags: str, width: str, p: str, conv: str) -> str:
+    if math.isnan(v) or math.isinf(v):
+        return _format_special(v, flags, width)
+    if not v.is_integer():
+        return f"%{flags}{width}{p or ''}e" % v  # MATLAB: a non-integer with %d is written as %e
+    return f"%{flags}{width}{'d' if conv in 'iu' else conv}" % int(v)
 
 
 def sprintf(fmt: Any, *args: Any) -> str:

@@ -112,21 +112,29 @@ def _write(t: torch.Tensor, subs: list[Any], value: Any) -> torch.Tensor:
     elif v.dtype.is_floating_point and not dtype.is_floating_point:
         dtype = torch.float64
     t = t.reshape(shape).to(dtype).clone()
-    if len(subs) == 1:
-        n = t.numel()
-        pos = _positions(subs[0], n, grow=True)
-        flat = _flat(t)
-        if pos is None:
-            pos = torch.arange(n)
-        need = int(pos.max().item()) + 1 if pos.numel() else 0
-        if need > n:
-            if not (len(shape) == 2 and (shape[0] <= 1 or shape[1] == 1)):
-                raise IndexError("A(I) = X: X must grow a vector, not a matrix, by linear indexing")
-            flat = torch.cat([flat, torch.zeros(need - n, dtype=flat.dtype)])
-            shape = (need, 1) if shape[1] == 1 and shape[0] > 1 else (1, need)
-        flat = flat.clone()
-        flat[pos] = _values_for(v, pos.numel(), flat.dtype, flat.device)
-        return _unflat(flat, shape)
+    return _write_linear(t, shape, subs[0], v) if len(subs) == 1 else _write_subscripts(t, shape, subs, v)
+
+
+def _write_linear(t: torch.Tensor, shape: tuple[int, ...], sub: Any, v: torch.Tensor) -> torch.Tensor:
+    """A(I) = X: a vector grows along its length (a matrix may not grow by linear indexing)."""
+    n = t.numel()
+    pos = _positions(sub, n, grow=True)
+    flat = _flat(t)
+    if pos is None:
+        pos = torch.arange(n)
+    need = int(pos.max().item()) + 1 if pos.numel() else 0
+    if need > n:
+        if not (len(shape) == 2 and (shape[0] <= 1 or shape[1] == 1)):
+            raise IndexError("A(I) = X: X must grow a vector, not a matrix, by linear indexing")
+        flat = torch.cat([flat, torch.zeros(need - n, dtype=flat.dtype)])
+        shape = (need, 1) if shape[1] == 1 and shape[0] > 1 else (1, need)
+    flat = flat.clone()
+    flat[pos] = _values_for(v, pos.numel(), flat.dtype, flat.device)
+    return _unflat(flat, shape)
+
+
+def _write_subscripts(t: torch.Tensor, shape: tuple[int, ...], subs: list[Any], v: torch.Tensor) -> torch.Tensor:
+    """A(i, j, ...) = X: the array grows to hold the subscripts; X one value or one per element."""
     view = _view_shape(shape, len(subs))
     t = t.reshape(view)
     positions = []
@@ -135,7 +143,7 @@ def _write(t: torch.Tensor, subs: list[Any], value: Any) -> torch.Tensor:
         positions.append(torch.arange(view[axis]) if pos is None else pos)
     grown = [max(view[a], int(p.max().item()) + 1 if p.numel() else 0) for a, p in enumerate(positions)]
     if grown != view:
-        if len(subs) < len(shape) and grown != view:
+        if len(subs) < len(shape):
             raise IndexError("cannot grow an array through fewer subscripts than dimensions")
         big = torch.zeros(grown, dtype=t.dtype)
         big[tuple(slice(0, n) for n in view)] = t
@@ -145,9 +153,7 @@ def _write(t: torch.Tensor, subs: list[Any], value: Any) -> torch.Tensor:
     block = _unflat(vals.reshape(-1), tuple(p.numel() for p in positions)) if vals.dim() else vals
     index = tuple(p.reshape([-1 if i == a else 1 for i in range(len(positions))]) for a, p in enumerate(positions))
     t[index] = block
-    if len(subs) < len(shape):
-        return t.reshape(shape)
-    return t
+    return t.reshape(shape) if len(subs) < len(shape) else t
 
 
 def _values_for(v: torch.Tensor, count: int, dtype: torch.dtype, device: Any) -> torch.Tensor:
@@ -180,24 +186,12 @@ def _delete(t: torch.Tensor, subs: list[Any]) -> torch.Tensor:
 
 def _list_write(x: list[Any], subs: list[Any], value: Any, mode: str) -> list[Any]:
     if len(subs) == 2 and x and all(isinstance(r, list) for r in x) and mode == "brace":
-        rows = _positions(subs[0], len(x), grow=True)
-        cols = _positions(subs[1], len(x[0]), grow=True)
-        if rows is None or cols is None or rows.numel() != 1 or cols.numel() != 1:
-            raise IndexError("c{i, j} = v takes one cell")
-        r, c = int(rows.item()), int(cols.item())
-        out = [list(row) for row in x]
-        while len(out) <= r:
-            out.append([[] for _ in out[0]])
-        for row in out:
-            row.extend([] for _ in range(c + 1 - len(row)))
-        out[r][c] = value
-        return out
+        return _cell2_write(x, subs, value)
     if len(subs) == 2:
         p1 = _positions(subs[0], 1, grow=True)
-        if p1 is not None and p1.tolist() == [0]:
-            subs = [subs[1]]
-        else:
+        if p1 is None or p1.tolist() != [0]:
             raise IndexError("index a cell row with one subscript or c{1, j}")
+        subs = [subs[1]]
     pos = _positions(subs[0], len(x), grow=True)
     idx = list(range(len(x))) if pos is None else pos.tolist()
     if mode == "delete":
@@ -206,16 +200,29 @@ def _list_write(x: list[Any], subs: list[Any], value: Any, mode: str) -> list[An
     out = list(x)
     if idx and max(idx) >= len(out):
         out.extend([] for _ in range(max(idx) + 1 - len(out)))
-    if mode == "brace":
-        if len(idx) != 1:
-            raise IndexError("c{i} = v takes one cell")
-        out[idx[0]] = value
-    else:  # c(i) = {v} or c(i) = value-list
-        vals = value if isinstance(value, list) else [value]
-        if len(vals) == 1:
-            vals = vals * len(idx)
-        if len(vals) != len(idx):
-            raise ValueError("Unable to perform assignment: the left and right sides have different sizes.")
-        for i, v in zip(idx, vals):
-            out[i] = v
+    if mode == "brace" and len(idx) != 1:
+        raise IndexError("c{i} = v takes one cell")
+    # c{i} = v; c(i) = {v} or c(i) = value-list
+    vals = [value] if mode == "brace" or not isinstance(value, list) else value
+    vals = vals * len(idx) if len(vals) == 1 else vals
+    if len(vals) != len(idx):
+        raise ValueError("Unable to perform assignment: the left and right sides have different sizes.")
+    for i, v in zip(idx, vals):
+        out[i] = v
+    return out
+
+
+def _cell2_write(x: list[list[Any]], subs: list[Any], value: Any) -> list[list[Any]]:
+    """c{i, j} = v on a 2-D cell (a list of rows), growing it with empty cells."""
+    rows = _positions(subs[0], len(x), grow=True)
+    cols = _positions(subs[1], len(x[0]), grow=True)
+    if rows is None or cols is None or rows.numel() != 1 or cols.numel() != 1:
+        raise IndexError("c{i, j} = v takes one cell")
+    r, c = int(rows.item()), int(cols.item())
+    out = [list(row) for row in x]
+    while len(out) <= r:
+        out.append([[] for _ in out[0]])
+    for row in out:
+        row.extend([] for _ in range(c + 1 - len(row)))
+    out[r][c] = value
     return out
