@@ -131,11 +131,11 @@ def test_translation_trains_as_the_hand_port(program: str, hand: str, edits: lis
 
 
 def test_untranslated_statements_are_marked_and_listed() -> None:
-    source = "x = 3;\nglobal g\ny = 2 + 1i;\nz = undefinedThing(x);\nfor k = 1:3\n  w = x' * k;\nend\n"
+    source = "x = 3;\neval('g = 1')\ny = 2 + 1i;\nz = undefinedThing(x);\nfor k = 1:3\n  w = x' * k;\nend\n"
     code, report = translate_with_report(source, "t.m")
     compile(code, "t.py", "exec")
     assert [line for line, _, _ in report.untranslated] == [2, 3]
-    assert "# PORT: line 2: not translated: global variables" in code
+    assert "# PORT: line 2: not translated: eval works on variables by name" in code
     assert "# PORT: line 3: not translated: complex numbers are not translated" in code
     assert report.missing == {"undefinedThing": [4]}
     assert report.statements == 6 and report.translated == 4

@@ -138,6 +138,8 @@ class Calls:
 
     def _outputs(self, value: ast.expr, info: Any, nargout: int) -> ast.expr:
         n_out = len(info.outputs)
+        if info.outputs and info.outputs[-1] == "varargout":  # a tuple of as many as the function made
+            n_out = nargout + 1 if nargout > 1 else 2
         if n_out > 1 and nargout == 1:
             return subscript(value, const(0))
         if n_out > 1 and 1 < nargout < n_out:

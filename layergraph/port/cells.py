@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from layergraph.port.reading import StructArray
 from layergraph.port.sizes import isempty, length, numel
 from layergraph.port.subscripts import _out, tensor
 from layergraph.port.text import _values, ischar
@@ -19,14 +20,24 @@ from layergraph.port.values import _NUM, _is_dl, _scalar_value
 class struct:  # noqa: N801 - MATLAB's name
     """MATLAB's struct('a', 1, 'b', 2): fields as attributes; `s.a`, `s.(name)` via getfield/setfield."""
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """struct('a', {1, 2}) is a 1×2 struct array: one struct per cell (text and 1×1 cells repeated)."""
+        pairs = [*zip(args[::2], args[1::2]), *kwargs.items()]
+        # (an empty list is MATLAB's [], which `{}` also becomes: a field value, not an empty struct array)
+        sizes = {len(v) for _, v in pairs if isinstance(v, list) and len(v) > 1}
+        if len(sizes) > 1:
+            raise ValueError("struct: the cell array values must all have the same number of elements")
+        if not sizes:
+            return super().__new__(cls)
+        n = sizes.pop()
+        return StructArray(cls(*[x for name, v in pairs for x in (
+            name, [v[k]] if isinstance(v, list) and len(v) == n else v)]) for k in range(n))
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if len(args) % 2:
             raise ValueError("struct: give field names and values in pairs")
         for name, value in [*zip(args[::2], args[1::2]), *kwargs.items()]:
-            if isinstance(value, list):
-                if len(value) != 1:
-                    raise ValueError(f"struct: a cell value for field '{name}' makes a struct array, "
-                                     "which this port does not build; give {value} with one element")
+            if isinstance(value, list) and len(value) == 1:  # a 1×1 cell: its content (longer: a struct array)
                 value = value[0]
             setattr(self, str(name), value)
 
@@ -48,6 +59,30 @@ class struct:  # noqa: N801 - MATLAB's name
 
 
 Mapping.register(struct)
+
+
+class _FieldWriter:
+    def __init__(self, x: Any, field: str, value: Any) -> None:
+        self.x, self.field, self.value = x, field, value
+
+    def __getitem__(self, key: Any) -> StructArray:
+        old = self.x if isinstance(self.x, list) else [] if self.x is None else [self.x]
+        arr = StructArray(struct(**vars(e)) for e in old)  # copies: MATLAB's value semantics
+        k = int(key[-1] if isinstance(key, tuple) else key)  # s(i) or s(1, i) of a 1×n struct array
+        names = list(vars(arr[0])) if arr else []
+        while len(arr) < k:  # MATLAB grows the array with structs whose fields are []
+            arr.append(struct(**{name: [] for name in names}))
+        element = arr[k - 1]
+        setattr(element, self.field, self.value)
+        if self.field not in names:  # a new field: every element has it, [] elsewhere
+            for other in arr:
+                other.__dict__.setdefault(self.field, [])
+        return arr
+
+
+def setfields(x: Any, field: str, value: Any) -> _FieldWriter:
+    """`s = setfields(s, "f", v)[i]`: MATLAB's `s(i).f = v` on a struct array (a copy; it grows as needed)."""
+    return _FieldWriter(x, field, value)
 
 
 def namevalues(s: struct, pairs: tuple[Any, ...]) -> struct:

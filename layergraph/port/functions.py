@@ -59,6 +59,16 @@ class _Assignments:
                 whole = t is left and left.type == "identifier"
                 self.add(self.src.node_text(base), n, right if whole else None, 2 if loop else 1)
 
+    def shared(self, n: Any) -> None:
+        """`global g` / `persistent p`: the variable lives in the runtime's store of globals, or of this
+        function's persistent variables (MATLAB keeps both between calls)."""
+        names = [self.src.node_text(c) for c in n.named_children if c.type == "identifier"]
+        self.scope.variables |= set(names)
+        fn = self.scope.function.name if self.scope.function is not None else "script"
+        for v in names:
+            self.scope.renames[v] = f"GLOBAL.{v}" if n.type == "global_operator" else f"persistents({fn!r}).{v}"
+            self.scope.defined.add(v)
+
     def visit(self, n: Any, loop: int) -> None:
         if n.type == "function_definition":
             return
@@ -72,7 +82,7 @@ class _Assignments:
             if ident is not None:
                 self.scope.variables.add(self.src.node_text(ident))
         elif n.type in ("global_operator", "persistent_operator"):
-            self.scope.variables |= {self.src.node_text(c) for c in n.named_children}
+            self.shared(n)
         for c in n.children:
             self.visit(c, loop + (1 if n.type in _LOOPS else 0))
 
@@ -201,6 +211,8 @@ def translate_function(src: Source, program: Program, node: Any, tally: Tally, i
         out += _constructor_start(ex, class_props or [], pad + INDENT)
         scope.function = info = FunctionInfo("__init__", info.inputs, [], info.uses_nargin, info.uses_nargout)
     out += [pad + INDENT + ln for ln in prelude]
+    if "varargout" in info.outputs:
+        out.append(pad + INDENT + "varargout = []")
     if info.uses_nargin:
         out.append(pad + INDENT + nargin_line(info))
     if info.uses_nargout:

@@ -17,6 +17,26 @@ def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     return _lg.forward(net, *X, nargout=nargout, **kwargs)
 
 
+class _Shared:
+    """Variables by name: MATLAB's globals, or one function's persistent variables."""
+
+
+GLOBAL = _Shared()
+_PERSISTENT: dict[str, _Shared] = {}
+
+
+def persistents(function: str) -> _Shared:
+    """The persistent variables of a program's function (by its name)."""
+    return _PERSISTENT.setdefault(function, _Shared())
+
+
+def declare(store: _Shared, *names: str) -> None:
+    """`global g` / `persistent p`: a variable not yet assigned is `[]`, as MATLAB makes it."""
+    for n in names:
+        if not hasattr(store, n):
+            setattr(store, n, [])
+
+
 def noargs(x: Any) -> Any:
     """MATLAB's `obj.f()`: a method (or function handle) called with no arguments, or a field's value."""
     return x() if callable(x) and not isinstance(x, (torch.Tensor, type)) else x

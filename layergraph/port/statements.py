@@ -164,6 +164,8 @@ class Statements(ControlFlow):
         if t == "field_expression":
             obj = target.child_by_field_name("object")
             fields = [c for i, c in enumerate(target.children) if target.field_name_for_child(i) == "field"]
+            if obj.type == "function_call" and len(fields) == 1 and fields[0].type == "identifier":
+                return self._store_element_field(obj, self.text(fields[0]), value)
             if obj.type != "identifier":
                 raise Untranslatable("assignment into a field of an expression")
             base = self.text(obj)
@@ -178,6 +180,16 @@ class Statements(ControlFlow):
                 self.structs.add(base)
             return pre + self._store_chain(name(self.scope.pyvar(base)), fields, value, base in self.structs)
         raise Untranslatable(f"assignment to '{self.text(target)}'")
+
+    def _store_element_field(self, element: Any, field: str, value: ast.expr) -> list[str]:
+        """`s(i).f = v`: a field of one element of a struct array (the array grows as MATLAB's does)."""
+        base = element.child_by_field_name("name")
+        if base is None or base.type != "identifier" or self.ex._is_brace(element):
+            raise Untranslatable("assignment into a field of an expression")
+        n = self.text(base)
+        new = subscript(call("setfields", self.current(n), const(field), value), self.ex.subscripts(element))
+        self.define(n)
+        return [assign(store_name(self.scope.pyvar(n)), new)]
 
     def _store_chain(self, obj: ast.expr, fields: list[Any], value: ast.expr, new_fields: bool = False) -> list[str]:
         """obj.f1.f2(...) = value: walk to the last member, assign into it (copies for indexing)."""
@@ -237,6 +249,10 @@ class Statements(ControlFlow):
             return [unparse(ast.Expr(value=call("disp", name(python_name(n)))))]
         return [unparse(ast.Expr(value=self.ex.call_named(n, [], node, nargout=0)))]
 
+    def s_number(self, node: Any) -> list[str]:
+        """`1;` (Octave's mark of a script file): a value computed and dropped."""
+        return [unparse(ast.Expr(value=self.ex.expr(node)))]
+
     def s_command(self, node: Any) -> list[str]:
         parts = [c for c in node.named_children]
         fname = self.text(parts[0])
@@ -260,16 +276,23 @@ class Statements(ControlFlow):
         return [return_line(f, self.scope.renames)]
 
     def s_global_operator(self, node: Any) -> list[str]:
-        raise Untranslatable("global variables")
+        """`global g`: MATLAB's global variable, `[]` until some function assigns it."""
+        names = [self.text(c) for c in node.named_children if c.type == "identifier"]
+        return [unparse(call("declare", name("GLOBAL"), *[const(n) for n in names]))]
 
     def s_persistent_operator(self, node: Any) -> list[str]:
-        raise Untranslatable("persistent variables")
+        """`persistent p`: kept between calls of this function, `[]` at its first declaration."""
+        names = [self.text(c) for c in node.named_children if c.type == "identifier"]
+        fn = self.scope.function.name if self.scope.function is not None else "script"
+        return [unparse(call("declare", call("persistents", const(fn)), *[const(n) for n in names]))]
 
 
 def return_line(f: FunctionInfo, renames: dict[str, str] | None = None) -> str:
     outs = [(renames or {}).get(o) or python_name(o) for o in f.outputs]
     if not outs:
         return "return"
+    if f.outputs[-1] == "varargout":  # [a, varargout] = f(...): a, then the cells of varargout
+        return "return (" + "".join(f"{o}, " for o in outs[:-1]) + "*varargout,)"
     return "return " + ", ".join(outs)
 
 
