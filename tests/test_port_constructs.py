@@ -92,6 +92,11 @@ disp(size(d))
 e = a(:);
 disp(size(e)); disp(e(7))
 """,
+    # the grammar reads `2.*x` as the number `2.` times x (a matrix product): MATLAB's `2 .* x`
+    "number_dot_operators": """x = [1 2; 3 4];
+fprintf('%g ', x/2.*(1+x), 2.^x, 3./x, x.*2.*x, 1.5.*x);
+fprintf('\\n');
+""",
     "load_overwrites": """x = 1;
 y = 2;
 save('first.mat', 'x');

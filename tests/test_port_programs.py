@@ -265,3 +265,46 @@ class _Factory:
         path = self.root / name
         path.mkdir()
         return path
+
+
+# ----- ConvMixer (matlab-deep-learning/convmixer-patches-are-all-you-need) --------------------------------------
+
+# MATLAB's digitTrain4DArrayData/digitTest4DArrayData ship with MATLAB, not with the repository: these stand-ins
+# (our own MATLAB) read 64 + 32 of scikit-learn's digits at 28×28, as the hand ports' small data does
+DIGIT_DATA = {
+    "digitTrain4DArrayData.m": "function [X, T] = digitTrain4DArrayData()\nS = load('digits_small.mat');\n"
+                               "X = S.XTrain;\nT = categorical(S.TTrain);\nend\n",
+    "digitTest4DArrayData.m": "function [X, T] = digitTest4DArrayData()\nS = load('digits_small.mat');\n"
+                              "X = S.XTest;\nT = categorical(S.TTest);\nend\n",
+}
+CONVMIXER_SMALL = [("HiddenDimension=256", "HiddenDimension=8"), ("Depth=5", "Depth=1"),
+                   ("MaxEpochs=10", "MaxEpochs=1")]
+
+
+def test_convmixer_runs_and_trains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """train_convmixer_on_digits.m with convMixerLayers.m (an `arguments` block of name-value options) and the
+    geluLayer classdef (`x/2.*(1+...)`: the grammar's `2.` then `*` is MATLAB's `.*`): trainNetwork trains the
+    ConvMixer; its GELU layer computes MATLAB's tanh formula and the network gives probabilities per class."""
+    scipy_io = pytest.importorskip("scipy.io")
+    from sklearn.datasets import load_digits
+
+    script = translate_program("convmixer", "train_convmixer_on_digits.m", CONVMIXER_SMALL, tmp_path / "py",
+                               DIGIT_DATA)
+    d = load_digits()
+    images = np.stack([np.asarray(Image.fromarray((im * 16).astype(np.uint8)).resize((28, 28), Image.BILINEAR))
+                       for im in d.images[:96]], -1)[:, :, None, :] / 255
+    scipy_io.savemat(tmp_path / "py" / "digits_small.mat",
+                     {"XTrain": images[..., :64], "TTrain": d.target[:64].reshape(-1, 1).astype(float),
+                      "XTest": images[..., 64:], "TTest": d.target[64:96].reshape(-1, 1).astype(float)})
+    nets: list[Any] = []
+    real = layergraph.trainNetwork
+    monkeypatch.setattr(layergraph, "trainNetwork", lambda *a, **k: nets.append(real(*a, **k)) or nets[-1])
+    printed = run_program(script, monkeypatch)
+    assert "Max epochs completed" in printed and len(nets) == 1
+    gelu = next(layer for layer in nets[0].Layers if type(layer).__name__ == "geluLayer")
+    x = torch.linspace(-3, 3, 13, dtype=torch.float64)
+    want = x / 2 * (1 + torch.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    torch.testing.assert_close(torch.as_tensor(gelu.predict(x)), want)
+    scores = layergraph.predict(nets[0], torch.tensor(images[..., 64:], dtype=torch.float32))
+    assert tuple(layergraph.size(scores)) == (32, 10)
+    np.testing.assert_allclose(np.asarray(scores).sum(1), 1, rtol=1e-5)

@@ -41,7 +41,11 @@ class Operators:
 
     def _op(self, node: Any) -> str:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        return self._between(left, right)
+        op = self._between(left, right)
+        # the grammar reads `x/2.*y` as the number `2.` and `*`: MATLAB reads `2` and `.*` (also ./ .^ .\)
+        if op in ("*", "/", "^", "\\") and _last_leaf(left).type == "number" and self.text(left).endswith("."):
+            return "." + op
+        return op
 
     def _between(self, a: Any, b: Any) -> str:
         """The operator between two operands, without line continuations and comments."""
@@ -184,3 +188,9 @@ class Operators:
         if index_ctx and any(has_end(p) for p in parts):
             raise Untranslatable("a range with 'end' inside an expression in an index")
         return call("colon", *vals)
+
+
+def _last_leaf(node: Any) -> Any:
+    while node.children:
+        node = node.children[-1]
+    return node
