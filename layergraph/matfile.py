@@ -5,6 +5,10 @@ Files are written as MAT version 7 (compressed; `-v6` uncompressed) with scipy.i
 them; version 7.3 files (HDF5) are read with h5py. MATLAB's classdef objects (dlarray, dlnetwork, categorical,
 string) cannot be written by scipy: layergraph writes dlarrays, dlnetworks and categoricals as structures
 marked by a `LayergraphClass` field, which `load` turns back into the objects (MATLAB sees the structures).
+
+Why one module over 400 lines: writing and reading are the two halves of one format (every marked structure
+`to_mat` writes, `_from_struct` reads back), kept side by side so that a change to one is seen beside the other; the
+7.3 (HDF5) reader at the end is the part to move out first if it grows.
 """
 from __future__ import annotations
 
@@ -55,6 +59,26 @@ def save(filename: str | os.PathLike[str], *args: Any, **variables: Any) -> None
         path = path.with_suffix(".mat")  # as MATLAB adds .mat
     caller = sys._getframe(1)
     scope = {**caller.f_globals, **caller.f_locals}
+    names, flags, struct_of = _save_arguments(args, scope)
+    values: dict[str, Any] = {}
+    if struct_of is not None:
+        values.update({f: struct_of[f] for f in (names or list(struct_of))})
+    else:
+        values.update({name: _lookup(scope, name) for name in names})
+    if not values and not variables:  # MATLAB's save(filename): the workspace, here the caller's data variables
+        values = {k: v for k, v in caller.f_locals.items() if not k.startswith("_") and _savable(v, k)}
+    values.update(variables)
+    converted = {name: to_mat(value, name) for name, value in values.items()}
+    if "-append" in flags and path.exists():
+        converted = {**_read(path), **converted}
+    import scipy.io  # only when a MAT-file is written
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scipy.io.savemat(str(path), converted, do_compression="-v6" not in flags, oned_as="column")
+
+
+def _save_arguments(args: tuple[Any, ...], scope: dict[str, Any]) -> tuple[list[str], set[str], Any]:
+    """save's arguments after the file: variable names, the flags, and the structure of "-struct" (or None)."""
     names: list[str] = []
     flags: set[str] = set()
     rest = list(args)
@@ -64,44 +88,31 @@ def save(filename: str | os.PathLike[str], *args: Any, **variables: Any) -> None
         if not isinstance(a, str):
             raise MatFileError(f"save: expected variable names (text), got {type(a).__name__}; pass values as "
                                "keywords, e.g. save(filename, net=net)")
-        if a.startswith("-"):
-            flag = a.lower()
-            if flag not in _FLAGS:
-                raise MatFileError(f"save: option '{a}' is not supported (supported: {', '.join(_FLAGS)})")
-            if flag == "-struct":
-                if not rest:
-                    raise MatFileError("save: '-struct' needs the name of a structure variable")
-                sname = rest.pop(0)
-                struct_of = _lookup(scope, sname)
-                if not isinstance(struct_of, Mapping):
-                    raise MatFileError(f"save: '-struct' variable '{sname}' is not a structure (dict)")
-            flags.add(flag)
-        else:
+        if not a.startswith("-"):
             names.append(a)
+            continue
+        flag = a.lower()
+        if flag not in _FLAGS:
+            raise MatFileError(f"save: option '{a}' is not supported (supported: {', '.join(_FLAGS)})")
+        if flag == "-struct":
+            struct_of = _struct_argument(rest, scope)
+        flags.add(flag)
     if "-v7.3" in flags:
         raise MatFileError("save: '-v7.3' (HDF5) files cannot be written by layergraph; use '-v7' (the default), "
                            "which MATLAB and Octave read; load reads -v7.3 files")
     if "-nocompression" in flags and "-v6" not in flags:
         flags.add("-v6")  # uncompressed, as MATLAB's -nocompression
-    values: dict[str, Any] = {}
-    if struct_of is not None:
-        fields = names or list(struct_of)
-        values.update({f: struct_of[f] for f in fields})
-    else:
-        for name in names:
-            values[name] = _lookup(scope, name)
-    if not values and not variables:  # MATLAB's save(filename): the workspace, here the caller's data variables
-        values = {k: v for k, v in caller.f_locals.items() if not k.startswith("_") and _savable(v, k)}
-    values.update(variables)
-    converted = {name: to_mat(value, name) for name, value in values.items()}
-    if "-append" in flags and path.exists():
-        old = _read(path)
-        old.update(converted)
-        converted = old
-    import scipy.io  # only when a MAT-file is written
+    return names, flags, struct_of
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scipy.io.savemat(str(path), converted, do_compression="-v6" not in flags, oned_as="column")
+
+def _struct_argument(rest: list[Any], scope: dict[str, Any]) -> Any:
+    if not rest:
+        raise MatFileError("save: '-struct' needs the name of a structure variable")
+    sname = rest.pop(0)
+    struct_of = _lookup(scope, sname)
+    if not isinstance(struct_of, Mapping):
+        raise MatFileError(f"save: '-struct' variable '{sname}' is not a structure (dict)")
+    return struct_of
 
 
 def _lookup(scope: dict[str, Any], name: str) -> Any:
@@ -124,30 +135,9 @@ def _savable(v: Any, name: str) -> bool:
 
 def to_mat(value: Any, where: str) -> Any:
     """A Python value as scipy.io writes MATLAB's: arrays in MATLAB layout, lists as cells, dicts as structs."""
-    from layergraph.compile.dlnetwork import dlnetwork
-    from layergraph.data.categorical import Categorical
-    from layergraph.dlarray import DLArray, extractdata
-    from layergraph.graph import LayerGraph
-    from layergraph.table import Table
-
-    if isinstance(value, dlnetwork):
-        return _network_struct(value, where)
-    if isinstance(value, LayerGraph):  # MATLAB saves a layerGraph object: here its spec
-        return {"LayergraphClass": "layerGraph", "Spec": _spec_text(value, where)}
-    if isinstance(value, DLArray):
-        data = extractdata(value).cpu().numpy()
-        if not value.fmt:
-            return data
-        return {"LayergraphClass": "dlarray", "Data": data, "Format": value.fmt}
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, Categorical):
-        return {"LayergraphClass": "categorical", "Codes": np.asarray(value.codes, dtype=np.float64),
-                "Categories": _cell([str(c) for c in value.categories], f"{where}.Categories")}
-    if isinstance(value, Table):  # Learnables, State, gradients: MATLAB tables of Layer, Parameter, Value
-        return {"LayergraphClass": "table", "Layer": _cell(list(value.Layer), f"{where}.Layer"),
-                "Parameter": _cell(list(value.Parameter), f"{where}.Parameter"),
-                "Value": _cell([to_mat(v, f"{where}.Value") for v in value.Value], f"{where}.Value")}
+    special = _object_to_mat(value, where)
+    if special is not None:
+        return special
     if isinstance(value, Mapping):
         bad = [k for k in value if not (isinstance(k, str) and k.isidentifier())]
         if bad:
@@ -165,7 +155,34 @@ def to_mat(value: Any, where: str) -> Any:
         return value
     raise MatFileError(f"save: variable '{where}' of type {type(value).__name__} cannot be written to a MAT-file "
                        "(numeric and logical arrays, text, lists (cells), dicts (structures), dlarray, "
-                       "categorical and dlnetwork values can)")
+                       "categorical, layerGraph and dlnetwork values can)")
+
+
+def _object_to_mat(value: Any, where: str) -> Any:
+    """layergraph's objects as MATLAB values or marked structures (None: not one of them)."""
+    from layergraph.compile.dlnetwork import dlnetwork
+    from layergraph.data.categorical import Categorical
+    from layergraph.dlarray import DLArray, extractdata
+    from layergraph.graph import LayerGraph
+    from layergraph.table import Table
+
+    if isinstance(value, dlnetwork):
+        return _network_struct(value, where)
+    if isinstance(value, LayerGraph):  # MATLAB saves a layerGraph object: here its spec
+        return {"LayergraphClass": "layerGraph", "Spec": _spec_text(value, where)}
+    if isinstance(value, DLArray):
+        data = extractdata(value).cpu().numpy()
+        return data if not value.fmt else {"LayergraphClass": "dlarray", "Data": data, "Format": value.fmt}
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, Categorical):
+        return {"LayergraphClass": "categorical", "Codes": np.asarray(value.codes, dtype=np.float64),
+                "Categories": _cell([str(c) for c in value.categories], f"{where}.Categories")}
+    if isinstance(value, Table):  # Learnables, State, gradients: MATLAB tables of Layer, Parameter, Value
+        return {"LayergraphClass": "table", "Layer": _cell(list(value.Layer), f"{where}.Layer"),
+                "Parameter": _cell(list(value.Parameter), f"{where}.Parameter"),
+                "Value": _cell([to_mat(v, f"{where}.Value") for v in value.Value], f"{where}.Value")}
+    return None
 
 
 def _cell(items: Any, where: str) -> np.ndarray:
@@ -383,6 +400,12 @@ def _read_v73(path: Path) -> dict[str, Any]:
         return {name: _h5_value(f, f[name]) for name in f if name != "#refs#"}
 
 
+def _h5_text(arr: np.ndarray) -> np.ndarray:
+    if arr.shape[0] == 1:
+        return np.array(["".join(chr(c) for c in arr.reshape(-1, order="F"))])
+    return np.array(["".join(chr(c) for c in row) for row in arr])
+
+
 def _h5_value(f: Any, node: Any) -> Any:
     import h5py
 
@@ -406,10 +429,7 @@ def _h5_value(f: Any, node: Any) -> Any:
         return out
     arr = np.asarray(data).T  # HDF5 holds MATLAB's column-major data with the dimensions reversed
     if cls == "char":
-        text = "".join(chr(c) for c in arr.reshape(-1, order="F")) if arr.shape[0] == 1 else None
-        if text is None:
-            return np.array(["".join(chr(c) for c in row) for row in arr])
-        return np.array([text])
+        return _h5_text(arr)
     if cls == "logical":
         return arr.astype(bool)
     if arr.dtype.names and {"real", "imag"} <= set(arr.dtype.names):
