@@ -1,6 +1,7 @@
 """Constructs real programs use, translated and run, against GNU Octave running the same MATLAB: global and
 persistent variables, varargout/varargin, struct arrays (`struct('a', {1, 2})`, `s(i).f = v`), arrays created
-by `A(:, 1, 1, :) = B`, a bare `load` of variables the program assigns before it, `save` by name."""
+by `A(:, 1, 1, :) = B`, `2.*x`, inputParser and validateattributes, a bare `load` of variables the program
+assigns before it, `save` by name."""
 from __future__ import annotations
 
 import contextlib
@@ -97,6 +98,28 @@ disp(size(e)); disp(e(7))
 fprintf('%g ', x/2.*(1+x), 2.^x, 3./x, x.*2.*x, 1.5.*x);
 fprintf('\\n');
 """,
+    "input_parser": """1;
+function opts(varargin)
+    p = inputParser();
+    p.KeepUnmatched = true;
+    p.addRequired('n');
+    p.addOptional('k', 3);
+    p.addParameter('Rate', 0.5, @(x) x > 0);
+    p.addParameter('Name', 'net');
+    p.parse(varargin{:});
+    r = p.Results;
+    fprintf('%d %d %g %s %d\\n', r.n, r.k, r.Rate, r.Name, isfield(p.Unmatched, 'Extra'));
+end
+opts(1);
+opts(2, 5, 'rate', 2, 'Extra', 7);
+opts(4, 'Name', 'x');
+validateattributes(3, {'numeric'}, {'scalar', 'integer', 'positive'});
+try
+    validateattributes(-1, {'numeric'}, {'positive'});
+catch
+    fprintf('refused\\n');
+end
+""",
     "load_overwrites": """x = 1;
 y = 2;
 save('first.mat', 'x');
@@ -138,7 +161,7 @@ def test_constructs_print_what_octave_prints(program: str, tmp_path: Path, monke
     want = run_octave(source, tmp_path / "octave")
     monkeypatch.chdir(tmp_path / "python")
     got = run_translation(source, tmp_path / "python")
-    if program == "struct_arrays":  # text among the numbers
+    if program in ("struct_arrays", "input_parser"):  # text among the numbers
         assert got.split() == want.split()
     else:
         np.testing.assert_allclose(_numbers(got), _numbers(want))

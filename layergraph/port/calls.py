@@ -68,11 +68,12 @@ class Calls:
                 parts = children(a)
                 vals = [self.expr(p, True) for p in parts]
                 items.append(ast.Slice(lower=vals[0], upper=vals[-1], step=vals[1] if len(vals) == 3 else None))
-            else:
-                items.append(self.expr(a, True))
+            else:  # c{:} among the subscripts: MATLAB's comma-separated list (`x[a, *brace(c)[:]]`)
+                items.append(self._element(a, True))
         if not items:
             raise Untranslatable("x() with no subscripts")
-        return items[0] if len(items) == 1 else ast.Tuple(elts=items, ctx=ast.Load())
+        single = len(items) == 1 and not isinstance(items[0], ast.Starred)
+        return items[0] if single else ast.Tuple(elts=items, ctx=ast.Load())
 
     def e_function_call(self, node: Any, index_ctx: bool, nargout: int = 1) -> ast.expr:
         fname = node.child_by_field_name("name")
@@ -176,6 +177,8 @@ class Calls:
                     return self.call_named(fname, args, kws, last, nargout=nargout)
             if not self.program.known(n):
                 dotted = self.text(node).split("(")[0]
+                if dotted.endswith(".empty") and all(f.type == "identifier" for f in fields):
+                    return call("StructArray")  # ClassName.empty: a 0-element array of that class's objects
                 raise Untranslatable(f"'{dotted}': a package function or an undefined variable")
         value = self.expr(obj, index_ctx)
         for k, f in enumerate(fields):
@@ -185,7 +188,10 @@ class Calls:
 
     def member(self, value: ast.expr, f: Any, nargout: int, index_ctx: bool) -> ast.expr:
         if f.type == "identifier":
-            return ast.Attribute(value=value, attr=self.text(f), ctx=ast.Load())
+            attribute = ast.Attribute(value=value, attr=self.text(f), ctx=ast.Load())
+            # `obj.hasdata`: a method of that MATLAB name called without parentheses (a field's value is read)
+            known = self.program.known(self.text(f)) and not self._is_property_name(self.text(f))
+            return call("noargs", attribute) if known else attribute
         if f.type == "indirect_access":
             return call("getfield", value, self.expr(children(f)[0], index_ctx))
         if f.type == "function_call":

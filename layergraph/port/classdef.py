@@ -29,6 +29,7 @@ class _ClassParts:
     props: list[tuple[str, Any]] = field(default_factory=list)
     learnable: list[str] = field(default_factory=list)
     constant: list[tuple[str, Any]] = field(default_factory=list)
+    dependent: list[str] = field(default_factory=list)  # computed by get./set. methods: Python properties
     methods: list[tuple[Any, bool]] = field(default_factory=list)
 
 
@@ -53,6 +54,8 @@ def _parts(src: Source, node: Any, layer: bool) -> _ClassParts:
             value = children(default)[0] if default is not None and children(default) else None
             if "Learnable" in attrs and layer:
                 parts.learnable.append(pname)
+            elif "Dependent" in attrs:
+                parts.dependent.append(pname)
             elif "Constant" in attrs:
                 parts.constant.append((pname, value))
             else:
@@ -92,20 +95,39 @@ def translate_classdef(src: Source, program: Program, node: Any, tally: Tally) -
 def _methods(src: Source, program: Program, tally: Tally, cname: str, parts: _ClassParts,
              ex: Expressions) -> list[str]:
     out: list[str] = []
-    own = _register_methods(src, program, [m for m, _ in parts.methods], cname)
-    has_constructor = False
-    for m, static in parts.methods:
-        mname = src.node_text(m.child_by_field_name("name"))
-        kind = "constructor" if mname == cname else ("static" if static else "method")
-        has_constructor |= kind == "constructor"
-        out += ["", *translate_function(src, program, m, tally, 1, kind, parts.props)]
-    for mname in own:
-        del program.functions[mname]
+    own = _register_methods(src, program, [m for m, static in parts.methods if not static], cname)
+    try:
+        lines, has_constructor = _method_lines(src, program, tally, cname, parts)
+    finally:  # the class's methods are its own: other files call theirs
+        for mname in own:
+            del program.functions[mname]
+    out += lines
     if not has_constructor and parts.props:
         out += ["", INDENT + "def __init__(self, **properties):", INDENT * 2 + "super().__init__(**properties)"]
         out += [INDENT * 2 + f"self.{p} = {ast.unparse(ex.expr(v)) if v is not None else '[]'}"
                 for p, v in parts.props]
     return out
+
+
+def _method_lines(src: Source, program: Program, tally: Tally, cname: str,
+                  parts: _ClassParts) -> tuple[list[str], bool]:
+    """Every method (the constructor as __init__; get./set. methods as a property) and whether there is a
+    constructor."""
+    out: list[str] = []
+    has_constructor = False
+    accessors: dict[str, dict[str, str]] = {}
+    for m, static in parts.methods:
+        mname = src.node_text(m.child_by_field_name("name"))
+        kind = "constructor" if mname == cname else ("static" if static else "method")
+        has_constructor |= kind == "constructor"
+        access = next((c.type[:3] for c in m.children if c.type in ("get.", "set.")), None)
+        def_name = f"_{access}_{mname}" if access else None
+        if access:
+            accessors.setdefault(mname, {})[access] = def_name
+        out += ["", *translate_function(src, program, m, tally, 1, kind, parts.props, def_name)]
+    for prop, pair in accessors.items():  # get.X / set.X methods: MATLAB's property access runs them
+        out += ["", INDENT + f"{prop} = property({pair.get('get')}, {pair.get('set')})"]
+    return out, has_constructor
 
 
 def _register_methods(src: Source, program: Program, methods: list[Any], cname: str) -> list[str]:

@@ -193,9 +193,10 @@ def _header_text(src: Source, node: Any) -> str:
 
 
 def translate_function(src: Source, program: Program, node: Any, tally: Tally, indent: int = 0,
-                       method: str | None = None, class_props: list[tuple[str, Any]] | None = None) -> list[str]:
+                       method: str | None = None, class_props: list[tuple[str, Any]] | None = None,
+                       def_name: str | None = None) -> list[str]:
     """A function, or (method 'method'/'constructor'/'static') a classdef method, whose object argument is
-    `self`."""
+    `self` (`def_name`: the Python name, for a property's get./set. method)."""
     scope, inputs = _function_scope(src, program, node, method)
     info = scope.function
     ex = Expressions(src, program, scope)
@@ -204,7 +205,7 @@ def translate_function(src: Source, program: Program, node: Any, tally: Tally, i
     pad = INDENT * indent
     tally.total += 1
     tally.translated += 1
-    fname = "__init__" if method == "constructor" else python_name(info.name)
+    fname = "__init__" if method == "constructor" else def_name or python_name(info.name)
     out = [pad + "@staticmethod"] if method == "static" else []
     out += [pad + f"def {fname}({', '.join(params)}):", pad + INDENT + "# " + _header_text(src, node)]
     if method == "constructor":

@@ -3,6 +3,7 @@ layers and handle classes (MatlabObject), rows handed to layergraph as 1×n."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -35,6 +36,27 @@ def declare(store: _Shared, *names: str) -> None:
     for n in names:
         if not hasattr(store, n):
             setattr(store, n, [])
+
+
+def copy(x: Any) -> Any:
+    """MATLAB's copy of a handle object (a datastore, a matlab.mixin.Copyable class): a shallow copy."""
+    if hasattr(x, "copy"):
+        return x.copy()
+    import copy as _copy
+    return _copy.copy(x)
+
+
+def imageDataAugmenter(*args: Any, **kwargs: Any) -> Any:
+    """MATLAB's imageDataAugmenter; a struct of options (what an inputParser leaves Unmatched) as name-value."""
+    if len(args) == 1 and isinstance(args[0], Mapping):
+        return _lg.imageDataAugmenter(**dict(args[0].items()), **kwargs)
+    return _lg.imageDataAugmenter(*args, **kwargs)
+
+
+def augment(augmenter: Any, images: Any) -> Any:
+    """MATLAB's augment(augmenter, images): one random transformation applied to every image of a cell array
+    (one image: that image transformed)."""
+    return augmenter.augment(images)
 
 
 def noargs(x: Any) -> Any:

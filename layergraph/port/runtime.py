@@ -15,6 +15,7 @@ from layergraph.port import clock as _clock
 from layergraph.port import elementwise as _elementwise
 from layergraph.port import files as _files
 from layergraph.port import objects as _objects
+from layergraph.port import parsing as _parsing
 from layergraph.port import plots as _plots
 from layergraph.port import reductions as _reductions
 from layergraph.port import sizes as _sizes
@@ -26,13 +27,14 @@ from layergraph.port.clock import *  # noqa: F403
 from layergraph.port.elementwise import *  # noqa: F403
 from layergraph.port.files import *  # noqa: F403
 from layergraph.port.objects import *  # noqa: F403
+from layergraph.port.parsing import *  # noqa: F403
 from layergraph.port.plots import *  # noqa: F403 - figure, plot, title, ...: plots written as PNG files
 from layergraph.port.reductions import *  # noqa: F403
 from layergraph.port.sizes import *  # noqa: F403
 from layergraph.port.text import *  # noqa: F403
 from layergraph.port.values import *  # noqa: F403
 
-_MODULES = (_values, _sizes, _elementwise, _reductions, _text, _cells, _files, _clock, _objects)
+_MODULES = (_values, _sizes, _elementwise, _reductions, _text, _cells, _files, _clock, _objects, _parsing)
 # what a module imports for itself, not a MATLAB function of its own
 _NOT_EXPORTED = {"annotations", "builtins", "math", "numbers", "os", "random", "re", "sys", "tempfile", "time",
                  "Any", "Callable", "Mapping", "Path", "np", "torch", "DLArray", "tensor", "glob", "mshape",
