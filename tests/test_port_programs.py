@@ -7,6 +7,7 @@ import contextlib
 import io
 import random
 import runpy
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import layergraph
 from layergraph.port import plots, port_files
 from tests.test_ports import load
 
-CORPUS = Path(__file__).resolve().parent / "port_corpus"
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "port_corpus"
 
 
 def translate_program(program: str, main: str, edits: list[tuple[str, str]], out: Path,
@@ -368,3 +370,29 @@ def test_pix2pix_trains_with_its_options_parser_and_datastore(tmp_path: Path,
     printed = run_program(script, monkeypatch)
     assert len(got) == len(want) == 2 and printed.count("epoch: 1, it: ") == 2
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+# ----- mass-spring-damper PINN (matlab-deep-learning live-coding session) ------------------------------------
+
+PINN_SMALL = [("numIterations = 5e3;", "numIterations = 60;"), ("numHiddenUnits = 128;", "numHiddenUnits = 16;")]
+
+
+def test_mass_spring_pinn_runs_with_the_hand_ports_losses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """buildPINNs.m with its two plot functions: a bare `load` of the MAT-file MATLAB wrote, an anonymous
+    function of the loaded constants, dlaccelerate, second derivatives (EnableHigherDerivatives), predict on a
+    numeric 100×1 column; the three losses of every iteration are the hand port's."""
+    script = translate_program("mass_spring_pinn", "buildPINNs.m", PINN_SMALL, tmp_path / "py")
+    shutil.copy(ROOT / "examples" / "ports" / "mass_spring_pinn" / "massSpringDamperData.mat", tmp_path / "py")
+    pick = lambda out: [float(layergraph.extractdata(out[k])) for k in (0, 2, 3)]  # noqa: E731 - the losses
+    hand = load("mass_spring_pinn", "build_pinns.py")
+    want: list[list[float]] = []
+    monkeypatch.setattr(hand, "dlfeval", _recording(want, pick))
+    seed_all()
+    with contextlib.redirect_stdout(io.StringIO()):
+        hand.main(["--iterations", "60", "--hidden", "16"])
+    got: list[list[float]] = []
+    monkeypatch.setattr(layergraph, "dlfeval", _recording(got, pick))
+    run_program(script, monkeypatch)
+    assert len(got) == len(want) == 60
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert (tmp_path / "py" / "figures" / "figure_2.png").exists()  # the data plot and the predictions

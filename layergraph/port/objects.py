@@ -3,19 +3,20 @@ layers and handle classes (MatlabObject), rows handed to layergraph as 1×n."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 
 import layergraph as _lg
+from layergraph.dlarray.array import wrap
 from layergraph.port.subscripts import mshape, tensor
 from layergraph.port.values import _is_dl
 
 
 def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     """MATLAB's forward with its nargout: `Y = forward(net, X)` gives Y, `[Y, state] = ...` adds the state."""
-    return _lg.forward(net, *X, nargout=nargout, **kwargs)
+    return _lg.forward(net, *_numeric(X), nargout=nargout, **kwargs)
 
 
 class _Shared:
@@ -36,6 +37,29 @@ def declare(store: _Shared, *names: str) -> None:
     for n in names:
         if not hasattr(store, n):
             setattr(store, n, [])
+
+
+class AcceleratedFunction:
+    """MATLAB's dlaccelerate(@f): calls give f's results (MATLAB reuses recorded traces for speed; the numbers
+    are the function's), `clearCache` is accepted."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.Function = fn
+        self.Enabled = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.Function(*args, **kwargs)
+
+    def clearCache(self) -> None:
+        pass
+
+
+def dlaccelerate(fn: Callable[..., Any]) -> AcceleratedFunction:
+    return AcceleratedFunction(fn)
+
+
+def deepNetworkDesigner(*args: Any) -> None:
+    """MATLAB's app for looking at a network: nothing to open in a translated program (analyzeNetwork prints)."""
 
 
 def copy(x: Any) -> Any:
@@ -121,7 +145,13 @@ def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:
 
 def predict(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
     """MATLAB's predict with its nargout: `Y = predict(net, X)` is the first output of a multi-output net."""
-    return _lg.predict(net, *X, nargout=nargout, **kwargs)
+    return _lg.predict(net, *_numeric(X), nargout=nargout, **kwargs)
+
+
+def _numeric(X: tuple[Any, ...]) -> list[Any]:
+    """A translated program's numeric arrays are MATLAB-layout tensors: handed to a network as MATLAB's numeric
+    input, an unformatted dlarray (layergraph reads a plain tensor as torch layout)."""
+    return [wrap(_matlab_row(x), "") if isinstance(x, torch.Tensor) and not _is_dl(x) else x for x in X]
 
 
 def next(q: Any, *args: Any, nargout: int = 1) -> Any:

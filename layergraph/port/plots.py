@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "colorbar", "colormap", "drawnow", "figure",
-           "grid", "hold", "image", "imagesc", "imshow", "legend", "nexttile", "plot", "saveas", "scatter",
-           "subplot", "tiledlayout", "title", "xlabel", "xlim", "xticklabels", "xticks", "ylabel", "ylim",
-           "yticklabels", "yticks"]
+__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "colorbar", "colormap", "drawnow",
+           "figure", "gca", "gcf", "grid", "hold", "image", "imagesc", "imshow", "legend", "nexttile", "plot",
+           "saveas", "scatter", "subplot", "tiledlayout", "title", "xlabel", "xlim", "xticklabels", "xticks",
+           "ylabel", "ylim", "yticklabels", "yticks"]
 
 _FIGS: dict[int, _Figure] = {}
 LINES: list[Any] = []  # every animatedline made, so a test or a caller can read the points back
@@ -76,6 +76,10 @@ class _Figure:
 
 def figure(*args: Any, **kwargs: Any) -> _Figure:
     """MATLAB's figure / figure(n): a new (or the numbered) figure, made current."""
+    if args and isinstance(args[0], _Figure):  # figure(f): make that figure current
+        _FIGS.setdefault(args[0].Number, args[0])
+        _STATE["current"] = args[0]
+        return args[0]
     number = int(args[0]) if args and not isinstance(args[0], str) else (max(_FIGS, default=0) + 1)
     if number not in _FIGS:
         _FIGS[number] = _Figure(number)
@@ -92,6 +96,16 @@ def _gca(ax: Any = None) -> Any:
         return ax
     fig = _gcf().fig
     return fig.gca()
+
+
+def gcf() -> _Figure:
+    """MATLAB's gcf: the current figure (a new one if there is none)."""
+    return _gcf()
+
+
+def gca() -> Any:
+    """MATLAB's gca: the current axes (matplotlib's; properties such as FontSize set on it are kept, not drawn)."""
+    return _gca()
 
 
 def axes(*args: Any, **kwargs: Any) -> Any:
