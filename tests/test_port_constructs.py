@@ -120,6 +120,13 @@ catch
     fprintf('refused\\n');
 end
 """,
+    "complex_numbers": """z = 3 + 4i;
+w = z * (1 - 2i);
+fprintf('%g %g %g %g\\n', real(w), imag(w), abs(z), real(exp(1i*pi)));
+v = [1 2 3] * 2i;
+fprintf('%g ', imag(v), real(v));
+fprintf('\\n');
+""",
     "load_overwrites": """x = 1;
 y = 2;
 save('first.mat', 'x');

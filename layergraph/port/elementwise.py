@@ -128,6 +128,7 @@ cosh = _unary(torch.cosh, math.cosh)
 erf = _unary(torch.erf, math.erf)
 real = _unary(lambda t: t.real if t.is_complex() else t, lambda v: v)
 conj = _unary(lambda t: t.conj() if t.is_complex() else t, lambda v: v)
+imag = _unary(lambda t: t.imag if t.is_complex() else torch.zeros_like(t), lambda v: 0.0)
 
 
 def atan2(y: Any, x: Any) -> Any:

@@ -38,8 +38,8 @@ class Expressions(Kinds, Operators, Calls):
 
     def e_number(self, node: Any, index_ctx: bool) -> ast.expr:
         txt = self.text(node)
-        if txt.endswith(("i", "j")):
-            raise Untranslatable("complex numbers are not translated")
+        if txt.endswith(("i", "j")):  # 2i, 1.5j: an imaginary constant (Python's complex)
+            return const(complex(0.0, float(txt[:-1])))
         if txt.lower().startswith("0x"):
             return const(int(txt, 16))
         if re.fullmatch(r"\d+", txt):

@@ -131,6 +131,8 @@ def tensor(x: Any) -> torch.Tensor:
         t = torch.from_numpy(x if x.flags.writeable else x.copy())
     elif isinstance(x, bool):
         t = torch.tensor(x)
+    elif isinstance(x, complex):
+        t = torch.tensor(x, dtype=torch.complex128)
     elif isinstance(x, numbers.Number):
         t = torch.tensor(float(x), dtype=torch.float64)
     elif x is None or (isinstance(x, (list, tuple)) and len(x) == 0):
