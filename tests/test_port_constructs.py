@@ -1,7 +1,7 @@
 """Constructs real programs use, translated and run, against GNU Octave running the same MATLAB: global and
 persistent variables, varargout/varargin, struct arrays (`struct('a', {1, 2})`, `s(i).f = v`), arrays created
 by `A(:, 1, 1, :) = B`, `2.*x`, inputParser and validateattributes, a bare `load` of variables the program
-assigns before it, `save` by name."""
+assigns before it, `save` by name, complex constants, nested functions sharing their parent's variables."""
 from __future__ import annotations
 
 import contextlib
@@ -9,13 +9,14 @@ import io
 import runpy
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("tree_sitter_matlab")
-from layergraph.port import translate_with_report
+from layergraph.port import port_files
 
 OCTAVE = shutil.which("octave") or shutil.which("octave-cli")
 
@@ -127,6 +128,26 @@ v = [1 2 3] * 2i;
 fprintf('%g ', imag(v), real(v));
 fprintf('\\n');
 """,
+    # Octave has nested functions in function files only: a program of two files
+    "nested_functions": {"outer.m": """function r = outer(n)
+    total = 0;
+    scale = 2;
+    for k = 1:n
+        add(k);
+    end
+    r = total + counter();
+    function add(v)
+        total = total + scale * v;
+    end
+    function c = counter()
+        c = 0;
+        for j = 1:3
+            c = c + j;
+        end
+        total = -1;
+    end
+end
+""", "prog.m": "fprintf('%d\\n', outer(3));\n"},
     "load_overwrites": """x = 1;
 y = 2;
 save('first.mat', 'x');
@@ -137,21 +158,33 @@ fprintf('%d %d\\n', x, y);
 }
 
 
-def run_octave(source: str, folder: Path) -> str:
-    (folder / "prog.m").write_text(source)
+def _files(source: str | dict[str, str]) -> dict[str, str]:
+    return source if isinstance(source, dict) else {"prog.m": source}
+
+
+def run_octave(source: str | dict[str, str], folder: Path) -> str:
+    for name, text in _files(source).items():
+        (folder / name).write_text(text)
     res = subprocess.run([OCTAVE, "--no-gui", "--quiet", "--norc", "prog.m"], cwd=folder, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return res.stdout
 
 
-def run_translation(source: str, folder: Path) -> str:
-    code, report = translate_with_report(source, "prog.m")
-    assert not report.untranslated, report.summary()
-    (folder / "prog.py").write_text(code)
+def run_translation(source: str | dict[str, str], folder: Path) -> str:
+    for name, text in _files(source).items():
+        (folder / name).write_text(text)
+    for path, code, report in port_files(sorted(folder.glob("*.m"))):
+        assert not report.untranslated, report.summary()
+        (folder / f"{path.stem}.py").write_text(code)
+    sys.path.insert(0, str(folder))
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        runpy.run_path(str(folder / "prog.py"), run_name="__main__")
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(str(folder / "prog.py"), run_name="__main__")
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("outer", None)
     return out.getvalue()
 
 

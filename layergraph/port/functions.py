@@ -3,6 +3,8 @@ blocks, nargin/nargout, and the function text (translate_function)."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,12 +138,14 @@ def _arguments(src: Source, node: Any) -> tuple[dict[str, Any], dict[str, list[t
     return defaults, fields
 
 
-def _function_scope(src: Source, program: Program, node: Any, method: str | None) -> tuple[Scope, list[str]]:
-    """The scope of a function (a method's object argument, or a constructor's output, is `self`) and its
-    Python inputs."""
+def _function_scope(src: Source, program: Program, node: Any, method: str | None,
+                    parent: Scope | None = None) -> tuple[Scope, list[str]]:
+    """The scope of a function (a method's object argument, or a constructor's output, is `self`; a nested
+    function sees its parent's variables) and its Python inputs."""
     info = function_info(src, node) if method else program.functions[src.node_text(node.child_by_field_name("name"))]
     scope = Scope(function=info)
-    scope.variables |= {p for p in info.inputs if p != "~"} | set(info.outputs)
+    own = {p for p in info.inputs if p != "~"} | set(info.outputs)
+    scope.variables |= own | (parent.variables if parent is not None else set())
     inputs = list(info.inputs)
     if method == "method" and inputs:
         if inputs[0] != "~":
@@ -151,7 +155,9 @@ def _function_scope(src: Source, program: Program, node: Any, method: str | None
         for o in info.outputs:
             scope.renames[o] = "self"
     collect_scope(src, program, body_nodes(node), scope)
-    scope.defined |= set(info.inputs) | set(scope.renames)
+    scope.defined |= set(info.inputs) | set(scope.renames) | (parent.variables if parent is not None else set())
+    if parent is not None:  # MATLAB's nested function shares its parent's variables: Python's nonlocal
+        scope.shared = (set(scope.assign_counts) & parent.variables) - own
     return scope, inputs
 
 
@@ -194,10 +200,11 @@ def _header_text(src: Source, node: Any) -> str:
 
 def translate_function(src: Source, program: Program, node: Any, tally: Tally, indent: int = 0,
                        method: str | None = None, class_props: list[tuple[str, Any]] | None = None,
-                       def_name: str | None = None) -> list[str]:
+                       def_name: str | None = None, parent: Scope | None = None) -> list[str]:
     """A function, or (method 'method'/'constructor'/'static') a classdef method, whose object argument is
-    `self` (`def_name`: the Python name, for a property's get./set. method)."""
-    scope, inputs = _function_scope(src, program, node, method)
+    `self` (`def_name`: the Python name, for a property's get./set. method; `parent`: the scope a nested
+    function shares)."""
+    scope, inputs = _function_scope(src, program, node, method, parent)
     info = scope.function
     ex = Expressions(src, program, scope)
     params, prelude = _parameters(src, node, ex, info, inputs)
@@ -211,17 +218,45 @@ def translate_function(src: Source, program: Program, node: Any, tally: Tally, i
     if method == "constructor":
         out += _constructor_start(ex, class_props or [], pad + INDENT)
         scope.function = info = FunctionInfo("__init__", info.inputs, [], info.uses_nargin, info.uses_nargout)
-    out += [pad + INDENT + ln for ln in prelude]
-    if "varargout" in info.outputs:
-        out.append(pad + INDENT + "varargout = []")
-    if info.uses_nargin:
-        out.append(pad + INDENT + nargin_line(info))
-    if info.uses_nargout:
-        out += [pad + INDENT + f"{o} = None" for o in info.outputs]
-    out += Statements(src, program, scope, tally).block(body_nodes(node), indent + 1)
+    out += [pad + INDENT + ln for ln in _body_start(info, scope, prelude)]
+    with _nested(src, program, node) as nested:
+        for f in nested:  # defined first: MATLAB calls a nested function anywhere in its parent
+            out += translate_function(src, program, f, tally, indent + 1, parent=scope)
+        out += Statements(src, program, scope, tally).block(body_nodes(node), indent + 1)
     if info.outputs:
         out.append(pad + INDENT + return_line(info, scope.renames))
     return out
+
+
+def _body_start(info: FunctionInfo, scope: Scope, prelude: list[str]) -> list[str]:
+    """What a function's body starts with: nonlocal parent variables, name-value structs, varargout, nargin,
+    outputs None where nargout decides them."""
+    out = [f"nonlocal {', '.join(sorted(python_name(v) for v in scope.shared))}"] if scope.shared else []
+    out += prelude
+    if "varargout" in info.outputs:
+        out.append("varargout = []")
+    if info.uses_nargin:
+        out.append(nargin_line(info))
+    if info.uses_nargout:
+        out += [f"{o} = None" for o in info.outputs]
+    return out
+
+
+@contextmanager
+def _nested(src: Source, program: Program, node: Any) -> Iterator[list[Any]]:
+    """A function's nested functions, known to the program by name while the function is translated."""
+    nested = [c for c in body_nodes(node) if c.type == "function_definition"]
+    added = []
+    for f in nested:
+        info = function_info(src, f)
+        if info.name not in program.functions:
+            program.functions[info.name] = info
+            added.append(info.name)
+    try:
+        yield nested
+    finally:
+        for name in added:
+            del program.functions[name]
 
 
 def _constructor_start(ex: Expressions, props: list[tuple[str, Any]], pad: str) -> list[str]:

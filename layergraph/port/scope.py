@@ -95,6 +95,7 @@ class Scope:
     switch_count: int = 0
     renames: dict[str, str] = field(default_factory=dict)  # a method's object argument is `self`
     loaded: list[str] = field(default_factory=list)  # variables a bare `load(file)` makes
+    shared: set[str] = field(default_factory=set)  # a nested function's assignments to its parent's variables
 
     def pyvar(self, name: str) -> str:
         """The Python name of a variable of this scope."""

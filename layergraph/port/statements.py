@@ -64,8 +64,8 @@ class Statements(ControlFlow):
         if t == "comment":
             return [pad + "#" + ln.strip()[1:].rstrip() if ln.strip() not in ("%{", "%}") else pad + "#"
                     for ln in self.text(node).split("\n")]
-        if t in ("\n", ";", ",", "line_continuation") or not node.is_named:
-            return []
+        if t in ("\n", ";", ",", "line_continuation", "function_definition") or not node.is_named:
+            return []  # (a nested function is written at the top of its parent)
         compound = t in ("if_statement", "for_statement", "while_statement", "switch_statement", "try_statement")
         try:
             if compound:
