@@ -239,10 +239,7 @@ def test_cli_port_files_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     assert bad.returncode == 2 and "not both" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_classdef_custom_layer_translates_and_trains(tmp_path: Path) -> None:
-    """A classdef layer (properties, Learnable, arguments block with a default, initialize, predict) becomes a
-    CustomLayer subclass that builds, fills its learnables and computes what its MATLAB code says."""
-    (tmp_path / "scaleShiftLayer.m").write_text("""classdef scaleShiftLayer < nnet.layer.Layer
+SCALE_SHIFT_LAYER = """classdef scaleShiftLayer < nnet.layer.Layer
     properties
         Power = 2
     end
@@ -274,7 +271,13 @@ def test_classdef_custom_layer_translates_and_trains(tmp_path: Path) -> None:
         end
     end
 end
-""")
+"""
+
+
+def test_classdef_custom_layer_translates_and_trains(tmp_path: Path) -> None:
+    """A classdef layer (properties, Learnable, arguments block with a default, initialize, predict) becomes a
+    CustomLayer subclass that builds, fills its learnables and computes what its MATLAB code says."""
+    (tmp_path / "scaleShiftLayer.m").write_text(SCALE_SHIFT_LAYER)
     (tmp_path / "build.m").write_text("""net = dlnetwork([featureInputLayer(3) scaleShiftLayer(Name="ss", Power=3)]);
 X = dlarray(single([1 2; -1 0.5; 2 -2]), "CB");
 Y = predict(net, X);
