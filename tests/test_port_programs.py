@@ -1,6 +1,7 @@
-"""The original MATLAB of the programs in examples/ports/ (tests/port_corpus), translated by `layergraph port`,
-runs end to end on the hand ports' small data; where the hand port computes the same thing from the same seed,
-the numbers are the hand port's."""
+"""The original MATLAB of the programs in examples/ports/ (tests/port_corpus: SciNet, ECG GAN, EEG VAE, CycleGAN,
+pix2pix, the mass-spring PINN) and the ConvMixer example, translated by `layergraph port`, run end to end on the
+hand ports' small data; where the hand port computes the same thing from the same seed, the numbers are the hand
+port's (the hand port run in the same test)."""
 from __future__ import annotations
 
 import contextlib
