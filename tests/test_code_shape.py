@@ -15,18 +15,11 @@ MAX_FUNCTION_LINES = 50
 MAX_MODULE_LINES = 400
 REASON_MARKER = "Over 400 lines because"
 
-# TEMPORARY: the ONNX code and `layergraph port` are being reshaped on other branches this round. The lead
-# empties this tuple at merge, once they land (and deletes the matching per-file-ignores in pyproject.toml).
-TEMPORARY_EXEMPT: tuple[str, ...] = ("port/",)
-
-
 def package_files() -> list[tuple[str, Path]]:
     """(path relative to layergraph/, path) of every module the limits apply to."""
     out = []
     for p in sorted(PACKAGE.rglob("*.py")):
-        rel = p.relative_to(PACKAGE).as_posix()
-        if not rel.startswith(TEMPORARY_EXEMPT):
-            out.append((rel, p))
+        out.append((p.relative_to(PACKAGE).as_posix(), p))
     return out
 
 
@@ -76,9 +69,3 @@ def test_the_checks_can_fail() -> None:
     assert has_reason('"""Title.\n\nOver 400 lines because one table.\n"""\n')
     assert not has_reason('"""Title, over 400 lines because nothing.\n"""\n')
     assert not has_reason("x = 1\n")
-
-
-def test_the_temporary_exemptions_still_name_real_folders() -> None:
-    # an exemption for a folder that no longer exists would hide nothing but linger; drop it
-    for folder in TEMPORARY_EXEMPT:
-        assert (PACKAGE / folder).is_dir(), f"TEMPORARY_EXEMPT names {folder}, which is gone: drop it"

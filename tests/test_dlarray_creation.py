@@ -73,3 +73,12 @@ def test_gradient_of_a_dlarray_keeps_its_format_and_can_be_differentiated_again(
     np.testing.assert_allclose(extractdata(per_obs).detach().numpy().ravel(),
                                ((3 * x32 ** 2) ** 2).sum(axis=(0, 1, 2)), rtol=1e-4)
     np.testing.assert_allclose(extractdata(dX).numpy(), 36 * x32 ** 3, rtol=1e-4, atol=1e-5)
+
+
+def test_a_one_element_array_is_a_size_number() -> None:
+    """zeros(2, n) with n a 1×1 array (sum(...) of an array) is 2×n, as in MATLAB; a longer vector among
+    several sizes stays an error."""
+    n = msum(torch.ones(1, 3))
+    assert size(zeros(2, n)) == (2, 3) and size(ones(torch.tensor([[2.0]]), 4)) == (2, 4)
+    with pytest.raises(ValueError, match="not both"):
+        zeros(2, torch.tensor([3.0, 4.0]))

@@ -169,3 +169,15 @@ def test_matlab_classdef_objects_are_refused_by_name() -> None:
         lg.load(file)
     with pytest.raises(MatFileError, match="featureSmall"):
         lg.load(file, "featureSmall")
+
+
+def test_save_and_load_a_layer_graph(tmp_path: Path) -> None:
+    """MATLAB saves layerGraph objects; here the graph's spec, read back as an equal graph."""
+    lgraph = lg.layerGraph([lg.featureInputLayer(3, Name="in"), lg.fullyConnectedLayer(4, Name="fc")])
+    lgraph = lg.addLayers(lgraph, lg.reluLayer(Name="side"))
+    lgraph = lg.connectLayers(lgraph, "fc", "side")
+    lg.save(tmp_path / "g.mat", lgraph=lgraph)
+    back = lg.load(tmp_path / "g.mat").lgraph
+    assert isinstance(back, lg.LayerGraph)
+    assert [layer.Name for layer in back.Layers] == ["in", "fc", "side"]
+    assert set(back.Connections) == set(lgraph.Connections)

@@ -31,9 +31,13 @@ def _size(name: str, args: tuple[Any, ...]) -> list[int]:
             sizes = size_vector(name, a)
             return sizes if len(sizes) != 1 else [sizes[0], sizes[0]]
         return [int(a), int(a)]
-    if any(is_vector_like(a) for a in args):
+    if any(is_vector_like(a) and _count(a) != 1 for a in args):  # a 1×1 array is a number, as in MATLAB
         raise ValueError(f"{name}: give the size as separate numbers or as one vector, not both")
     return size_vector(name, list(args))
+
+
+def _count(a: Any) -> int:
+    return a.numel() if isinstance(a, torch.Tensor) else int(np.size(a))
 
 
 def _make(name: str, fill: Callable[..., torch.Tensor], args: tuple[Any, ...], like: Any,

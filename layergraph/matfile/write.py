@@ -135,7 +135,7 @@ def to_mat(value: Any, where: str) -> Any:
         return value
     raise MatFileError(f"save: variable '{where}' of type {type(value).__name__} cannot be written to a MAT-file "
                        "(numeric and logical arrays, text, lists (cells), dicts (structures), dlarray, "
-                       "categorical and dlnetwork values can)")
+                       "categorical, layerGraph and dlnetwork values can)")
 
 
 def _object_to_mat(value: dlnetwork | LayerGraph | DLArray | torch.Tensor | Categorical | Table, where: str) -> Any:

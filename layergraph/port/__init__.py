@@ -43,6 +43,20 @@ def _format(code: str) -> str:
     return res.stdout if res.returncode == 0 and res.stdout else code
 
 
+def _exports(code: str) -> str:
+    """`__all__`, last: another file of the program that imports this one (`from f import *`) gets only its
+    functions and classes, never the layergraph names it imports (a program's `projectAndReshapeLayer`
+    class must not be hidden by layergraph's layer of that name)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return ""  # reported by the compile check
+    names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name != "main"]
+    return f"\n\n__all__ = {names!r}\n"
+
+
 def _translate(source: str, name: str, program: Program, module: str) -> tuple[str, Report]:
     src = parse(source)
     tally = Tally()
@@ -55,6 +69,7 @@ def _translate(source: str, name: str, program: Program, module: str) -> tuple[s
     header = _HEADER.format(title=f"{name}, translated to Python with layergraph.")
     header += "".join(f"from {m} import *  # noqa: F403 - the program's own function file\n" for m in imports)
     code = header + "\n" + "\n".join(lines) + "\n"
+    code += _exports(code)
     try:
         compile(code, f"{module}.py", "exec")
     except SyntaxError as err:  # a translator bug: say where, never write broken code silently

@@ -39,3 +39,27 @@ def parse(source: str) -> Source:
         text += "\n"
     data = text.encode("utf-8")
     return Source(data, _parser().parse(data).root_node)
+
+
+def children(node: Any) -> list[Any]:
+    """A node's named children without comments and line continuations."""
+    return [c for c in node.named_children if c.type not in ("comment", "line_continuation")]
+
+
+def walk(node: Any) -> list[Any]:
+    """Every node under `node` (itself included), not entering nested function definitions."""
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "function_definition":
+            continue
+        out.append(n)
+        stack.extend(n.children)
+    return out
+
+
+def body_nodes(func: Any) -> list[Any]:
+    """A function's statements, with the comments the grammar puts before the block."""
+    blk = next((c for c in func.named_children if c.type == "block"), None)
+    before = [c for c in func.children if c.type == "comment" and (blk is None or c.end_byte <= blk.start_byte)]
+    return before + (list(blk.children) if blk is not None else [])

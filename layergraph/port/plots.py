@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["addpoints", "animatedline", "axis", "clf", "close", "colorbar", "colormap", "drawnow", "figure",
-           "grid", "hold", "image", "imagesc", "imshow", "legend", "nexttile", "plot", "saveas", "scatter",
-           "subplot", "tiledlayout", "title", "xlabel", "xlim", "xticklabels", "xticks", "ylabel", "ylim",
-           "yticklabels", "yticks"]
+__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "colorbar", "colormap", "drawnow",
+           "figure", "gca", "gcf", "grid", "hold", "image", "imagesc", "imshow", "legend", "nexttile", "plot",
+           "saveas", "scatter", "subplot", "tiledlayout", "title", "xlabel", "xlim", "xticklabels", "xticks",
+           "ylabel", "ylim", "yticklabels", "yticks"]
 
 _FIGS: dict[int, _Figure] = {}
 LINES: list[Any] = []  # every animatedline made, so a test or a caller can read the points back
@@ -76,6 +76,10 @@ class _Figure:
 
 def figure(*args: Any, **kwargs: Any) -> _Figure:
     """MATLAB's figure / figure(n): a new (or the numbered) figure, made current."""
+    if args and isinstance(args[0], _Figure):  # figure(f): make that figure current
+        _FIGS.setdefault(args[0].Number, args[0])
+        _STATE["current"] = args[0]
+        return args[0]
     number = int(args[0]) if args and not isinstance(args[0], str) else (max(_FIGS, default=0) + 1)
     if number not in _FIGS:
         _FIGS[number] = _Figure(number)
@@ -92,6 +96,31 @@ def _gca(ax: Any = None) -> Any:
         return ax
     fig = _gcf().fig
     return fig.gca()
+
+
+def gcf() -> _Figure:
+    """MATLAB's gcf: the current figure (a new one if there is none)."""
+    return _gcf()
+
+
+def gca() -> Any:
+    """MATLAB's gca: the current axes (matplotlib's; properties such as FontSize set on it are kept, not drawn)."""
+    return _gca()
+
+
+def axes(*args: Any, **kwargs: Any) -> Any:
+    """MATLAB's axes, axes("Parent", fig), axes(ax): axes in the (given or current) figure, made current."""
+    ax, args = _split_axes(args)
+    if ax is not None:
+        ax.figure.sca(ax)
+        return ax
+    opts = {str(k).lower(): v for k, v in zip(args[::2], args[1::2])} | {k.lower(): v for k, v in kwargs.items()}
+    parent = opts.get("parent")
+    fig = parent if isinstance(parent, _Figure) else _gcf()
+    _STATE["current"] = fig
+    ax = fig.fig.gca()
+    fig.fig.sca(ax)
+    return ax
 
 
 def subplot(m: Any, n: Any, p: Any) -> Any:
@@ -128,6 +157,23 @@ def _split_axes(args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
     return None, args
 
 
+_PLOT_OPTIONS = ("color", "linewidth", "displayname", "markersize")
+
+
+def _plot_columns(vals: list[Any]) -> list[Any]:
+    """Vectors flat; a matrix beside a vector x is plotted by columns, or by rows when x matches its rows'
+    length (MATLAB's rule)."""
+    out: list[Any] = []
+    for v in vals:
+        if not isinstance(v, np.ndarray) or sum(d > 1 for d in v.shape) <= 1:
+            out.append(np.ravel(v) if isinstance(v, np.ndarray) else v)
+            continue
+        x = out[-1] if out and isinstance(out[-1], np.ndarray) and out[-1].ndim == 1 else None
+        m = v.reshape(v.shape[0], -1)
+        out.append(m.T if x is not None and len(x) != m.shape[0] and len(x) == m.shape[1] else m)
+    return out
+
+
 def plot(*args: Any, **kwargs: Any) -> Any:
     """MATLAB's plot(y), plot(x, y), plot(x, y, LineSpec) with name-value options Color, LineWidth."""
     ax, args = _split_axes(args)
@@ -137,11 +183,11 @@ def plot(*args: Any, **kwargs: Any) -> Any:
     vals = [_np(a) if not isinstance(a, str) else a for a in args]
     opts = {k.lower(): v for k, v in kwargs.items()}
     rest = []
-    while len(vals) >= 2 and isinstance(vals[-2], str) and vals[-2].lower() in ("color", "linewidth", "displayname"):
+    while len(vals) >= 2 and isinstance(vals[-2], str) and vals[-2].lower() in _PLOT_OPTIONS:
         opts[vals[-2].lower()] = vals[-1]
         vals = vals[:-2]
-    rest = [np.ravel(v) if isinstance(v, np.ndarray) else v for v in vals]
-    kw = {}
+    rest = _plot_columns(vals)
+    kw = {"markersize": float(opts["markersize"])} if "markersize" in opts else {}
     if "color" in opts:
         kw["color"] = _np(opts["color"]) if not isinstance(opts["color"], str) else opts["color"]
     if "linewidth" in opts:
@@ -237,8 +283,8 @@ def yticks(*args: Any) -> None:
 def _image_array(img: Any) -> np.ndarray:
     a = _np(img)
     a = np.asarray(a, dtype=float)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
+    while a.ndim > 2 and a.shape[-1] == 1:  # MATLAB drops trailing singleton dimensions (H×W×3×1 is H×W×3)
+        a = a[..., 0]
     return a
 
 

@@ -21,6 +21,7 @@ class FunctionInfo:
     uses_nargin: bool = False
     uses_nargout: bool = False
     module: str | None = None  # the .py module it lands in, when it is another file of the port
+    owner: str | None = None  # a classdef method called by its name inside the class: Class.method(obj, ...)
 
 
 def _layergraph_names() -> set[str]:
@@ -94,6 +95,7 @@ class Scope:
     switch_count: int = 0
     renames: dict[str, str] = field(default_factory=dict)  # a method's object argument is `self`
     loaded: list[str] = field(default_factory=list)  # variables a bare `load(file)` makes
+    shared: set[str] = field(default_factory=set)  # a nested function's assignments to its parent's variables
 
     def pyvar(self, name: str) -> str:
         """The Python name of a variable of this scope."""

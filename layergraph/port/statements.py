@@ -6,11 +6,11 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from layergraph.port.expressions import Expressions, _children, call, const, name, subscript
-from layergraph.port.parse import Source
+from layergraph.port.control import ControlFlow
+from layergraph.port.expressions import Expressions
+from layergraph.port.parse import Source, children
+from layergraph.port.pyast import INDENT, assign, call, const, name, store_name, subscript, unparse
 from layergraph.port.scope import FunctionInfo, Program, Scope, Untranslatable, python_name
-
-INDENT = "    "
 
 
 @dataclass
@@ -22,20 +22,9 @@ class Tally:
     untranslated: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def _unparse(node: ast.AST) -> str:
-    return ast.unparse(ast.fix_missing_locations(node))
-
-
-def _assign(target: ast.expr, value: ast.expr) -> str:
-    return _unparse(ast.Assign(targets=[target], value=value, lineno=0))
-
-
-def store_name(n: str) -> ast.Name:
-    return ast.Name(id=n, ctx=ast.Store())
-
-
-class Statements:
-    """Translate the statements of one scope (the script, or one function's body)."""
+class Statements(ControlFlow):
+    """Translate the statements of one scope (the script, or one function's body; compound statements in
+    ControlFlow)."""
 
     def __init__(self, src: Source, program: Program, scope: Scope, tally: Tally) -> None:
         self.src, self.program, self.scope, self.tally = src, program, scope, tally
@@ -75,8 +64,8 @@ class Statements:
         if t == "comment":
             return [pad + "#" + ln.strip()[1:].rstrip() if ln.strip() not in ("%{", "%}") else pad + "#"
                     for ln in self.text(node).split("\n")]
-        if t in ("\n", ";", ",", "line_continuation") or not node.is_named:
-            return []
+        if t in ("\n", ";", ",", "line_continuation", "function_definition") or not node.is_named:
+            return []  # (a nested function is written at the top of its parent)
         compound = t in ("if_statement", "for_statement", "while_statement", "switch_statement", "try_statement")
         try:
             if compound:
@@ -123,15 +112,15 @@ class Statements:
                     names.append(store_name(tmp))
                     after.extend(self.store(tnode, name(tmp)))
             if len(names) == 1:
-                return [_assign(names[0], value), *after]
-            return [_assign(ast.Tuple(elts=names, ctx=ast.Store()), value), *after]
-        if right.type == "matrix" and not _children(right) and left.type == "function_call" and \
+                return [assign(names[0], value), *after]
+            return [assign(ast.Tuple(elts=names, ctx=ast.Store()), value), *after]
+        if right.type == "matrix" and not children(right) and left.type == "function_call" and \
                 self.scope.is_variable(self.text(left.child_by_field_name("name") or left)):
             # x(i) = [] deletes
             base = left.child_by_field_name("name")
             if not self.ex._is_brace(left):
                 v = name(self.scope.pyvar(self.text(base)))
-                return [_assign(store_name(self.scope.pyvar(self.text(base))),
+                return [assign(store_name(self.scope.pyvar(self.text(base))),
                                 subscript(call("delat", v), self.ex.subscripts(left)))]
         value = self.value(right, nargout=1)
         return self.store(left, value)
@@ -162,7 +151,7 @@ class Statements:
         if t == "identifier":
             n = self.text(target)
             self.define(n)
-            return [_assign(store_name(self.scope.pyvar(n)), value)]
+            return [assign(store_name(self.scope.pyvar(n)), value)]
         if t == "function_call":
             base = target.child_by_field_name("name")
             if base is None or base.type != "identifier":
@@ -171,24 +160,36 @@ class Statements:
             helper = "setbrace" if self.ex._is_brace(target) else "setat"
             new = subscript(call(helper, self.current(n), value), self.ex.subscripts(target))
             self.define(n)
-            return [_assign(store_name(self.scope.pyvar(n)), new)]
+            return [assign(store_name(self.scope.pyvar(n)), new)]
         if t == "field_expression":
             obj = target.child_by_field_name("object")
             fields = [c for i, c in enumerate(target.children) if target.field_name_for_child(i) == "field"]
+            if obj.type == "function_call" and len(fields) == 1 and fields[0].type == "identifier":
+                return self._store_element_field(obj, self.text(fields[0]), value)
             if obj.type != "identifier":
                 raise Untranslatable("assignment into a field of an expression")
             base = self.text(obj)
             pre: list[str] = []
             if base not in self.scope.defined:
                 if self.block_depth == 0:
-                    pre.append(_assign(store_name(self.scope.pyvar(base)), call("struct")))
+                    pre.append(assign(store_name(self.scope.pyvar(base)), call("struct")))
                 else:
-                    pre.append(_assign(store_name(self.scope.pyvar(base)), ast.BoolOp(
+                    pre.append(assign(store_name(self.scope.pyvar(base)), ast.BoolOp(
                         op=ast.Or(), values=[self.current(base), call("struct")])))
                 self.define(base)
                 self.structs.add(base)
             return pre + self._store_chain(name(self.scope.pyvar(base)), fields, value, base in self.structs)
         raise Untranslatable(f"assignment to '{self.text(target)}'")
+
+    def _store_element_field(self, element: Any, field: str, value: ast.expr) -> list[str]:
+        """`s(i).f = v`: a field of one element of a struct array (the array grows as MATLAB's does)."""
+        base = element.child_by_field_name("name")
+        if base is None or base.type != "identifier" or self.ex._is_brace(element):
+            raise Untranslatable("assignment into a field of an expression")
+        n = self.text(base)
+        new = subscript(call("setfields", self.current(n), const(field), value), self.ex.subscripts(element))
+        self.define(n)
+        return [assign(store_name(self.scope.pyvar(n)), new)]
 
     def _store_chain(self, obj: ast.expr, fields: list[Any], value: ast.expr, new_fields: bool = False) -> list[str]:
         """obj.f1.f2(...) = value: walk to the last member, assign into it (copies for indexing)."""
@@ -198,10 +199,10 @@ class Statements:
         last = fields[-1]
         if last.type == "identifier":
             target = ast.Attribute(value=prefix, attr=self.text(last), ctx=ast.Store())
-            return [_assign(target, value)]
+            return [assign(target, value)]
         if last.type == "indirect_access":
-            key = self.ex.expr(_children(last)[0])
-            return [_unparse(ast.Expr(value=call("setfield", prefix, key, value)))]
+            key = self.ex.expr(children(last)[0])
+            return [unparse(ast.Expr(value=call("setfield", prefix, key, value)))]
         if last.type == "function_call":
             n = self.text(last.child_by_field_name("name"))
             current: ast.expr = ast.Attribute(value=prefix, attr=n, ctx=ast.Load())
@@ -209,7 +210,7 @@ class Statements:
                 current = call("getattr", prefix, const(n), const(None))
             helper = "setbrace" if self.ex._is_brace(last) else "setat"
             new = subscript(call(helper, current, value), self.ex.subscripts(last))
-            return [_assign(ast.Attribute(value=prefix, attr=n, ctx=ast.Store()), new)]
+            return [assign(ast.Attribute(value=prefix, attr=n, ctx=ast.Store()), new)]
         raise Untranslatable(f"assignment to '{self.text(last)}'")
 
     def _bare_load(self, args: list[ast.expr]) -> list[str]:
@@ -220,33 +221,37 @@ class Statements:
                 self.define(n)
             targets = [store_name(self.scope.pyvar(n)) for n in listed]
             target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
-            return [_assign(target, call("loadvars", *args))]
+            return [assign(target, call("loadvars", *args))]
         if not self.scope.loaded:
-            raise Untranslatable("load without an output makes variables by name (here, ones the program also "
-                                 "assigns): write S = load(file) and read S.name")
+            raise Untranslatable("load without an output makes variables by name (here, none the program reads): "
+                                 "write S = load(file) and read S.name")
         for n in self.scope.loaded:
             self.define(n)
         targets = [store_name(self.scope.pyvar(n)) for n in self.scope.loaded]
-        value = call("loadvars", *args, *[const(n) for n in self.scope.loaded])
+        value = call("loadvars", *args, *[const(n) for n in self.scope.loaded], current=call("locals"))
         target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
-        return [_assign(target, value)]
+        return [assign(target, value)]
 
     def s_function_call(self, node: Any) -> list[str]:
         fname = node.child_by_field_name("name")
         if fname is not None and self.text(fname) == "load" and not self.scope.is_variable("load"):
             return self._bare_load(self.ex.arguments(node)[0])
         if fname is not None and fname.type == "identifier" and self.scope.is_variable(self.text(fname)):
-            return [_unparse(ast.Expr(value=call("disp", self.ex.expr(node))))]
-        return [_unparse(ast.Expr(value=self.ex.e_function_call(node, False, nargout=0)))]
+            return [unparse(ast.Expr(value=call("disp", self.ex.expr(node))))]
+        return [unparse(ast.Expr(value=self.ex.e_function_call(node, False, nargout=0)))]
 
     def s_field_expression(self, node: Any) -> list[str]:
-        return [_unparse(ast.Expr(value=self.ex.e_field_expression(node, False, nargout=0)))]
+        return [unparse(ast.Expr(value=self.ex.e_field_expression(node, False, nargout=0)))]
 
     def s_identifier(self, node: Any) -> list[str]:
         n = self.text(node)
         if self.scope.is_variable(n):
-            return [_unparse(ast.Expr(value=call("disp", name(python_name(n)))))]
-        return [_unparse(ast.Expr(value=self.ex.call_named(n, [], node, nargout=0)))]
+            return [unparse(ast.Expr(value=call("disp", name(python_name(n)))))]
+        return [unparse(ast.Expr(value=self.ex.call_named(n, [], node, nargout=0)))]
+
+    def s_number(self, node: Any) -> list[str]:
+        """`1;` (Octave's mark of a script file): a value computed and dropped."""
+        return [unparse(ast.Expr(value=self.ex.expr(node)))]
 
     def s_command(self, node: Any) -> list[str]:
         parts = [c for c in node.named_children]
@@ -254,7 +259,7 @@ class Statements:
         args = [const(self.text(a)) for a in parts[1:]]
         if fname == "load":
             return self._bare_load(args)
-        return [_unparse(ast.Expr(value=self.ex.call_named(fname, args, [], node, nargout=0)))]
+        return [unparse(ast.Expr(value=self.ex.call_named(fname, args, [], node, nargout=0)))]
 
     def s_break_statement(self, node: Any) -> list[str]:
         return ["break"]
@@ -271,151 +276,23 @@ class Statements:
         return [return_line(f, self.scope.renames)]
 
     def s_global_operator(self, node: Any) -> list[str]:
-        raise Untranslatable("global variables")
+        """`global g`: MATLAB's global variable, `[]` until some function assigns it."""
+        names = [self.text(c) for c in node.named_children if c.type == "identifier"]
+        return [unparse(call("declare", name("GLOBAL"), *[const(n) for n in names]))]
 
     def s_persistent_operator(self, node: Any) -> list[str]:
-        raise Untranslatable("persistent variables")
-
-    # ------------------------------------------------------------------ compound statements
-    def header(self, node: Any, indent: int, code: str) -> list[str]:
-        self.tally.total += 1
-        self.tally.translated += 1
-        pad = INDENT * indent
-        return [pad + c for c in self.comment_lines(node, header_only=True)] + [pad + code]
-
-    def _body(self, node: Any, indent: int) -> list[str]:
-        blk = next((c for c in node.named_children if c.type == "block"), None)
-        self.block_depth += 1
-        try:
-            return self.block(list(blk.children) if blk is not None else [], indent)
-        finally:
-            self.block_depth -= 1
-
-    def condition(self, node: Any) -> str:
-        return _unparse(self.ex.expr(node))
-
-    def s_if_statement(self, node: Any, indent: int) -> list[str]:
-        cond = node.child_by_field_name("condition")
-        try:
-            out = self.header(node, indent, f"if {self.condition(cond)}:")
-        except Untranslatable as why:
-            return self.untranslated(node, indent, str(why), counted=True)
-        out += self._body(node, indent + 1)
-        for clause in node.named_children:
-            if clause.type == "elseif_clause":
-                c = clause.child_by_field_name("condition")
-                try:
-                    out += self.header(clause, indent, f"elif {self.condition(c)}:")
-                except Untranslatable as why:
-                    out += [INDENT * indent + "else:"]
-                    out += self.untranslated(clause, indent + 1, str(why))
-                    out += [INDENT * (indent + 1) + "raise NotImplementedError('see the PORT line above')"]
-                    continue
-                out += self._body(clause, indent + 1)
-            elif clause.type == "else_clause":
-                out += [INDENT * indent + "else:", *self._body(clause, indent + 1)]
-        return out
-
-    def s_while_statement(self, node: Any, indent: int) -> list[str]:
-        cond = node.child_by_field_name("condition")
-        try:
-            out = self.header(node, indent, f"while {self.condition(cond)}:")
-        except Untranslatable as why:
-            return self.untranslated(node, indent, str(why), counted=True)
-        self.loop_depth += 1
-        try:
-            return out + self._body(node, indent + 1)
-        finally:
-            self.loop_depth -= 1
-
-    def s_for_statement(self, node: Any, indent: int) -> list[str]:
-        it = next((c for c in node.named_children if c.type in ("iterator", "parfor_options")), None)
-        try:
-            if it is None:
-                raise Untranslatable("a for loop without 'var = values'")
-            parts = _children(it)
-            var, values = parts[0], parts[-1]
-            if var.type != "identifier":
-                raise Untranslatable("a for loop over something other than a variable")
-            v = python_name(self.text(var))
-            self.define(self.text(var))
-            code = f"for {v} in {self._for_values(values)}:"
-            out = self.header(node, indent, code)
-        except Untranslatable as why:
-            return self.untranslated(node, indent, str(why), counted=True)
-        self.loop_depth += 1
-        try:
-            return out + self._body(node, indent + 1)
-        finally:
-            self.loop_depth -= 1
-
-    def _for_values(self, values: Any) -> str:
-        if values.type == "range":
-            parts = _children(values)
-            if len(parts) == 2 and all(self.ex.kind(p) == "int" for p in parts):
-                start, stop = (self.ex.expr(p) for p in parts)
-                return _unparse(call("range", start, ast.BinOp(left=stop, op=ast.Add(), right=const(1))))
-            if len(parts) == 3 and all(self.ex.kind(p) == "int" for p in parts) and \
-                    parts[1].type == "number" and int(self.text(parts[1])) > 0:
-                start, step, stop = (self.ex.expr(p) for p in parts)
-                return _unparse(call("range", start, ast.BinOp(left=stop, op=ast.Add(), right=const(1)), step))
-        return _unparse(call("forcols", self.ex.expr(values)))
-
-    def s_switch_statement(self, node: Any, indent: int) -> list[str]:
-        cond = node.child_by_field_name("condition")
-        pad = INDENT * indent
-        try:
-            subject = self.ex.expr(cond)
-        except Untranslatable as why:
-            return self.untranslated(node, indent, str(why), counted=True)
-        self.scope.switch_count += 1
-        var = f"_switch{self.scope.switch_count}"
-        out = self.header(node, indent, _assign(store_name(var), subject))
-        first = True
-        for clause in node.named_children:
-            if clause.type == "case_clause":
-                c = clause.child_by_field_name("condition")
-                try:
-                    if c.type == "cell":
-                        test = ast.Compare(left=name(var), ops=[ast.In()], comparators=[self.ex.expr(c)])
-                    else:
-                        test = ast.Compare(left=name(var), ops=[ast.Eq()], comparators=[self.ex.expr(c)])
-                    out += self.header(clause, indent, f"{'if' if first else 'elif'} {_unparse(test)}:")
-                except Untranslatable as why:
-                    out += self.untranslated(clause, indent, str(why))
-                    continue
-                first = False
-                out += self._body(clause, indent + 1)
-            elif clause.type == "otherwise_clause":
-                if first:
-                    out += [pad + "if True:"]
-                    first = False
-                else:
-                    out += [pad + "else:"]
-                out += self._body(clause, indent + 1)
-        return out
-
-    def s_try_statement(self, node: Any, indent: int) -> list[str]:
-        pad = INDENT * indent
-        out = self.header(node, indent, "try:")
-        out += self._body(node, indent + 1)
-        catch = next((c for c in node.named_children if c.type == "catch_clause"), None)
-        if catch is None:
-            return [*out, pad + "except Exception:", pad + INDENT + "pass"]
-        ident = next((c for c in catch.named_children if c.type == "identifier"), None)
-        if ident is not None:
-            var = python_name(self.text(ident))
-            self.define(self.text(ident))
-            out += [pad + "except Exception as _err:", pad + INDENT + f"{var} = mexception(_err)"]
-        else:
-            out += [pad + "except Exception:"]
-        return out + self._body(catch, indent + 1)
+        """`persistent p`: kept between calls of this function, `[]` at its first declaration."""
+        names = [self.text(c) for c in node.named_children if c.type == "identifier"]
+        fn = self.scope.function.name if self.scope.function is not None else "script"
+        return [unparse(call("declare", call("persistents", const(fn)), *[const(n) for n in names]))]
 
 
 def return_line(f: FunctionInfo, renames: dict[str, str] | None = None) -> str:
     outs = [(renames or {}).get(o) or python_name(o) for o in f.outputs]
     if not outs:
         return "return"
+    if f.outputs[-1] == "varargout":  # [a, varargout] = f(...): a, then the cells of varargout
+        return "return (" + "".join(f"{o}, " for o in outs[:-1]) + "*varargout,)"
     return "return " + ", ".join(outs)
 
 

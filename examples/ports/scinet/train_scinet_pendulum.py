@@ -57,8 +57,8 @@ def generatePendulumTimeSeries(NTimes, Tfinal, k, b, m, A0, delta0):
     omega = sqrt(k / m) * sqrt(1 - (b ** 2) / (4 * m * k))
 
     # Time discretization
-    # t = linspace(0, Tfinal, NTimes).';
-    t = np.linspace(0, Tfinal, NTimes).reshape(-1, 1)
+    # t = linspace(0, Tfinal, NTimes).';   (MATLAB's linspace(a, b, 1) is b, numpy's is a: the answers' times)
+    t = np.linspace(0, Tfinal, NTimes).reshape(-1, 1) if NTimes != 1 else np.array([[Tfinal]], dtype=float)
 
     # Analytical solution
     # f = @(t, b, omega) A0*exp(-t*b/(2*m)) .* cos(t*omega + delta0);

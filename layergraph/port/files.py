@@ -1,0 +1,191 @@
+"""MATLAB's file functions for translated programs: fullfile, fileparts, exist, mkdir, dir (a struct array),
+load/save of MAT-files (loadvars: a bare `load`)."""
+from __future__ import annotations
+
+import builtins
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import layergraph as _lg
+from layergraph.port.cells import struct
+from layergraph.port.plots import imshow
+from layergraph.port.reading import StructArray
+from layergraph.port.sizes import size
+from layergraph.port.subscripts import _out, mshape, tensor
+
+
+def fullfile(*parts: Any) -> str:
+    """MATLAB's fullfile: parts joined by the file separator (no doubled separators)."""
+    parts = tuple(str(p) for p in parts if str(p) != "")
+    if not parts:
+        return ""
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.rstrip("/\\") + os.sep + p.lstrip("/\\") if out else p
+    return out
+
+
+def fileparts(path: Any, nargout: int = 1) -> Any:
+    """MATLAB's [folder, name, ext] = fileparts(path)."""
+    p = str(path)
+    folder, base = os.path.split(p)
+    name, ext = os.path.splitext(base)
+    if base.startswith(".") and name == base:
+        name, ext = "", base
+    parts = (folder, name, ext)
+    return parts[0] if nargout <= 1 else parts[:nargout]
+
+
+def exist(name: Any, kind: Any = None) -> int:
+    """MATLAB's exist for files and folders: 7 for a folder, 2 for a file, 0 otherwise."""
+    p = Path(str(name))
+    kind = None if kind is None else str(kind).lower()
+    if kind in (None, "dir") and p.is_dir():
+        return 7
+    if kind in (None, "file") and p.is_file():
+        return 2
+    if kind == "file" and p.is_dir():
+        return 7
+    return 0
+
+
+def isfile(name: Any) -> bool:
+    return Path(str(name)).is_file()
+
+
+def isfolder(name: Any) -> bool:
+    return Path(str(name)).is_dir()
+
+
+def mkdir(*parts: Any) -> bool:
+    Path(fullfile(*parts)).mkdir(parents=True, exist_ok=True)
+    return True
+
+
+def tempdir() -> str:
+    """MATLAB's tempdir (with a trailing separator, as MATLAB's)."""
+    return tempfile.gettempdir().rstrip(os.sep) + os.sep
+
+
+def pwd() -> str:
+    return os.getcwd()
+
+
+def websave(filename: Any, url: Any, *args: Any) -> str:
+    import urllib.request
+    urllib.request.urlretrieve(str(url), str(filename))
+    return str(filename)
+
+
+def untar(filename: Any, folder: Any = ".") -> None:
+    import tarfile
+    with tarfile.open(str(filename)) as tar:
+        tar.extractall(str(folder), filter="data")
+
+
+def unzip(filename: Any, folder: Any = ".") -> None:
+    import zipfile
+    with zipfile.ZipFile(str(filename)) as z:
+        z.extractall(str(folder))
+
+
+def addpath(*args: Any) -> None:
+    pass  # the port's modules import each other from the output folder; nothing to add to a search path
+
+
+rmpath = addpath
+
+
+class _DirEntry(struct):
+    pass
+
+
+def dir(pattern: Any = ".") -> StructArray:
+    """MATLAB's dir: a struct array with name, folder, date-less isdir and bytes (wildcards as MATLAB)."""
+    import glob
+    p = str(pattern)
+    paths = sorted(glob.glob(os.path.join(p, "*")) if os.path.isdir(p) else glob.glob(p))
+    out = []
+    if os.path.isdir(p):
+        out += [_DirEntry(name=n, folder=os.path.abspath(p), isdir=True, bytes=0) for n in (".", "..")]
+    for f in paths:
+        out.append(_DirEntry(name=os.path.basename(f), folder=os.path.abspath(os.path.dirname(f)),
+                             isdir=os.path.isdir(f), bytes=os.path.getsize(f) if os.path.isfile(f) else 0))
+    return StructArray(out)
+
+
+def load(filename: Any, *names: Any) -> struct:
+    """MATLAB's S = load(file): the variables of a .mat file as fields of a struct (needs scipy).
+    (`load(file)` without an output creates variables MATLAB-style, which a translated program cannot.)"""
+    try:
+        from scipy.io import loadmat
+    except ImportError:
+        raise ImportError("load: reading .mat files needs scipy (pip install scipy)") from None
+    data = loadmat(str(filename), squeeze_me=False)
+    keep = {str(n) for n in names}
+    out = struct()
+    for k, v in data.items():
+        if k.startswith("__") or (keep and k not in keep):
+            continue
+        setattr(out, k, torch.from_numpy(np.asarray(v, dtype=np.float64)) if np.issubdtype(np.asarray(v).dtype,
+                                                                                           np.number) else v)
+    return out
+
+
+def loadvars(filename: Any, *names: str, current: dict[str, Any] | None = None) -> Any:
+    """The port of a bare `load(file)`: the named variables of the .mat file, in order (one: the value); a name
+    the file lacks keeps its `current` value (MATLAB's load changes only the variables the file has)."""
+    S = load(filename)
+    current = current or {}
+    missing = [n for n in names if not hasattr(S, n) and n not in current]
+    if missing:
+        raise NameError(f"load: {filename} has no variable {', '.join(missing)} (the port read "
+                        f"{', '.join(missing)} from this file: nothing else in the program defines it)")
+    values = tuple(getattr(S, n) if hasattr(S, n) else current[n] for n in names)
+    return values[0] if len(values) == 1 else values
+
+
+def ismatrix(x: Any) -> bool:
+    return len(size(x)) == 2
+
+
+def fliplr(x: Any) -> Any:
+    """MATLAB's fliplr: the columns in reverse order."""
+    if isinstance(x, (str, list)):
+        return x[::-1]
+    t = tensor(x)
+    return _out(t.reshape(mshape(t)).flip(1))
+
+
+def flipud(x: Any) -> Any:
+    """MATLAB's flipud: the rows in reverse order."""
+    if isinstance(x, list):
+        return list(x)
+    t = tensor(x)
+    return _out(t.reshape(mshape(t)).flip(0))
+
+
+def montage(images: Any, *args: Any, **kwargs: Any) -> Any:
+    """MATLAB's montage: the images tiled (layergraph's imtile) and shown in the current figure."""
+    return imshow(_lg.imtile(images, *args, **kwargs))
+
+
+def now() -> float:
+    """MATLAB's now: days since year 0 (MATLAB's datenum)."""
+    import datetime
+    t = datetime.datetime.now()
+    return t.toordinal() + 366 + (t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6) / 86400
+
+
+def datestr(t: Any = None, *args: Any) -> str:
+    """MATLAB's datestr(now): 'dd-mmm-yyyy HH:MM:SS'."""
+    import datetime
+    t = now() if t is None else float(t)
+    day = int(t)
+    d = datetime.datetime.fromordinal(day - 366) + datetime.timedelta(seconds=builtins.round((t - day) * 86400))
+    return d.strftime("%d-%b-%Y %H:%M:%S")

@@ -1,0 +1,162 @@
+"""Networks and objects in translated programs: forward/predict with nargout, dlgradient, classdef
+layers and handle classes (MatlabObject), rows handed to layergraph as 1×n."""
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+import layergraph as _lg
+from layergraph.dlarray.array import wrap
+from layergraph.port.subscripts import mshape, tensor
+from layergraph.port.values import _is_dl
+
+
+def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
+    """MATLAB's forward with its nargout: `Y = forward(net, X)` gives Y, `[Y, state] = ...` adds the state."""
+    return _lg.forward(net, *_numeric(X), nargout=nargout, **kwargs)
+
+
+class _Shared:
+    """Variables by name: MATLAB's globals, or one function's persistent variables."""
+
+
+GLOBAL = _Shared()
+_PERSISTENT: dict[str, _Shared] = {}
+
+
+def persistents(function: str) -> _Shared:
+    """The persistent variables of a program's function (by its name)."""
+    return _PERSISTENT.setdefault(function, _Shared())
+
+
+def declare(store: _Shared, *names: str) -> None:
+    """`global g` / `persistent p`: a variable not yet assigned is `[]`, as MATLAB makes it."""
+    for n in names:
+        if not hasattr(store, n):
+            setattr(store, n, [])
+
+
+class AcceleratedFunction:
+    """MATLAB's dlaccelerate(@f): calls give f's results (MATLAB reuses recorded traces for speed; the numbers
+    are the function's), `clearCache` is accepted."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.Function = fn
+        self.Enabled = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.Function(*args, **kwargs)
+
+    def clearCache(self) -> None:
+        pass
+
+
+def dlaccelerate(fn: Callable[..., Any]) -> AcceleratedFunction:
+    return AcceleratedFunction(fn)
+
+
+def deepNetworkDesigner(*args: Any) -> None:
+    """MATLAB's app for looking at a network: nothing to open in a translated program (analyzeNetwork prints)."""
+
+
+def copy(x: Any) -> Any:
+    """MATLAB's copy of a handle object (a datastore, a matlab.mixin.Copyable class): a shallow copy."""
+    if hasattr(x, "copy"):
+        return x.copy()
+    import copy as _copy
+    return _copy.copy(x)
+
+
+def imageDataAugmenter(*args: Any, **kwargs: Any) -> Any:
+    """MATLAB's imageDataAugmenter; a struct of options (what an inputParser leaves Unmatched) as name-value."""
+    if len(args) == 1 and isinstance(args[0], Mapping):
+        return _lg.imageDataAugmenter(**dict(args[0].items()), **kwargs)
+    return _lg.imageDataAugmenter(*args, **kwargs)
+
+
+def augment(augmenter: Any, images: Any) -> Any:
+    """MATLAB's augment(augmenter, images): one random transformation applied to every image of a cell array
+    (one image: that image transformed)."""
+    return augmenter.augment(images)
+
+
+def noargs(x: Any) -> Any:
+    """MATLAB's `obj.f()`: a method (or function handle) called with no arguments, or a field's value."""
+    return x() if callable(x) and not isinstance(x, (torch.Tensor, type)) else x
+
+
+class MatlabObject:
+    """The base of a translated handle class, datastore or value class: attributes as properties; `copy` as
+    matlab.mixin.Copyable's (a shallow copy: handle properties stay shared)."""
+
+    def __init__(self, **properties: Any) -> None:
+        for k, v in properties.items():
+            setattr(self, k, v)
+
+    def copy(self) -> Any:
+        import copy as _copy
+        return _copy.copy(self)
+
+
+def classdef_layer(cls: type) -> type:
+    """A translated classdef layer, registered (so `save` can write networks that hold it, as MATLAB saves
+    them) under its name, or `name_port` when a layergraph layer has that name (the program's class comes first
+    on MATLAB's path, as here)."""
+    from layergraph.layers.base import LAYERS
+    old = LAYERS.get(cls.__name__)
+    if old is None or (old.__module__, old.__qualname__) == (cls.__module__, cls.__qualname__):
+        return _lg.register_layer(cls)
+    return _lg.register_layer(cls, name=f"{cls.__name__}_port")
+
+
+def _matlab_row(x: Any) -> Any:
+    """A row held as a 1-D tensor, as the 1×n array MATLAB has (layergraph reads a 1-D tensor as a column)."""
+    return x.reshape(1, -1) if isinstance(x, torch.Tensor) and not _is_dl(x) and x.dim() == 1 else x
+
+
+def permute(x: Any, order: Any) -> Any:
+    """MATLAB's permute (a row is 1×n)."""
+    return _lg.permute(_matlab_row(x), order)
+
+
+def cat(dim: Any, *xs: Any) -> Any:
+    """MATLAB's cat (rows are 1×n)."""
+    return _lg.cat(dim, *[_matlab_row(x) for x in xs])
+
+
+def dlgradient(loss: Any, *variables: Any, **kwargs: Any) -> Any:
+    """MATLAB's dlgradient; a later dlgradient of the same trace works without RetainData, as in MATLAB (where
+    RetainData only saves recomputation), so the trace is always kept until dlfeval returns."""
+    kwargs = {k: v for k, v in kwargs.items() if k != "RetainData"}
+    return _lg.dlgradient(loss, *variables, RetainData=True, **kwargs)
+
+
+def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:
+    """MATLAB's dlarray: a row held as a 1-D tensor (or a list, or a number) is passed on as 1×n."""
+    if isinstance(x, torch.Tensor) and not _is_dl(x) and x.dim() <= 1:
+        x = x.reshape(1, -1)
+    elif isinstance(x, (list, tuple, int, float)) and not isinstance(x, bool):
+        x = tensor(x).reshape(mshape(x))
+    return _lg.dlarray(x, *args, **kwargs)
+
+
+def predict(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
+    """MATLAB's predict with its nargout: `Y = predict(net, X)` is the first output of a multi-output net."""
+    return _lg.predict(net, *_numeric(X), nargout=nargout, **kwargs)
+
+
+def _numeric(X: tuple[Any, ...]) -> list[Any]:
+    """A translated program's numeric arrays are MATLAB-layout tensors: handed to a network as MATLAB's numeric
+    input, an unformatted dlarray (layergraph reads a plain tensor as torch layout)."""
+    return [wrap(_matlab_row(x), "") if isinstance(x, torch.Tensor) and not _is_dl(x) else x for x in X]
+
+
+def next(q: Any, *args: Any, nargout: int = 1) -> Any:
+    """MATLAB's next(mbq) / read: the next mini-batch (a tuple for [X, T] = next(mbq))."""
+    res = q.next() if hasattr(q, "next") else builtins.next(q, *args)
+    if isinstance(res, tuple) and nargout <= 1:
+        return res[0]
+    return res
