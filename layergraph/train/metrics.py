@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from layergraph.errors import OptionError
+from layergraph.namevalue import matlab_keywords
 
 __all__ = ["BuiltinMetric", "Gathered", "accuracyMetric", "aucMetric", "builtin_metric", "fScoreMetric",
            "mapeMetric", "precisionMetric", "recallMetric", "rmseMetric"]
@@ -47,37 +48,44 @@ def _average(name: str, value: Any) -> str:
     return text
 
 
-def accuracyMetric(Name: str = "Accuracy") -> BuiltinMetric:
+@matlab_keywords
+def accuracyMetric(*, Name: str = "Accuracy") -> BuiltinMetric:
     """MATLAB's `accuracyMetric`: percentage of observations whose largest score is the true class."""
     return BuiltinMetric("accuracy", str(Name))
 
 
-def fScoreMetric(Name: str = "FScore", AverageType: str = "micro") -> BuiltinMetric:
+@matlab_keywords
+def fScoreMetric(*, Name: str = "FScore", AverageType: str = "micro") -> BuiltinMetric:
     """MATLAB's `fScoreMetric`: F1 = 2·TP/(2·TP + FP + FN), averaged over classes by AverageType."""
     return BuiltinMetric("fscore", str(Name), _average("fScoreMetric", AverageType))
 
 
-def precisionMetric(Name: str = "Precision", AverageType: str = "micro") -> BuiltinMetric:
+@matlab_keywords
+def precisionMetric(*, Name: str = "Precision", AverageType: str = "micro") -> BuiltinMetric:
     """MATLAB's `precisionMetric`: TP/(TP + FP), averaged over classes by AverageType."""
     return BuiltinMetric("precision", str(Name), _average("precisionMetric", AverageType))
 
 
-def recallMetric(Name: str = "Recall", AverageType: str = "micro") -> BuiltinMetric:
+@matlab_keywords
+def recallMetric(*, Name: str = "Recall", AverageType: str = "micro") -> BuiltinMetric:
     """MATLAB's `recallMetric`: TP/(TP + FN), averaged over classes by AverageType."""
     return BuiltinMetric("recall", str(Name), _average("recallMetric", AverageType))
 
 
-def aucMetric(Name: str = "AUC", AverageType: str = "micro") -> BuiltinMetric:
+@matlab_keywords
+def aucMetric(*, Name: str = "AUC", AverageType: str = "micro") -> BuiltinMetric:
     """MATLAB's `aucMetric`: area under the one-vs-rest ROC curve of the scores, averaged by AverageType."""
     return BuiltinMetric("auc", str(Name), _average("aucMetric", AverageType))
 
 
-def rmseMetric(Name: str = "RMSE") -> BuiltinMetric:
+@matlab_keywords
+def rmseMetric(*, Name: str = "RMSE") -> BuiltinMetric:
     """MATLAB's `rmseMetric`: root mean squared error over all elements."""
     return BuiltinMetric("rmse", str(Name))
 
 
-def mapeMetric(Name: str = "MAPE") -> BuiltinMetric:
+@matlab_keywords
+def mapeMetric(*, Name: str = "MAPE") -> BuiltinMetric:
     """MATLAB's `mapeMetric`: mean absolute percentage error 100·mean(|(T − Y)/T|) over all elements."""
     return BuiltinMetric("mape", str(Name))
 
