@@ -119,18 +119,23 @@ def test_retain_data_semantics_like_seed():
         torch.testing.assert_close(a, b)
 
 
-def test_second_dlgradient_without_retain_data_fails_clearly():
-    """Without RetainData the first call releases the trace; the second says to pass RetainData=True."""
+def test_second_dlgradient_without_retain_data_differentiates_again():
+    """MATLAB: RetainData only saves recomputation; a second dlgradient of one trace without it still works (the
+    SciNet program does this). Both equal torch's gradients; dlfeval's outputs come back untraced."""
     net = TinyNet(4)
     x = torch.randn(3, 3)
 
     def fn(net, x):
         loss = net.forward(x).square().mean()
-        dlgradient(loss, net.Learnables)
-        return dlgradient(loss, net.Learnables)
+        return loss, dlgradient(loss, net.Learnables), dlgradient(2 * loss, net.Learnables)
 
-    with pytest.raises(AutodiffError, match="RetainData=True"):
-        dlfeval(fn, net, x)
+    loss, g1, g2 = dlfeval(fn, net, x)
+    w1, b1, w2, b2 = (p.detach().clone().requires_grad_(True) for p in net.Learnables.Value[:4])
+    ref = torch.autograd.grad((torch.tanh(x @ w1.T + b1) @ w2.T + b2).square().mean(), [w1, b1, w2, b2])
+    for a, b, r in zip(g1.Value[:4], g2.Value[:4], ref, strict=True):
+        torch.testing.assert_close(a, r)
+        torch.testing.assert_close(b, 2 * r)
+    assert loss.grad_fn is None  # the trace ends with dlfeval, so nothing keeps it alive afterwards
 
 
 def test_loss_must_be_scalar_and_traced():
@@ -145,17 +150,20 @@ def test_loss_must_be_scalar_and_traced():
         dlfeval(lambda: dlgradient(net.forward(x).sum(), frozen))
 
 
-def test_dlfeval_enables_grad_and_returns_outputs_as_is():
-    """Even inside torch.no_grad, dlfeval records; its return value is passed through untouched."""
+def test_dlfeval_enables_grad_and_returns_outputs_untraced():
+    """Even inside torch.no_grad, dlfeval records (dlgradient works inside it); its outputs come back as they
+    are, less their traces (MATLAB traces only inside dlfeval); other values pass through untouched."""
     net = TinyNet(6)
     marker = object()
 
     def fn(net, x, *, tag):
-        return net.forward(x).sum(), tag
+        loss = net.forward(x).sum()
+        return loss, dlgradient(loss, net.w2), tag
 
     with torch.no_grad():
-        loss, tag = dlfeval(fn, net, torch.randn(2, 3), tag=marker)
-    assert loss.requires_grad and tag is marker
+        loss, grad, tag = dlfeval(fn, net, torch.randn(2, 3), tag=marker)
+    assert not loss.requires_grad and tag is marker
+    assert grad.abs().sum() > 0
 
 
 def test_dlfeval_traces_dlarray_inputs_without_touching_callers_copy():

@@ -1,4 +1,4 @@
-"""Networks and objects in translated programs: forward/predict with nargout, dlgradient, classdef
+"""Networks and objects in translated programs: forward/predict with nargout, classdef
 layers and handle classes (MatlabObject), rows handed to layergraph as 1×n."""
 from __future__ import annotations
 
@@ -125,13 +125,6 @@ def permute(x: Any, order: Any) -> Any:
 def cat(dim: Any, *xs: Any) -> Any:
     """MATLAB's cat (rows are 1×n)."""
     return _lg.cat(dim, *[_matlab_row(x) for x in xs])
-
-
-def dlgradient(loss: Any, *variables: Any, **kwargs: Any) -> Any:
-    """MATLAB's dlgradient; a later dlgradient of the same trace works without RetainData, as in MATLAB (where
-    RetainData only saves recomputation), so the trace is always kept until dlfeval returns."""
-    kwargs = {k: v for k, v in kwargs.items() if k != "RetainData"}
-    return _lg.dlgradient(loss, *variables, RetainData=True, **kwargs)
 
 
 def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:

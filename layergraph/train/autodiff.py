@@ -9,6 +9,7 @@ import torch
 from layergraph.dlarray import DLArray, wrap
 from layergraph.errors import LayergraphError
 from layergraph.namevalue import matlab_keywords
+from layergraph.table import Table
 from layergraph.tracing import dlfeval_scope
 from layergraph.tree import Tree, TreeError, check_tensors, flatten, plain, unflatten
 
@@ -50,7 +51,21 @@ def dlfeval(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     with torch.enable_grad(), dlfeval_scope():
         traced_args = [_trace(a) for a in args]
         traced_kwargs = {k: _trace(v) for k, v in kwargs.items()}
-        return fn(*traced_args, **traced_kwargs)
+        return _untraced(fn(*traced_args, **traced_kwargs))
+
+
+def _untraced(obj: Any) -> Any:
+    """dlfeval's outputs without their traces (MATLAB traces only inside dlfeval): the trace, which dlgradient
+    keeps for later dlgradient calls, is released when dlfeval returns."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach() if obj.grad_fn is not None else obj
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_untraced(v) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _untraced(v) for k, v in obj.items()}
+    if isinstance(obj, Table):
+        return Table(obj.Layer, obj.Parameter, [_untraced(v) for v in obj.Value], obj.shapes)
+    return obj
 
 
 # --- dlgradient -------------------------------------------------------------------------------------------
@@ -103,18 +118,11 @@ def dlgradient(loss: torch.Tensor, x: Any, *more: Any, RetainData: bool = False,
     """
     _check_loss(loss)
     inputs, trees = _variables((x, *more))
-    keep_graph = bool(RetainData) or bool(EnableHigherDerivatives)
-    try:
-        grads = torch.autograd.grad(
-            loss.reshape(()), inputs, retain_graph=keep_graph, create_graph=bool(EnableHigherDerivatives),
-            allow_unused=True)
-    except RuntimeError as exc:
-        if "second time" in str(exc) or "already been freed" in str(exc):
-            raise AutodiffError(
-                "dlgradient: the recorded computation was already released by an earlier dlgradient call; "
-                "pass RetainData=True to the earlier call to differentiate the same forward pass again"
-            ) from exc
-        raise
+    # MATLAB differentiates a trace again without RetainData (the flag only trades memory for recomputation):
+    # the trace is kept until dlfeval returns, which releases it (its outputs are untraced)
+    del RetainData
+    grads = torch.autograd.grad(loss.reshape(()), inputs, retain_graph=True,
+                                create_graph=bool(EnableHigherDerivatives), allow_unused=True)
 
     filled: list[torch.Tensor] = []
     for t, g in zip(inputs, grads, strict=True):
