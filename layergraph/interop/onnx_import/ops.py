@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from layergraph.interop.onnx_import import (  # noqa: F401 - imported to register their handlers
     attention,
+    groupnorm,
     layout,
     ops_1d,
     ops_activation,
