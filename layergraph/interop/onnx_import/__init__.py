@@ -33,6 +33,7 @@ from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.sequences import sequence_inputs
+from layergraph.interop.onnx_import.torch_attention import fuse_torch_attention
 from layergraph.interop.onnx_import.values import ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
 
@@ -125,9 +126,11 @@ def _free_length(model: Any) -> bool:
 def _import(model: Any, where: str, length: int) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
     imp = Importer(model, where, fold_crop)
     imp.default_length = length
-    sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
+    # fused regions: one node each (GELU, attention of layergraph's and of PyTorch's, group normalization)
+    nodes = fuse_group_norm(imp, fuse_attention(imp, fuse_torch_attention(imp, fuse_gelu(imp))))
+    sequence_inputs(imp, nodes)  # inputs read by LSTM/GRU or PyTorch's attention: sequenceInputLayer (first)
     graph_inputs(imp)
-    for node in fuse_group_norm(imp, fuse_attention(imp, fuse_gelu(imp))):  # fused regions: one node each
+    for node in nodes:
         imp.onnx_node = node
         convert(imp, node)
     imp.onnx_node = None

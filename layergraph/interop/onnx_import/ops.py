@@ -21,6 +21,7 @@ from layergraph.interop.onnx_import import (  # noqa: F401 - imported to registe
     ops_spatial,
     recurrent,
     sequences,
+    torch_attention,
 )
 from layergraph.interop.onnx_import.registry import HANDLERS, Handler, convert, handler_for
 

@@ -20,15 +20,17 @@ from layergraph.layers.inputs import SequenceInputLayer
 from layergraph.layers.recurrent import BiLSTMLayer, GRULayer, LSTMLayer
 
 Handler = Callable[[Importer, Any], None]
+NTC_ATTENTION = "SelfAttentionNTC"  # torch_attention.py's fused node: its input is batch-first N×L×E
 
 
 # ----- sequence inputs ------------------------------------------------------------------------------------------
-def sequence_inputs(imp: Importer) -> None:
-    """A sequenceInputLayer for each graph input that reaches a recurrent node's X through Transposes alone."""
+def sequence_inputs(imp: Importer, nodes: list[Any] | None = None) -> None:
+    """A sequenceInputLayer for each graph input that reaches a recurrent node's X through Transposes alone, or
+    that a fused PyTorch multi-head attention reads (N×L×E; `nodes`: the node list after the fusions)."""
     for inp in imp.graph.input:
         if inp.name in imp.consts:
             continue
-        labels = _labels_at_x(imp, inp.name)
+        labels = _labels_at_x(imp, inp.name, list(imp.graph.node) if nodes is None else nodes)
         if labels is None:
             continue
         dims = inp.type.tensor_type.shape.dim
@@ -43,18 +45,18 @@ def sequence_inputs(imp: Importer) -> None:
         imp.set(inp.name, Seq(nid, labels, hint, static=static))
 
 
-def _labels_at_x(imp: Importer, name: str) -> tuple[str, ...] | None:
-    """The N/T/C labels of value `name` when it reaches a recurrent node's X (time-major T×N×C) through
-    Transposes, else None."""
+def _labels_at_x(imp: Importer, name: str, nodes: list[Any]) -> tuple[str, ...] | None:
+    """The N/T/C labels of value `name` when it reaches a recurrent node's X (time-major T×N×C) or a fused
+    PyTorch attention's input (N×L×E) through Transposes, else None."""
     perms: list[list[int]] = []
     cur = name
     for _ in range(8):
-        readers = [n for n in imp.graph.node if cur in n.input and n.op_type != "Shape"]
+        readers = [n for n in nodes if cur in n.input and n.op_type != "Shape"]
         if len(readers) != 1:
             return None
         node = readers[0]
-        if node.op_type in ("LSTM", "GRU") and node.input[0] == cur:
-            labels = ["T", "N", "C"]
+        if node.op_type in ("LSTM", "GRU", NTC_ATTENTION) and node.input[0] == cur:
+            labels = ["N", "T", "C"] if node.op_type == NTC_ATTENTION else ["T", "N", "C"]
             for perm in reversed(perms):  # out[i] = in[perm[i]]  →  in[perm[i]] = out[i]
                 before = [""] * len(perm)
                 for i, p in enumerate(perm):
