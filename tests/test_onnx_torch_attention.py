@@ -84,3 +84,58 @@ def test_masked_attention_is_not_taken_for_self_attention_layer() -> None:
     model = _export(_SelfAttention(mask=mask).eval(), torch.randn(2, 5, 8), 17, dynamo=False)
     with pytest.raises(ONNXImportError, match="do not compute plain multi-head self-attention"):
         importNetworkFromONNX(model)
+
+
+class _Block(nn.Module):
+    """A post-norm transformer encoder block written out: self-attention, residual, LayerNorm, feed-forward
+    (Linear, GELU, Linear), residual, LayerNorm; every parameter random."""
+
+    def __init__(self, e: int = 8, heads: int = 2, hidden: int = 12) -> None:
+        super().__init__()
+        self.att = _SelfAttention(e, heads)
+        self.norm1, self.norm2 = nn.LayerNorm(e), nn.LayerNorm(e)
+        self.ff = nn.Sequential(nn.Linear(e, hidden), nn.GELU(), nn.Linear(hidden, e))
+        torch.manual_seed(2)
+        with torch.no_grad():
+            for p in [*self.norm1.parameters(), *self.norm2.parameters()]:
+                p.copy_(torch.randn(p.shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm1(x + self.att(x))
+        return self.norm2(x + self.ff(x))
+
+
+def _check_block(m: nn.Module, model: object, x: torch.Tensor, types: list[str]) -> None:
+    net = importNetworkFromONNX(model)
+    assert [layer.type for layer in net.Layers] == types
+    got = lg.extractdata(lg.predict(net, lg.dlarray(x.permute(2, 0, 1), "CBT"))).numpy().transpose(1, 2, 0)
+    with torch.no_grad():
+        np.testing.assert_allclose(got, m(x).numpy(), rtol=0, atol=ATOL)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(got, sess.run(None, {"x": x.numpy()})[0], rtol=0, atol=ATOL)
+
+
+BLOCK = ["sequenceInputLayer", "selfAttentionLayer", "additionLayer", "layerNormalizationLayer",
+         "fullyConnectedLayer", "geluLayer", "fullyConnectedLayer", "additionLayer", "layerNormalizationLayer"]
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_transformer_block_on_sequences(dynamo: bool) -> None:
+    """Residual additions, LayerNorm over the channels and Linear layers on the N×L×E sequence around the
+    attention: additionLayer, layerNormalizationLayer ('auto': channel-only on "CBT"), fullyConnectedLayer."""
+    m = _Block().eval()
+    model = _export(m, torch.randn(2, 5, 8), 17, dynamo)
+    _check_block(m, model, torch.randn(2 if dynamo else 3, 5, 8), BLOCK)
+
+
+def test_torch_transformer_encoder_layer() -> None:
+    """nn.TransformerEncoderLayer(batch_first=True) by the dynamo exporter (the TorchScript exporter of this torch
+    fails on it), random weights."""
+    torch.manual_seed(3)
+    m = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape) * 0.5)
+    model = _export(m, torch.randn(2, 5, 8), 18, dynamo=True)
+    types = [t if t != "geluLayer" else "reluLayer" for t in BLOCK]
+    _check_block(m, model, torch.randn(2, 5, 8), types)

@@ -20,6 +20,7 @@ from layergraph.interop.onnx_import import (  # noqa: F401 - imported to registe
     ops_norm,
     ops_spatial,
     recurrent,
+    sequence_ops,
     sequences,
     torch_attention,
 )
@@ -29,5 +30,7 @@ __all__ = ["OPS", "Handler", "convert", "handler_for"]
 
 for _op, _seq in sequences.SEQUENCE_LAYOUT.items():  # Transpose, Squeeze, … of sequences: recurrent.py
     HANDLERS[_op] = {since: sequences.sequence_aware(plain, _seq) for since, plain in HANDLERS[_op].items()}
+for _op, _seq in sequence_ops.SEQUENCE_OPS.items():  # MatMul, Add, LayerNormalization of N×T×C sequences
+    HANDLERS[_op] = {since: sequence_ops.any_sequence(plain, _seq) for since, plain in HANDLERS[_op].items()}
 
 OPS = HANDLERS  # ONNX operator → {first opset: handler}

@@ -52,9 +52,10 @@ def _labels_at_x(imp: Importer, name: str, nodes: list[Any]) -> tuple[str, ...] 
     cur = name
     for _ in range(8):
         readers = [n for n in nodes if cur in n.input and n.op_type != "Shape"]
-        if len(readers) != 1:
+        attention = [n for n in readers if n.op_type == NTC_ATTENTION and n.input[0] == cur]
+        if len(readers) != 1 and not attention:  # an attention's input may also feed others (a residual)
             return None
-        node = readers[0]
+        node = attention[0] if attention else readers[0]
         if node.op_type in ("LSTM", "GRU", NTC_ATTENTION) and node.input[0] == cur:
             labels = ["N", "T", "C"] if node.op_type == NTC_ATTENTION else ["T", "N", "C"]
             for perm in reversed(perms):  # out[i] = in[perm[i]]  →  in[perm[i]] = out[i]
