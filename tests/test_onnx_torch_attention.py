@@ -1,7 +1,8 @@
 """ONNX import of PyTorch's nn.MultiheadAttention(batch_first=True) as self-attention (query = key = value),
 exported by torch.onnx (TorchScript exporter and dynamo, opsets 17, 18 and 23), as sequenceInputLayer →
-selfAttentionLayer: outputs against the torch module and onnxruntime (atol 1e-5), weights against the module's
-in_proj/out_proj (MATLAB's QueryWeights etc. are NumKeyChannels×C: torch's rows)."""
+selfAttentionLayer: outputs against the torch module and onnxruntime (atol 1e-5), a causal mask as AttentionMask
+'causal', weights against the module's in_proj/out_proj (MATLAB's QueryWeights etc. are NumKeyChannels×C: torch's
+rows); transformer blocks around it on the N×L×E sequence."""
 from __future__ import annotations
 
 import io
@@ -78,9 +79,21 @@ def test_weights_are_torch_projections_in_matlab_sizes() -> None:
     torch.testing.assert_close(found["OutputWeights"], m.a.out_proj.weight.detach(), rtol=0, atol=0)
 
 
-def test_masked_attention_is_not_taken_for_self_attention_layer() -> None:
-    """An attention mask changes the numbers: the region is not fused, and the import says why."""
-    mask = torch.triu(torch.full((5, 5), float("-inf")), 1)
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_causal_mask_imports_as_attention_mask_causal(dynamo: bool) -> None:
+    m = _SelfAttention(mask=torch.triu(torch.full((5, 5), float("-inf")), 1)).eval()
+    model = _export(m, torch.randn(2, 5, 8), 18, dynamo)
+    net = importNetworkFromONNX(model)
+    assert net.Layers[1].AttentionMask == "causal"
+    x = torch.randn(2, 5, 8)
+    got = lg.extractdata(lg.predict(net, lg.dlarray(x.permute(2, 0, 1), "CBT"))).numpy().transpose(1, 2, 0)
+    with torch.no_grad():
+        np.testing.assert_allclose(got, m(x).numpy(), rtol=0, atol=ATOL)
+
+
+def test_other_masks_are_not_taken_for_self_attention_layer() -> None:
+    """A mask that is neither none nor causal changes the numbers: not fused, and the import says why."""
+    mask = torch.randn(5, 5)
     model = _export(_SelfAttention(mask=mask).eval(), torch.randn(2, 5, 8), 17, dynamo=False)
     with pytest.raises(ONNXImportError, match="do not compute plain multi-head self-attention"):
         importNetworkFromONNX(model)
