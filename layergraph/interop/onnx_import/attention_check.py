@@ -30,7 +30,15 @@ class NodeGraph:
         r = self.readers.get(value, [])
         return r[0] if len(r) == 1 and self.nodes[r[0]].op_type == op else None
 
-    def perm(self, i: int) -> list[int] | None:
+    def made_by(self, value: str, op: str) -> int | None:
+        """The node making `value` when it is an `op` node that nothing else reads from."""
+        i = self.maker.get(value)
+        ok = i is not None and self.nodes[i].op_type == op and len(self.readers.get(value, [])) == 1
+        return i if ok else None
+
+    def perm(self, i: int | None) -> list[int] | None:
+        if i is None:
+            return None
         attr = next((a for a in self.nodes[i].attribute if a.name == "perm"), None)
         return list(attr.ints) if attr is not None else None
 
@@ -105,13 +113,15 @@ def evaluator(g: NodeGraph, region: list[int], x: str, y: str, shape: tuple[int,
 
 
 def probe_shapes(g: NodeGraph, x: str, e: int) -> list[tuple[int, int, int]]:
-    """N×L×E shapes to run the region on: the file's, where it fixes N and L; else 2×L×E for L = 1…32 (the
-    TorchScript exporter bakes the export's length into Reshapes even where it calls L free)."""
+    """N×L×E shapes to run the region on: the file's, where it fixes N and L; else 2×L×E for L = 4, 3, 5, …, 32, 2
+    (the TorchScript exporter bakes the export's length into Reshapes even where it calls L free). Never L = 1:
+    one key makes every softmax 1, so any number of heads would match."""
     info = next((v for v in [*g.imp.graph.input, *g.imp.graph.value_info] if v.name == x), None)
     dims = [d.dim_value for d in info.type.tensor_type.shape.dim] if info is not None else []
     if len(dims) == 3 and dims[0] and dims[1]:
-        return [(dims[0], dims[1], e)]
-    return [(dims[0] if len(dims) == 3 and dims[0] else 2, length, e) for length in range(1, 33)]
+        return [(dims[0], dims[1], e)] if dims[1] > 1 else []
+    n = dims[0] if len(dims) == 3 and dims[0] else 2
+    return [(n, length, e) for length in (4, 3, *range(5, 33), 2)]
 
 
 def run_region(g: NodeGraph, region: list[int], x: str, y: str, e: int) -> tuple[np.ndarray, np.ndarray] | None:
