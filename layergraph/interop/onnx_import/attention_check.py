@@ -98,8 +98,8 @@ def attention(x: np.ndarray, w: list[np.ndarray], heads: int, causal: bool = Fal
     return np.moveaxis(y, 1, 2).reshape(n, length, -1) @ wo + bo
 
 
-def evaluator(g: NodeGraph, region: list[int], x: str, y: str, shape: tuple[int, ...]) -> Any:
-    """onnx's reference evaluator of the region alone (input `x` of `shape`, output `y`)."""
+def evaluator(g: NodeGraph, region: list[int], x: str, y: str, e: int) -> Any:
+    """onnx's reference evaluator of the region alone (input `x`: N×L×`e`, output `y`)."""
     from onnx.reference import ReferenceEvaluator
 
     onnx = g.imp.onnx
@@ -107,7 +107,7 @@ def evaluator(g: NodeGraph, region: list[int], x: str, y: str, shape: tuple[int,
     nodes = [g.nodes[i] for i in region]
     names = {v for n in nodes for v in n.input if v in g.imp.consts}
     inits = [onnx.numpy_helper.from_array(np.asarray(g.imp.consts[v]), v) for v in sorted(names)]
-    graph = h.make_graph(nodes, "region", [h.make_tensor_value_info(x, onnx.TensorProto.FLOAT, shape)],
+    graph = h.make_graph(nodes, "region", [h.make_tensor_value_info(x, onnx.TensorProto.FLOAT, ["N", "L", e])],
                          [h.make_tensor_value_info(y, onnx.TensorProto.FLOAT, None)], inits)
     return ReferenceEvaluator(h.make_model(graph, opset_imports=list(g.imp.model.opset_import)))
 
@@ -127,12 +127,16 @@ def probe_shapes(g: NodeGraph, x: str, e: int) -> list[tuple[int, int, int]]:
 def run_region(g: NodeGraph, region: list[int], x: str, y: str, e: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(probe input, the region's output) for the first probe shape the region runs on; None if none."""
     rng = np.random.default_rng(0)
+    try:
+        run = evaluator(g, region, x, y, e).run
+    except Exception:  # an operator onnx's reference evaluator lacks: not fused (the walk says what stops it)
+        return None
     for shape in probe_shapes(g, x, e):
         probe = rng.standard_normal(shape).astype(np.float32)
         try:
-            return probe, np.asarray(evaluator(g, region, x, y, shape).run(None, {x: probe})[0], np.float64)
-        except Exception:  # a shape the region does not take, or an operator onnx's reference evaluator
-            continue  # lacks: not fused (the walk then says what stops it)
+            return probe, np.asarray(run(None, {x: probe})[0], np.float64)
+        except Exception:  # a shape the region does not take (a length baked into its Reshapes)
+            continue
     return None
 
 
