@@ -26,11 +26,12 @@ NTC_ATTENTION = "SelfAttentionNTC"  # torch_attention.py's fused node: its input
 # ----- sequence inputs ------------------------------------------------------------------------------------------
 def sequence_inputs(imp: Importer, nodes: list[Any] | None = None) -> None:
     """A sequenceInputLayer for each graph input that reaches a recurrent node's X through Transposes alone, or
-    that a fused PyTorch multi-head attention reads (N×L×E; `nodes`: the node list after the fusions)."""
+    a fused PyTorch multi-head attention's N×L×E input (`nodes`: the node list after the fusions)."""
     for inp in imp.graph.input:
         if inp.name in imp.consts:
             continue
-        labels = _labels_at_x(imp, inp.name, list(imp.graph.node) if nodes is None else nodes)
+        nodes = list(imp.graph.node) if nodes is None else nodes
+        labels = _labels_at_x(imp, inp.name, nodes) or (("N", "T", "C") if _feeds_attention(inp.name, nodes) else None)
         if labels is None:
             continue
         dims = inp.type.tensor_type.shape.dim
@@ -43,6 +44,28 @@ def sequence_inputs(imp: Importer, nodes: list[Any] | None = None) -> None:
         layer = imp.make(SequenceInputLayer, c, Normalization="none", MinLength=min_length(imp, inp.name, None))
         nid = imp.add(layer, [], hint)
         imp.set(inp.name, Seq(nid, labels, hint, static=static))
+
+
+# operators that keep N×L×C's first two axes (sequence_ops.py reads them on sequences)
+_CHANNEL_LAST = {"MatMul", "Add", "LayerNormalization", "Relu", "Gelu", "Sigmoid", "Tanh", "LeakyRelu", "Elu",
+                 "Dropout", "Identity"}
+
+
+def _feeds_attention(name: str, nodes: list[Any]) -> bool:
+    """True when value `name` reaches a fused PyTorch attention's input through operators that work on the last
+    axis alone (MatMul by a constant, Add, LayerNormalization, activations): it is N×L×C like that input."""
+    seen, todo = {name}, [name]
+    while todo:
+        cur = todo.pop()
+        for n in nodes:
+            if not n.input or (n.input[0] != cur and not (n.op_type == "Add" and cur in n.input)):
+                continue
+            if n.op_type == NTC_ATTENTION:
+                return True
+            if n.op_type in _CHANNEL_LAST and n.output[0] not in seen:
+                seen.add(n.output[0])
+                todo.append(n.output[0])
+    return False
 
 
 def _labels_at_x(imp: Importer, name: str, nodes: list[Any]) -> tuple[str, ...] | None:
