@@ -155,8 +155,8 @@ def test_torch_transformer_encoder_layer() -> None:
 
 
 class _Tagger(nn.Module):
-    """Linear embedding of N×L×6 features, ReLU, the attention block, a Linear head: the input reaches the attention
-    through layers on the last axis."""
+    """Linear embedding of N×L×6 features, ReLU, the attention block, a Linear head, softmax over the classes: the
+    input reaches the attention through layers on the last axis."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -164,12 +164,13 @@ class _Tagger(nn.Module):
         self.embed, self.block, self.head = nn.Linear(6, 8), _Block(), nn.Linear(8, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.block(torch.relu(self.embed(x))))
+        return torch.softmax(self.head(self.block(torch.relu(self.embed(x)))), -1)
 
 
 @pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
 def test_attention_after_an_embedding_layer(dynamo: bool) -> None:
     m = _Tagger().eval()
     model = _export(m, torch.randn(2, 5, 6), 17, dynamo)
-    types = ["sequenceInputLayer", "fullyConnectedLayer", "reluLayer", *BLOCK[1:], "fullyConnectedLayer"]
+    types = ["sequenceInputLayer", "fullyConnectedLayer", "reluLayer", *BLOCK[1:], "fullyConnectedLayer",
+             "softmaxLayer"]
     _check_block(m, model, torch.randn(2 if dynamo else 3, 5, 6), types)

@@ -1,8 +1,9 @@
 """Layers on whole sequences (`Seq`: N×T×C values such as PyTorch's batch-first N×L×E, around a fused
 self-attention): MatMul by a constant (fullyConnectedLayer, applied at each time step, as MATLAB's on "CBT"), Add
 of a per-channel constant (its bias), Add of two sequences (additionLayer), LayerNormalization over the channels
-(layerNormalizationLayer, OperationDimension 'auto': channel-only for sequences) and element-wise layers
-(elementwise.unary). ops.py puts these in front of the plain handlers of those operators (`SEQUENCE_OPS`).
+(layerNormalizationLayer, OperationDimension 'auto': channel-only for sequences), Softmax over the channels
+(softmaxLayer) and element-wise layers (elementwise.unary). ops.py puts these in front of the plain handlers of
+those operators (`SEQUENCE_OPS`).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.values import Seq, f32, name_hint
+from layergraph.layers.activation import SoftmaxLayer
 from layergraph.layers.dense import FullyConnectedLayer
 from layergraph.layers.merge import AdditionLayer
 from layergraph.layers.norm import LayerNormalizationLayer
@@ -94,6 +96,19 @@ def layer_normalization(imp: Importer, node: Any) -> None:
     imp.set(node.output[0], replace(s, base=nid, hint=hint))
 
 
+def softmax(imp: Importer, node: Any) -> None:
+    """Softmax of a sequence over its channels (the last axis): softmaxLayer, over the channels of each time step.
+    Before opset 13 Softmax flattens from `axis` on; from the last axis that is the same."""
+    s = imp.vals[node.input[0]]
+    _channels_last(imp, s)
+    axis = imp.attrs(node)["axis"]
+    if axis not in (-1, len(s.axes) - 1):
+        raise imp.fail(f"Softmax of a sequence over axis {axis}: softmaxLayer works over the channels (the last "
+                       "axis)")
+    hint = name_hint(node.name)
+    imp.set(node.output[0], replace(s, base=imp.add(imp.make(SoftmaxLayer), [s.base], hint), hint=hint))
+
+
 def any_sequence(plain: Handler, seq: Handler) -> Handler:
     """`seq` where one of the node's inputs is a sequence, else `plain`."""
 
@@ -104,4 +119,5 @@ def any_sequence(plain: Handler, seq: Handler) -> Handler:
     return handle
 
 
-SEQUENCE_OPS: dict[str, Handler] = {"MatMul": matmul, "Add": add, "LayerNormalization": layer_normalization}
+SEQUENCE_OPS: dict[str, Handler] = {"MatMul": matmul, "Add": add, "LayerNormalization": layer_normalization,
+                                    "Softmax": softmax}
