@@ -174,3 +174,23 @@ def test_attention_after_an_embedding_layer(dynamo: bool) -> None:
     types = ["sequenceInputLayer", "fullyConnectedLayer", "reluLayer", *BLOCK[1:], "fullyConnectedLayer",
              "softmaxLayer"]
     _check_block(m, model, torch.randn(2 if dynamo else 3, 5, 6), types)
+
+
+class _Positions(nn.Module):
+    """Learned positions sliced to the input's length (`pos[:, :L]`), added before the attention."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.pos, self.att = nn.Parameter(torch.randn(1, 16, 8)), _SelfAttention()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.att(nn.functional.linear(x, torch.eye(8)) + self.pos[:, :x.size(1)])
+
+
+def test_constant_computed_from_the_sequence_length_is_refused() -> None:
+    """Folding counts a sequence's length as 1: a constant sliced by it must not be taken for a bias."""
+    model = _export(_Positions().eval(), torch.randn(2, 5, 8), 17, dynamo=False)
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "L"
+    with pytest.raises(ONNXImportError, match="computed from the length of a sequence"):
+        importNetworkFromONNX(model)

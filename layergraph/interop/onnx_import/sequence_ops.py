@@ -29,6 +29,23 @@ def _channels_last(imp: Importer, s: Seq) -> None:
                        "channels last (N×T×C or T×N×C)")
 
 
+def _const(imp: Importer, name: str, what: str) -> np.ndarray:
+    """imp.const, refusing a constant computed from the Shape of a sequence: folding counts a sequence's length as
+    1 (values.Seq.unit_shape), so such a value (PyTorch's `pos[:, :x.size(1)]`) would hold for length 1 only."""
+    makers = {o: n for n in imp.graph.node for o in n.output}
+    todo, seen = [name], {name}
+    while todo:
+        node = makers.get(todo.pop())
+        if node is None:
+            continue
+        if node.op_type == "Shape" and isinstance(imp.vals.get(node.input[0]), Seq):
+            raise imp.fail(f"{what} '{name}' is computed from the length of a sequence; layergraph's sequences "
+                           "have any length")
+        todo += [x for x in node.input if x and x not in seen]
+        seen.update(node.input)
+    return imp.const(name, what)
+
+
 def _per_channel(imp: Importer, s: Seq, c: np.ndarray, channels: int) -> np.ndarray:
     """Constant `c` as one value per channel of `s` (it may have unit axes in front, never another size)."""
     c = np.asarray(c, np.float32)
@@ -44,7 +61,7 @@ def matmul(imp: Importer, node: Any) -> None:
     if not isinstance(s, Seq):
         raise imp.fail("MatMul of a constant by a sequence has no layergraph layer (only sequence × constant)")
     _channels_last(imp, s)
-    w = np.asarray(imp.const(node.input[1], "weights"), np.float32)
+    w = np.asarray(_const(imp, node.input[1], "weights"), np.float32)
     c = imp.nodes[s.base].act.channels
     if w.ndim != 2 or w.shape[0] != c:
         raise imp.fail(f"MatMul of a sequence of {c} channels by a constant of shape {list(w.shape)}")
@@ -71,7 +88,7 @@ def add(imp: Importer, node: Any) -> None:
     if not isinstance(made.layer, FullyConnectedLayer) or imp.out_degree[s.base] or s.base in imp.shared:
         raise imp.fail("Add of a constant to a sequence has a layergraph form only as the bias of a fully "
                        "connected layer before it")
-    bias = _per_channel(imp, s, imp.const(const, "bias"), made.act.channels)
+    bias = _per_channel(imp, s, _const(imp, const, "bias"), made.act.channels)
     made.params["Bias"] = made.params["Bias"] + bias
     imp.set(node.output[0], replace(s, hint=hint or s.hint))
 
@@ -87,9 +104,9 @@ def layer_normalization(imp: Importer, node: Any) -> None:
         raise imp.fail(f"LayerNormalization of a sequence over axis {a['axis']}: layerNormalizationLayer "
                        "normalizes each time step over its channels (the last axis)")
     c = imp.nodes[s.base].act.channels
-    scale = _per_channel(imp, s, imp.const(node.input[1], "scale"), c)
+    scale = _per_channel(imp, s, _const(imp, node.input[1], "scale"), c)
     has_bias = len(node.input) > 2 and node.input[2]
-    bias = _per_channel(imp, s, imp.const(node.input[2], "bias"), c) if has_bias else np.zeros(c, np.float32)
+    bias = _per_channel(imp, s, _const(imp, node.input[2], "bias"), c) if has_bias else np.zeros(c, np.float32)
     hint = name_hint(node.name)
     layer = imp.make(LayerNormalizationLayer, Epsilon=f32(a["epsilon"]))
     nid = imp.add(layer, [s.base], hint, {"Scale": scale, "Offset": bias})
