@@ -188,6 +188,17 @@ class _Positions(nn.Module):
         return self.att(nn.functional.linear(x, torch.eye(8)) + self.pos[:, :x.size(1)])
 
 
+def test_learned_positions_of_a_static_export_as_position_embedding_layer() -> None:
+    """dynamo fixes the length: pos[:, :5] is a constant 5×8 added to the sequence → positionEmbeddingLayer."""
+    m = _Positions().eval()
+    model = _export(m, torch.randn(2, 5, 8), 18, dynamo=True)
+    types = ["sequenceInputLayer", "fullyConnectedLayer", "positionEmbeddingLayer", "additionLayer",
+             "selfAttentionLayer"]
+    net = importNetworkFromONNX(model)
+    assert sorted(layer.type for layer in net.Layers) == sorted(types)
+    _check_block(m, model, torch.randn(2, 5, 8), [layer.type for layer in net.Layers])
+
+
 def test_constant_computed_from_the_sequence_length_is_refused() -> None:
     """Folding counts a sequence's length as 1: a constant sliced by it must not be taken for a bias."""
     model = _export(_Positions().eval(), torch.randn(2, 5, 8), 17, dynamo=False)

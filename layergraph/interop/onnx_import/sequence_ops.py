@@ -18,6 +18,7 @@ from layergraph.layers.activation import SoftmaxLayer
 from layergraph.layers.dense import FullyConnectedLayer
 from layergraph.layers.merge import AdditionLayer
 from layergraph.layers.norm import LayerNormalizationLayer
+from layergraph.layers.position import PositionEmbeddingLayer
 
 Handler = Any
 
@@ -84,13 +85,32 @@ def add(imp: Importer, node: Any) -> None:
         return
     s, const = (a, node.input[1]) if isinstance(a, Seq) else (b, node.input[0])
     _channels_last(imp, s)
+    c = np.asarray(_const(imp, const, "bias"), np.float32)
+    if c.ndim >= 2 and c.shape[-2] > 1:  # one vector per position: learned positions of a fixed length
+        _positions(imp, node, s, c)
+        return
     made = imp.nodes[s.base]
     if not isinstance(made.layer, FullyConnectedLayer) or imp.out_degree[s.base] or s.base in imp.shared:
         raise imp.fail("Add of a constant to a sequence has a layergraph form only as the bias of a fully "
                        "connected layer before it")
-    bias = _per_channel(imp, s, _const(imp, const, "bias"), made.act.channels)
+    bias = _per_channel(imp, s, c, made.act.channels)
     made.params["Bias"] = made.params["Bias"] + bias
     imp.set(node.output[0], replace(s, hint=hint or s.hint))
+
+
+def _positions(imp: Importer, node: Any, s: Seq, pos: np.ndarray) -> None:
+    """A constant L×C added to an N×L×C sequence: positionEmbeddingLayer(C, L) with those vectors as its Weights
+    (C×L), and additionLayer. The same numbers at length L, the only one ONNX's broadcast takes (shorter
+    sequences use the first positions, as PyTorch's `pos[:, :T]`)."""
+    c = imp.nodes[s.base].act.channels
+    if s.normal() != ("N", "T", "C") or pos.ndim > 3 or any(d != 1 for d in pos.shape[:-2]) or pos.shape[-1] != c:
+        raise imp.fail(f"a constant of shape {list(pos.shape)} added to a sequence is neither one value per "
+                       f"channel ({c}) nor one vector per position (L×{c})")
+    hint = name_hint(node.name)
+    weights = pos.reshape(pos.shape[-2], c).T
+    emb = imp.add(imp.make(PositionEmbeddingLayer, c, int(pos.shape[-2])), [s.base], hint, {"Weights": weights})
+    nid = imp.add(imp.make(AdditionLayer, 2), [s.base, emb], hint)
+    imp.set(node.output[0], replace(s, base=nid, hint=hint))
 
 
 def layer_normalization(imp: Importer, node: Any) -> None:
