@@ -205,3 +205,37 @@ def test_constant_computed_from_the_sequence_length_is_refused() -> None:
     model.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "L"
     with pytest.raises(ONNXImportError, match="computed from the length of a sequence"):
         importNetworkFromONNX(model)
+
+
+class _TwoBlocks(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = _Block()
+        torch.manual_seed(9)
+        self.b = _Block()
+        with torch.no_grad():
+            for p in self.b.parameters():
+                p.add_(torch.randn(p.shape) * 0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(self.a(x))
+
+
+def test_stacked_blocks_each_their_own_attention() -> None:
+    """Two blocks: each Softmax takes the nearest projections (not the other layer's), and the Constant nodes the
+    TorchScript exporter shares between the layers stay outside the fused regions."""
+    m = _TwoBlocks().eval()
+    model = _export(m, torch.randn(2, 5, 8), 17, dynamo=False)
+    _check_block(m, model, torch.randn(3, 5, 8), BLOCK + BLOCK[1:])
+
+
+def test_torch_transformer_encoder_of_two_layers() -> None:
+    torch.manual_seed(6)
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+    m = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape) * 0.5)
+    model = _export(m, torch.randn(2, 5, 8), 18, dynamo=True)
+    block = [t if t != "geluLayer" else "reluLayer" for t in BLOCK]
+    _check_block(m, model, torch.randn(2, 5, 8), block + block[1:])

@@ -42,18 +42,23 @@ class NodeGraph:
         attr = next((a for a in self.nodes[i].attribute if a.name == "perm"), None)
         return list(attr.ints) if attr is not None else None
 
-    def near(self, at: int, up: bool, steps: int = 40) -> list[int]:
-        """Positions of the nodes within `steps` edges above (`up`) or below node `at`."""
-        seen, frontier = set(), [at]
+    def levels(self, at: int, up: bool, steps: int = 40) -> list[list[int]]:
+        """The nodes 1, 2, … `steps` edges above (`up`) or below node `at`, nearest first (each node once)."""
+        seen, frontier, out = {at}, [at], []
         for _ in range(steps):
             nxt = []
             for i in frontier:
                 values = self.nodes[i].input if up else self.nodes[i].output
                 nxt += [self.maker[v] for v in values if v in self.maker] if up else \
                     [r for v in values for r in self.readers.get(v, [])]
-            frontier = [i for i in nxt if i not in seen]
+            frontier = sorted({i for i in nxt if i not in seen})
             seen.update(frontier)
-        return sorted(seen)
+            out.append(frontier)
+        return out
+
+    def near(self, at: int, up: bool, steps: int = 40) -> list[int]:
+        """Positions of the nodes within `steps` edges above (`up`) or below node `at`."""
+        return sorted(i for level in self.levels(at, up, steps) for i in level)
 
 
 def region_between(g: NodeGraph, x: str, last: int) -> list[int] | None:
@@ -66,7 +71,7 @@ def region_between(g: NodeGraph, x: str, last: int) -> list[int] | None:
             continue
         region.add(i)
         for v in g.nodes[i].input:
-            if not v or v == x or (v in g.consts and v not in g.maker):
+            if not v or v == x or v in g.consts:  # Constant nodes stay outside (exporters share them)
                 continue
             if v not in g.maker:
                 return None  # another activation (a graph input) feeds it
@@ -105,8 +110,8 @@ def evaluator(g: NodeGraph, region: list[int], x: str, y: str, e: int) -> Any:
     onnx = g.imp.onnx
     h = onnx.helper
     nodes = [g.nodes[i] for i in region]
-    names = {v for n in nodes for v in n.input if v in g.imp.consts}
-    inits = [onnx.numpy_helper.from_array(np.asarray(g.imp.consts[v]), v) for v in sorted(names)]
+    names = {v for n in nodes for v in n.input if v in g.consts}  # initializers and Constant nodes' values
+    inits = [onnx.numpy_helper.from_array(np.asarray(g.consts[v]), v) for v in sorted(names)]
     graph = h.make_graph(nodes, "region", [h.make_tensor_value_info(x, onnx.TensorProto.FLOAT, ["N", "L", e])],
                          [h.make_tensor_value_info(y, onnx.TensorProto.FLOAT, None)], inits)
     return ReferenceEvaluator(h.make_model(graph, opset_imports=list(g.imp.model.opset_import)))

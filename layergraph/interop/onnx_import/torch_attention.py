@@ -31,12 +31,12 @@ FUSED = NTC_ATTENTION  # x (N×L×E), Wq, bq, Wk, bk, Wv, bv, Wo, bo (MATLAB's s
 def _in_projection(g: NodeGraph, at: int) -> tuple[int, str, np.ndarray, np.ndarray] | None:
     """(MatMul position, the layer input, W (3E×E, torch's layout), b) of the packed input projection above
     node `at`: Transpose [1 0 2] of x, MatMul by an E×3E constant, Add of a 3E constant (zeros when absent)."""
-    found = []
-    for i in g.near(at, up=True):
-        node = g.nodes[i]
-        w = g.consts.get(node.input[1]) if node.op_type == "MatMul" else None
-        if w is not None and w.ndim == 2 and w.shape[1] == 3 * w.shape[0]:
-            found.append(i)
+    def packed(i: int) -> bool:
+        w = g.consts.get(g.nodes[i].input[1]) if g.nodes[i].op_type == "MatMul" else None
+        return w is not None and w.ndim == 2 and w.shape[1] == 3 * w.shape[0]
+
+    # the nearest (an earlier attention layer's further up is not it)
+    found = next(([i for i in level if packed(i)] for level in g.levels(at, up=True) if any(map(packed, level))), [])
     if len(found) != 1:
         return None
     mm = g.nodes[found[0]]
@@ -52,20 +52,38 @@ def _in_projection(g: NodeGraph, at: int) -> tuple[int, str, np.ndarray, np.ndar
     return t, g.nodes[t].input[0], w.T, bias.reshape(-1)
 
 
-def _out_projection(g: NodeGraph, at: int, e: int) -> tuple[int, np.ndarray, np.ndarray] | None:
-    """(the last node's position, W (E′×E), b) of the output projection below node `at`: Gemm by a constant,
-    then Reshape/Transpose up to a Transpose [1 0 2] back to N×L×E′."""
-    gemms = [i for i in g.near(at, up=False) if g.nodes[i].op_type == "Gemm" and g.nodes[i].input[1] in g.consts]
-    if len(gemms) != 1:
+def _out_linear(g: NodeGraph, at: int) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """(output, W (E′×E, torch's layout), b) of the nearest linear layer below node `at`: Gemm by a constant (with
+    its bias), or MatMul by one (x·Wᵀ; PyTorch's F.linear without bias) and an optional Add of a constant."""
+    def linear(i: int) -> bool:
+        n = g.nodes[i]
+        return n.op_type in ("Gemm", "MatMul") and n.input[1] in g.consts and g.consts[n.input[1]].ndim == 2
+
+    found = next(([i for i in level if linear(i)] for level in g.levels(at, up=False) if any(map(linear, level))),
+                 [])
+    if len(found) != 1:  # the nearest (a feed-forward layer further on is not it)
         return None
-    node = g.nodes[gemms[0]]
-    attrs = g.imp.attrs(node)
+    node = g.nodes[found[0]]
     w = np.asarray(g.consts[node.input[1]], np.float64)
-    w = w if attrs.get("transB") else w.T
+    if node.op_type == "MatMul":
+        add = g.only_reader(node.output[0], "Add")
+        bias = next((g.consts.get(x) for x in g.nodes[add].input if x != node.output[0]), None) if add else None
+        out = g.nodes[add].output[0] if bias is not None else node.output[0]
+        return out, w.T, np.zeros(w.shape[1]) if bias is None else bias
+    attrs = g.imp.attrs(node)
     bias = g.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else np.zeros(w.shape[0])
-    if w.ndim != 2 or w.shape[1] != e or bias is None or attrs.get("transA"):
+    if attrs.get("transA") or bias is None:
         return None
-    cur = node.output[0]
+    return node.output[0], w if attrs.get("transB") else w.T, bias
+
+
+def _out_projection(g: NodeGraph, at: int, e: int) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """(the last node's position, W (E′×E), b) of the output projection below node `at` (`_out_linear`), then
+    Reshape/Transpose up to a Transpose [1 0 2] back to N×L×E′."""
+    found = _out_linear(g, at)
+    if found is None or found[1].shape[1] != e:
+        return None
+    cur, w, bias = found
     for _ in range(4):
         r = [i for i in g.readers.get(cur, []) if g.nodes[i].op_type != "Shape"]  # Shapes: in the region
         if len(r) != 1 or g.nodes[r[0]].op_type not in ("Reshape", "Transpose"):
