@@ -23,14 +23,15 @@ ATOL = 1e-5
 
 
 class _SelfAttention(nn.Module):
-    def __init__(self, e: int = 8, heads: int = 2, mask: torch.Tensor | None = None) -> None:
+    def __init__(self, e: int = 8, heads: int = 2, mask: torch.Tensor | None = None, bias: bool = True) -> None:
         super().__init__()
-        self.a = nn.MultiheadAttention(e, heads, batch_first=True)
+        self.a = nn.MultiheadAttention(e, heads, batch_first=True, bias=bias)
         self.mask = mask
         torch.manual_seed(1)
         with torch.no_grad():  # non-zero biases (torch initializes them to zero)
-            self.a.in_proj_bias.copy_(torch.randn(3 * e))
-            self.a.out_proj.bias.copy_(torch.randn(e))
+            for b in (self.a.in_proj_bias, self.a.out_proj.bias):
+                if b is not None:
+                    b.copy_(torch.randn(b.shape))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.a(x, x, x, need_weights=False, attn_mask=self.mask)[0]
@@ -66,6 +67,14 @@ def test_torch_multihead_self_attention_imports_as_self_attention_layer(opset: i
     np.testing.assert_allclose(got, want, rtol=0, atol=ATOL)
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(got, sess.run(None, {"x": x.numpy()})[0], rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_attention_without_biases(dynamo: bool) -> None:
+    """bias=False: no Add after the packed projection, and out_proj as MatMul (TorchScript) or Gemm without C."""
+    m = _SelfAttention(e=12, heads=3, bias=False).eval()
+    model = _export(m, torch.randn(2, 6, 12), 18, dynamo)
+    _check_block(m, model, torch.randn(2, 6, 12), ["sequenceInputLayer", "selfAttentionLayer"])
 
 
 def test_weights_are_torch_projections_in_matlab_sizes() -> None:
