@@ -124,6 +124,32 @@ def test_attention_operator_imports_back_as_self_attention(case: str) -> None:
     np.testing.assert_allclose(predict(back, [x])[0], want, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("opset", [14, 17])
+@pytest.mark.parametrize("case", ["sequence-causal", "image-positions"])
+def test_attention_pattern_before_opset_23_imports_back_as_self_attention(case: str, opset: int) -> None:
+    """Before opset 23 the export is MatMul/Softmax/MatMul between the projections (Trilu/Where for the causal
+    mask): it comes back as the same selfAttentionLayer, its middle checked numerically, the same outputs."""
+    layers, shape = ATTENTION_CASES[case]
+    net = network(layers())
+    x = torch.randn(*shape)
+    model = onnx_model(net, OpsetVersion=opset)
+    assert "Attention" not in [n.op_type for n in model.graph.node]
+    want = predict(net, [x])[0]
+    np.testing.assert_allclose(run_ort(model, ["x"], [x])[0], want, rtol=RTOL, atol=ATOL)
+    back = importNetworkFromONNX(model)
+    original, layer = net.layer_graph.layer("sa"), back.layer_graph.layer("sa")
+    assert layer.model_dump(exclude={"Name"}) == original.model_dump(exclude={"Name"})
+    np.testing.assert_allclose(predict(back, [x])[0], want, rtol=0, atol=1e-5)
+
+
+def test_attention_pattern_with_a_custom_mask_before_opset_23_is_refused() -> None:
+    """A mask that is neither none nor causal (only the opset-23 Attention node carries one back)."""
+    mask = np.eye(5, dtype=bool) | (np.arange(5)[:, None] == 4)  # each query its own key and the last key
+    layers = [lg.sequenceInputLayer(4, MinLength=5, Name="x"), lg.selfAttentionLayer(1, 4, AttentionMask=mask)]
+    with pytest.raises(ONNXImportError, match="do not compute plain multi-head self-attention"):
+        importNetworkFromONNX(onnx_model(network(layers), OpsetVersion=17))
+
+
 def test_attention_outside_the_self_attention_pattern_is_a_one_line_error() -> None:
     att = lg.attentionLayer(2, Name="att")  # query, key and value from three inputs: no projections
     net = network([lg.sequenceInputLayer(4, Name="q"), att], (("kv", "att/key"), ("v", "att/value")),

@@ -178,9 +178,8 @@ class SelfAttentionLayer(_Attention, WithInitializers):
     default_name: ClassVar[str] = "selfattention"
     positional: ClassVar[tuple[str, ...]] = ("NumHeads", "NumKeyChannels")
     required: ClassVar[int] = 2
-    onnx: ClassVar = onnx_emitter(imports=("Attention",), back_from=23,
-                                  not_back="before opset 23 the importer has no layer for the attention pattern's "
-                                  "MatMul of two activations")
+    # opset 23+: ONNX's Attention; before: MatMul/Softmax/MatMul between the projections (checked numerically)
+    onnx: ClassVar = onnx_emitter(imports=("Attention", "Softmax"))
 
     @model_validator(mode="after")
     def _divisible(self) -> SelfAttentionLayer:

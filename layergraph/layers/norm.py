@@ -248,8 +248,8 @@ class GroupNormalizationLayer(_Norm):
     default_name: ClassVar[str] = "groupnorm"
     positional: ClassVar[tuple[str, ...]] = ("NumGroups",)
     required: ClassVar[int] = 1
-    onnx: ClassVar = onnx_emitter(not_back="neither GroupNormalization (opset 21+) nor its opset < 21 form (Instance"
-                                  "Normalization of channels reshaped into groups, then Mul/Add) is imported yet")
+    # opset 21+: GroupNormalization; before: Reshape → InstanceNormalization → Reshape → Mul → Add (both import)
+    onnx: ClassVar = onnx_emitter(imports=("GroupNormalization", "InstanceNormalization"))
 
     def groups(self, act: Act) -> int:
         """The number of groups for input `act` (the channels must divide into them)."""

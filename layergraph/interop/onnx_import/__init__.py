@@ -28,10 +28,12 @@ from layergraph.interop.onnx_import.attention import fuse_attention
 from layergraph.interop.onnx_import.folding import fold_crop
 from layergraph.interop.onnx_import.gelu import fuse_gelu
 from layergraph.interop.onnx_import.graph_io import graph_inputs, graph_outputs
+from layergraph.interop.onnx_import.groupnorm import fuse_group_norm
 from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops import OPS, convert, handler_for
 from layergraph.interop.onnx_import.rewrite import build
 from layergraph.interop.onnx_import.sequences import sequence_inputs
+from layergraph.interop.onnx_import.torch_attention import fuse_torch_attention
 from layergraph.interop.onnx_import.values import ONNXImportError
 from layergraph.safety.onnxfile import check_sizes, read_onnx
 
@@ -57,11 +59,35 @@ def load_onnx(source: str | Path | Any) -> tuple[Any, str]:
         raise ONNXImportError(f"{where}: not an ONNX model or the file is truncated (no graph or no opset)")
     if not model.graph.output:
         raise ONNXImportError(f"{where}: the ONNX graph has no outputs (truncated file?)")
+    _check(onnx, model, where)
+    return model, where
+
+
+# Operator versions onnx's checker calls deprecated though their schemas still define them and onnxruntime runs
+# them (GroupNormalization at opsets 18–20: scale and bias per group); their handlers check them instead.
+DEPRECATED_READ = {"GroupNormalization"}
+
+
+def _check(onnx: Any, model: Any, where: str) -> None:
+    """onnx's checker on `model`; nodes of a deprecated version in DEPRECATED_READ are checked as Identity of
+    their first input (the rest of the graph is still checked)."""
     try:
         onnx.checker.check_model(model)
+        return
+    except (onnx.checker.ValidationError, ValueError) as err:
+        first = str(err).strip().splitlines()[0]
+        if "is deprecated in domain_version" not in first or not any(
+                n.op_type in DEPRECATED_READ for n in model.graph.node):
+            raise ONNXImportError(f"{where}: invalid ONNX model: {first}") from None
+    stand_in = onnx.ModelProto()
+    stand_in.CopyFrom(model)
+    for n in stand_in.graph.node:
+        if n.op_type in DEPRECATED_READ and n.domain in ("", "ai.onnx"):
+            n.CopyFrom(onnx.helper.make_node("Identity", n.input[:1], n.output[:1], name=n.name))
+    try:
+        onnx.checker.check_model(stand_in)
     except (onnx.checker.ValidationError, ValueError) as err:
         raise ONNXImportError(f"{where}: invalid ONNX model: {str(err).strip().splitlines()[0]}") from None
-    return model, where
 
 
 def importONNXNetwork(source: str | Path | Any) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
@@ -100,9 +126,11 @@ def _free_length(model: Any) -> bool:
 def _import(model: Any, where: str, length: int) -> tuple[LayerGraph, dict[str, torch.Tensor]]:
     imp = Importer(model, where, fold_crop)
     imp.default_length = length
-    sequence_inputs(imp)  # inputs read by LSTM/GRU nodes: sequenceInputLayer (before the image/feature inputs)
+    # fused regions: one node each (GELU, attention of layergraph's and of PyTorch's, group normalization)
+    nodes = fuse_group_norm(imp, fuse_attention(imp, fuse_torch_attention(imp, fuse_gelu(imp))))
+    sequence_inputs(imp, nodes)  # inputs read by LSTM/GRU or PyTorch's attention: sequenceInputLayer (first)
     graph_inputs(imp)
-    for node in fuse_attention(imp, fuse_gelu(imp)):  # fused regions: one node each
+    for node in nodes:
         imp.onnx_node = node
         convert(imp, node)
     imp.onnx_node = None

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from layergraph.interop.onnx_import.attention_check import NodeGraph, matching_heads, region_between
 from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops_1d import sequence
 from layergraph.interop.onnx_import.registry import handler
@@ -26,39 +26,7 @@ from layergraph.layers.attention import SelfAttentionLayer
 FUSED = "SelfAttention"  # the importer's own node type for a matched region
 
 
-@dataclass
-class _Graph:
-    """The node list with who makes and who reads each value."""
-
-    nodes: list[Any]
-    consts: dict[str, np.ndarray]
-
-    def __post_init__(self) -> None:
-        self.maker = {o: i for i, n in enumerate(self.nodes) for o in n.output}
-        self.readers: dict[str, list[int]] = {}
-        for i, n in enumerate(self.nodes):
-            for x in n.input:
-                self.readers.setdefault(x, []).append(i)
-
-    def made_by(self, value: str, op: str) -> int | None:
-        """The node making `value` when it is an `op` node that nothing else reads from."""
-        i = self.maker.get(value)
-        ok = i is not None and self.nodes[i].op_type == op and len(self.readers.get(value, [])) == 1
-        return i if ok else None
-
-    def only_reader(self, value: str, op: str) -> int | None:
-        """The one node reading `value` when it is an `op` node."""
-        readers = self.readers.get(value, [])
-        return readers[0] if len(readers) == 1 and self.nodes[readers[0]].op_type == op else None
-
-    def perm(self, i: int | None) -> list[int] | None:
-        if i is None:
-            return None
-        attr = next((a for a in self.nodes[i].attribute if a.name == "perm"), None)
-        return list(attr.ints) if attr is not None else None
-
-
-def _projection(g: _Graph, value: str) -> tuple[str, str, str, list[int]] | None:
+def _projection(g: NodeGraph, value: str) -> tuple[str, str, str, list[int]] | None:
     """(input, weightᵀ, bias, nodes) when `value` = Add(MatMul(input, constant), constant)."""
     add = g.made_by(value, "Add")
     if add is None:
@@ -73,7 +41,7 @@ def _projection(g: _Graph, value: str) -> tuple[str, str, str, list[int]] | None
     return x, w, bias, [mm, add]
 
 
-def _positions_in(g: _Graph, t: str) -> tuple[str, list[int]] | None:
+def _positions_in(g: NodeGraph, t: str) -> tuple[str, list[int]] | None:
     """(the layer input, nodes) when `t` is N×L×C made from it as exportONNXNetwork does: Transpose [0 2 1] of
     an N×C×T sequence, or of an image's positions (Transpose [0 1 3 2] and Reshape [0 0 -1] before it)."""
     i = g.maker.get(t)
@@ -87,7 +55,7 @@ def _positions_in(g: _Graph, t: str) -> tuple[str, list[int]] | None:
     return x, [i]
 
 
-def _positions_out(g: _Graph, y: str) -> tuple[str, list[int]] | None:
+def _positions_out(g: NodeGraph, y: str) -> tuple[str, list[int]] | None:
     """(the layer output, nodes) from N×L×C′ `y` back to the input's layout (the reverse of `_positions_in`)."""
     i = g.only_reader(y, "Transpose")
     if i is None or g.perm(i) != [0, 2, 1]:
@@ -100,7 +68,7 @@ def _positions_out(g: _Graph, y: str) -> tuple[str, list[int]] | None:
     return out, [i]
 
 
-def _match(g: _Graph, at: int) -> tuple[Any, list[int]] | None:
+def _match(g: NodeGraph, at: int) -> tuple[Any, list[int]] | None:
     """(the fused node, the region's node positions) for the Attention node at `at`, or None."""
     node = g.nodes[at]
     if len(node.input) < 3 or len([o for o in node.output if o and g.readers.get(o)]) != 1:
@@ -122,7 +90,7 @@ def _match(g: _Graph, at: int) -> tuple[Any, list[int]] | None:
     return fused, region
 
 
-def _projection_out(g: _Graph, value: str) -> tuple[str, str, str, list[int]] | None:
+def _projection_out(g: NodeGraph, value: str) -> tuple[str, str, str, list[int]] | None:
     """(output, weightᵀ, bias, nodes) when the only reader of `value` is MatMul by a constant, then Add of one."""
     mm = g.only_reader(value, "MatMul")
     if mm is None or g.nodes[mm].input[1] not in g.consts:
@@ -146,11 +114,72 @@ def _fused_node(attention: Any, inputs: list[str], output: str, name: str) -> An
     return fused
 
 
+def _projections_above(g: NodeGraph, at: int) -> dict[str, tuple[str, str, int]]:
+    """The three projections of one value within reach above node `at` (MatMul by a 2-D constant whose one reader
+    is an Add of a constant), as {the Add's output: (weightᵀ, bias, MatMul position)}; {} when there are not."""
+    found: dict[str, dict[str, tuple[str, str, int]]] = {}
+    for i in g.near(at, up=True, steps=8):
+        node = g.nodes[i]
+        if node.op_type != "MatMul" or node.input[1] not in g.consts or g.consts[node.input[1]].ndim != 2:
+            continue
+        add = g.only_reader(node.output[0], "Add")
+        bias = next((x for x in g.nodes[add].input if x != node.output[0]), "") if add is not None else ""
+        if bias in g.consts:
+            found.setdefault(node.input[0], {})[g.nodes[add].output[0]] = (node.input[1], bias, i)
+    return next((p for p in found.values() if len(p) == 3), {})
+
+
+def _role(g: NodeGraph, value: str, projections: dict[str, tuple[str, str, int]]) -> tuple[str, str, int] | None:
+    """The one projection among the ancestors of `value` (within a few nodes)."""
+    i = g.maker.get(value)
+    if i is None:
+        return None
+    above = {o for j in [*g.near(i, up=True, steps=6), i] for o in g.nodes[j].output}
+    hits = [p for out, p in projections.items() if out in above]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _match_softmax(g: NodeGraph, at: int) -> tuple[Any, list[int]] | None:
+    """(the fused node, the region) for the Softmax at `at` when it is the middle of exportONNXNetwork's attention
+    pattern before opset 23 (three projections of one value, heads by Reshape/Transpose, MatMul, Softmax, MatMul,
+    the output projection), checked by its numbers (attention_check.py); else None."""
+    m2 = g.only_reader(g.nodes[at].output[0], "MatMul")  # the attention weights times the values
+    m1 = next((i for i in g.near(at, up=True, steps=3) if g.nodes[i].op_type == "MatMul"), None)
+    projections = _projections_above(g, m2) if m2 is not None else {}
+    if not projections or m1 is None:
+        return None
+    roles = [_role(g, g.nodes[m1].input[0], projections), _role(g, g.nodes[m1].input[1], projections),
+             _role(g, g.nodes[m2].input[1], projections)]
+    out = next((_projection_out(g, g.nodes[i].input[0]) for i in g.near(m2, up=False, steps=4)
+                if g.nodes[i].op_type == "MatMul" and g.nodes[i].input[1] in g.consts), None)
+    if any(r is None for r in roles) or len({r[2] for r in roles}) != 3 or out is None:
+        return None
+    t = g.nodes[roles[0][2]].input[0]
+    start, end = _positions_in(g, t), _positions_out(g, out[0])
+    region = region_between(g, t, g.maker[out[0]])
+    if start is None or end is None or region is None or any(r[2] not in region for r in roles):
+        return None
+    names = [x for r in (*roles, out[1:3]) for x in r[:2]]
+    w = [np.asarray(g.consts[x], np.float64) for x in names]
+    found = matching_heads(g, region, t, out[0], w, masks=(False, True))
+    if found is None:
+        return None
+    import onnx
+
+    fused = onnx.helper.make_node(FUSED, [start[0], *names], [end[0]], name=g.nodes[end[1][-1]].name,
+                                  q_num_heads=found[0], kv_num_heads=found[0], is_causal=int(found[1]))
+    return fused, sorted({*start[1], *region, *end[1]})
+
+
 def fuse_attention(imp: Importer, nodes: list[Any]) -> list[Any]:
-    """`nodes` with each Attention region of exportONNXNetwork's self-attention pattern as one SelfAttention
-    node, at the place of the region's last node."""
-    for at in [i for i, n in enumerate(nodes) if n.op_type == "Attention" and n.domain in ("", "ai.onnx")][::-1]:
-        found = _match(_Graph(nodes, imp.consts), at)
+    """`nodes` with each region of exportONNXNetwork's self-attention pattern (the Attention operator from opset
+    23, the MatMul/Softmax pattern before it) as one SelfAttention node, at the place of the region's last node."""
+    anchors = [i for i, n in enumerate(nodes) if n.op_type in ("Attention", "Softmax") and n.domain in ("", "ai.onnx")]
+    for at in anchors[::-1]:
+        if at >= len(nodes) or nodes[at].op_type not in ("Attention", "Softmax"):
+            continue  # taken into a region fused already
+        g = NodeGraph(imp, nodes)
+        found = _match(g, at) if nodes[at].op_type == "Attention" else _match_softmax(g, at)
         if found is not None:
             fused, region = found
             last = max(region)

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from layergraph.interop.onnx_import.importer import Importer
-from layergraph.interop.onnx_import.values import ONNXImportError, Val, f32, name_hint
+from layergraph.interop.onnx_import.values import ONNXImportError, Seq, Val, f32, name_hint
 from layergraph.layers.base import Layer
 
 
 def unary(imp: Importer, node: Any, layer: Layer) -> None:
-    """An element-wise layer on the node's input; it follows any rearrangement of the elements."""
-    v = imp.val(node.input[0])
+    """An element-wise layer on the node's input; it follows any rearrangement of the elements (and sequences)."""
     hint = name_hint(node.name)
+    s = imp.vals.get(node.input[0])
+    if isinstance(s, Seq):  # a whole sequence: the layer on it, the axes unchanged
+        imp.set(node.output[0], replace(s, base=imp.add(layer, [s.base], hint), hint=hint))
+        return
+    v = imp.val(node.input[0])
     if v.idx is not None and len(v.idx.shape) == 3:
         # an image made by reshaping features: make it here (feature2image), where the reshape was,
         # rather than after this layer; element-wise layers otherwise just follow the rearrangement

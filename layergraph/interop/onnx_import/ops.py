@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from layergraph.interop.onnx_import import (  # noqa: F401 - imported to register their handlers
     attention,
+    groupnorm,
     layout,
     ops_1d,
     ops_activation,
@@ -19,7 +20,9 @@ from layergraph.interop.onnx_import import (  # noqa: F401 - imported to registe
     ops_norm,
     ops_spatial,
     recurrent,
+    sequence_ops,
     sequences,
+    torch_attention,
 )
 from layergraph.interop.onnx_import.registry import HANDLERS, Handler, convert, handler_for
 
@@ -27,5 +30,7 @@ __all__ = ["OPS", "Handler", "convert", "handler_for"]
 
 for _op, _seq in sequences.SEQUENCE_LAYOUT.items():  # Transpose, Squeeze, … of sequences: recurrent.py
     HANDLERS[_op] = {since: sequences.sequence_aware(plain, _seq) for since, plain in HANDLERS[_op].items()}
+for _op, _seq in sequence_ops.SEQUENCE_OPS.items():  # MatMul, Add, LayerNormalization of N×T×C sequences
+    HANDLERS[_op] = {since: sequence_ops.any_sequence(plain, _seq) for since, plain in HANDLERS[_op].items()}
 
 OPS = HANDLERS  # ONNX operator → {first opset: handler}

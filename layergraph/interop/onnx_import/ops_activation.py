@@ -12,7 +12,7 @@ from layergraph.interop.onnx_import.elementwise import unary
 from layergraph.interop.onnx_import.importer import Importer
 from layergraph.interop.onnx_import.ops_1d import is_sequence, sequence
 from layergraph.interop.onnx_import.registry import handler
-from layergraph.interop.onnx_import.values import Val, f32, name_hint
+from layergraph.interop.onnx_import.values import Seq, Val, f32, name_hint
 from layergraph.layers.activation import (
     ClippedReLULayer,
     DropoutLayer,
@@ -141,9 +141,13 @@ def gelu(imp: Importer, node: Any) -> None:
     """Gelu (opset 20+), or the node the Erf/Tanh decomposition was fused into (fuse_gelu)."""
     approx = imp.attrs(node)["approximate"]
     approx = approx.decode() if isinstance(approx, bytes) else approx
+    layer = imp.make(GELULayer, Approximation=approx)
+    if isinstance(imp.vals.get(node.input[0]), Seq):  # a whole sequence (a transformer's feed-forward)
+        unary(imp, node, layer)
+        return
     v = imp.val(node.input[0])
     hint = name_hint(node.name)
-    imp.set(node.output[0], Val(imp.add(imp.make(GELULayer, Approximation=approx), [v.base], hint), v.idx, hint))
+    imp.set(node.output[0], Val(imp.add(layer, [v.base], hint), v.idx, hint))
 
 
 def _unary(imp: Importer, node: Any, layer: Layer, params: dict[str, np.ndarray] | None = None) -> None:

@@ -20,15 +20,18 @@ from layergraph.layers.inputs import SequenceInputLayer
 from layergraph.layers.recurrent import BiLSTMLayer, GRULayer, LSTMLayer
 
 Handler = Callable[[Importer, Any], None]
+NTC_ATTENTION = "SelfAttentionNTC"  # torch_attention.py's fused node: its input is batch-first N×L×E
 
 
 # ----- sequence inputs ------------------------------------------------------------------------------------------
-def sequence_inputs(imp: Importer) -> None:
-    """A sequenceInputLayer for each graph input that reaches a recurrent node's X through Transposes alone."""
+def sequence_inputs(imp: Importer, nodes: list[Any] | None = None) -> None:
+    """A sequenceInputLayer for each graph input that reaches a recurrent node's X through Transposes alone, or
+    a fused PyTorch multi-head attention's N×L×E input (`nodes`: the node list after the fusions)."""
     for inp in imp.graph.input:
         if inp.name in imp.consts:
             continue
-        labels = _labels_at_x(imp, inp.name)
+        nodes = list(imp.graph.node) if nodes is None else nodes
+        labels = _labels_at_x(imp, inp.name, nodes) or (("N", "T", "C") if _feeds_attention(inp.name, nodes) else None)
         if labels is None:
             continue
         dims = inp.type.tensor_type.shape.dim
@@ -43,18 +46,41 @@ def sequence_inputs(imp: Importer) -> None:
         imp.set(inp.name, Seq(nid, labels, hint, static=static))
 
 
-def _labels_at_x(imp: Importer, name: str) -> tuple[str, ...] | None:
-    """The N/T/C labels of value `name` when it reaches a recurrent node's X (time-major T×N×C) through
-    Transposes, else None."""
+# operators that keep N×L×C's first two axes (sequence_ops.py reads them on sequences)
+_CHANNEL_LAST = {"MatMul", "Add", "LayerNormalization", "Relu", "Gelu", "Sigmoid", "Tanh", "LeakyRelu", "Elu",
+                 "Dropout", "Identity"}
+
+
+def _feeds_attention(name: str, nodes: list[Any]) -> bool:
+    """True when value `name` reaches a fused PyTorch attention's input through operators that work on the last
+    axis alone (MatMul by a constant, Add, LayerNormalization, activations): it is N×L×C like that input."""
+    seen, todo = {name}, [name]
+    while todo:
+        cur = todo.pop()
+        for n in nodes:
+            if not n.input or (n.input[0] != cur and not (n.op_type == "Add" and cur in n.input)):
+                continue
+            if n.op_type == NTC_ATTENTION:
+                return True
+            if n.op_type in _CHANNEL_LAST and n.output[0] not in seen:
+                seen.add(n.output[0])
+                todo.append(n.output[0])
+    return False
+
+
+def _labels_at_x(imp: Importer, name: str, nodes: list[Any]) -> tuple[str, ...] | None:
+    """The N/T/C labels of value `name` when it reaches a recurrent node's X (time-major T×N×C) or a fused
+    PyTorch attention's input (N×L×E) through Transposes, else None."""
     perms: list[list[int]] = []
     cur = name
     for _ in range(8):
-        readers = [n for n in imp.graph.node if cur in n.input and n.op_type != "Shape"]
-        if len(readers) != 1:
+        readers = [n for n in nodes if cur in n.input and n.op_type != "Shape"]
+        attention = [n for n in readers if n.op_type == NTC_ATTENTION and n.input[0] == cur]
+        if len(readers) != 1 and not attention:  # an attention's input may also feed others (a residual)
             return None
-        node = readers[0]
-        if node.op_type in ("LSTM", "GRU") and node.input[0] == cur:
-            labels = ["T", "N", "C"]
+        node = attention[0] if attention else readers[0]
+        if node.op_type in ("LSTM", "GRU", NTC_ATTENTION) and node.input[0] == cur:
+            labels = ["N", "T", "C"] if node.op_type == NTC_ATTENTION else ["T", "N", "C"]
             for perm in reversed(perms):  # out[i] = in[perm[i]]  →  in[perm[i]] = out[i]
                 before = [""] * len(perm)
                 for i, p in enumerate(perm):
