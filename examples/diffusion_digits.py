@@ -4,23 +4,27 @@ The noise predictor keeps the example's structure (createDiffusionNetwork): resi
 normalization, swish and convolution, with the noise step embedded by a sinusoidalPositionEncodingLayer and
 fully connected layers and added in every block by a functionLayer; self-attention blocks at the lower
 resolution; encoder-decoder skip connections by depthConcatenationLayer. It has one down/up-sampling level
-(16×16 → 8×8) instead of two, and 16 initial channels in 4 groups instead of 64 in 32 (CPU-sized). The
+(16×16 → 8×8) instead of two, and 32 initial channels in 4 groups instead of 64 in 32 (CPU-sized). The
 example flattens the image with a custom SpatialFlattenLayer before selfAttentionLayer; here
 selfAttentionLayer takes the "SSCB" data directly (positions column-major, the same order). Training is the
-example's custom loop (dlfeval, dlgradient, adamupdate) on the denoising loss mse(predicted noise, noise);
-generation runs the reverse process.
+example's custom loop (dlfeval, dlgradient, adamupdate) on the denoising loss mse(predicted noise, noise),
+4,000 iterations of 64 digits at learning rate 1e-3 (the example: 128 digits at 5e-4, for 50 epochs of its
+larger data set); generation runs the example's reverse process (its posterior variance).
 
 Usage:  python examples/diffusion_digits.py DIGITS_FOLDER [--iterations N] [--steps N] [--out DIR] [--evaluate]
 
-DIGITS_FOLDER is made by `layergraph data digits DIR`. --evaluate scores the generated digits with the
-classifier `layergraph evaluate` uses (precision, recall, Fréchet distance, beside real-vs-real).
+DIGITS_FOLDER is made by `layergraph data digits DIR`. --evaluate scores 300 more generated digits with the
+classifier `layergraph evaluate` uses (precision, recall, Fréchet distance, beside 300 real held-out digits).
+The defaults take about 13 CPU-minutes (one thread), --evaluate about 4 more; figures in docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from layergraph import (
@@ -49,13 +53,23 @@ from layergraph import (
     minibatchqueue,
     mse,
     predict,
+    randn,
     rescale,
     selfAttentionLayer,
     sinusoidalPositionEncodingLayer,
     size,
     swishLayer,
     transposedConv2dLayer,
+    zeros,
 )
+
+# Training options (the example: 128 per mini-batch, learning rate 5e-4, decay factors 0.9 and 0.9999)
+ITERATIONS = 4000
+EVALUATE_IMAGES = 300  # generated digits scored by --evaluate
+MINI_BATCH_SIZE = 64
+LEARN_RATE = 1e-3
+GRADIENT_DECAY = 0.9
+SQUARED_GRADIENT_DECAY = 0.9999
 
 CHANNEL_MULTIPLIERS = [1, 2, 2, 2, 1]  # residual blocks 1 (16×16), 2–4 (8×8), 5 (16×16)
 ATTENTION_BLOCKS = [2, 3]
@@ -64,7 +78,7 @@ ATTENTION_BLOCKS = [2, 3]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder")
-    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--iterations", type=int, default=ITERATIONS)
     parser.add_argument("--steps", type=int, default=500, help="noise steps (the example's numNoiseSteps)")
     parser.add_argument("--out", default="runs/diffusion_digits")
     parser.add_argument("--evaluate", action="store_true")
@@ -76,52 +90,57 @@ def main() -> None:
     # Load Training Data
     imds = imageDatastore(args.folder, IncludeSubfolders=True)
     augimds = augmentedImageDatastore([16, 16], imds)
-    miniBatchSize = 64
-    if augimds.NumObservations < miniBatchSize:
-        raise SystemExit(f"{args.folder}: {augimds.NumObservations} images, fewer than a mini-batch ({miniBatchSize})")
-    mbq = minibatchqueue(augimds, MiniBatchSize=miniBatchSize, PartialMiniBatch="discard",
+    if augimds.NumObservations < MINI_BATCH_SIZE:
+        raise SystemExit(f"{args.folder}: {augimds.NumObservations} images, fewer than a mini-batch "
+                         f"({MINI_BATCH_SIZE})")
+    mbq = minibatchqueue(augimds, MiniBatchSize=MINI_BATCH_SIZE, PartialMiniBatch="discard",
                          MiniBatchFcn=preprocessMiniBatch, MiniBatchFormat="SSCB")
 
-    # Define Network
-    net = createDiffusionNetwork(1)
-
-    # Define Forward Noising Process
+    # Define Forward Noising Process: the example's linear variance schedule
     numNoiseSteps = args.steps
     betaMin, betaMax = 1e-4, 0.02
-    varianceSchedule = torch.linspace(betaMin, betaMax, numNoiseSteps)
-    alphaBar = torch.cumprod(1 - varianceSchedule, 0)
+    varianceSchedule = torch.linspace(betaMin, betaMax, numNoiseSteps, dtype=torch.float64)  # double, as MATLAB
 
-    # Specify Training Options
-    learnRate = 1e-3
+    net = trainDiffusionNetwork(createDiffusionNetwork(1), mbq, varianceSchedule, args.iterations)
+
+    # Generate New Images
+    numImages = 100
+    images = generateAndDisplayImages(net, varianceSchedule, [16, 16], numImages, 1)
+    # [-1, 1] → [0, 1], clipped (rescale's InputMin/InputMax), so the grid shows what `evaluate` scores
+    imwrite(rescale(imtile(images), InputMin=-1, InputMax=1), out / "generated.png")
+    print(f"wrote {out / 'generated.png'}")
+    if args.evaluate:
+        evaluate(args.folder, net, varianceSchedule)
+
+
+def trainDiffusionNetwork(net, mbq, varianceSchedule, numIterations):
+    """The example's custom training loop: a random noise step per image, the image noised to that step, Adam
+    on the loss of the predicted noise."""
+    numNoiseSteps = len(varianceSchedule)
+    alphaBar = torch.cumprod(1 - varianceSchedule, 0)
     trailingAvg, trailingAvgSq = [], []
     iteration = 0
     start = time.time()
-    while iteration < args.iterations:
+    while iteration < numIterations:
         mbq.shuffle()
-        while mbq.hasdata() and iteration < args.iterations:
+        while mbq.hasdata() and iteration < numIterations:
             iteration += 1
             X = mbq.next()
-            noiseStep = torch.randint(1, numNoiseSteps + 1, (miniBatchSize,))  # 1-based, as randi
-            noise = dlarray(torch.randn(*size(X)).numpy(), "SSCB")  # randn(size(X))
+            numObservations = size(X, 4)
+            noiseStep = torch.randint(1, numNoiseSteps + 1, (numObservations,))  # 1-based, as randi
+            noise = dlarray(randn(*size(X), "single"), "SSCB")  # randn(size(X),"like",X)
             noisyImage = applyNoiseToImage(X, noise, noiseStep, alphaBar)
             step = dlarray(noiseStep.float().reshape(1, -1).numpy(), "CB")
             loss, gradients = dlfeval(modelLoss, net, noisyImage, step, noise)
             net, trailingAvg, trailingAvgSq = adamupdate(net, gradients, trailingAvg, trailingAvgSq, iteration,
-                                                         learnRate)
+                                                         LEARN_RATE, GRADIENT_DECAY, SQUARED_GRADIENT_DECAY)
             if iteration == 1 or iteration % 100 == 0:
                 print(f"Iteration: {iteration}, Loss: {float(extractdata(loss)):.4f}, "
                       f"Elapsed: {time.time() - start:.0f} s", flush=True)
-
-    # Generate New Images
-    numImages = 100
-    images = generateAndDisplayImages(net, varianceSchedule, alphaBar, numImages)
-    imwrite(rescale(imtile(images)), out / "generated.png")
-    print(f"wrote {out / 'generated.png'}")
-    if args.evaluate:
-        evaluate(args.folder, images)
+    return net
 
 
-def createDiffusionNetwork(numImageChannels: int, initialNumChannels: int = 16):
+def createDiffusionNetwork(numImageChannels: int, initialNumChannels: int = 32):
     """The example's createDiffusionNetwork with one resolution level less (16×16 and 8×8) and fewer channels
     (the example: 64 initial channels, 32 groups)."""
     filterSize = [3, 3]
@@ -148,8 +167,26 @@ def createDiffusionNetwork(numImageChannels: int, initialNumChannels: int = 16):
         convolution2dLayer(filterSize, numImageChannels, Padding="same"),
     ]
     net = dlnetwork(layers, Initialize=False)
+    net = addNoiseStepEmbedding(net, c, numGroups)
 
-    # Add the noise step embedding input
+    # Add missing skip connections in each residual and attention block
+    for ii, mult in enumerate(CHANNEL_MULTIPLIERS, start=1):
+        net = addLayers(net, convolution2dLayer([1, 1], mult * c, Name=f"skipConvRes_{ii}"))
+        net = connectLayers(net, f"norm1Res_{ii}", f"skipConvRes_{ii}")
+        net = connectLayers(net, f"skipConvRes_{ii}", f"addRes_{ii}/in2")
+        if ii in ATTENTION_BLOCKS:
+            net = connectLayers(net, f"normAttn_{ii}", f"addAttn_{ii}/in2")
+
+    # Add missing skip connections between encoder and decoder
+    net = connectLayers(net, "addRes_2", "cat_4/in2")
+    net = connectLayers(net, "addRes_1", "cat_5/in2")
+    net = connectLayers(net, "conv_in", "cat_end/in2")
+    return net.initialize()
+
+
+def addNoiseStepEmbedding(net, c, numGroups):
+    """The example's noise step input: sinusoidal encoding and two fully connected layers, added to every
+    residual block through its own group normalization and fully connected layer."""
     noiseStepEmbeddingLayers = [
         featureInputLayer(1),
         sinusoidalPositionEncodingLayer(c),
@@ -165,20 +202,7 @@ def createDiffusionNetwork(numImageChannels: int, initialNumChannels: int = 16):
                               fullyConnectedLayer(mult * c, Name=f"fcEmbed_{ii}")])
         net = connectLayers(net, "noiseEmbed", f"normEmbed_{ii}")
         net = connectLayers(net, f"fcEmbed_{ii}", f"addEmbedRes_{ii}/in2")
-
-    # Add missing skip connections in each residual and attention block
-    for ii, mult in enumerate(CHANNEL_MULTIPLIERS, start=1):
-        net = addLayers(net, convolution2dLayer([1, 1], mult * c, Name=f"skipConvRes_{ii}"))
-        net = connectLayers(net, f"norm1Res_{ii}", f"skipConvRes_{ii}")
-        net = connectLayers(net, f"skipConvRes_{ii}", f"addRes_{ii}/in2")
-        if ii in ATTENTION_BLOCKS:
-            net = connectLayers(net, f"normAttn_{ii}", f"addAttn_{ii}/in2")
-
-    # Add missing skip connections between encoder and decoder
-    net = connectLayers(net, "addRes_2", "cat_4/in2")
-    net = connectLayers(net, "addRes_1", "cat_5/in2")
-    net = connectLayers(net, "conv_in", "cat_end/in2")
-    return net.initialize()
+    return net
 
 
 def residualBlock(numChannels, filterSize, numGroups, name):
@@ -206,7 +230,7 @@ def attentionBlock(numHeads, numKeyChannels, numGroups, name):
 
 def applyNoiseToImage(img, noise, noiseStep, alphaBar):
     """sqrt(ᾱ_t)·x + sqrt(1 − ᾱ_t)·ε, one t per observation (the 4th MATLAB dimension)."""
-    a = alphaBar[noiseStep - 1].reshape(1, 1, 1, -1)  # 1×1×1×B
+    a = alphaBar[noiseStep - 1].reshape(1, 1, 1, -1).float()  # 1×1×1×B, single as the images
     return dlarray(a.sqrt().numpy(), "SSCB") * img + dlarray((1 - a).sqrt().numpy(), "SSCB") * noise
 
 
@@ -217,18 +241,36 @@ def modelLoss(net, X, Y, noise):
     return loss, gradients
 
 
-def generateAndDisplayImages(net, varianceSchedule, alphaBar, numImages):
-    """The reverse process from pure noise: x ← (x − β_t/sqrt(1 − ᾱ_t)·ε̂)/sqrt(1 − β_t) + sqrt(β_t)·z."""
+def generateAndDisplayImages(net, varianceSchedule, imageSize, numImages, numChannels):
+    """The example's reverse process from pure noise, step t = T … 1:
+    x ← (x − β_t/sqrt(1 − ᾱ_t)·ε̂(x, t))/sqrt(1 − β_t) + sqrt(σ²_t)·z, with the posterior variance
+    σ²_t = β_t(1 − ᾱ_{t−1})/(1 − ᾱ_t) (ᾱ_0 = 1) and no noise added at the last step (z = 0 at t = 1)."""
+    images = dlarray(randn(*imageSize, numChannels, numImages, "single"), "SSCB")
+
+    # Compute variance schedule parameters
+    alphaBar = torch.cumprod(1 - varianceSchedule, 0)
+    alphaBarPrev = torch.cat([torch.ones(1, dtype=alphaBar.dtype), alphaBar[:-1]])
+    posteriorVariance = varianceSchedule * (1 - alphaBarPrev) / (1 - alphaBar)
+
+    # Reverse the diffusion process
     numNoiseSteps = len(varianceSchedule)
-    images = dlarray(torch.randn(16, 16, 1, numImages).numpy(), "SSCB")
     with torch.no_grad():  # predict is differentiable (as in MATLAB): without this, 500 steps keep every graph
         for noiseStep in range(numNoiseSteps, 0, -1):
-            beta, aBar = float(varianceSchedule[noiseStep - 1]), float(alphaBar[noiseStep - 1])
-            step = dlarray(torch.full((1, numImages), float(noiseStep)).numpy(), "CB")
+            if noiseStep != 1:
+                z = dlarray(randn(*imageSize, numChannels, numImages, "single"), "SSCB")
+            else:
+                z = dlarray(zeros(*imageSize, numChannels, numImages, "single"), "SSCB")
+
+            # Predict the noise using the network
+            step = dlarray(np.full((1, numImages), noiseStep, dtype=np.float32), "CB")
             predictedNoise = predict(net, images, step)
-            images = (images - beta / (1 - aBar) ** 0.5 * predictedNoise) / (1 - beta) ** 0.5
-            if noiseStep > 1:
-                images = images + beta ** 0.5 * dlarray(torch.randn(16, 16, 1, numImages).numpy(), "SSCB")
+
+            beta = float(varianceSchedule[noiseStep - 1])
+            sqrtOneMinusBeta = math.sqrt(1 - beta)
+            addedNoise = math.sqrt(float(posteriorVariance[noiseStep - 1])) * z
+            predNoise = beta * predictedNoise / math.sqrt(1 - float(alphaBar[noiseStep - 1]))
+            images = 1 / sqrtOneMinusBeta * (images - predNoise)
+            images = images + addedNoise
     return extractdata(images)
 
 
@@ -237,16 +279,25 @@ def preprocessMiniBatch(data):
     return rescale(X, -1, 1, InputMin=0, InputMax=255)
 
 
-def evaluate(folder, images) -> None:
-    """Precision/recall/coverage/Fréchet of the generated digits in the feature space of the digits classifier
-    `layergraph evaluate` uses, beside the held-out real half (the ceiling)."""
-    from layergraph.evaluate.evaluator import Evaluator
+def evaluate(folder, net, varianceSchedule) -> None:
+    """Precision/recall/coverage/Fréchet of generated digits (rounded to 8 bits, as `layergraph generate` writes
+    them) in the feature space of the digits classifier `layergraph evaluate` uses, beside as many real digits
+    of the held-out half (the ceiling)."""
+    from layergraph.gan.evaluator import Evaluator
 
     ev = Evaluator(folder, (16, 16), 1)
-    x = torch.as_tensor(images).permute(3, 2, 0, 1).clamp(-1, 1).float()  # MATLAB 16×16×1×N → N×1×16×16
-    ours, real = ev.score(x), ev.ceiling()
+    # as many generated digits as real ones they are compared with: Fréchet distances (and k-NN recall) of
+    # sets of different sizes are not comparable
+    numImages = min(EVALUATE_IMAGES, len(ev.held_images))
+    real = ev.held_images[torch.randperm(len(ev.held_images), generator=torch.Generator().manual_seed(0))[:numImages]]
+    start = time.time()
+    images = generateAndDisplayImages(net, varianceSchedule, [16, 16], numImages, 1)
+    print(f"generated {numImages} digits to score in {time.time() - start:.0f} s")
+    x = torch.as_tensor(np.asarray(images)).permute(3, 2, 0, 1).float()  # MATLAB 16×16×1×N → N×1×16×16
+    x = ((x.clamp(-1, 1) + 1) * 127.5 + 0.5).floor().div(127.5).sub(1.0)
+    ours, real = ev.score(x), ev.score(real)
     for name in ("precision", "recall", "coverage", "frechet"):
-        print(f"{name:10} generated {ours[name]:.3f}   real held-out half {real[name]:.3f}")
+        print(f"{name:10} generated {ours[name]:.3f}   real held-out digits {real[name]:.3f}")
     counts = torch.bincount(ev.embed(x)[1], minlength=len(ev.classes)).tolist()
     print("classifier's class counts of the generated digits:", dict(zip(ev.classes, counts)))
 
