@@ -11,13 +11,13 @@ its inputs; its handler makes the layer.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.attention_check import NodeGraph, matching_heads, region_between
+from layergraph.interop.onnx_import.attention_check import matching_heads, region_between
 from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.node_graph import NodeGraph, fuse_regions
 from layergraph.interop.onnx_import.ops_1d import sequence
 from layergraph.interop.onnx_import.registry import handler
 from layergraph.interop.onnx_import.values import Val, name_hint
@@ -174,19 +174,14 @@ def _match_softmax(g: NodeGraph, at: int) -> tuple[Any, list[int]] | None:
 def fuse_attention(imp: Importer, nodes: list[Any]) -> list[Any]:
     """`nodes` with each region of exportONNXNetwork's self-attention pattern (the Attention operator from opset
     23, the MatMul/Softmax pattern before it) as one SelfAttention node, at the place of the region's last node."""
-    anchors = [i for i, n in enumerate(nodes) if n.op_type in ("Attention", "Softmax") and n.domain in ("", "ai.onnx")]
-    for at in anchors[::-1]:
-        if at >= len(nodes) or nodes[at].op_type not in ("Attention", "Softmax"):
-            continue  # taken into a region fused already
-        g = NodeGraph(imp, nodes)
-        found = _match(g, at) if nodes[at].op_type == "Attention" else _match_softmax(g, at)
-        if found is not None:
-            fused, region = found
-            last = max(region)
-            nodes = [fused if i == last else n for i, n in enumerate(nodes) if i == last or i not in region]
-    imp.consumers = Counter(i for n in nodes for i in n.input if i)
-    imp.consumers.update(o.name for o in imp.graph.output)
-    return nodes
+    return fuse_regions(imp, nodes, ("Attention", "Softmax"), _match_any)
+
+
+def _match_any(g: NodeGraph, at: int) -> tuple[Any, list[int]] | None:
+    node = g.nodes[at]
+    if node.domain not in ("", "ai.onnx"):
+        return None
+    return _match(g, at) if node.op_type == "Attention" else _match_softmax(g, at)
 
 
 def _mask(imp: Importer, node: Any, a: dict[str, Any]) -> Any:

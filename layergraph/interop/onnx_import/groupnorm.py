@@ -9,12 +9,12 @@ handler checks the shapes against the input and makes the layer.
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.node_graph import NodeGraph, fuse_regions
 from layergraph.interop.onnx_import.ops_1d import sequence
 from layergraph.interop.onnx_import.registry import handler
 from layergraph.interop.onnx_import.values import f32, name_hint
@@ -99,32 +99,7 @@ def _channels(c: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
     return flat[:, 0].copy() if np.all(flat == flat[:, :1]) else None
 
 
-class _Nodes:
-    """The node list with who makes and who reads each value, and the constants (Constant nodes included)."""
-
-    def __init__(self, nodes: list[Any], consts: dict[str, np.ndarray]) -> None:
-        self.nodes, self.consts = nodes, consts
-        self.maker = {o: i for i, n in enumerate(nodes) for o in n.output}
-        self.readers: dict[str, list[int]] = {}
-        for i, n in enumerate(nodes):
-            for x in n.input:
-                self.readers.setdefault(x, []).append(i)
-
-    def only_reader(self, value: str, op: str) -> int | None:
-        """The one node reading `value` when it is an `op` node."""
-        r = self.readers.get(value, [])
-        return r[0] if len(r) == 1 and self.nodes[r[0]].op_type == op else None
-
-    def made_by(self, value: str, op: str) -> int | None:
-        """The node making `value` when it is an `op` node and `value` has no other reader."""
-        i = self.maker.get(value)
-        return i if i is not None and self.nodes[i].op_type == op and len(self.readers[value]) == 1 else None
-
-    def const(self, value: str) -> np.ndarray | None:
-        return self.consts.get(value)
-
-
-def _grouping(g: _Nodes, at: int) -> tuple[int, int] | None:
+def _grouping(g: NodeGraph, at: int) -> tuple[int, int] | None:
     """(the first Reshape's position, G) when the InstanceNormalization at `at` normalizes the input reshaped to
     N×G×(rest) ([0 or the fixed batch, G, -1]) with unit scale and zero bias, else None."""
     node = g.nodes[at]
@@ -141,7 +116,7 @@ def _grouping(g: _Nodes, at: int) -> tuple[int, int] | None:
     return (r1, groups) if np.all(scale == 1) and np.all(bias == 0) else None
 
 
-def _affine(g: _Nodes, y: str, op: str) -> tuple[str, str, list[int]]:
+def _affine(g: NodeGraph, y: str, op: str) -> tuple[str, str, list[int]]:
     """(output, constant, nodes) of a Mul/Add (`op`) of `y` by a constant as its only reader; (y, "", [])
     when there is none."""
     i = g.only_reader(y, op)
@@ -153,7 +128,7 @@ def _affine(g: _Nodes, y: str, op: str) -> tuple[str, str, list[int]]:
     return g.nodes[i].output[0], other[0], [i]
 
 
-def _match(g: _Nodes, at: int) -> tuple[Any, list[int]] | None:
+def _match(g: NodeGraph, at: int) -> tuple[Any, list[int]] | None:
     """(the fused node, the region's node positions) for the InstanceNormalization at `at`, or None."""
     found = _grouping(g, at)
     r2 = g.only_reader(g.nodes[at].output[0], "Reshape")
@@ -184,16 +159,4 @@ def _match(g: _Nodes, at: int) -> tuple[Any, list[int]] | None:
 def fuse_group_norm(imp: Importer, nodes: list[Any]) -> list[Any]:
     """`nodes` with each pre-opset-21 group normalization region as one GroupNormChannels node, at the place of
     the region's last node."""
-    consts = dict(imp.consts)  # initializers and the values of Constant nodes (PyTorch writes those)
-    for n in nodes:
-        if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
-            consts[n.output[0]] = imp.onnx.numpy_helper.to_array(n.attribute[0].t)
-    for at in [i for i, n in enumerate(nodes) if n.op_type == "InstanceNormalization"][::-1]:
-        found = _match(_Nodes(nodes, consts), at)
-        if found is not None:
-            fused, region = found
-            last = max(region)
-            nodes = [fused if i == last else n for i, n in enumerate(nodes) if i == last or i not in region]
-    imp.consumers = Counter(i for n in nodes for i in n.input if i)
-    imp.consumers.update(o.name for o in imp.graph.output)
-    return nodes
+    return fuse_regions(imp, nodes, ("InstanceNormalization",), _match)

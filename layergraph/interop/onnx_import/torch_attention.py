@@ -13,13 +13,13 @@ middle is checked by its numbers, not by its shape.
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from layergraph.interop.onnx_import.attention_check import NodeGraph, matching_heads, region_between
+from layergraph.interop.onnx_import.attention_check import matching_heads, region_between
 from layergraph.interop.onnx_import.importer import Importer
+from layergraph.interop.onnx_import.node_graph import NodeGraph, fuse_regions
 from layergraph.interop.onnx_import.registry import handler
 from layergraph.interop.onnx_import.sequences import NTC_ATTENTION
 from layergraph.interop.onnx_import.values import Seq, name_hint
@@ -125,17 +125,7 @@ def _match(g: NodeGraph, at: int) -> tuple[Any, list[int]] | None:
 def fuse_torch_attention(imp: Importer, nodes: list[Any]) -> list[Any]:
     """`nodes` with each region of PyTorch's batch-first multi-head self-attention as one SelfAttentionNTC node,
     at the place of the region's last node."""
-    for at in [i for i, n in enumerate(nodes) if n.op_type in ("Softmax", "Attention")][::-1]:
-        if at >= len(nodes) or nodes[at].op_type not in ("Softmax", "Attention"):
-            continue  # taken into a region fused already
-        found = _match(NodeGraph(imp, nodes), at)
-        if found is not None:
-            fused, region = found
-            last = max(region)
-            nodes = [fused if i == last else n for i, n in enumerate(nodes) if i == last or i not in region]
-    imp.consumers = Counter(i for n in nodes for i in n.input if i)
-    imp.consumers.update(o.name for o in imp.graph.output)
-    return nodes
+    return fuse_regions(imp, nodes, ("Softmax", "Attention"), _match)
 
 
 @handler(FUSED)
