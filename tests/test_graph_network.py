@@ -224,15 +224,16 @@ def test_compiled_networks_equal_hand_written_torch(prefix) -> None:
         if training:  # the statistics stored as a MATLAB program does (`net.State = state`), as torch updates its own
             ours, g.State = g.forward(z, *cond)
             score, d.State = d.forward(ours, *cond)
-        else:  # traced, as MATLAB traces predict, inside dlfeval
-            ours, score = lg.dlfeval(lambda: (y := g.predict(z, *cond), d.predict(y, *cond)))
+        else:  # traced, as MATLAB traces predict, inside dlfeval: the gradient is taken there too
+            ours, score, table = lg.dlfeval(lambda: (y := g.predict(z, *cond), s := d.predict(y, *cond),
+                                                     lg.dlgradient(s.sum(), g.Learnables)))
         ours, score = ours.as_subclass(torch.Tensor), score.as_subclass(torch.Tensor)
         torch.manual_seed(1)
         theirs = refs[0](z, *cond)
         their_score = refs[1](theirs, *cond)
         assert torch.equal(ours, theirs)
         torch.testing.assert_close(score.reshape(-1), their_score.reshape(-1), rtol=1e-6, atol=1e-6)
-    grads = torch.autograd.grad(score.sum(), list(g.Learnables.Value))
+    grads = table.Value
     their = torch.autograd.grad(their_score.sum(), list(refs[0].parameters()))
     by_name = dict(zip([n for n, _ in refs[0].named_parameters()], their))
     mapping = ref.LAYER_MAPS[type(refs[0])]
