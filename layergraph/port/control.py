@@ -60,11 +60,7 @@ class ControlFlow:
             out = self.header(node, indent, f"while {self.condition(cond)}:")
         except Untranslatable as why:
             return self.untranslated(node, indent, str(why), counted=True)
-        self.loop_depth += 1
-        try:
-            return out + self._body(node, indent + 1)
-        finally:
-            self.loop_depth -= 1
+        return out + self._loop_body(node, indent + 1)
 
     def s_for_statement(self, node: Any, indent: int) -> list[str]:
         it = next((c for c in node.named_children if c.type in ("iterator", "parfor_options")), None)
@@ -81,9 +77,13 @@ class ControlFlow:
             out = self.header(node, indent, code)
         except Untranslatable as why:
             return self.untranslated(node, indent, str(why), counted=True)
+        return out + self._loop_body(node, indent + 1)
+
+    def _loop_body(self, node: Any, indent: int) -> list[str]:
+        """A loop's body, with the loop depth (break/continue are legal inside) counted while it is translated."""
         self.loop_depth += 1
         try:
-            return out + self._body(node, indent + 1)
+            return self._body(node, indent)
         finally:
             self.loop_depth -= 1
 
