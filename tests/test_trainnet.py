@@ -512,3 +512,12 @@ def test_reset_input_normalization_false_keeps_given_statistics() -> None:
     plain = lg.dlnetwork([lg.imageInputLayer([4, 4, 1], Name="in")])
     assert plain.Layers[0].Normalization == "zerocenter"
     np.testing.assert_array_equal(lg.extractdata(lg.predict(plain, lg.dlarray(x, "SSCB"))), x)
+
+
+def test_no_training_observations_is_a_one_line_error() -> None:
+    """An empty training set cannot give input statistics: a one-line DataError, not a numpy warning or NaN."""
+    X, T = np.zeros((0, 4), np.float32), np.zeros((0, 2), np.float32)
+    layers = [lg.featureInputLayer(4, Normalization="zscore"), lg.fullyConnectedLayer(2)]
+    with pytest.raises(lg.errors.DataError, match=r"^trainnet: no training observations") as err:
+        trainnet(X, T, layers, "mse", trainingOptions("adam", MaxEpochs=1, Verbose=False, Precision="fp32"))
+    assert "\n" not in str(err.value)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from layergraph.errors import DataError
 from layergraph.layers.inputs import STATISTICS
 
 __all__ = ["channel_statistics", "fit_input_statistics"]
@@ -63,7 +64,8 @@ def channel_statistics(data: Any, k: int = 0) -> dict[str, list[float]]:
     for chunk in _chunks(data, k):
         run.add(np.asarray(chunk))
     if run.n == 0:
-        raise ValueError("no training data to compute input normalization statistics from")
+        raise DataError("trainnet: no training observations to compute the input layers' normalization "
+                        "statistics from")
     return run.values()
 
 
