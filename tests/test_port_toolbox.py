@@ -179,3 +179,45 @@ def test_a_waveform_classifier_program_ports_and_runs(tmp_path: Path, monkeypatc
         sys.modules.pop("waves", None)
     assert out.getvalue().split() == ["72", "18", "18"]  # 20 % of each class of 30 held out
     assert (tmp_path / "figures" / "figure_1.png").exists()
+
+
+FORECAST = """rng(0);
+data = sin(linspace(0, 6, 40));
+mu = mean(data); sig = std(data);
+x = (data - mu) / sig;
+XTrain = x(1:end-1); YTrain = x(2:end);
+layers = [sequenceInputLayer(1); lstmLayer(8); fullyConnectedLayer(1); regressionLayer];
+options = trainingOptions('adam', 'MaxEpochs', 3, 'Verbose', 0);
+net = trainNetwork(XTrain, YTrain, layers, options);
+net = predictAndUpdateState(net, XTrain(1:30));
+YPred = [];
+for i = 1:5
+    [net, YPred(:, i)] = predictAndUpdateState(net, XTrain(:, 30 + i), 'ExecutionEnvironment', 'cpu');
+end
+figure; stem(YPred - YTrain(31:35));
+fprintf('%d %d\\n', size(YPred, 1), size(YPred, 2));
+"""
+
+
+def test_a_forecasting_program_with_state_updates_ports_and_runs(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """MathWorks' forecasting recipe: trainNetwork on one numeric sequence, then predictAndUpdateState step by
+    step into `YPred = []` grown column by column (MATLAB's [] is an empty double), and a stem plot."""
+    pytest.importorskip("tree_sitter_matlab")
+    from layergraph.port import port_files
+
+    (tmp_path / "forecast.m").write_text(FORECAST)
+    [(_, code, report)] = port_files([tmp_path / "forecast.m"])
+    assert not report.untranslated and not report.missing, report.summary()
+    (tmp_path / "forecast.py").write_text(code)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LAYERGRAPH_PORT_FIGURES", str(tmp_path / "figures"))
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(str(tmp_path / "forecast.py"), run_name="__main__")
+    finally:
+        rt.close("all")
+        sys.modules.pop("forecast", None)
+    assert out.getvalue().split()[-2:] == ["1", "5"]  # a 1×5 numeric row of forecasts
+    assert (tmp_path / "figures" / "figure_1.png").exists()

@@ -20,10 +20,9 @@ import torch
 from layergraph.analyze.plot import plot_graph
 from layergraph.graph.layergraph import LayerGraph
 
-__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "drawnow",
-           "figure", "gca", "gcf", "grid", "hold", "legend", "nexttile", "plot",
-           "saveas", "scatter", "sgtitle", "subplot", "tiledlayout", "title", "xlabel", "xlim", "xticklabels", "xticks",
-           "ylabel", "ylim", "yticklabels", "yticks"]
+__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "drawnow", "figure", "gca", "gcf", "grid",
+           "hold", "legend", "nexttile", "plot", "saveas", "scatter", "sgtitle", "stem", "subplot", "tiledlayout",
+           "title", "xlabel", "xlim", "xticklabels", "xticks", "ylabel", "ylim", "yticklabels", "yticks"]
 
 _FIGS: dict[int, _Figure] = {}
 LINES: list[Any] = []  # every animatedline made, so a test or a caller can read the points back
@@ -216,6 +215,17 @@ def _plot_network(ax: Any, net: Any) -> Any:
         pixels = matplotlib.image.imread(picture)
     ax.set_axis_off()
     return ax.imshow(pixels)
+
+
+def stem(*args: Any, **kwargs: Any) -> Any:
+    """MATLAB's stem(Y) / stem(X, Y): a line from 0 to each value with a marker at its top."""
+    ax, args = _split_axes(args)
+    ax = _gca(ax)
+    if not _STATE["hold"]:
+        ax.cla()
+    vals = [np.ravel(_np(a)) for a in args if not isinstance(a, str)]
+    xs, ys = (vals[0], vals[1]) if len(vals) >= 2 else (np.arange(1, len(vals[0]) + 1), vals[0])
+    return ax.stem(xs, ys)
 
 
 def scatter(x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
