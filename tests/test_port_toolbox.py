@@ -114,6 +114,28 @@ def test_trainnet_gives_the_network_alone_for_one_output() -> None:
     assert isinstance(net2, lg.dlnetwork) and len(info.TrainingHistory) == 3
 
 
+def _port_and_run(source: str, stem: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The MATLAB program translated by `layergraph port` (nothing left untranslated or unknown) and run as a
+    script in `folder`; what it printed. Its figures are written to folder/figures."""
+    pytest.importorskip("tree_sitter_matlab")
+    from layergraph.port import port_files
+
+    (folder / f"{stem}.m").write_text(source)
+    [(_, code, report)] = port_files([folder / f"{stem}.m"])
+    assert not report.untranslated and not report.missing, report.summary()
+    (folder / f"{stem}.py").write_text(code)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("LAYERGRAPH_PORT_FIGURES", str(folder / "figures"))
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(str(folder / f"{stem}.py"), run_name="__main__")
+    finally:
+        rt.close("all")  # writes the open figures, as the program's end does
+        sys.modules.pop(stem, None)
+    return out.getvalue()
+
+
 PROGRAM = """rng(0);
 classNames = ["sine", "square", "sawtooth"];
 [X, Y] = makeWaves(classNames, 32, 30);
@@ -161,23 +183,8 @@ end
 
 
 def test_a_waveform_classifier_program_ports_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("tree_sitter_matlab")
-    from layergraph.port import port_files
-
-    (tmp_path / "waves.m").write_text(PROGRAM)
-    [(_, code, report)] = port_files([tmp_path / "waves.m"])
-    assert not report.untranslated and not report.missing, report.summary()
-    (tmp_path / "waves.py").write_text(code)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LAYERGRAPH_PORT_FIGURES", str(tmp_path / "figures"))
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            runpy.run_path(str(tmp_path / "waves.py"), run_name="__main__")
-    finally:
-        rt.close("all")  # writes the open figures, as the program's end does
-        sys.modules.pop("waves", None)
-    assert out.getvalue().split() == ["72", "18", "18"]  # 20 % of each class of 30 held out
+    printed = _port_and_run(PROGRAM, "waves", tmp_path, monkeypatch)
+    assert printed.split() == ["72", "18", "18"]  # 20 % of each class of 30 held out
     assert (tmp_path / "figures" / "figure_1.png").exists()
 
 
@@ -203,21 +210,6 @@ def test_a_forecasting_program_with_state_updates_ports_and_runs(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """MathWorks' forecasting recipe: trainNetwork on one numeric sequence, then predictAndUpdateState step by
     step into `YPred = []` grown column by column (MATLAB's [] is an empty double), and a stem plot."""
-    pytest.importorskip("tree_sitter_matlab")
-    from layergraph.port import port_files
-
-    (tmp_path / "forecast.m").write_text(FORECAST)
-    [(_, code, report)] = port_files([tmp_path / "forecast.m"])
-    assert not report.untranslated and not report.missing, report.summary()
-    (tmp_path / "forecast.py").write_text(code)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LAYERGRAPH_PORT_FIGURES", str(tmp_path / "figures"))
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out):
-            runpy.run_path(str(tmp_path / "forecast.py"), run_name="__main__")
-    finally:
-        rt.close("all")
-        sys.modules.pop("forecast", None)
-    assert out.getvalue().split()[-2:] == ["1", "5"]  # a 1×5 numeric row of forecasts
+    printed = _port_and_run(FORECAST, "forecast", tmp_path, monkeypatch)
+    assert printed.split()[-2:] == ["1", "5"]  # a 1×5 numeric row of forecasts
     assert (tmp_path / "figures" / "figure_1.png").exists()
