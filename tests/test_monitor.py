@@ -29,6 +29,18 @@ def _blue_pixels(path: Path) -> int:
     return int((img[:, :, 2] - img[:, :, 0] > 80).sum())
 
 
+def test_progress_sitting_at_100_redraws_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A loop setting Progress = 100·epoch/numEpochs sits at 100 for its whole last epoch: one forced line and
+    one PNG, not one per iteration (the line printer is otherwise throttled to one every 10 s)."""
+    out = tmp_path / "progress.png"
+    monitor = trainingProgressMonitor(Metrics="Loss", OutputFile=str(out))
+    for it in range(1, 41):
+        recordMetrics(monitor, it, Loss=1.0 / it)
+        monitor.Progress = 100 * ((it - 1) // 20 + 1) / 2  # epoch 2 of 2 from iteration 21 on
+    printed = capsys.readouterr().out
+    assert printed.count("[100.0%]") == 1, printed
+
+
 def test_monitor_records_metrics_info_and_writes_png(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "progress.png"
     monitor = trainingProgressMonitor(Metrics=["TrainingLoss", "ValidationLoss"], Info=["Epoch", "LearnRate"],

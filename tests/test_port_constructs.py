@@ -155,6 +155,24 @@ x = 3;
 load('first.mat')
 fprintf('%d %d\\n', x, y);
 """,
+    "switch_cases": """1;
+function r = kind(x)
+    switch x
+        case {'a', 'b'}
+            r = 1;
+        case 'c'
+            r = 2;
+        case 3
+            r = 3;
+        case {4, 5}
+            r = 4;
+        otherwise
+            r = 0;
+    end
+end
+fprintf('%d ', kind('a'), kind('b'), kind('c'), kind('cc'), kind(3), kind(5), kind(6));
+fprintf('\\n');
+""",
 }
 
 

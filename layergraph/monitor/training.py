@@ -228,8 +228,9 @@ class TrainingProgressMonitor(MatlabProperties):
         value = float(value)
         if not 0 <= value <= 100:
             raise ValueError(f"trainingProgressMonitor: Progress must be a percentage from 0 to 100; got {value:g}")
+        reached = value >= 100 > self._s.progress
         self._s.progress = value
-        if value >= 100:
+        if reached:  # once: a loop that sets 100·epoch/numEpochs sits at 100 for its whole last epoch
             self._s.changed(force=True, write=True)
             self._s.finish()
         else:

@@ -113,8 +113,9 @@ def forcols(v: Any) -> list[Any]:
 # ----------------------------------------------------------------------------------------- operators
 
 def _scalar(x: Any) -> bool:
-    return _is_scalar_number(x) or (isinstance(x, (torch.Tensor, np.ndarray)) and x.numel() == 1
-                                    and not isinstance(x, DLArray))
+    # a 1×1 dlarray (rand() is one) scales as any MATLAB scalar does
+    return _is_scalar_number(x) or (isinstance(x, (torch.Tensor, np.ndarray)) and x.size == 1
+                                    if isinstance(x, np.ndarray) else isinstance(x, torch.Tensor) and x.numel() == 1)
 
 
 def mtimes(a: Any, b: Any) -> Any:

@@ -114,10 +114,7 @@ class ControlFlow:
             if clause.type == "case_clause":
                 c = clause.child_by_field_name("condition")
                 try:
-                    if c.type == "cell":
-                        test = ast.Compare(left=name(var), ops=[ast.In()], comparators=[self.ex.expr(c)])
-                    else:
-                        test = ast.Compare(left=name(var), ops=[ast.Eq()], comparators=[self.ex.expr(c)])
+                    test = call("switchcase", name(var), self.ex.expr(c))  # MATLAB's matching rules
                     out += self.header(clause, indent, f"{'if' if first else 'elif'} {unparse(test)}:")
                 except Untranslatable as why:
                     out += self.untranslated(clause, indent, str(why))

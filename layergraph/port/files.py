@@ -13,7 +13,7 @@ import torch
 
 import layergraph as _lg
 from layergraph.port.cells import struct
-from layergraph.port.plots import imshow
+from layergraph.port.images import imshow
 from layergraph.port.reading import StructArray
 from layergraph.port.sizes import size
 from layergraph.port.subscripts import _out, mshape, tensor

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "colorbar", "colormap", "drawnow",
-           "figure", "gca", "gcf", "grid", "hold", "image", "imagesc", "imshow", "legend", "nexttile", "plot",
-           "saveas", "scatter", "subplot", "tiledlayout", "title", "xlabel", "xlim", "xticklabels", "xticks",
-           "ylabel", "ylim", "yticklabels", "yticks"]
+from layergraph.analyze.plot import plot_graph
+from layergraph.graph.layergraph import LayerGraph
+
+__all__ = ["addpoints", "animatedline", "axes", "axis", "clf", "close", "drawnow", "figure", "gca", "gcf", "grid",
+           "hold", "legend", "nexttile", "plot", "saveas", "scatter", "sgtitle", "stem", "subplot", "tiledlayout",
+           "title", "xlabel", "xlim", "xticklabels", "xticks", "ylabel", "ylim", "yticklabels", "yticks"]
 
 _FIGS: dict[int, _Figure] = {}
 LINES: list[Any] = []  # every animatedline made, so a test or a caller can read the points back
@@ -180,6 +183,8 @@ def plot(*args: Any, **kwargs: Any) -> Any:
     ax = _gca(ax)
     if not _STATE["hold"]:
         ax.cla()
+    if args and _is_network(args[0]):
+        return _plot_network(ax, args[0])
     vals = [_np(a) if not isinstance(a, str) else a for a in args]
     opts = {k.lower(): v for k, v in kwargs.items()}
     rest = []
@@ -195,6 +200,32 @@ def plot(*args: Any, **kwargs: Any) -> Any:
     if "displayname" in opts:
         kw["label"] = opts["displayname"]
     return ax.plot(*rest, **kw)
+
+
+def _is_network(x: Any) -> bool:
+    return isinstance(x, LayerGraph) or hasattr(x, "layer_graph")
+
+
+def _plot_network(ax: Any, net: Any) -> Any:
+    """MATLAB's plot(lgraph) / plot(net): the layer graph drawn top to bottom into the axes."""
+    import matplotlib.image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        picture = plot_graph(net, Path(tmp) / "graph.png", dpi=100)
+        pixels = matplotlib.image.imread(picture)
+    ax.set_axis_off()
+    return ax.imshow(pixels)
+
+
+def stem(*args: Any, **kwargs: Any) -> Any:
+    """MATLAB's stem(Y) / stem(X, Y): a line from 0 to each value with a marker at its top."""
+    ax, args = _split_axes(args)
+    ax = _gca(ax)
+    if not _STATE["hold"]:
+        ax.cla()
+    vals = [np.ravel(_np(a)) for a in args if not isinstance(a, str)]
+    xs, ys = (vals[0], vals[1]) if len(vals) >= 2 else (np.arange(1, len(vals[0]) + 1), vals[0])
+    return ax.stem(xs, ys)
 
 
 def scatter(x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
@@ -213,6 +244,13 @@ def grid(*args: Any) -> None:
 def title(*args: Any, **kwargs: Any) -> None:
     ax, args = _split_axes(args)
     _gca(ax).set_title(_text(args[0]) if args else "")
+
+
+def sgtitle(*args: Any, **kwargs: Any) -> None:
+    """MATLAB's sgtitle(text) / sgtitle(fig, text): a title over all the subplots of the figure."""
+    fig = args[0] if args and isinstance(args[0], _Figure) else _gcf()
+    args = args[1:] if args and isinstance(args[0], _Figure) else args
+    fig.fig.suptitle(_text(args[0]) if args else "")
 
 
 def _text(x: Any) -> str:
@@ -278,44 +316,6 @@ def xticks(*args: Any) -> None:
 def yticks(*args: Any) -> None:
     ax, args = _split_axes(args)
     _gca(ax).set_yticks(np.ravel(_np(args[0])) if args else [])
-
-
-def _image_array(img: Any) -> np.ndarray:
-    a = _np(img)
-    a = np.asarray(a, dtype=float)
-    while a.ndim > 2 and a.shape[-1] == 1:  # MATLAB drops trailing singleton dimensions (H×W×3×1 is H×W×3)
-        a = a[..., 0]
-    return a
-
-
-def image(*args: Any, **kwargs: Any) -> Any:
-    """MATLAB's image(I) / image(ax, I): RGB data in [0 1] (or indexed data) shown in the axes."""
-    ax, args = _split_axes(args)
-    a = _image_array(args[0])
-    return _gca(ax).imshow(np.clip(a, 0, 1) if a.ndim == 3 else a)
-
-
-def imagesc(*args: Any, **kwargs: Any) -> Any:
-    ax, args = _split_axes(args)
-    return _gca(ax).imshow(_image_array(args[0]), aspect="auto")
-
-
-def imshow(img: Any, *args: Any, **kwargs: Any) -> Any:
-    """MATLAB's imshow(I): a grey or RGB image ([0 1] for floating point data)."""
-    a = _image_array(img)
-    ax = _gca()
-    ax.set_axis_off()
-    if a.ndim == 2:
-        return ax.imshow(a, cmap="gray", vmin=0, vmax=1 if a.max() <= 1 else 255)
-    return ax.imshow(np.clip(a, 0, 1) if a.max() <= 1 else a.astype(np.uint8))
-
-
-def colorbar(*args: Any) -> None:
-    pass  # a colour scale adds nothing to the PNG this port writes
-
-
-def colormap(*args: Any) -> None:
-    pass
 
 
 class _AnimatedLine:

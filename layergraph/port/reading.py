@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
+from layergraph.data.categorical import Categorical
 from layergraph.dlarray.array import DLArray, matlab_data, wrap
 from layergraph.port.building import colon
 from layergraph.port.subscripts import (
@@ -48,6 +50,8 @@ class _Reader:
             return _dl_read(x, subs)
         if isinstance(x, StructArray) and not self.brace:
             return _struct_array_read(x, subs)
+        if isinstance(x, Categorical) and not self.brace:
+            return _categorical_read(x, subs)
         if isinstance(x, list) and x and not self.brace and all(_is_number(v) for v in x):
             x = tuple(x)  # a list of numbers (as layergraph returns sizes and dimensions) is a numeric row
         if isinstance(x, list) or (self.brace and isinstance(x, tuple)):
@@ -55,6 +59,18 @@ class _Reader:
         if self.brace:
             raise TypeError(f"Brace indexing is not supported for variables of this type ({type(x).__name__}).")
         return _value_read(x, subs)
+
+
+def _categorical_read(x: Categorical, subs: list[Any]) -> Categorical:
+    """c(subs) of a categorical: its codes read as a numeric array of its MATLAB size, categories kept."""
+    got = _read(torch.as_tensor(x.codes).reshape(mshape(x)), subs)
+    if not isinstance(got, torch.Tensor):
+        codes = np.asarray(int(got))  # one element
+    elif got.dim() == 1:
+        codes = got.numpy().reshape(1, -1)  # a row
+    else:
+        codes = got.numpy().reshape(-1) if got.dim() == 2 and got.shape[1] == 1 else got.numpy()
+    return Categorical(categories=x.categories, codes=codes)
 
 
 def _value_read(x: Any, subs: list[Any]) -> Any:

@@ -14,10 +14,13 @@ from layergraph.port import cells as _cells
 from layergraph.port import clock as _clock
 from layergraph.port import elementwise as _elementwise
 from layergraph.port import files as _files
+from layergraph.port import images as _images
 from layergraph.port import objects as _objects
 from layergraph.port import parsing as _parsing
+from layergraph.port import partition as _partition
 from layergraph.port import plots as _plots
 from layergraph.port import reductions as _reductions
+from layergraph.port import signals as _signals
 from layergraph.port import sizes as _sizes
 from layergraph.port import text as _text
 from layergraph.port import values as _values
@@ -26,15 +29,19 @@ from layergraph.port.cells import *  # noqa: F403
 from layergraph.port.clock import *  # noqa: F403
 from layergraph.port.elementwise import *  # noqa: F403
 from layergraph.port.files import *  # noqa: F403
+from layergraph.port.images import *  # noqa: F403 - image, imagesc, imshow
 from layergraph.port.objects import *  # noqa: F403
 from layergraph.port.parsing import *  # noqa: F403
+from layergraph.port.partition import *  # noqa: F403 - cvpartition, training, test
 from layergraph.port.plots import *  # noqa: F403 - figure, plot, title, ...: plots written as PNG files
 from layergraph.port.reductions import *  # noqa: F403
+from layergraph.port.signals import *  # noqa: F403 - square, sawtooth
 from layergraph.port.sizes import *  # noqa: F403
 from layergraph.port.text import *  # noqa: F403
 from layergraph.port.values import *  # noqa: F403
 
-_MODULES = (_values, _sizes, _elementwise, _reductions, _text, _cells, _files, _clock, _objects, _parsing)
+_MODULES = (_values, _sizes, _elementwise, _reductions, _text, _cells, _files, _clock, _objects, _parsing,
+            _partition, _signals)
 # what a module imports for itself, not a MATLAB function of its own
 _NOT_EXPORTED = {"annotations", "builtins", "math", "numbers", "os", "random", "re", "sys", "tempfile", "time",
                  "Any", "Callable", "Mapping", "Path", "np", "torch", "DLArray", "tensor", "glob", "mshape",
@@ -50,5 +57,5 @@ def _own(module: object, name: str, value: object) -> bool:
         getattr(value, "__module__", module.__name__) == module.__name__
 
 
-__all__ = sorted({*_arrays.__all__, *_plots.__all__}
+__all__ = sorted({*_arrays.__all__, *_plots.__all__, *_images.__all__}
                  | {n for m in _MODULES for n, v in vars(m).items() if _own(m, n, v)})

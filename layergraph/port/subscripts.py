@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from layergraph.data.categorical import Categorical
 from layergraph.dlarray.array import DLArray
 
 _ALL = slice(None)
@@ -98,6 +99,8 @@ def mshape(x: Any) -> tuple[int, ...]:
         return _sequence_shape(x)
     if isinstance(x, (torch.Tensor, np.ndarray)):
         return _array_shape(tuple(int(n) for n in x.shape))
+    if isinstance(x, Categorical):  # its 1-D codes are a column, as MATLAB's categorical(labels) is
+        return _array_shape(tuple(int(n) for n in x.codes.shape)) if x.codes.ndim != 1 else (len(x.codes), 1)
     return (1, 1)  # any other object is one MATLAB value
 
 

@@ -103,6 +103,17 @@ def string(x: Any) -> Any:
 char = string
 
 
+def strings(*sz: Any) -> Any:
+    """MATLAB's strings(n), strings(m, n), strings([m n]): a string array of empty strings ("" each; a list,
+    as layergraph.port holds string arrays); strings() is the 1×1 "" itself."""
+    dims = [int(v) for v in (_flat(sz[0]).tolist() if len(sz) == 1 and not isinstance(sz[0], _NUM)
+                             else sz)]
+    if not dims:
+        return ""
+    count = dims[0] * dims[0] if len(dims) == 1 else math.prod(dims)
+    return [""] * max(count, 0)
+
+
 def _escapes(fmt: str) -> str:
     table = {"n": "\n", "t": "\t", "\\": "\\", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
     out, i = [], 0

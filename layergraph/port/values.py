@@ -34,3 +34,21 @@ def _scalar_value(x: Any) -> Any:
     if isinstance(x, torch.Tensor) and x.numel() == 1:
         return x.reshape(()).item()
     return x
+
+
+def switchcase(value: Any, case: Any) -> bool:
+    """Whether a `switch` value matches one `case` as MATLAB decides: text by strcmp (a 1×1 string array is its
+    string), numbers by ==, a cell case {a, b} when any element matches."""
+    if isinstance(case, list) and not (len(case) == 1 and isinstance(case[0], str) and isinstance(value, str)):
+        return any(switchcase(value, c) for c in case)
+    value, case = _one(value), _one(case)
+    if isinstance(value, str) or isinstance(case, str):
+        return isinstance(value, str) and isinstance(case, str) and value == case
+    value, case = _scalar_value(value), _scalar_value(case)
+    if isinstance(value, torch.Tensor) or isinstance(case, torch.Tensor):
+        return False  # MATLAB: a non-scalar switch value or case never matches a number
+    return bool(value == case)
+
+
+def _one(x: Any) -> Any:
+    return x[0] if isinstance(x, list) and len(x) == 1 and isinstance(x[0], str) else x

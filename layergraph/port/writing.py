@@ -15,6 +15,10 @@ from layergraph.port.subscripts import _ALL, _flat, _out, _positions, _unflat, _
 
 # ----------------------------------------------------------------------------------------- writing
 
+def _is_numeric_value(v: Any) -> bool:
+    return (isinstance(v, (int, float, np.ndarray)) and not isinstance(v, bool)) or (
+        isinstance(v, torch.Tensor) and not isinstance(v, DLArray))
+
 class _Writer:
     def __init__(self, x: Any, value: Any, mode: str) -> None:
         self.x, self.value, self.mode = x, value, mode
@@ -22,6 +26,8 @@ class _Writer:
     def __getitem__(self, key: Any) -> Any:
         subs = list(key) if isinstance(key, tuple) else [key]
         x, v = self.x, self.value
+        if isinstance(x, list) and not x and self.mode == "set" and _is_numeric_value(v):
+            x = None  # MATLAB's [] is an empty double: x = []; x(:, i) = v grows a numeric array
         if self.mode == "brace" or isinstance(x, list) or (x is None and (isinstance(v, list) or _is_object(v))):
             out = _list_write([] if x is None else list(x), subs, v, self.mode)
             # s(i) = a struct, h(i) = an object: a struct (object) array, as is one already

@@ -79,6 +79,10 @@ def _sequence_list(x: Any, time_first: bool) -> list[np.ndarray] | None:
     if isinstance(x, (list, tuple)) and x and all(hasattr(s, "shape") or isinstance(s, list) for s in x):
         seqs = [np.asarray(s.detach().cpu() if isinstance(s, torch.Tensor) else s, dtype=np.float32) for s in x]
         return [s.reshape(1, -1) if s.ndim == 1 else np.ascontiguousarray(s.T) if time_first else s for s in seqs]
+    if isinstance(x, (np.ndarray, torch.Tensor)) and not isinstance(x, DLArray) and x.ndim <= 2:
+        # one sequence as a numeric matrix: C×S for trainNetwork, S×C for trainnet (a vector: one channel)
+        arr = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32)
+        return [arr.reshape(1, -1) if arr.ndim == 1 else np.ascontiguousarray(arr.T) if time_first else arr]
     return None
 
 
@@ -194,7 +198,10 @@ class Batches:
 
     def epoch(self, order: np.ndarray, size: int, device: torch.device, discard: bool,
               ) -> Iterator[tuple[DLArray, Any]]:
-        """Mini-batches over `order`; the last, partial one is dropped when `discard` (MATLAB's training)."""
+        """Mini-batches over `order`; the last, partial one is dropped when `discard` (MATLAB's training), except
+        that fewer observations than one mini-batch make one mini-batch (MATLAB trains its one-sequence forecasting
+        examples with the default MiniBatchSize 128: one iteration per epoch)."""
+        size = min(size, len(order)) if discard and len(order) else size
         stop = len(order) - len(order) % size if discard else len(order)
         for start in range(0, stop, size):
             yield self.take(order[start:start + size], device)

@@ -69,8 +69,10 @@ class DAGNetwork:
 
     def predict(self, X: Any, *args: Any, nargout: int | None = None, **kwargs: Any) -> Any:
         """MATLAB's `Y = predict(net, X)`: scores (N×K) or responses, in MATLAB layout (one output: nargout is
-        1 whatever the caller unpacks)."""
-        return minibatchpredict(self, X, *args, **kwargs)
+        1 whatever the caller unpacks); one numeric C×S sequence gives one R×S array, as MATLAB's does."""
+        Y = minibatchpredict(self, X, *args, **kwargs)
+        single = isinstance(Y, list) and len(Y) == 1 and not isinstance(X, (list, tuple))
+        return Y[0] if single else Y
 
     def resetState(self) -> DAGNetwork:
         """MATLAB's `net = resetState(net)` on a SeriesNetwork/DAGNetwork: recurrent states back to their initial

@@ -10,6 +10,7 @@ import torch
 from layergraph.dlarray import DLArray, wrap
 from layergraph.dlfun.losses import crossentropy, huber, l1loss, l2loss, mse
 from layergraph.errors import OptionError
+from layergraph.formats import torch_perm
 from layergraph.train.metrics import NAMES, BuiltinMetric, builtin_metric
 
 __all__ = ["column_title", "loss_function", "metric", "metric_name"]
@@ -26,6 +27,16 @@ _LOSS_NAMES = {
 def _non_channel(y: torch.Tensor) -> int:
     """How many elements of the output are not along the channel axis (torch axis 1): B, B·T, H·W·B, …."""
     return y.numel() // y.shape[1] if y.dim() > 1 else y.numel()
+
+
+def _regression_layer(Y: DLArray, t: torch.Tensor) -> torch.Tensor:
+    """trainNetwork's regressionLayer: ½Σ(t − y)² per observation (not ÷R), averaged over the observations; for
+    sequence-to-sequence regression also ÷S, the sequence length (its documented "for each time step")."""
+    loss = mse(Y, wrap(t, Y.fmt))
+    if "T" not in Y.fmt:
+        return loss
+    torch_order = "".join(Y.fmt[i] for i in torch_perm(Y.fmt))  # "CBT" is held B×C×T
+    return loss / Y.shape[torch_order.index("T")]
 
 
 def _index_crossentropy(Y: DLArray, t: torch.Tensor) -> torch.Tensor:
@@ -62,7 +73,7 @@ def loss_function(lossFcn: Any) -> tuple[Callable[[DLArray, torch.Tensor], torch
     if name == "classification-layer":
         return (lambda Y, t: crossentropy(Y, wrap(t, Y.fmt))), "onehot"
     if name == "regression-layer":
-        return (lambda Y, t: mse(Y, wrap(t, Y.fmt))), "numeric"
+        return _regression_layer, "numeric"
     fn = {"mse": l2loss, "mae": l1loss, "huber": huber}[name]
     return (lambda Y, t: fn(Y, wrap(t, Y.fmt), NormalizationFactor="all-elements")), "numeric"
 

@@ -145,7 +145,7 @@ class Shown:
         if self.monitor is not None:
             self.monitor.recordMetrics(iteration, **hist.latest())
             self.monitor.updateInfo(Epoch=epoch, LearnRate=lr)
-            self.monitor.Progress = 100.0 * epoch / self.epochs
+            self.monitor.Progress = 100.0 * (epoch - 1) / self.epochs  # epochs done; 100 when training ends
 
     def training_row(self, hist: History) -> None:
         self.row.update(hist.latest())

@@ -22,6 +22,7 @@ from layergraph.data.queue import MiniBatchQueue
 from layergraph.devices import default_device
 from layergraph.dlarray import DLArray
 from layergraph.errors import DataError, OptionError
+from layergraph.nargout import nargout
 from layergraph.precision import resolve_precision
 from layergraph.train.arguments import (
     check_no_output_layer,
@@ -340,7 +341,7 @@ class _Trainer:
         return monitor
 
 
-def trainnet(*args: Any) -> tuple[dlnetwork, TrainingInfo]:
+def trainnet(*args: Any) -> dlnetwork | tuple[dlnetwork, TrainingInfo]:
     """MATLAB's `[net, info] = trainnet(X, T, net, lossFcn, options)` or `trainnet(data, net, lossFcn, options)`.
 
     `data`: a datastore giving (predictors, targets), a minibatchqueue with two outputs (or, for a network with
@@ -348,7 +349,9 @@ def trainnet(*args: Any) -> tuple[dlnetwork, TrainingInfo]:
     `net`: a dlnetwork or a layer array (no output layer). `lossFcn`: "crossentropy", "index-crossentropy",
     "binary-crossentropy", "mse" ("mean-squared-error", "l2loss"), "mae" ("mean-absolute-error", "l1loss"),
     "huber", or a function `loss = f(Y, T)` (`f(Y1, …, YM, T1, …, TM)` for several outputs). Returns the
-    trained network (a copy: `net` is unchanged) and info with TrainingHistory and ValidationHistory tables.
+    trained network (a copy: `net` is unchanged) and info with TrainingHistory and ValidationHistory tables;
+    `net = trainnet(...)` (nargout 1, as MATLAB) gives the network alone.
     """
     X, T, net, loss, opts = split_args(args, "trainnet")
-    return _Trainer(X, T, net, loss, opts, "trainnet").run()
+    trained, info = _Trainer(X, T, net, loss, opts, "trainnet").run()
+    return trained if nargout("trainnet") <= 1 else (trained, info)
