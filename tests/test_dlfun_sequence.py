@@ -128,6 +128,15 @@ def test_lstm_shared_initial_state_one_step_and_unformatted_input() -> None:
     np.testing.assert_allclose(_np(Yu), np.transpose(want, (2, 0, 1)), atol=1e-5)
 
 
+def test_lstm_formatted_initial_states_give_cb_states() -> None:
+    X, W, R, b, h0, c0 = _lstm_case()
+    _, wh, wc = np_lstm(X, W, R, b[:, 0], h0, c0)
+    _, hs, cs = lg.lstm(lg.dlarray(X, "CBT"), lg.dlarray(h0, "CB"), lg.dlarray(c0, "CB"), W, R, b)
+    assert hs.fmt == "CB" and cs.fmt == "CB"
+    np.testing.assert_allclose(_np(hs), wh, atol=1e-5)
+    np.testing.assert_allclose(_np(cs), wc, atol=1e-5)
+
+
 @pytest.mark.parametrize("state,gate", [("softsign", "sigmoid"), ("relu", "hard-sigmoid"), ("tanh", "hard-sigmoid")])
 def test_lstm_activation_options_follow_the_equations(state: str, gate: str) -> None:
     X, W, R, b, h0, c0 = _lstm_case()
@@ -280,6 +289,20 @@ def test_attention_causal_custom_and_padding_masks() -> None:
     allowed[3:, :, 1] = False
     np.testing.assert_allclose(_np(lg.attention(lg.dlarray(q, "CBT"), k, v, 2, PaddingMask=pad)),
                                np_attention(q, k, v, 2, allowed=allowed)[0], atol=1e-5)
+
+
+def test_attention_over_image_positions_column_major_and_dropout() -> None:
+    q, k, v = _r(2, 3, 6, 2), _r(2, 3, 6, 2), _r(2, 3, 4, 2)  # H×W×C×N: 6 positions, h fastest (MATLAB)
+    flat = [a.reshape(6, a.shape[2], 2, order="F").transpose(1, 2, 0) for a in (q, k, v)]  # C×N×L
+    want, wA = np_attention(*flat, 2)
+    Y, A = lg.attention(*(lg.dlarray(a, "SSCB") for a in (q, k, v)), 2)
+    assert Y.fmt == "SSCB" and tuple(lg.size(Y)) == (2, 3, 4, 2)
+    np.testing.assert_allclose(_np(Y), want.transpose(2, 0, 1).reshape(2, 3, 4, 2, order="F"), atol=1e-5)
+    np.testing.assert_allclose(_np(A), wA, atol=1e-6)
+    qc, kc, vc = _attention_case()
+    torch.manual_seed(0)
+    Yd = lg.attention(lg.dlarray(qc, "CBT"), kc, vc, 2, DropoutProbability=0.5)
+    assert not np.allclose(_np(Yd), np_attention(qc, kc, vc, 2)[0], atol=1e-3)  # MATLAB's function always drops
 
 
 def test_attention_bad_input_is_one_line() -> None:
