@@ -20,7 +20,20 @@ from layergraph.dlarray.array import (
     wrap,
 )
 from layergraph.dlarray.creation import ones, rand, randi, randn, zeros
-from layergraph.dlarray.elementwise import abs, cos, exp, leakyrelu, log, relu, sigmoid, sin, softmax, sqrt, tanh
+from layergraph.dlarray.elementwise import (
+    abs,
+    cos,
+    exp,
+    gelu,
+    leakyrelu,
+    log,
+    relu,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    tanh,
+)
 from layergraph.dlarray.functions import (
     finddim,
     max,
@@ -37,8 +50,8 @@ from layergraph.dlarray.functions import (
 from layergraph.dlarray.sorting import sort
 
 __all__ = [
-    "DLArray", "abs", "cos", "dims", "dlarray", "exp", "extractdata", "finddim", "label", "labelled", "leakyrelu",
-    "log", "matlab_data", "matlab_shape", "max", "mean", "min", "ndims", "numel", "ones", "permute", "plain",
-    "rand", "randi", "randn", "relu", "reshape", "sigmoid", "sin", "size", "softmax", "sort", "sqrt", "squeeze",
-    "stripdims", "sum", "tanh", "to_matlab_layout", "wrap", "zeros",
+    "DLArray", "abs", "cos", "dims", "dlarray", "exp", "extractdata", "finddim", "gelu", "label", "labelled",
+    "leakyrelu", "log", "matlab_data", "matlab_shape", "max", "mean", "min", "ndims", "numel", "ones", "permute",
+    "plain", "rand", "randi", "randn", "relu", "reshape", "sigmoid", "sin", "size", "softmax", "sort", "sqrt",
+    "squeeze", "stripdims", "sum", "tanh", "to_matlab_layout", "wrap", "zeros",
 ]

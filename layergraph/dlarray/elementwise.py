@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from layergraph.dlarray.array import labelled
+from layergraph.errors import OptionError
 from layergraph.formats import torch_axis
-from layergraph.namevalue import matlab_keywords
+from layergraph.namevalue import matlab_keywords, name_value
 
 
 def _elementwise(name: str, on_tensor: Callable[[torch.Tensor], Any], on_numpy: Callable[[Any], Any],
@@ -53,6 +54,18 @@ def leakyrelu(X: Any, scaleFactor: float = 0.01) -> Any:
         return F.leaky_relu(X, scaleFactor)
     x = np.asarray(X)
     return np.where(x > 0, x, scaleFactor * x)
+
+
+@matlab_keywords
+def gelu(X: Any, *args: Any, Approximation: str = "none") -> Any:
+    """MATLAB's gelu: X·Φ(X) with Φ the standard normal CDF (Approximation "none", via erf) or its tanh form
+    0.5·X·(1 + tanh(√(2/π)·(X + 0.044715·X³))) (Approximation "tanh"); keeps dlarray labels, as geluLayer."""
+    if args:  # gelu(X, "Approximation", "tanh")
+        Approximation = name_value("gelu", args, {}, ["Approximation"])["Approximation"]
+    how = Approximation.lower() if isinstance(Approximation, str) else Approximation
+    if how not in ("none", "tanh"):
+        raise OptionError(f"gelu: Approximation must be 'none' or 'tanh'; got {Approximation!r}")
+    return F.gelu(X if isinstance(X, torch.Tensor) else torch.as_tensor(np.asarray(X)), approximate=how)
 
 
 @matlab_keywords

@@ -70,15 +70,16 @@ def padding_keys(mask: torch.Tensor) -> torch.Tensor:
 def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, scale: float, mask: Any,
            keep: torch.Tensor | None, dropout: float, scores: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
     """MATLAB's attention: q B×Lq×Dk, k B×Lk×Dk, v B×Lk×Dv split into `heads` contiguous channel groups;
-    softmax(scale·kᵀq) over the keys; `mask` 'none', 'causal' or an Lk×Lq 0/1 tensor; `keep` B×Lk (padding).
+    softmax(scale·kᵀq) over the keys; `mask` 'none', 'causal' or an Lk×Lq (or Lk×Lq×B) 0/1 tensor; `keep` B×Lk.
     Returns B×Lq×Dv and, with `scores`, the attention weights as B×Lk×Lq×heads (MATLAB's K×Q×heads×B)."""
     b, lq, lk = q.shape[0], q.shape[1], k.shape[1]
     q = q.unflatten(-1, (heads, -1)).transpose(1, 2)
     k = k.unflatten(-1, (heads, -1)).transpose(1, 2)
     v = v.unflatten(-1, (heads, -1)).transpose(1, 2)
     allowed = None  # B|1 × 1 × Lq × Lk booleans, true where a query may attend to a key
-    if isinstance(mask, torch.Tensor):
-        allowed = mask.to(torch.bool).t().reshape(1, 1, lq, lk)
+    if isinstance(mask, torch.Tensor):  # Lk×Lq, or Lk×Lq×B (the attention function's per-observation masks)
+        m = mask.to(torch.bool)
+        allowed = (m.t() if m.dim() == 2 else m.permute(2, 1, 0)).reshape(-1, 1, lq, lk)
     elif mask == "causal":
         allowed = torch.ones(lq, lk, dtype=torch.bool, device=q.device).tril().reshape(1, 1, lq, lk)
     if keep is not None:
@@ -93,6 +94,12 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, scale:
     w = torch.softmax(s, dim=-1)
     y = torch.matmul(F.dropout(w, dropout) if dropout else w, v)
     return y.transpose(1, 2).flatten(2), w.permute(0, 3, 2, 1)
+
+
+def dot_scale(scale: Any, key_channels: int, heads: int) -> float:
+    """MATLAB's Scale: a number, or "auto" for 1/sqrt(key channels / heads) (one head's key dimension)."""
+    return 1.0 / math.sqrt(key_channels / heads) if isinstance(scale, str) and scale.lower() == "auto" \
+        else float(scale)
 
 
 def check_padding_mask(layer: Layer, data: Act, mask: Act) -> None:
@@ -292,7 +299,7 @@ class AttentionLayer(_Attention):
 
     def scale_for(self, key: Act) -> float:
         """The factor of the dot products: Scale, or 1/sqrt(key channels / NumHeads) for 'auto'."""
-        return 1.0 / math.sqrt(key.channels / self.NumHeads) if self.Scale == "auto" else float(self.Scale)
+        return dot_scale(self.Scale, key.channels, self.NumHeads)
 
     def output_sizes(self, inputs: list[Act]) -> list[Act]:
         q, k, v = inputs[:3]

@@ -135,6 +135,11 @@ class ProjectAndReshapeLayer(WithInitializers):
         return m
 
 
+def lookup(index: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """Row `index` (1-based, as MATLAB) of a numWords×dim table for every index: shape index.shape + (dim,)."""
+    return F.embedding(index.long() - 1, table)
+
+
 class _Embed(LayerModule):
     """Look up column `index` (1-based, as MATLAB) of an embeddingDimension×inputDimension matrix."""
 
@@ -144,7 +149,7 @@ class _Embed(LayerModule):
         self.layout = {"Weights": ((1, 0), (dim, classes))}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.embedding(x.reshape(x.shape[0]).long() - 1, self.Weights)
+        return lookup(x.reshape(x.shape[0]), self.Weights)
 
 
 class EmbeddingLayer(Layer):

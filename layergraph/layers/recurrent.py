@@ -1,12 +1,9 @@
 """Recurrent layers: lstmLayer, gruLayer and bilstmLayer, with MATLAB's gate order, learnable sizes and states.
 
-MATLAB stacks the gate weights in one matrix per kind: LSTM [input; forget; cell candidate; output], GRU
-[reset; update; candidate]; bilstmLayer puts the forward direction's 4H rows above the backward one's. torch's
-LSTM and GRU kernels use the same orders, so MATLAB's arrays feed them as they are; options torch's kernels
-lack (softsign/relu state activation, hard-sigmoid gates, GRU's before-multiplication reset) run the
-documented equations step by step. HiddenState and CellState are state rows of net.State: forward returns them
-updated to the last time step (H×N after a mini-batch of N), as does `predict(…, nargout=2)`; plain predict
-leaves them alone.
+The equations (torch's fused kernels where they apply, MATLAB's step by step elsewhere) are
+layers/recurrent_cell.py's, shared with the lstm and gru functions. HiddenState and CellState are state rows of
+net.State: forward returns them updated to the last time step (H×N after a mini-batch of N), as does
+`predict(…, nargout=2)`; plain predict leaves them alone.
 """
 from __future__ import annotations
 
@@ -15,13 +12,13 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from pydantic import model_validator
 from torch import nn
 
 from layergraph.errors import NetworkError
 from layergraph.layers.base import Layer, LayerModule, fill, onnx_emitter
 from layergraph.layers.options import Lower, NonNegative, PositiveInt, WeightsInit, initializer
+from layergraph.layers.recurrent_cell import Cell, run_recurrent
 from layergraph.sizes import Act
 
 LstmBiasInit = Annotated[str | Callable[..., Any], initializer(("unit-forget-gate", "narrow-normal", "ones", "zeros"))]
@@ -33,13 +30,6 @@ ResetMode = Annotated[Literal["after-multiplication", "before-multiplication",
 
 # ONNX's LSTM stacks its gates i, o, f, c and GRU z, r, h: ONNX block k is MATLAB block ONNX_GATE_ORDER[kind][k]
 ONNX_GATE_ORDER = {"lstm": [0, 3, 1, 2], "gru": [1, 0, 2]}
-
-_STATE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "tanh": torch.tanh, "softsign": F.softsign, "relu": torch.relu}
-_GATE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "sigmoid": torch.sigmoid,
-    "hard-sigmoid": lambda x: (0.2 * x + 0.5).clamp(0.0, 1.0),  # MATLAB: 0 below −2.5, 1 above 2.5
-}
 
 
 class _RecurrentModule(LayerModule):
@@ -71,9 +61,8 @@ class _RecurrentModule(LayerModule):
         for name in self.state_names:
             self.register_buffer(name, layer.initial_state(name))
             self.layout[name] = ((0, 1), (d * h, 1))
-        # torch's fused kernels: every LSTM with tanh/sigmoid; GRU unless the reset gate acts before R
-        self.fused = self.state_fn == "tanh" and self.gate_fn == "sigmoid" and \
-            self.reset_mode != "before-multiplication"
+        self.cell = Cell(self.kind, h, d, self.state_fn, self.gate_fn, self.reset_mode or "after-multiplication")
+        self.fused = self.cell.fusable  # torch's kernel (tests force the step loop by setting this False)
 
     # states keep the columns the last mini-batch gave them (H×N), so their MATLAB size is the buffer's own
     def to_matlab(self, name: str) -> torch.Tensor:
@@ -118,32 +107,8 @@ class _RecurrentModule(LayerModule):
         return s.t().expand(n, -1)
 
     def _run(self, x: torch.Tensor, states: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        if self.fused:
-            return self._fused(x, states)
-        hs, cs, ys = [], [], []
-        for k in range(self.d):
-            h0 = states[0][:, k * self.h:(k + 1) * self.h]
-            c0 = states[1][:, k * self.h:(k + 1) * self.h] if self.kind == "lstm" else None
-            y, h, c = self._loop(x, h0, c0, k, reverse=k == 1)
-            ys.append(y)
-            hs.append(h)
-            cs.append(c)
-        finals = [torch.cat(hs, 1)] + ([torch.cat(cs, 1)] if self.kind == "lstm" else [])
-        return torch.cat(ys, 2), finals
-
-    def _params(self) -> list[torch.Tensor]:
-        """torch's flat weight list: per direction W_ih, W_hh, b_ih, b_hh (MATLAB has no b_hh but for GRU's
-        recurrent-bias mode: zeros)."""
-        rows = self.g * self.h
-        out = []
-        for k in range(self.d):
-            part = slice(k * rows, (k + 1) * rows)
-            if self.recurrent_bias:
-                b_ih, b_hh = self.Bias[:rows], self.Bias[rows:]
-            else:
-                b_ih, b_hh = self.Bias[part], torch.zeros_like(self.Bias[part])
-            out += [self.input_weights()[part], self.recurrent_weights()[part], b_ih, b_hh]
-        return out
+        return run_recurrent(self.cell, x, states, self.input_weights(), self.recurrent_weights(), self.Bias,
+                             training=self.training, fused=self.fused)
 
     def input_weights(self) -> torch.Tensor:
         """The matrix multiplying the input of every gate (lstmProjectedLayer: InputWeights·InputProjectorᵀ)."""
@@ -152,56 +117,6 @@ class _RecurrentModule(LayerModule):
     def recurrent_weights(self) -> torch.Tensor:
         """The matrix multiplying the hidden state (lstmProjectedLayer: RecurrentWeights·OutputProjectorᵀ)."""
         return self.RecurrentWeights
-
-    def _fused(self, x: torch.Tensor, states: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        n = x.shape[0]
-
-        def to_torch(s: torch.Tensor) -> torch.Tensor:  # B×(D·H) → D×B×H
-            return s.reshape(n, self.d, self.h).transpose(0, 1).contiguous()
-
-        def from_torch(s: torch.Tensor) -> torch.Tensor:
-            return s.transpose(0, 1).reshape(n, self.d * self.h)
-
-        bi = self.d == 2
-        if self.kind == "lstm":
-            y, h, c = torch.lstm(x, (to_torch(states[0]), to_torch(states[1])), self._params(), True, 1, 0.0,
-                                 self.training, bi, True)
-            return y, [from_torch(h), from_torch(c)]
-        y, h = torch.gru(x, to_torch(states[0]), self._params(), True, 1, 0.0, self.training, bi, True)
-        return y, [from_torch(h)]
-
-    def _loop(self, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None, k: int,
-              reverse: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """MATLAB's documented equations, one time step after another (direction k of the weights)."""
-        H, rows = self.h, self.g * self.h
-        W = self.input_weights()[k * rows:(k + 1) * rows]
-        R = self.recurrent_weights()[k * rows:(k + 1) * rows]
-        b = self.Bias[:rows] if self.recurrent_bias else self.Bias[k * rows:(k + 1) * rows]
-        rb = self.Bias[rows:] if self.recurrent_bias else None
-        act, gate = _STATE[self.state_fn], _GATE[self.gate_fn]
-        xw = F.linear(x, W, b)  # the input part of every gate at every step, in one product
-        steps = range(x.shape[1] - 1, -1, -1) if reverse else range(x.shape[1])
-        outs = []
-        for t in steps:
-            if self.kind == "lstm":
-                i, f, g, o = (xw[:, t] + h @ R.t()).chunk(4, 1)
-                c = gate(f) * c + gate(i) * act(g)
-                h = gate(o) * act(c)
-            else:
-                rz = xw[:, t, :2 * H] + h @ R[:2 * H].t()
-                if rb is not None:
-                    rz = rz + rb[:2 * H]
-                r, z = gate(rz).chunk(2, 1)
-                if self.reset_mode == "before-multiplication":
-                    cand = act(xw[:, t, 2 * H:] + (r * h) @ R[2 * H:].t())
-                else:
-                    rh = h @ R[2 * H:].t()
-                    cand = act(xw[:, t, 2 * H:] + r * (rh + rb[2 * H:] if rb is not None else rh))
-                h = (1 - z) * cand + z * h
-            outs.append(h)
-        if reverse:
-            outs.reverse()
-        return torch.stack(outs, 1), h, c
 
 
 class _Recurrent(Layer):
