@@ -61,7 +61,9 @@ from layergraph.dlarray import (
     tanh,
 )
 from layergraph.dlarray.creation import ones, rand, randi, randn, zeros
+from layergraph.dlarray.pages import pagemtimes
 from layergraph.dlarray.sorting import sort
+from layergraph.dlarray.spectral import fft, ifft
 from layergraph.dlfun import (
     avgpool,
     batchnorm,
@@ -126,20 +128,21 @@ from layergraph.version import __version__  # noqa: F401 - one place: layergraph
 __all__ = [
     "DAGNetwork", "LayerGraph", "SeriesNetwork", "Struct", "Table", "abs", "accuracyMetric", "adamupdate",
     "addLayers", "analyzeNetwork", "arrayDatastore", "aucMetric", "augmentedImageDatastore", "avgpool", "batchnorm",
-    "canUseGPU", "cat", "categorical", "categories", "classify", "combine", "confusionchart", "connectLayers",
-    "cos", "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv", "dlfeval", "dlgradient", "dlnetwork",
+    "canUseGPU", "cat", "categorical", "categories", "classify", "combine", "confusionchart", "connectLayers", "cos",
+    "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv", "dlfeval", "dlgradient", "dlnetwork",
     "dltranspconv", "dlupdate", "dump_spec", "exp", "exportONNXNetwork", "exportgraphics", "extractdata",
-    "fScoreMetric", "finddim", "forward", "fullyconnect", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
-    "groupSubPlot", "groupnorm", "hasdata", "huber", "imageDataAugmenter", "imageDatastore", "imcrop",
+    "fScoreMetric", "fft", "finddim", "forward", "fullyconnect", "ganLoss", "ganLossFromLogits", "gather", "gpuArray",
+    "groupSubPlot", "groupnorm", "hasdata", "huber", "ifft", "imageDataAugmenter", "imageDatastore", "imcrop",
     "importNetworkFromONNX", "importONNXNetwork", "imresize", "imtile", "imwrite", "initialize", "instancenorm",
     "l1loss", "l2loss", "layerGraph", "layernorm", "leakyrelu", "load", "load_spec", "log", "mapeMetric", "max",
     "maxpool", "mean", "min", "minibatchpredict", "minibatchqueue", "mixed_precision", "mse", "ndims", "numel",
-    "onehotdecode", "onehotencode", "ones", "padsequences", "partition", "permute", "plot_graph", "precisionMetric",
-    "predict", "preview", "rand", "randi", "randn", "randomCropWindow2d", "read", "readall", "recallMetric",
-    "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "resetState", "reshape",
-    "rmseMetric", "rmspropupdate", "save", "save_spec", "scores2label", "sgdmupdate", "shuffle", "sigmoid", "sin",
-    "size", "softmax", "sort", "sqrt", "squeeze", "stripdims", "sum", "table", "tanh", "testnet", "trainNetwork",
-    "trainingOptions", "trainingProgressMonitor", "trainnet", "transform", "updateInfo", "yscale", "zeros",
+    "onehotdecode", "onehotencode", "ones", "padsequences", "pagemtimes", "partition", "permute", "plot_graph",
+    "precisionMetric", "predict", "preview", "rand", "randi", "randn", "randomCropWindow2d", "read", "readall",
+    "recallMetric", "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "resetState",
+    "reshape", "rmseMetric", "rmspropupdate", "save", "save_spec", "scores2label", "sgdmupdate", "shuffle", "sigmoid",
+    "sin", "size", "softmax", "sort", "sqrt", "squeeze", "stripdims", "sum", "table", "tanh", "testnet",
+    "trainNetwork", "trainingOptions", "trainingProgressMonitor", "trainnet", "transform", "updateInfo", "yscale",
+    "zeros",
 ]
 # BEGIN generated layer names
 __all__ += [

@@ -397,3 +397,66 @@ def test_mass_spring_pinn_runs_with_the_hand_ports_losses(tmp_path: Path, monkey
     assert len(got) == len(want) == 60
     np.testing.assert_allclose(got, want, rtol=1e-5)
     assert (tmp_path / "py" / "figures" / "figure_2.png").exists()  # the data plot and the predictions
+
+
+# ----- Fourier neural operator (matlab-deep-learning/fourier-neural-operator) -----------------------------------
+
+FNO_SMALL = [("numTrain = 1e3;", "numTrain = 8;"), ("numTest = 1e2;", "numTest = 4;"), ("h = 2^10;", "h = 2^5;"),
+             ("numModes = 16;", "numModes = 4;"), ("width = 64;", "width = 4;"), ("batchSize = 20;", "batchSize = 4;"),
+             ("numEpochs = 20;", "numEpochs = 2;"),
+             ("convolution1dLayer(1, 128, Name='fc5')", "convolution1dLayer(1, 8, Name='fc5')")]
+
+
+def spectral_conv_numpy(x: np.ndarray, W: np.ndarray, modes: int) -> np.ndarray:
+    """The layer's documented computation on S×C×B data: the one-sided DFT normalized by N, the first `modes`
+    modes mixed by W (C×Cout×modes), the higher modes zero, the real inverse scaled back by N."""
+    N = x.shape[0]
+    xft = np.fft.rfft(x, axis=0) / N
+    yft = np.zeros((N // 2 + 1, W.shape[1], x.shape[2]), complex)
+    yft[:modes] = np.einsum("mcb,cdm->mdb", xft[:modes], W)
+    return np.fft.irfft(N * yft, n=N, axis=0)
+
+
+def test_fourier_neural_operator_trains_and_its_spectral_layer_is_the_formula(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """exampleBurgers1d.m with its spectralConvolution1dLayer classdef (complex learnable Weights made with
+    `1i.*rand`, fft/ifft(..., 'symmetric'), pagemtimes, `x(end+1:N, :, :, :) = conj(...)` on a dlarray,
+    zeros 'like' a complex array), dlaccelerate, sgdmupdate of complex weights, predict at twice the training
+    resolution: two epochs run; the trained layer computes the numpy formula, and the trained network the
+    layers composed by hand in numpy."""
+    scipy_io = pytest.importorskip("scipy.io")
+    script = translate_program("fourier_neural_operator", "exampleBurgers1d.m", FNO_SMALL, tmp_path / "py")
+    rng = np.random.default_rng(0)
+    (tmp_path / "py" / "data").mkdir()
+    scipy_io.savemat(tmp_path / "py" / "data" / "burgers_data_R10.mat",
+                     {"a": rng.standard_normal((16, 64)), "u": rng.standard_normal((16, 64))})
+    nets: list[Any] = []
+    real = layergraph.sgdmupdate
+    monkeypatch.setattr(layergraph, "sgdmupdate", lambda *a: (r := real(*a), nets.append(r[0]))[0])
+    printed = run_program(script, monkeypatch)
+    assert printed.count("Epoch = ") == 2 and len(nets) == 4  # 8 observations in mini-batches of 4, 2 epochs
+    assert (tmp_path / "py" / "figures" / "figure_2.png").exists()  # the high-resolution predictions
+    net = nets[-1]
+    W = net.getLearnable("specConv2", "Weights")
+    assert W.shape == (4, 4, 4) and np.iscomplexobj(W)
+    x = rng.standard_normal((32, 4, 3)).astype(np.float32)
+    with torch.no_grad():  # the layer as the compiled network calls it: torch layout (B×C×S) in and out
+        y = net.layer_module("specConv2")(torch.tensor(x).permute(2, 1, 0))
+    np.testing.assert_allclose(y.permute(2, 1, 0).numpy(), spectral_conv_numpy(x, W, 4), rtol=1e-4, atol=1e-5)
+    x = rng.standard_normal((32, 2, 3)).astype(np.float32)
+    want = fno_numpy(net, x)
+    got = layergraph.extractdata(layergraph.predict(net, layergraph.dlarray(torch.tensor(x), "SCB"))).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def fno_numpy(net: Any, x: np.ndarray) -> np.ndarray:
+    """The example's network composed by hand from its learnables: four blocks of spectral convolution plus a
+    pointwise convolution (ReLU after the first three), lifted by fc0 and projected by fc5, ReLU, fc6."""
+    def conv(name: str, v: np.ndarray) -> np.ndarray:  # a 1-wide convolution: channels mixed at each position
+        W, b = net.getLearnable(name, "Weights"), net.getLearnable(name, "Bias")
+        return np.einsum("scb,cf->sfb", v, W.reshape(W.shape[1], -1)) + b.reshape(1, -1, 1)
+    v = conv("fc0", x)
+    for k in range(1, 5):
+        v = spectral_conv_numpy(v, net.getLearnable(f"specConv{k}", "Weights"), 4) + conv(f"fc{k}", v)
+        v = np.maximum(v, 0) if k < 4 else v
+    return conv("fc6", np.maximum(conv("fc5", v), 0))

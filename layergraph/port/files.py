@@ -101,6 +101,19 @@ def addpath(*args: Any) -> None:
 rmpath = addpath
 
 
+def genpath(folder: Any) -> str:
+    """MATLAB's genpath: the folder and every folder below it, joined by the path separator (MATLAB leaves out
+    private, @class, +package and resources folders); '' for a folder that does not exist."""
+    root = Path(str(folder))
+    if not root.is_dir():
+        return ""
+    found = [str(root)]
+    for here, subdirs, _ in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d != "private" and d != "resources" and d[:1] not in "@+")
+        found.extend(os.path.join(here, d) for d in subdirs)
+    return os.pathsep.join(found)
+
+
 class _DirEntry(struct):
     pass
 

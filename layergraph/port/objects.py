@@ -127,6 +127,28 @@ def cat(dim: Any, *xs: Any) -> Any:
     return _lg.cat(dim, *[_matlab_row(x) for x in xs])
 
 
+def extractdata(x: Any) -> Any:
+    """MATLAB's extractdata, its trailing singleton dimensions dropped (MATLAB has none): a B×S×1 result then
+    meets a B×S array by MATLAB's expansion, not torch's right-aligned broadcasting."""
+    t = _lg.extractdata(x)
+    return t.reshape(mshape(t)) if isinstance(t, torch.Tensor) and t.dim() > 2 else t
+
+
+def fft(x: Any, *args: Any) -> Any:
+    """MATLAB's fft (a row is 1×n)."""
+    return _lg.fft(_matlab_row(x), *args)
+
+
+def ifft(x: Any, *args: Any) -> Any:
+    """MATLAB's ifft (a row is 1×n)."""
+    return _lg.ifft(_matlab_row(x), *args)
+
+
+def pagemtimes(x: Any, *args: Any) -> Any:
+    """MATLAB's pagemtimes (rows are 1×n)."""
+    return _lg.pagemtimes(_matlab_row(x), *[_matlab_row(a) for a in args])
+
+
 def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:
     """MATLAB's dlarray: a row held as a 1-D tensor (or a list, or a number) is passed on as 1×n."""
     if isinstance(x, torch.Tensor) and not _is_dl(x) and x.dim() <= 1:
