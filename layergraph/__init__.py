@@ -212,5 +212,6 @@ __all__ += [
     "tanhLayer",
     "transposedConv1dLayer",
     "transposedConv2dLayer",
+    "wordEmbeddingLayer",
 ]
 # END generated layer names
