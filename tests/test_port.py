@@ -274,6 +274,26 @@ end
 """
 
 
+def test_handle_to_a_package_function(tmp_path: Path) -> None:
+    """`@pkg.f` is a handle to the package function f of a file in the set (was: silently a handle to `pkg`);
+    outside the set it is marked untranslated."""
+    (tmp_path / "sq.m").write_text("function y = sq(x)\ny = x.^2;\nend\n")
+    (tmp_path / "main.m").write_text("f = @mypkg.sq;\nfprintf('%g ', f(4), arrayfun(@mypkg.sq, [1 2 3]));\n")
+    results = {p.name: (code, report) for p, code, report in port_files([tmp_path / "sq.m", tmp_path / "main.m"])}
+    assert not results["main.m"][1].untranslated and not results["main.m"][1].missing
+    (tmp_path / "sq.py").write_text(results["sq.m"][0])
+    sys.path.insert(0, str(tmp_path))
+    try:
+        printed = run_translation(results["main.m"][0], tmp_path, "main.py")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("sq", None)
+    assert printed.split() == ["16", "1", "4", "9"]
+    _, report = translate_with_report("h = @other.pkg.g;\n", "alone.m")
+    why = "handle to 'other.pkg.g' (a package function outside the set)"
+    assert [reason for _, reason, _ in report.untranslated] == [why]
+
+
 def test_classdef_custom_layer_translates_and_trains(tmp_path: Path) -> None:
     """A classdef layer (properties, Learnable, arguments block with a default, initialize, predict) becomes a
     CustomLayer subclass that builds, fills its learnables and computes what its MATLAB code says."""
