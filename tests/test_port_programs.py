@@ -460,3 +460,88 @@ def fno_numpy(net: Any, x: np.ndarray) -> np.ndarray:
         v = spectral_conv_numpy(v, net.getLearnable(f"specConv{k}", "Weights"), 4) + conv(f"fc{k}", v)
         v = np.maximum(v, 0) if k < 4 else v
     return conv("fc6", np.maximum(conv("fc5", v), 0))
+
+
+# ----- Hamiltonian neural network (matlab-deep-learning/Hamiltonian-Neural-Network) -----------------------------
+
+HNN_SMALL = [("hiddenSize = 200;", "hiddenSize = 16;"), ("numEpochs = 300;", "numEpochs = 2;"),
+             ("miniBatchSize = 750;", "miniBatchSize = 20;")]
+
+
+def spring_data(folder: Path) -> None:
+    """The files the demo reads (the repository's are data, written here): trajectory_training.csv (q, p, dq/dt,
+    dp/dt of a unit spring, no header, as the repository's) and qp_baseline.mat (the baseline's trajectory)."""
+    scipy_io = pytest.importorskip("scipy.io")
+    rng = np.random.default_rng(0)
+    angle, radius = rng.uniform(0, 2 * np.pi, 60), rng.uniform(0.3, 1, 60)
+    q, p = radius * np.cos(angle), -radius * np.sin(angle)
+    np.savetxt(folder / "trajectory_training.csv", np.stack([q, p, p, -q], 1), delimiter=",", fmt="%.2E")
+    s = np.linspace(0, 6, 30)
+    scipy_io.savemat(folder / "qp_baseline.mat", {"qp": np.stack([np.cos(s), -np.sin(s)])})
+
+
+def hamiltonian_loss(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, T: np.ndarray) -> float:
+    """The demo's loss by hand: H = MLP(q, p) (tanh, tanh, linear); dq/dt = ∂H/∂p, dp/dt = −∂H/∂q (autograd of
+    ΣH); l2loss of each against its target, summed over the batch and divided by the batch size."""
+    x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    h = x
+    for k, (W, b) in enumerate(weights):
+        h = torch.tensor(W, dtype=torch.float64) @ h + torch.tensor(b, dtype=torch.float64).reshape(-1, 1)
+        h = torch.tanh(h) if k < len(weights) - 1 else h
+    (g,) = torch.autograd.grad(h.sum(), x)
+    dq, dp = g[1], -g[0]
+    return float(((dq - torch.tensor(T[0])) ** 2).sum() + ((dp - torch.tensor(T[1])) ** 2).sum()) / X.shape[1]
+
+
+def test_hamiltonian_nn_trains_and_integrates_its_vector_field(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Demo_Hamiltonian_Spring_with_dlnetwork.m: readtable/table2array of the CSV, arrayDatastore of a "BC"
+    dlarray, dlaccelerate, a dlgradient of the network's output with respect to its input inside the loss
+    (second derivatives for the update), colororder, set(gca, 'YScale', 'log'), then ode45 of the accelerated
+    vector field called outside dlfeval, `load qp_baseline.mat`: the first loss is the loss computed by hand from
+    the network's weights, and ode45's trajectory is a tight scipy solution of the same field to the tolerance."""
+    from scipy.integrate import solve_ivp
+
+    from layergraph.port import runtime
+    script = translate_program("hamiltonian_nn", "Demo_Hamiltonian_Spring_with_dlnetwork.m", HNN_SMALL,
+                               tmp_path / "py")
+    spring_data(tmp_path / "py")
+    calls: list[tuple[Any, ...]] = []
+    real = layergraph.dlfeval
+
+    def dlfeval(fn: Any, net: Any, *args: Any) -> Any:
+        weights = [(net.getLearnable(f"fc_{k}", "Weights"), net.getLearnable(f"fc_{k}", "Bias")) for k in (1, 2, 3)]
+        out = real(fn, net, *args)
+        calls.append((weights, [layergraph.extractdata(a).numpy() for a in args], out))
+        return out
+    solved: list[Any] = []
+    ode45 = runtime.ode45
+    monkeypatch.setattr(layergraph, "dlfeval", lambda fn, a, *r: dlfeval(fn, a, *r) if hasattr(a, "Learnables")
+                        else real(fn, a, *r))
+    monkeypatch.setattr(runtime, "ode45", lambda f, ts, y0, nargout: solved.append((f, ts, y0, ode45(
+        f, ts, y0, nargout=nargout))) or solved[-1][3])
+    run_program(script, monkeypatch)
+    assert len(calls) == 6  # 60 observations in mini-batches of 20, two epochs
+    weights, (X, T), (_, loss) = calls[0]
+    assert X.shape == (2, 20) and T.shape == (2, 20)
+    np.testing.assert_allclose(float(layergraph.extractdata(loss)), hamiltonian_loss(weights, X, T), rtol=1e-4)
+    f, _, _, (t, y) = solved[0]
+    assert t.shape == (2000, 1) and y.shape == (2000, 2) and y.dtype == torch.float32
+    def field(s: float, v: np.ndarray) -> np.ndarray:  # the demo's f, which takes and returns single columns
+        return f(s, torch.tensor(v, dtype=torch.float32).reshape(-1, 1)).double().numpy().reshape(-1)
+    tn = t[:, 0].numpy()
+    exact = solve_ivp(field, (tn[0], tn[-1]), [1.0, 0.0], t_eval=tn, rtol=1e-8, atol=1e-9).y.T
+    # RelTol 1e-3 bounds each step's error; over the whole trajectory it stayed near 2e-5 of its size 5
+    assert np.abs(y.double().numpy() - exact).max() < 1e-3 * max(1.0, np.abs(exact).max())
+    assert (tmp_path / "py" / "figures" / "figure_2.png").exists()
+
+
+def test_hamiltonian_baseline_runs_with_its_typo_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Demo_baseline_Spring.m (an MLP for the derivatives, mse, the same ode45 call): as published it starts the
+    clock with `tart = tic` and reads `toc(start)`, which fails in MATLAB too (1 hand edit); then it trains and
+    integrates."""
+    edits = [*HNN_SMALL, ("tart = tic;", "start = tic;")]
+    script = translate_program("hamiltonian_nn", "Demo_baseline_Spring.m", edits, tmp_path / "py")
+    spring_data(tmp_path / "py")
+    run_program(script, monkeypatch)
+    assert (tmp_path / "py" / "figures" / "figure_2.png").exists()  # the loss plot and the trajectory
