@@ -334,6 +334,23 @@ def test_load_without_output_reads_the_names_the_program_uses(tmp_path: Path, mo
     np.testing.assert_array_equal(saved["A"], [[1.0, 2.0], [3.0, 4.0]])
 
 
+
+def test_load_keeps_complex_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mass-spring PINN's MAT-file holds the analytic solution's complex constants: `load` keeps their
+    imaginary parts (they were dropped), so `real(A.*exp(omega1.*t) + B.*exp(omega2.*t))` is the damped
+    oscillation, 2·e^(re ω t)·(cos(im ω t) + ...) computed here with numpy."""
+    scipy_io = pytest.importorskip("scipy.io")
+    S = scipy_io.loadmat(ROOT / "examples" / "ports" / "mass_spring_pinn" / "massSpringDamperData.mat")
+    scipy_io.savemat(tmp_path / "c.mat", {k: S[k] for k in ("A", "B", "omega1", "omega2")})
+    code, report = translate_with_report("load c.mat\nt = [0 1 2.5];\nx = real(A.*exp(omega1.*t) + "
+                                         "B.*exp(omega2.*t));\nfprintf('%.12g ', x);\n", "c.m")
+    assert not report.untranslated
+    monkeypatch.chdir(tmp_path)
+    t = np.array([0, 1, 2.5])
+    want = np.real(S["A"][0, 0] * np.exp(S["omega1"][0, 0] * t) + S["B"][0, 0] * np.exp(S["omega2"][0, 0] * t))
+    np.testing.assert_allclose([float(v) for v in run_translation(code, tmp_path).split()], want, rtol=1e-10)
+    assert abs(want[1] - 2 * np.exp(-0.2667 * 1)) > 0.1  # not what the real parts alone give
+
 # (statements, translated) per program of the corpus, as docs/port.md reports them
 CORPUS_RATES = {"ecg_gan": (192, 192), "eeg_vae": (169, 169), "pix2pix": (324, 323), "cyclegan": (282, 282),
                 "hamiltonian_nn": (140, 140), "transformer_timeseries": (187, 187),
