@@ -115,6 +115,9 @@ def test_fft_of_dlarrays_keeps_formats() -> None:
     np.testing.assert_allclose(fft(row), np.fft.fft(row, axis=1), atol=1e-5)
     with pytest.raises(ValueError, match="beyond the 3 dimensions"):
         fft(X, [], 4)
+    C = dlarray(torch.tensor(np.fft.fft(x, axis=0)), "SCB")  # complex double data become single, as real ones do
+    assert C.dtype == torch.complex64 and C.fmt == "SCB"
+    np.testing.assert_allclose(lg.extractdata(C).numpy(), np.fft.fft(x, axis=0), rtol=1e-5, atol=1e-5)
 
 
 def test_pagemtimes_pages_transposes_and_types() -> None:
