@@ -1,8 +1,9 @@
-"""ode45, readtable/table2array, colororder and set(gca, ...) of layergraph.port's runtime against independent
-oracles: GNU Octave's ode45 and a tight-tolerance scipy solve_ivp (the numbers agree to the tolerances, not to
-the last digit: MATLAB's, Octave's and this step control differ in details), the Dormand–Prince weights,
-MATLAB's documented output forms (Refine 4, the tspan points, a column t and one row of y per time), Python's
-csv module for the file read, MATLAB's documented default colours."""
+"""ode45, readtable/table2array, colororder, set(gca, ...) and randsample of layergraph.port's runtime against
+independent oracles: GNU Octave's ode45 and a tight-tolerance scipy solve_ivp (the numbers agree to the
+tolerances, not to the last digit: MATLAB's, Octave's and this step control differ in details), the
+Dormand–Prince weights, MATLAB's documented output forms (Refine 4, the tspan points, a column t and one row of y
+per time), Python's csv module for the file read, MATLAB's documented default colours and randsample's
+documented forms."""
 from __future__ import annotations
 
 import io
@@ -152,3 +153,29 @@ def test_colororder_and_set_on_axes(tmp_path: Path) -> None:
             rt.colororder(torch.tensor([[2.0, 0, 0]]))
     finally:
         plots.close("all")
+
+
+def test_randsample_forms_and_weights() -> None:
+    """randsample(n, k): k distinct integers of 1..n in a column; randsample(population, k): values of the
+    population, oriented as it is; with true: with replacement; with weights: each value drawn in proportion to
+    its weight (a zero weight never; frequencies within 4 standard deviations); weighted sampling without
+    replacement is refused, as MATLAB's randsample has none."""
+    torch.manual_seed(0)
+    y = rt.randsample(10, 4)
+    assert tuple(y.shape) == (4, 1) and len(set(y.reshape(-1).tolist())) == 4 and set(y.reshape(-1).tolist()) <= \
+        set(range(1, 11))
+    row = rt.randsample(torch.tensor([10.0, 20.0, 30.0]), 2)  # a row population: a row (1-D in the runtime)
+    assert row.dim() == 1 and set(row.tolist()) <= {10.0, 20.0, 30.0}
+    col = rt.randsample(torch.tensor([[10.0], [20.0], [30.0]]), 5, True)
+    assert tuple(col.shape) == (5, 1)
+    assert rt.randsample(torch.arange(1.0, 5.0), 1, True, [0, 0, 1, 0]) == 3
+    draws = rt.randsample(4, 20000, True, [1, 0, 2, 1]).reshape(-1)
+    p = np.array([0.25, 0, 0.5, 0.25])
+    freq = np.array([(draws == v).float().mean().item() for v in (1, 2, 3, 4)])
+    assert np.all(np.abs(freq - p) <= 4 * np.sqrt(p * (1 - p) / 20000) + 1e-12)
+    with pytest.raises(ValueError, match="no weighted sampling without replacement"):
+        rt.randsample(4, 2, False, [1, 1, 1, 1])
+    with pytest.raises(ValueError, match="cannot take 5 values from 4"):
+        rt.randsample(4, 5)
+    with pytest.raises(ValueError, match="must be 4 nonnegative numbers"):
+        rt.randsample(4, 2, True, [1, -1, 1, 1])
