@@ -179,3 +179,28 @@ def test_randsample_forms_and_weights() -> None:
         rt.randsample(4, 5)
     with pytest.raises(ValueError, match="must be 4 nonnegative numbers"):
         rt.randsample(4, 2, True, [1, -1, 1, 1])
+
+
+@pytest.mark.skipif(OCTAVE is None, reason="GNU Octave is the oracle (apt-get install -y octave)")
+def test_char_of_codes_matches_octave(tmp_path: Path) -> None:
+    """char of numbers gives the characters with those codes (it gave their digits, as string does), so the
+    nanoGPT script's `newChars(:, ii) = nextChar` into `repmat('a', ...)` fills one character."""
+    pytest.importorskip("tree_sitter_matlab")
+    from layergraph.port import translate
+
+    source = """fprintf('[%s]\\n', char(72));
+fprintf('[%s]\\n', char([72 105]));
+fprintf('[%s]\\n', char(96 + 3));
+fprintf('[%s]\\n', char('ab'));
+fprintf('[%s]\\n', char({'xy'}));
+s = repmat('a', [1 4]);
+s(:, 3) = char(122);
+fprintf('[%s]\\n', s);
+"""
+    (tmp_path / "c.m").write_text(source)
+    res = subprocess.run([OCTAVE, "--no-gui", "--quiet", "--norc", str(tmp_path / "c.m")], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        exec(compile(translate(source), "c.py", "exec"), {"__name__": "__main__"})
+    assert res.stdout.splitlines() == buf.getvalue().splitlines() == ["[H]", "[Hi]", "[c]", "[ab]", "[xy]", "[aaza]"]
