@@ -314,7 +314,6 @@ def test_load_without_output_reads_the_names_the_program_uses(tmp_path: Path, mo
     np.testing.assert_array_equal(saved["A"], [[1.0, 2.0], [3.0, 4.0]])
 
 
-
 # (statements, translated) per program of the corpus, as docs/port.md reports them
 CORPUS_RATES = {"ecg_gan": (192, 192), "eeg_vae": (169, 169), "pix2pix": (324, 323), "cyclegan": (282, 282),
                 "hamiltonian_nn": (140, 140), "transformer_timeseries": (187, 187),

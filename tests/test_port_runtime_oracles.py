@@ -133,10 +133,11 @@ def test_readtable_and_table2array(tmp_path: Path) -> None:
         rt.readtable(str(tmp_path / "plain.csv"), "Sheet", 2)
 
 
-def test_colororder_and_set_on_axes(tmp_path: Path) -> None:
+def test_colororder_and_set_on_axes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """colororder: MATLAB's default seven colours (its documented "lines" order), then a new order for the
     current axes; set(gca, 'YScale', 'log') applies the scale; set(...) without a handle is Python's set."""
     from layergraph.port import plots
+    monkeypatch.setenv("LAYERGRAPH_PORT_FIGURES", str(tmp_path / "figures"))  # where close writes the figure
     try:
         rt.figure()
         C = rt.colororder()
