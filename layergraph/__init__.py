@@ -62,7 +62,9 @@ from layergraph.dlarray import (
     tanh,
 )
 from layergraph.dlarray.creation import ones, rand, randi, randn, zeros
+from layergraph.dlarray.pages import pagemtimes
 from layergraph.dlarray.sorting import sort
+from layergraph.dlarray.spectral import fft, ifft
 from layergraph.dlfun import (
     attention,
     avgpool,
@@ -135,13 +137,13 @@ __all__ = [
     "batchnorm", "canUseGPU", "cat", "categorical", "categories", "classify", "classifyAndUpdateState", "combine",
     "confusionchart", "connectLayers", "cos", "crossentropy", "dims", "disconnectLayers", "dlarray", "dlconv",
     "dlfeval", "dlgradient", "dlnetwork", "dltranspconv", "dlupdate", "dump_spec", "embed", "exp",
-    "exportONNXNetwork", "exportgraphics", "extractdata", "fScoreMetric", "finddim", "forward", "fullyconnect",
+    "exportONNXNetwork", "exportgraphics", "extractdata", "fScoreMetric", "fft", "finddim", "forward", "fullyconnect",
     "ganLoss", "ganLossFromLogits", "gather", "gelu", "gpuArray", "groupSubPlot", "groupnorm", "gru", "hasdata",
-    "huber", "imageDataAugmenter", "imageDatastore", "imcrop", "importNetworkFromONNX", "importONNXNetwork",
+    "huber", "ifft", "imageDataAugmenter", "imageDatastore", "imcrop", "importNetworkFromONNX", "importONNXNetwork",
     "imresize", "imtile", "imwrite", "initialize", "instancenorm", "l1loss", "l2loss", "layerGraph", "layernorm",
     "leakyrelu", "load", "load_spec", "log", "lstm", "mapeMetric", "max", "maxpool", "mean", "min",
     "minibatchpredict", "minibatchqueue", "mixed_precision", "mse", "ndims", "numel", "onehotdecode", "onehotencode",
-    "ones", "padsequences", "partition", "permute", "plot_graph", "precisionMetric", "predict",
+    "ones", "padsequences", "pagemtimes", "partition", "permute", "plot_graph", "precisionMetric", "predict",
     "predictAndUpdateState", "preview", "rand", "randi", "randn", "randomCropWindow2d", "read", "readall",
     "recallMetric", "recordMetrics", "relu", "removeLayers", "replaceLayer", "rescale", "reset", "resetState",
     "reshape", "rmseMetric", "rmspropupdate", "save", "save_spec", "scores2label", "sgdmupdate", "shuffle", "sigmoid",
@@ -217,5 +219,6 @@ __all__ += [
     "tanhLayer",
     "transposedConv1dLayer",
     "transposedConv2dLayer",
+    "wordEmbeddingLayer",
 ]
 # END generated layer names

@@ -87,6 +87,12 @@ RECORDS: list[LayerRecord] = [
          _T1 + "test_embedding_is_one_based_column_lookup",
          (lambda: lg.embeddingLayer(0, 4),
           "embeddingLayer: option 'OutputSize' = 0 is invalid: OutputSize must be a positive integer")),
+    _rec("wordEmbeddingLayer", lambda: lg.wordEmbeddingLayer(6, 4, OOVMode="error"), [sequence(1, 3)],
+         _T2 + "test_word_embedding_looks_up_columns_and_maps_unknown_words_to_the_last",
+         (lambda: lg.wordEmbeddingLayer(6, 0),
+          "wordEmbeddingLayer: option 'NumWords' = 0 is invalid: NumWords must be a positive integer"),
+         (lambda: lg.wordEmbeddingLayer(6, 4, OOVMode="ignore"),
+          "wordEmbeddingLayer: option 'OOVMode' = 'ignore' is invalid")),
     _rec("convolution2dLayer", lambda: lg.convolution2dLayer([3, 2], 5, Stride=2, Padding="same",
                                                              DilationFactor=[1, 2]), [image(7, 6, 3)],
          _T1 + "test_convolution_size_learnables_and_values",
@@ -272,8 +278,9 @@ PROBES: dict[str, Probe] = {r.name: (r.make, r.inputs) for r in RECORDS}  # the 
 
 def batch(act: Act, layer: Layer, n: int = 2) -> torch.Tensor:
     """A torch batch of size `act`; class indices 1…InputSize for an embedding."""
-    if layer.type == "embeddingLayer":
-        return torch.randint(1, layer.InputSize + 1, act.torch_shape(n)).float()
+    if layer.type in ("embeddingLayer", "wordEmbeddingLayer"):
+        words = layer.InputSize if layer.type == "embeddingLayer" else layer.NumWords
+        return torch.randint(1, words + 1, act.torch_shape(n)).float()
     return torch.randn(act.torch_shape(n))
 
 

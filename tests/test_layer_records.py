@@ -84,7 +84,8 @@ def test_backward_gives_finite_gradients_for_every_learnable_and_input(name: str
     net = lg.dlnetwork(probe_network(name))
     # no gradient for class indices (embedding), crop2dLayer's size reference 'ref', or the inputs of the position
     # layers, whose outputs depend on the positions alone (MATLAB's positionEmbeddingLayer does not add its input)
-    value_free = name in ("embeddingLayer", "positionEmbeddingLayer", "sinusoidalPositionEncodingLayer")
+    value_free = name in ("embeddingLayer", "wordEmbeddingLayer", "positionEmbeddingLayer",
+                          "sinusoidalPositionEncodingLayer")
     xs = [batch(a, layer).requires_grad_(not value_free and port != "ref")
           for a, port in zip(record.inputs, layer.input_names, strict=True)]
     learn = [t for key, t in net.tensors().items() if key.startswith("probe/") and t.requires_grad]

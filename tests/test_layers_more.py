@@ -254,3 +254,29 @@ def test_sequence_input_normalization_min_length_and_conv1d() -> None:
     assert out.fmt == "CBT" and tuple(lg.extractdata(out).shape) == (4, 5, 9)
     with pytest.raises(NetworkError, match="at least 3 time steps"):
         net.predict(lg.dlarray(torch.zeros(2, 1, 2), "CBT"))
+
+
+def test_word_embedding_looks_up_columns_and_maps_unknown_words_to_the_last() -> None:
+    """wordEmbeddingLayer(dimension, numWords): at each time step, word index k (1-based) gives column k of
+    Weights; with OOVMode 'map-to-last' (the default) Weights has a last, (numWords+1)-th column for every index
+    outside 1…numWords; with 'error' it has numWords columns and such an index is an error. CBT in, CBT out."""
+    layer = lg.wordEmbeddingLayer(3, 5)
+    assert layer.learnables([sequence(1, 4)]) == {"Weights": (3, 6)}
+    assert layer.output_size([sequence(1, 4)]) == sequence(3, 4)
+    wt = rng.standard_normal((3, 6))
+    idx = np.array([[[1, 5, 0, 7]], [[2, 2.5, 3, 4]]]).transpose(1, 0, 2)  # C×B×T: 1 channel, 2 sequences
+    want = np.where(((idx >= 1) & (idx <= 5) & (idx == np.round(idx)))[0], idx[0], 6).astype(int) - 1
+    y = seq_matlab(run(layer, [sequence(1, 4)], [seq_torch(idx)], params={"Weights": wt}))
+    np.testing.assert_allclose(y, wt[:, want], rtol=1e-6)  # Dimension×B×T
+    strict = lg.wordEmbeddingLayer(3, 5, OOVMode="error")
+    assert strict.learnables([sequence(1, 4)]) == {"Weights": (3, 5)}
+    ok = np.array([[[1, 5, 2, 4]]])
+    y = seq_matlab(run(strict, [sequence(1, 4)], [seq_torch(ok)], params={"Weights": wt[:, :5]}))
+    np.testing.assert_allclose(y, wt[:, ok[0] - 1], rtol=1e-6)
+    with pytest.raises(NetworkError, match="word index 0 is out of vocabulary"):
+        run(strict, [sequence(1, 4)], [seq_torch(idx)], params={"Weights": wt[:, :5]})
+    with pytest.raises(NetworkError, match="one channel holding the word indices"):
+        lg.wordEmbeddingLayer(3, 5).output_size([sequence(2, 4)])
+    torch.manual_seed(0)
+    w = lg.wordEmbeddingLayer(400, 300).build([sequence(1, 4)]).Weights.detach()
+    assert abs(float(w.std()) - 0.01) < 5e-4 and abs(float(w.mean())) < 5e-4  # 'narrow-normal': N(0, 0.01²)

@@ -45,7 +45,8 @@ def network_report(net: Any, order: str | None = None) -> NetworkReport:
     lgraph, order_names = _graph_and_order(net)
     if order is not None:
         order_names = layer_order(lgraph, order)
-    analysis = infer(lgraph)
+    # an initialized dlnetwork without input layers knows its inputs' sizes from the example data it was given
+    analysis = net.analysis if getattr(net, "Initialized", False) else infer(lgraph)
     rows = []
     total = 0
     for i, name in enumerate(order_names or list(lgraph.graph.nodes)):

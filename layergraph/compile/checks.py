@@ -48,13 +48,18 @@ class InputCheck:
     """Checks one network input and returns it as a plain torch-layout tensor.
 
     Every dimension but the batch (and the time of sequences, which only needs MinLength) must match the
-    input layer's size, as MATLAB's input layers require; inputs sized by example data must match the example.
+    input layer's size, as MATLAB's input layers require; inputs sized by example data must match the example's
+    channels.
     """
 
     def __init__(self, ref: str, act: Act, layer: Any) -> None:
         self.ref, self.act, self.fmt = ref, act, act.batch_fmt
         self.shape = act.torch_shape(1)
         free = {"B", "T"}
+        if layer is None or not layer.is_input:
+            # sized by example data: MATLAB fixes the channels (the learnables' sizes) but not the spatial sizes;
+            # MathWorks' Fourier neural operator example predicts at 8× the resolution it was initialized with
+            free.add("S")
         self.free = {torch_perm(self.fmt).index(i) for i, f in enumerate(self.fmt) if f in free}
         self.min_time = int(getattr(layer, "MinLength", 1) or 1) if "T" in self.fmt else 0
         self.what = f"input layer '{ref}' ({layer.type})" if layer is not None and layer.is_input else f"input '{ref}'"

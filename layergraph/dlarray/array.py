@@ -228,8 +228,9 @@ def dlarray(x: Any, fmt: str = "") -> DLArray:
         raise ValueError(f"dlarray: the input is already labelled '{x.fmt}'; to relabel it as '{fmt}' use "
                          f"dlarray(stripdims(X), '{fmt}')")
     t = plain(x)
-    if t.dtype == torch.float64:
-        t = t.float()  # MATLAB examples pass "single"; keep float32 like minibatchqueue does
+    if t.dtype in (torch.float64, torch.complex128):
+        # MATLAB examples pass "single"; keep float32 (complex64) like minibatchqueue does
+        t = t.to(torch.complex64 if t.is_complex() else torch.float32)
     return label(t, fmt)
 
 

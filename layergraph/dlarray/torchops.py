@@ -24,7 +24,7 @@ ELEMENTWISE_BINARY = _names("""
     add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow float_power atan2 arctan2
     maximum minimum fmax fmin eq ne lt le gt ge greater greater_equal less less_equal not_equal equal logical_and
     logical_or logical_xor bitwise_and bitwise_or bitwise_xor hypot copysign xlogy rsub where lerp addcmul addcdiv
-    masked_fill clamp clip __add__ __radd__ __iadd__ __sub__ __rsub__ __isub__ __mul__ __rmul__ __imul__
+    complex masked_fill clamp clip __add__ __radd__ __iadd__ __sub__ __rsub__ __isub__ __mul__ __rmul__ __imul__
     __truediv__ __rtruediv__ __itruediv__ __div__ __rdiv__ __idiv__ __pow__ __rpow__ __ipow__ __floordiv__
     __rfloordiv__ __mod__ __rmod__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ __eq__ __ne__ __lt__ __le__
     __gt__ __ge__
@@ -39,6 +39,7 @@ KEEP = ELEMENTWISE_BINARY | _names("""
     alpha_dropout deg2rad rad2deg lgamma digamma signbit flip __neg__ __abs__ __pos__ __invert__ clone detach
     contiguous to cpu cuda float double half bfloat16 bool int long type type_as requires_grad_ ones_like
     zeros_like full_like empty_like rand_like randn_like randint_like bernoulli cat concat concatenate __getitem__
+    real imag conj conj_physical resolve_conj angle
 """)
 
 

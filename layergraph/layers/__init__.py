@@ -89,6 +89,7 @@ __all__ += [
     "tanhLayer",
     "transposedConv1dLayer",
     "transposedConv2dLayer",
+    "wordEmbeddingLayer",
 ]
 # END generated layer names
 

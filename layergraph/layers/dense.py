@@ -1,4 +1,5 @@
-"""fullyConnectedLayer and the examples' custom projectAndReshapeLayer and embeddingLayer."""
+"""fullyConnectedLayer, the examples' custom projectAndReshapeLayer and embeddingLayer, and the Text Analytics
+Toolbox's wordEmbeddingLayer."""
 from __future__ import annotations
 
 import math
@@ -9,8 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from layergraph.errors import NetworkError
-from layergraph.layers.base import Layer, LayerModule, WithInitializers, fill, fmt_vec, onnx_emitter
-from layergraph.layers.options import PositiveInt, WeightsInit, positive_ints
+from layergraph.layers.base import Layer, LayerModule, WithInitializers, fill, fmt_vec, no_onnx, onnx_emitter
+from layergraph.layers.options import Lower, NonNegative, PositiveInt, WeightsInit, positive_ints
 from layergraph.sizes import Act
 
 
@@ -181,4 +182,67 @@ class EmbeddingLayer(Layer):
     def build(self, inputs: list[Act]) -> nn.Module:
         m = _Embed(self.OutputSize, self.InputSize)
         fill(m, "Weights", self.WeightsInitializer, self.InputSize, self.OutputSize)
+        return m
+
+
+class _WordEmbed(LayerModule):
+    """Column k of Weights (Dimension×columns) for word index k = 1…NumWords at each position; any other value
+    (0, beyond NumWords, not a whole number) is out of vocabulary: the last column, or an error."""
+
+    def __init__(self, dim: int, num_words: int, oov_to_last: bool) -> None:
+        super().__init__()
+        columns = num_words + 1 if oov_to_last else num_words
+        self.Weights = nn.Parameter(torch.empty(dim, columns))
+        self.layout = {"Weights": ((0, 1), (dim, columns))}
+        self.num_words, self.oov_to_last = num_words, oov_to_last
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        idx = x[:, 0].detach()  # B×positions: the one channel holds the word indices
+        known = (idx >= 1) & (idx <= self.num_words) & (idx == torch.round(idx))
+        if not self.oov_to_last and not bool(known.all()):
+            bad = idx[~known].flatten()[0].item()
+            raise NetworkError(f"wordEmbeddingLayer: word index {bad:g} is out of vocabulary (1…{self.num_words}) "
+                               "and OOVMode is 'error'")
+        cols = torch.where(known, idx, torch.full_like(idx, self.num_words + 1)).long() - 1
+        out = self.Weights.to(x.dtype)[:, cols]  # Dimension×B×positions
+        return out.movedim(0, 1)
+
+
+class WordEmbeddingLayer(Layer):
+    """wordEmbeddingLayer(dimension, numWords): word indices (one channel) to learned Dimension-channel vectors,
+    at every position of the input; format kept (CBT in, CBT out)."""
+
+    type: Literal["wordEmbeddingLayer"] = "wordEmbeddingLayer"
+    Dimension: PositiveInt
+    NumWords: PositiveInt
+    OOVMode: Annotated[Literal["map-to-last", "error"], Lower] = "map-to-last"
+    WeightsInitializer: WeightsInit = "narrow-normal"  # N(0, 0.01²), MATLAB's default
+    WeightLearnRateFactor: NonNegative = 1.0
+    WeightL2Factor: NonNegative = 1.0
+    type_label: ClassVar[str] = "Word Embedding Layer"
+    size_rule: ClassVar[str] = "the input's positions with `Dimension` channels"
+    default_name: ClassVar[str] = "word_embedding"
+    positional: ClassVar[tuple[str, ...]] = ("Dimension", "NumWords")
+    required: ClassVar[int] = 2
+    family: ClassVar[str] = "dense"
+    onnx: ClassVar = no_onnx("wordEmbeddingLayer: the out-of-vocabulary mapping has no ONNX export written yet")
+
+    def output_size(self, inputs: list[Act]) -> Act:
+        if inputs[0].channels != 1:
+            raise NetworkError(f"{self.type} expects one channel holding the word indices, got {inputs[0]} "
+                               f"({inputs[0].fmt})")
+        return inputs[0].with_size(C=self.Dimension)
+
+    def learnables(self, inputs: list[Act]) -> dict[str, tuple[int, ...]]:
+        extra = 1 if self.OOVMode == "map-to-last" else 0  # the out-of-vocabulary vector is the last column
+        return {"Weights": (self.Dimension, self.NumWords + extra)}
+
+    def description(self) -> str:
+        return f"Word embedding layer with {self.Dimension} dimensions and {self.NumWords} unique words"
+
+    def build(self, inputs: list[Act]) -> nn.Module:
+        self.output_size(inputs)
+        m = _WordEmbed(self.Dimension, self.NumWords, self.OOVMode == "map-to-last")
+        # MATLAB's Glorot description counts numIn = NumWords + 1 (the columns) and numOut = Dimension
+        fill(m, "Weights", self.WeightsInitializer, m.Weights.shape[1], self.Dimension)
         return m

@@ -18,6 +18,7 @@ sequenceInputLayer: Callable[..., Layer] = _MADE["sequenceInputLayer"]
 fullyConnectedLayer: Callable[..., Layer] = _MADE["fullyConnectedLayer"]
 projectAndReshapeLayer: Callable[..., Layer] = _MADE["projectAndReshapeLayer"]
 embeddingLayer: Callable[..., Layer] = _MADE["embeddingLayer"]
+wordEmbeddingLayer: Callable[..., Layer] = _MADE["wordEmbeddingLayer"]
 convolution2dLayer: Callable[..., Layer] = _MADE["convolution2dLayer"]
 transposedConv2dLayer: Callable[..., Layer] = _MADE["transposedConv2dLayer"]
 convolution1dLayer: Callable[..., Layer] = _MADE["convolution1dLayer"]
@@ -124,4 +125,5 @@ __all__ = [
     "tanhLayer",
     "transposedConv1dLayer",
     "transposedConv2dLayer",
+    "wordEmbeddingLayer",
 ]

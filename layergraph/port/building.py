@@ -74,7 +74,11 @@ def _concat_arrays(ts: list[torch.Tensor], axis: int) -> Any:
     if all(t.dtype == torch.bool for t in ts):
         dtype = torch.bool
     else:  # MATLAB: single with double is single; integers and logicals join doubles as numbers
-        dtype = torch.float32 if any(t.dtype == torch.float32 for t in ts) else torch.float64
+        single = any(t.dtype in (torch.float32, torch.complex64) for t in ts)
+        if any(t.is_complex() for t in ts):  # and one complex element makes the whole array complex
+            dtype = torch.complex64 if single else torch.complex128
+        else:
+            dtype = torch.float32 if single else torch.float64
     nd = max(t.dim() for t in ts)
     ts = [t.reshape(tuple(t.shape) + (1,) * (nd - t.dim())).to(dtype) for t in ts]
     ts = [t for t in ts if t.numel()] or ts[:1]

@@ -126,9 +126,25 @@ atan = _unary(torch.atan, math.atan)
 sinh = _unary(torch.sinh, math.sinh)
 cosh = _unary(torch.cosh, math.cosh)
 erf = _unary(torch.erf, math.erf)
-real = _unary(lambda t: t.real if t.is_complex() else t, lambda v: v)
-conj = _unary(lambda t: t.conj() if t.is_complex() else t, lambda v: v)
-imag = _unary(lambda t: t.imag if t.is_complex() else torch.zeros_like(t), lambda v: 0.0)
+# torch.real/imag/conj_physical (not the .real property): a dlarray keeps its format through them
+real = _unary(lambda t: torch.real(t) if t.is_complex() else t, lambda v: v)
+conj = _unary(lambda t: torch.conj_physical(t) if t.is_complex() else t, lambda v: v)
+imag = _unary(lambda t: torch.imag(t) if t.is_complex() else torch.zeros_like(t), lambda v: 0.0)
+
+
+def complex(a: Any, b: Any = 0) -> Any:
+    """MATLAB's complex(a, b): a + b*1i kept complex even where b is 0 (single where either part is single); a
+    dlarray keeps its format."""
+    if isinstance(a, _NUM) and isinstance(b, _NUM):
+        return builtins.complex(a, b)
+    ta = a if isinstance(a, torch.Tensor) else tensor(a)
+    tb = b if isinstance(b, torch.Tensor) else tensor(b)
+    if ta.is_complex() or tb.is_complex():
+        raise ValueError("complex: the real and imaginary parts must be real arrays")
+    single = torch.float32 in (ta.dtype, tb.dtype)
+    kind = torch.float32 if single else torch.float64
+    out = torch.complex(ta.to(kind), tb.to(kind))
+    return out if _is_dl(a) or _is_dl(b) else _out(out)
 
 
 def atan2(y: Any, x: Any) -> Any:

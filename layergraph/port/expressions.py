@@ -119,9 +119,16 @@ class Expressions(Kinds, Operators, Calls):
             len(info.outputs) > 1 and not info.uses_nargout else 1
 
     def e_handle_operator(self, node: Any, index_ctx: bool) -> ast.expr:
-        target = children(node)[0]
+        parts = children(node)
+        target = parts[-1]
         n = self.text(target)
-        if target.type != "identifier":
+        if len(parts) > 1 and all(p.type == "identifier" for p in parts):
+            # @pkg.sub.f: a package function, translated where the port has its file (a module of the port)
+            info = self.program.functions.get(n)
+            if info is None or not info.module:
+                raise Untranslatable(f"handle to '{'.'.join(self.text(p) for p in parts)}' (a package function "
+                                     "outside the set)")
+        elif target.type != "identifier":
             raise Untranslatable(f"handle to '{n}' (a package function)")
         if not self.program.known(n):
             self.program.note_missing(n, self.line(node))

@@ -101,6 +101,19 @@ def addpath(*args: Any) -> None:
 rmpath = addpath
 
 
+def genpath(folder: Any) -> str:
+    """MATLAB's genpath: the folder and every folder below it, joined by the path separator (MATLAB leaves out
+    private, @class, +package and resources folders); '' for a folder that does not exist."""
+    root = Path(str(folder))
+    if not root.is_dir():
+        return ""
+    found = [str(root)]
+    for here, subdirs, _ in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d != "private" and d != "resources" and d[:1] not in "@+")
+        found.extend(os.path.join(here, d) for d in subdirs)
+    return os.pathsep.join(found)
+
+
 class _DirEntry(struct):
     pass
 
@@ -119,6 +132,15 @@ def dir(pattern: Any = ".") -> StructArray:
     return StructArray(out)
 
 
+def _mat_value(v: Any) -> Any:
+    """A MAT-file variable as the runtime holds it: numbers as float64 tensors (complex ones complex128: the
+    imaginary parts are data), anything else as scipy reads it."""
+    a = np.asarray(v)
+    if not np.issubdtype(a.dtype, np.number):
+        return v
+    return torch.from_numpy(np.asarray(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64))
+
+
 def load(filename: Any, *names: Any) -> struct:
     """MATLAB's S = load(file): the variables of a .mat file as fields of a struct (needs scipy).
     (`load(file)` without an output creates variables MATLAB-style, which a translated program cannot.)"""
@@ -132,8 +154,7 @@ def load(filename: Any, *names: Any) -> struct:
     for k, v in data.items():
         if k.startswith("__") or (keep and k not in keep):
             continue
-        setattr(out, k, torch.from_numpy(np.asarray(v, dtype=np.float64)) if np.issubdtype(np.asarray(v).dtype,
-                                                                                           np.number) else v)
+        setattr(out, k, _mat_value(v))
     return out
 
 

@@ -12,6 +12,7 @@ import layergraph as _lg
 from layergraph.dlarray.array import wrap
 from layergraph.port.subscripts import mshape, tensor
 from layergraph.port.values import _is_dl
+from layergraph.tracing import in_dlfeval
 
 
 def forward(net: Any, *X: Any, nargout: int = 1, **kwargs: Any) -> Any:
@@ -40,18 +41,43 @@ def declare(store: _Shared, *names: str) -> None:
 
 
 class AcceleratedFunction:
-    """MATLAB's dlaccelerate(@f): calls give f's results (MATLAB reuses recorded traces for speed; the numbers
-    are the function's), `clearCache` is accepted."""
+    """MATLAB's dlaccelerate(@f): calls give f's results, `clearCache` empties the cache.
+
+    MATLAB reuses a trace recorded inside dlfeval for any later call with the same input pattern (the sizes,
+    formats and types of dlarrays, the values of other inputs), inside dlfeval or not; a call outside dlfeval
+    that hits such a trace therefore still computes the dlgradient calls of f (the Hamiltonian NN's ODE function
+    relies on it). Here such a call runs f as dlfeval would; any other call runs f as it is.
+    """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.Function = fn
         self.Enabled = True
+        self._traced: builtins.set[tuple[Any, ...]] = builtins.set()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key = (*(_pattern(a) for a in args), *((k, _pattern(v)) for k, v in sorted(kwargs.items())))
+        if in_dlfeval():
+            self._traced.add(key)
+        elif self.Enabled and key in self._traced:
+            return _lg.dlfeval(self.Function, *args, **kwargs)
         return self.Function(*args, **kwargs)
 
     def clearCache(self) -> None:
-        pass
+        self._traced.clear()
+
+
+def _pattern(x: Any) -> Any:
+    """What MATLAB's trace cache keys an input on: a dlarray's size, format and type; a network's learnables'
+    sizes; the value of anything else (its type where it has no hashable value)."""
+    if isinstance(x, torch.Tensor):
+        return ("array", tuple(x.shape), getattr(x, "fmt", ""), str(x.dtype))
+    if hasattr(x, "Learnables") and hasattr(x, "Layers"):
+        return ("network", tuple(tuple(v.shape) for v in x.Learnables.Value))
+    try:
+        hash(x)
+    except TypeError:
+        return ("value of type", type(x).__name__)
+    return ("value", x)
 
 
 def dlaccelerate(fn: Callable[..., Any]) -> AcceleratedFunction:
@@ -125,6 +151,28 @@ def permute(x: Any, order: Any) -> Any:
 def cat(dim: Any, *xs: Any) -> Any:
     """MATLAB's cat (rows are 1×n)."""
     return _lg.cat(dim, *[_matlab_row(x) for x in xs])
+
+
+def extractdata(x: Any) -> Any:
+    """MATLAB's extractdata, its trailing singleton dimensions dropped (MATLAB has none): a B×S×1 result then
+    meets a B×S array by MATLAB's expansion, not torch's right-aligned broadcasting."""
+    t = _lg.extractdata(x)
+    return t.reshape(mshape(t)) if isinstance(t, torch.Tensor) and t.dim() > 2 else t
+
+
+def fft(x: Any, *args: Any) -> Any:
+    """MATLAB's fft (a row is 1×n)."""
+    return _lg.fft(_matlab_row(x), *args)
+
+
+def ifft(x: Any, *args: Any) -> Any:
+    """MATLAB's ifft (a row is 1×n)."""
+    return _lg.ifft(_matlab_row(x), *args)
+
+
+def pagemtimes(x: Any, *args: Any) -> Any:
+    """MATLAB's pagemtimes (rows are 1×n)."""
+    return _lg.pagemtimes(_matlab_row(x), *[_matlab_row(a) for a in args])
 
 
 def dlarray(x: Any, *args: Any, **kwargs: Any) -> Any:

@@ -269,16 +269,21 @@ def ylabel(*args: Any, **kwargs: Any) -> None:
     _gca(ax).set_ylabel(_text(args[0]))
 
 
+def _limits(args: tuple[Any, ...]) -> list[float | None]:
+    """MATLAB's [low high] limits; an infinite one (`ylim([0 inf])`) is left to the automatic limit."""
+    return [v if np.isfinite(v) else None for v in np.ravel(_np(args[0])).tolist()]
+
+
 def xlim(*args: Any) -> None:
     ax, args = _split_axes(args)
     if args and not isinstance(args[0], str):
-        _gca(ax).set_xlim(*np.ravel(_np(args[0])).tolist())
+        _gca(ax).set_xlim(*_limits(args))
 
 
 def ylim(*args: Any) -> None:
     ax, args = _split_axes(args)
     if args and not isinstance(args[0], str):
-        _gca(ax).set_ylim(*np.ravel(_np(args[0])).tolist())
+        _gca(ax).set_ylim(*_limits(args))
 
 
 def legend(*args: Any, **kwargs: Any) -> None:

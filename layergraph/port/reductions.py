@@ -266,9 +266,40 @@ def var(x: Any, w: Any = 0, dim: Any = None) -> Any:
     return _reduce("var", x, dim, lambda t, d: t.var(d, correction=correction))
 
 
-def randsample(n: Any, k: Any, *args: Any, **kwargs: Any) -> Any:
-    """MATLAB's randsample(n, k): k of 1..n without replacement (randsample(n, k, true): with)."""
-    replace = bool(args[0]) if args else False
-    if replace:
-        return _out((torch.randint(0, int(n), (1, int(k))) + 1).double())
-    return randperm(n, k)
+def randsample(population: Any, k: Any, replacement: Any = False, w: Any = None) -> Any:
+    """MATLAB's randsample(n, k[, replacement]) (k of the integers 1..n, a column), randsample(population, k[,
+    replacement]) (k of its values, oriented as population is) and randsample(..., true, w) (weighted, with
+    replacement only, as MATLAB's); torch's generator draws them."""
+    pop = tensor(population) if not isinstance(population, torch.Tensor) else population.detach()
+    values = pop.reshape(-1) if pop.numel() > 1 else None
+    n = values.numel() if values is not None else _whole("randsample", "n", pop, 1)
+    k = _whole("randsample", "k", k, 0)
+    if w is not None:
+        idx = _weighted("randsample", w, n, k, bool(replacement))
+    elif replacement:
+        idx = torch.randint(0, n, (k,))
+    else:
+        if k > n:
+            raise ValueError(f"randsample: cannot take {k} values from {n} without replacement")
+        idx = torch.randperm(n)[:k]
+    if values is None:
+        return _out((idx + 1).double().reshape(k, 1))
+    return _out(values[idx].reshape((1, k) if mshape(pop)[0] == 1 else (k, 1)))
+
+
+def _whole(fname: str, what: str, v: Any, low: int) -> int:
+    x = float(v.reshape(-1)[0]) if isinstance(v, torch.Tensor) else float(v)
+    if not math.isfinite(x) or x != int(x) or x < low:
+        raise ValueError(f"{fname}: {what} must be a whole number of at least {low}; got {v!r}")
+    return int(x)
+
+
+def _weighted(fname: str, w: Any, n: int, k: int, replacement: bool) -> torch.Tensor:
+    """k indices drawn with replacement with probabilities proportional to the weights w (one per value)."""
+    if not replacement:
+        raise ValueError(f"{fname}: weighted sampling needs replacement ({fname}(n, k, true, w)); MATLAB's "
+                         f"{fname} has no weighted sampling without replacement")
+    weights = (w.detach() if isinstance(w, torch.Tensor) else tensor(w)).reshape(-1).double()
+    if weights.numel() != n or (weights < 0).any() or not bool(weights.sum() > 0):
+        raise ValueError(f"{fname}: the weights must be {n} nonnegative numbers, not all zero")
+    return torch.multinomial(weights, k, replacement=True)

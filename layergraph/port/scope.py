@@ -59,7 +59,7 @@ RESERVED = {"at", "setat", "brace", "setbrace", "delat", "END", "colon", "forcol
             "struct", "mexception", "setfield", "getfield", "math", "torch", "main", "self", "nargout_"}
 # runtime functions whose result depends on how many outputs are asked for
 NARGOUT_FUNCTIONS = {"size", "max", "min", "sort", "find", "fileparts", "ismember", "unique", "forward",
-                     "predict", "toc", "next", "deal"}
+                     "predict", "toc", "next", "deal", "ode45"}
 # functions returning one number whatever their arguments (for the scalar/int inference)
 INT_FUNCTIONS = {"numel", "length", "ndims", "height", "width", "nnz", "floor", "ceil", "round", "fix"}
 SCALAR_FUNCTIONS = INT_FUNCTIONS | {"toc", "str2double", "rem", "mod", "sqrt", "exp", "log", "abs", "log2",

@@ -100,7 +100,23 @@ def string(x: Any) -> Any:
     return str(x)
 
 
-char = string
+def char(x: Any) -> Any:
+    """MATLAB's char: text stays text (a cell of texts: its text, or its rows as a list of texts); numbers are
+    character codes (char(72) is 'H', char([72 105]) is 'Hi'), a matrix of codes is refused."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, list) and all(isinstance(v, str) for v in x):
+        # a char matrix of several rows: the runtime keeps its rows as a list of texts
+        return x[0] if len(x) == 1 else list(x)
+    if isinstance(x, list):
+        x = tensor(x)
+    if isinstance(x, (bool, *_NUM, torch.Tensor)):
+        t = tensor(x)
+        if 1 not in mshape(t) and t.numel() > 1:
+            raise ValueError(f"char: a {'×'.join(map(str, mshape(t)))} array of codes is a char matrix, which "
+                             "layergraph.port does not hold (a row or a column of codes is text)")
+        return "".join(chr(int(v)) for v in _flat(t).tolist())
+    raise TypeError(f"char: cannot convert a {type(x).__name__} to characters")
 
 
 def strings(*sz: Any) -> Any:

@@ -27,7 +27,7 @@ def _trace(value: Any) -> Any:
     requires_grad=False, the way MATLAB leaves the variables outside dlfeval untraced.
     """
     if isinstance(value, DLArray):
-        if value.requires_grad or not value.is_floating_point():
+        if value.requires_grad or not (value.is_floating_point() or value.is_complex()):
             return value
         # a new leaf over the same memory: requires_grad on it leaves the caller's object untouched
         return wrap(value.detach().as_subclass(torch.Tensor), value.fmt).requires_grad_(True)

@@ -182,7 +182,12 @@ def _parameters(net: Any, fname: str) -> _Bundle:
     for i, p in enumerate(pb.values):
         if not isinstance(p, torch.Tensor):
             raise OptimizerError(f"{fname}: parameter {pb.label(i)} is a {type(p).__name__}, not a tensor")
-        if not p.is_floating_point():
+        if p.is_complex() and fname != "sgdmupdate":
+            # SGDM's step is linear in the gradient (torch's complex gradient is dL/dreal + i*dL/dimag, the
+            # steepest-descent direction); Adam's and RMSProp's squared-gradient averages are not
+            raise OptimizerError(f"{fname}: parameter {pb.label(i)} is complex ({p.dtype}); complex parameters "
+                                 "are updated by sgdmupdate only")
+        if not (p.is_floating_point() or p.is_complex()):
             raise OptimizerError(
                 f"{fname}: parameter {pb.label(i)} has integer type {p.dtype}; it cannot learn")
     return pb
