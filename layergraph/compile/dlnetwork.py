@@ -16,6 +16,7 @@ from torch import nn
 
 from layergraph.compile.build import build_graph_module, wire
 from layergraph.compile.checks import InputCheck, example_sizes, input_checks, is_matlab_numeric, locate_failure
+from layergraph.compile.data_formats import label_inputs, shape_outputs
 from layergraph.compile.parameters import NetworkParameters, Rows
 from layergraph.dlarray import DLArray, stripdims, wrap
 from layergraph.errors import NetworkError
@@ -265,7 +266,9 @@ class dlnetwork(NetworkParameters):  # noqa: N801 - MATLAB name
         return self._views[refs]
 
     def _call(self, X: tuple[Any, ...], kwargs: dict[str, Any], training: bool, fname: str) -> list[DLArray]:
-        X, opts = _split_options(X, kwargs, ("Outputs", "Acceleration"), fname)
+        X, opts = _split_options(X, kwargs, ("Outputs", "Acceleration", "InputDataFormats", "OutputDataFormats"),
+                                 fname)
+        X = label_inputs(X, opts.get("InputDataFormats"))
         self._need_init(fname)
         fn, fmts = self._runner(opts.get("Outputs"))
         xs = self._prepare(X, training, fname)
@@ -277,6 +280,8 @@ class dlnetwork(NetworkParameters):  # noqa: N801 - MATLAB name
                 raise
             raise located from err
         ys = ys if isinstance(ys, tuple) else (ys,)
+        if opts.get("OutputDataFormats") is not None:
+            return shape_outputs([wrap(y, fmt) for y, fmt in zip(ys, fmts)], opts["OutputDataFormats"])
         if X and all(is_matlab_numeric(x) for x in X):
             # MATLAB: numeric input gives numeric output, in MATLAB layout (an unformatted dlarray)
             # feature output as the input came, one observation per row (N×K, MATLAB's "BC" for numeric data)
