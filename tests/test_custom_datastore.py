@@ -107,3 +107,37 @@ def test_a_table_holds_matrix_variables_whole_and_categorical_numbers_keep_their
 def test_an_object_without_datastore_methods_is_refused() -> None:
     with pytest.raises(TypeError, match="expected a datastore"):
         layergraph.minibatchqueue(object(), MiniBatchSize=2)
+
+
+def test_readall_joins_every_read_of_a_reset_copy() -> None:
+    ds = Counting(5)
+    ds.read()
+    tbl = ds.readall()
+    assert ds.pos == 2  # the datastore itself has not moved
+    np.testing.assert_array_equal(tbl.predictors.numpy(), np.arange(1, 6)[:, None] + np.arange(3))
+    assert tbl.responses.shape == (5, 3) and tbl.responses.codes[4, 2] == 8  # row 5 shifted by one: 6 7 8
+
+
+class Shuffling(Counting):
+    """Counting with Shuffleable's shuffle: a copy reading its rows in reverse order."""
+
+    def shuffle(self) -> Shuffling:
+        new = self.copy()
+        new.reversed = True
+        return new
+
+    def read(self) -> tuple[Any, Any]:
+        tbl, info = super().read()
+        if getattr(self, "reversed", False):
+            tbl = table(self.NumObservations + 3 - tbl.predictors, VariableNames=["predictors"])
+        return tbl, info
+
+
+def test_shuffle_of_a_queue_needs_a_shuffleable_datastore() -> None:
+    mbq = layergraph.minibatchqueue(Counting(4), 1, MiniBatchSize=4, MiniBatchFormat="BC", OutputCast="double")
+    with pytest.raises(layergraph.errors.DataError, match="needs a shuffleable datastore"):
+        mbq.shuffle()
+    mbq = layergraph.minibatchqueue(Shuffling(4), 1, MiniBatchSize=4, MiniBatchFormat="BC", OutputCast="double")
+    first = layergraph.extractdata(mbq.next()).numpy()
+    mbq.shuffle()  # the datastore's own shuffle: its rows now come in reverse
+    np.testing.assert_array_equal(layergraph.extractdata(mbq.next()).numpy(), 7 - first)

@@ -63,5 +63,15 @@ class CustomDatastore(Source):
                             "while hasdata was true")
         return block.columns
 
+    def shuffled(self) -> CustomDatastore:
+        """The queue's datastore shuffled by its own shuffle method (Shuffleable's: a shuffled copy)."""
+        if not callable(getattr(self.ds, "shuffle", None)):
+            raise DataError(f"minibatchqueue: shuffle needs a shuffleable datastore; {type(self.ds).__name__} has no "
+                            "shuffle method (derive it from matlab.io.datastore.Shuffleable)")
+        out = object.__new__(CustomDatastore)
+        shuffled = self.ds.shuffle()
+        out.ds = shuffled if shuffled is not None else self.ds
+        return out
+
     def _read_positions(self, positions: Sequence[int], rng: np.random.Generator) -> list[list[Any]]:
         raise DataError(f"the {type(self.ds).__name__} datastore is read in order; it cannot be read by position")

@@ -137,8 +137,12 @@ class MiniBatchQueue(MatlabProperties):
         self._stop()
 
     def shuffle(self) -> None:
-        """Reset and put this queue's observations in a new random order (MATLAB's shuffle(mbq))."""
+        """Reset and put this queue's observations in a new random order (MATLAB's shuffle(mbq)); a program's own
+        datastore is shuffled by its shuffle method (matlab.io.datastore.Shuffleable), which it must have."""
         self._stop()
+        if isinstance(self._ds, CustomDatastore):
+            self._ds = self._ds.shuffled()
+            return
         self._order = self._positions[torch.randperm(len(self._positions)).numpy()]
 
     def hasdata(self) -> bool:

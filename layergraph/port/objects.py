@@ -139,14 +139,14 @@ class MatlabDatastore(MatlabObject):
         return _first_rows(_first_output(probe.read()), 8)
 
     def readall(self) -> Any:
-        """matlab.io.Datastore's readall: every read of a reset copy, joined vertically."""
+        """matlab.io.Datastore's readall: every read of a reset copy, joined vertically (tables row after row)."""
+        from layergraph.data.cells import merge, parse, present
         probe = self.copy()
         probe.reset()
         reads = []
         while probe.hasdata():
-            reads.append(_first_output(probe.read()))
-        from layergraph.port.building import vertcat
-        return vertcat(*reads) if len(reads) > 1 else (reads[0] if reads else [])
+            reads.append(parse(_first_output(probe.read()), False))
+        return present(merge(reads))
 
 
 def _first_output(result: Any) -> Any:
