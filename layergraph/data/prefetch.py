@@ -1,5 +1,6 @@
 """The background reader of a minibatchqueue: a worker thread reads, preprocesses and converts mini-batches in
-order, a few ahead of the training loop, and hands failures to the consumer instead of dying silently."""
+order, a few ahead of the training loop, and hands failures to the consumer instead of dying silently. A datastore
+the program defines itself is read in order on the caller's thread instead (InOrderEpoch)."""
 from __future__ import annotations
 
 import builtins

@@ -2,7 +2,9 @@
 
 Each output is cast (OutputCast), labelled with `dlarray(x, fmt)` (MATLAB layout in, torch layout out) and moved to
 the OutputEnvironment device. Batches are prepared a few ahead on a worker thread; any error there is re-raised by
-the `hasdata`/`next` call that reaches it, so a failing worker never leaves the training loop waiting.
+the `hasdata`/`next` call that reaches it, so a failing worker never leaves the training loop waiting. A
+datastore the program defines (a translated classdef with read/hasdata/reset) is read in order on the caller's
+thread (layergraph/data/custom.py).
 """
 from __future__ import annotations
 
