@@ -1,7 +1,7 @@
 """Corpus programs without a hand port, translated by `layergraph port` and run end to end on small data, their
 numbers checked against formulas written by hand: the Fourier neural operator (its spectral layer and network in
-numpy), the Hamiltonian neural network (its loss by hand, its ODE solve against scipy) and the attention network
-of the nanoGPT live script (causal attention in numpy)."""
+numpy), the Hamiltonian neural network (its loss by hand, its ODE solve against scipy) and the nanoGPT live script
+(its attention network as causal attention in numpy; the whole script, its bigram loss by hand)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -168,8 +168,7 @@ def test_hamiltonian_baseline_runs_with_its_typo_fixed(tmp_path: Path, monkeypat
 
 # The live script's statements that build its single-head attention network (sizes small: vocabulary 5, 3 key
 # channels, embedding 6, subsequences of 4), with a batch of word indices and uniform targets (our own MATLAB
-# around them); the package's batchmtimes.m, applyCausalMask.m and modelLoss.m come from the corpus. The
-# tokenizer and datastore classdefs the script needs are not in the corpus (docs/port.md).
+# around them); the package's batchmtimes.m, applyCausalMask.m and modelLoss.m come from the corpus.
 NANOGPT_ATTENTION = """vocab = 5;
 subsequenceLength = 4;
 outputSize = vocab;
@@ -266,3 +265,75 @@ def test_nanogpt_attention_network_is_causal_attention(tmp_path: Path, monkeypat
     np.testing.assert_allclose(Y, want, rtol=1e-4, atol=1e-6)
     # crossentropy with uniform targets: -Σ_c log(Y)/5 summed over time and averaged over the batch, then / T
     np.testing.assert_allclose(float(layergraph.extractdata(loss)), -np.log(want).sum() / 5 / 2 / 4, rtol=1e-4)
+
+
+# The whole live script at small sizes: a few iterations of each of its six networks, mini-batches of 8, five
+# generated characters, the deepest network 12 wide with 2 blocks
+NANOGPT_SMALL = [("numIterations = 2000;", "numIterations = 3;"), ("numIterations = 5000;", "numIterations = 2;"),
+                 ("numIterations = 10000;", "numIterations = 2;"), ("numIterations = 30000;", "numIterations = 2;"),
+                 ("validationFrequency = 100;", "validationFrequency = 2;"),
+                 ("numValidationIters = 20;", "numValidationIters = 2;"),
+                 ("numValidationIters = 50;", "numValidationIters = 2;"),
+                 ("miniBatchSize = 128;", "miniBatchSize = 8;"),
+                 ("numNewChars = 100;", "numNewChars = 5;"), ("numNewChars = 500;", "numNewChars = 5;"),
+                 ("numNewChars = 1000;", "numNewChars = 5;"), ("numKeyChannels = 32;", "numKeyChannels = 8;"),
+                 ("embeddingDimension = 32;", "embeddingDimension = 8;"),
+                 ("embeddingDimension = 384;", "embeddingDimension = 12;"),
+                 ("numKeyChannels = 384;", "numKeyChannels = 12;"), ("numAttnBlocks = 6;", "numAttnBlocks = 2;")]
+# the example's sonnets.txt (openExample copies it from MATLAB's examples): lines of our own instead
+VERSES = """THE LAMPLIGHTER
+When evening folds the harbour into grey,
+the lamplighter goes walking down the quay;
+he counts the ships that did not sail today
+and lights a lamp for each one out at sea.
+
+THE ORCHARD
+An apple falls and nobody is near,
+the grass receives it like a quiet word;
+the orchard keeps its secrets year by year
+and tells them only to the passing bird.
+"""
+
+
+def test_nanogpt_live_script_trains_its_six_networks_and_generates_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BuildNanoGPT with the package's CharacterTokenizer (dictionary of characters and tokens) and
+    SequenceForecastingDatastore (a MiniBatchable classdef datastore read by minibatchqueue, its preview, a
+    MiniBatchFcn of cell columns, categorical responses one-hot encoded): the mini-batches are subsequences of the
+    training text with targets one step ahead, the bigram network's first loss is crossentropy computed by hand
+    from its embedding (near the script's expectedRandomLoss, log of the vocabulary size), every network trains,
+    and each generated text has five characters of the text's alphabet."""
+    from layergraph.port import runtime
+    script = translate_program("nanogpt", "BuildNanoGPT.m", NANOGPT_SMALL, tmp_path / "py")
+    (tmp_path / "py" / "sonnets.txt").write_text(VERSES)
+    calls: list[tuple[Any, ...]] = []
+    real = layergraph.dlfeval
+
+    def dlfeval(fn: Any, net: Any, X: Any, T: Any) -> Any:
+        names = set(net.Learnables.Layer)  # the weights as they are now (training changes the network later)
+        W = net.getLearnable("word_embedding", "Weights").copy() if "word_embedding" in names else None
+        calls.append((W, X, T, real(fn, net, X, T)))
+        return calls[-1][3]
+    monkeypatch.setattr(layergraph, "dlfeval", dlfeval)
+    shown: list[Any] = []
+    monkeypatch.setattr(runtime, "disp", shown.append)
+    run_program(script, monkeypatch)
+    assert len(calls) == 1 + 3 + 5 * 2  # the first loss, 3 bigram iterations, 2 for each of the other five
+    alphabet = sorted(set(VERSES))
+    tokens = np.array([alphabet.index(c) + 1 for c in VERSES])
+    train = tokens[:int(np.floor(len(tokens) * 0.9))]
+    W, X, T, (loss, _) = calls[0]
+    assert layergraph.dims(X) == "CBT" and tuple(X.shape) == (8, 1, 8)
+    x = layergraph.extractdata(X).numpy()[0].astype(int)  # B×T token numbers
+    t = layergraph.extractdata(T).numpy()  # V×B×T one-hot
+    assert t.shape == (len(alphabet), 8, 8) and np.all(t.sum(0) == 1)
+    np.testing.assert_array_equal(t.argmax(0)[:, :-1] + 1, x[:, 1:])  # the targets: the next character
+    windows = np.lib.stride_tricks.sliding_window_view(train, 8)
+    assert all((windows == row).all(1).any() for row in x)  # every row a subsequence of the training text
+    z = W[:, x - 1]  # V×B×T (W is V×(V+1): column k embeds token k)
+    logp = z - z.max(0) - np.log(np.exp(z - z.max(0)).sum(0))
+    want = -(t * logp).sum() / 8 / 8  # crossentropy summed over classes and time, / batch, then / sequence length
+    np.testing.assert_allclose(float(layergraph.extractdata(loss)), want, rtol=1e-4)
+    assert abs(want - np.log(len(alphabet))) < 0.05  # near uniform at initialization: the script's expectation
+    texts = [s for s in shown if isinstance(s, str)]
+    assert len(texts) == 6 and all(len(s) == 5 and set(s) <= set(VERSES) for s in texts)

@@ -79,8 +79,40 @@ class Categorical:
 
 
 def categorical(values: Iterable[Any], valueset: Sequence[str] | None = None) -> Categorical:
-    """MATLAB's categorical(values[, valueset]): categories sorted unless `valueset` fixes them."""
+    """MATLAB's categorical(values[, valueset]): categories sorted unless `valueset` fixes them. Numbers (an
+    array, its shape kept) take the categories of their distinct values in numeric order, or of `valueset`, named
+    as num2str writes them ('1', '2.5'); a number outside `valueset` is <undefined>."""
+    if _numeric(values) and (valueset is None or _numeric(valueset)):
+        return _numeric_categorical(values, valueset)
     return Categorical(values, categories=valueset)
+
+
+def _numeric(x: Any) -> bool:
+    if hasattr(x, "detach"):  # a torch tensor
+        x = x.detach().cpu().numpy()
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biuf"
+
+
+def _number_name(v: float) -> str:
+    """A category's name as MATLAB's num2str writes the number (whole numbers as integers, else 5 significant
+    digits above 1)."""
+    if float(v).is_integer():
+        return str(int(v))
+    digits = max(int(np.ceil(np.log10(abs(v)))), 1) + 4
+    return format(float(v), f".{digits}g")
+
+
+def _numeric_categorical(values: Any, valueset: Any) -> Categorical:
+    data = np.asarray(values.detach().cpu().numpy() if hasattr(values, "detach") else values, dtype=np.float64)
+    if valueset is None:
+        levels = np.unique(data[~np.isnan(data)])
+    else:
+        levels = np.asarray(valueset.detach().cpu().numpy() if hasattr(valueset, "detach") else valueset,
+                            dtype=np.float64).ravel()
+    lookup = {float(v): i + 1 for i, v in enumerate(levels)}
+    codes = np.vectorize(lambda v: lookup.get(float(v), 0), otypes=[np.int64])(data) if data.size else \
+        np.zeros(data.shape, np.int64)
+    return Categorical(categories=[_number_name(v) for v in levels], codes=codes)
 
 
 def categories(c: Categorical) -> list[str]:

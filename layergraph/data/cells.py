@@ -136,8 +136,8 @@ def split_rows(value: Any) -> list[Any]:
     """A table variable or array as one value per row (observation)."""
     if isinstance(value, list | tuple):
         return list(value)
-    if isinstance(value, Categorical):
-        return [value[i] for i in range(len(value))]
+    if isinstance(value, Categorical):  # a matrix's rows stay 1×n
+        return [value[i: i + 1] if value.codes.ndim >= 2 else value[i] for i in range(len(value))]
     if isinstance(value, np.ndarray | torch.Tensor) and value.ndim >= 1:
         return [value[i: i + 1] for i in range(value.shape[0])]
     return [value]

@@ -1,10 +1,12 @@
 """The background reader of a minibatchqueue: a worker thread reads, preprocesses and converts mini-batches in
-order, a few ahead of the training loop, and hands failures to the consumer instead of dying silently."""
+order, a few ahead of the training loop, and hands failures to the consumer instead of dying silently. A datastore
+the program defines itself is read in order on the caller's thread instead (InOrderEpoch)."""
 from __future__ import annotations
 
+import builtins
 import queue as stdqueue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,7 @@ from layergraph.data.source import Source
 from layergraph.errors import DataError
 from layergraph.workers import start_worker
 
-__all__ = ["END", "PREFETCH", "Epoch", "Failure"]
+__all__ = ["END", "PREFETCH", "Epoch", "Failure", "InOrderEpoch"]
 
 # How many prepared batches may wait in the queue: enough to hide decoding jitter, few enough to bound memory.
 PREFETCH = 2
@@ -97,7 +99,27 @@ class _Reader:
         self.reads = 0
         self.pending: list[list[Any]] | None = None
 
+    def _read_in_order(self, count: int) -> None:
+        """A datastore read in order (a program's own): whole reads until `count` rows wait or it has no more."""
+        while self.pending is None or len(self.pending[0]) < count:
+            cols = self.source.read_next()  # type: ignore[attr-defined]
+            if cols is None:
+                return
+            self._add(cols)
+
+    def _add(self, cols: list[list[Any]]) -> None:
+        if self.pending is None:
+            self.pending = [list(c) for c in cols]
+        elif len(cols) != len(self.pending):
+            raise DataError(f"minibatchqueue: one read of the datastore gave {len(self.pending)} column(s) and a "
+                            f"later one {len(cols)}; every read must have the same columns")
+        else:
+            for have, got in zip(self.pending, cols):
+                have.extend(got)
+
     def take(self, count: int) -> list[list[Any]]:
+        if getattr(self.source, "sequential", False):
+            self._read_in_order(count)
         while (self.pending is None or len(self.pending[0]) < count) and self.pos < len(self.order):
             need = count - (len(self.pending[0]) if self.pending else 0)
             chunk = self.order[self.pos: self.pos + -(-need // self.align) * self.align]
@@ -105,14 +127,7 @@ class _Reader:
             # one generator per read: the augmentation of read r depends only on (seed, r), not on thread timing
             cols = self.source._read_positions([int(i) for i in chunk], np.random.default_rng([self.seed, self.reads]))
             self.reads += 1
-            if self.pending is None:
-                self.pending = [list(c) for c in cols]
-            elif len(cols) != len(self.pending):
-                raise DataError(f"minibatchqueue: one read of the datastore gave {len(self.pending)} column(s) and a "
-                                f"later one {len(cols)}; every read must have the same columns")
-            else:
-                for have, got in zip(self.pending, cols):
-                    have.extend(got)
+            self._add(cols)
         if self.pending is None:
             return []
         out = [c[:count] for c in self.pending]
@@ -120,33 +135,66 @@ class _Reader:
         return out
 
 
-def _produce(buffer: stdqueue.Queue, stop: threading.Event, source: Source, order: np.ndarray, seed: int,
-             batch: int, discard: bool, fcn: Callable[..., Any] | None, outputs: list[Output],
-             num_outputs: int) -> None:
+def _batches(source: Source, order: np.ndarray, seed: int, batch: int, discard: bool,
+             fcn: Callable[..., Any] | None, outputs: list[Output], num_outputs: int) -> Iterator[tuple[Any, ...]]:
+    """The epoch's mini-batches in order: read, preprocessed (MiniBatchFcn or the default collation), converted."""
+    reader = _Reader(source, order, seed)
+    while True:
+        cols = reader.take(batch)
+        n = len(cols[0]) if cols else 0
+        if n == 0 or (discard and n < batch):
+            return
+        if fcn is not None:
+            result = fcn(*minibatch_arguments(fcn, cols))
+            result = tuple(result) if isinstance(result, tuple | list) else (result,)
+            if len(result) < num_outputs:
+                raise DataError(f"minibatchqueue: MiniBatchFcn returned {len(result)} output(s) but the queue "
+                                f"has {num_outputs}; set numOutputs to match the function")
+            result = result[:num_outputs]
+        else:
+            if len(cols) < num_outputs:
+                raise DataError(f"minibatchqueue: the datastore gives {len(cols)} variable(s) but numOutputs is "
+                                f"{num_outputs}; a MiniBatchFcn is needed to produce more")
+            result = tuple(collate(c) for c in cols[:num_outputs])
+        yield tuple(convert(x, out) for x, out in zip(result, outputs))
+
+
+def _produce(buffer: stdqueue.Queue, stop: threading.Event, *args: Any) -> None:
     """Worker: read, preprocess and convert batches in order until the epoch ends, an error occurs or stop."""
     try:
-        reader = _Reader(source, order, seed)
-        while not stop.is_set():
-            cols = reader.take(batch)
-            n = len(cols[0]) if cols else 0
-            if n == 0 or (discard and n < batch):
-                break
-            if fcn is not None:
-                result = fcn(*minibatch_arguments(fcn, cols))
-                result = tuple(result) if isinstance(result, tuple | list) else (result,)
-                if len(result) < num_outputs:
-                    raise DataError(f"minibatchqueue: MiniBatchFcn returned {len(result)} output(s) but the queue "
-                                    f"has {num_outputs}; set numOutputs to match the function")
-                result = result[:num_outputs]
-            else:
-                if len(cols) < num_outputs:
-                    raise DataError(f"minibatchqueue: the datastore gives {len(cols)} variable(s) but numOutputs is "
-                                    f"{num_outputs}; a MiniBatchFcn is needed to produce more")
-                result = tuple(collate(c) for c in cols[:num_outputs])
-            converted = tuple(convert(x, out) for x, out in zip(result, outputs))
-            if not _put(buffer, stop, converted):
+        for converted in _batches(*args):
+            if stop.is_set() or not _put(buffer, stop, converted):
                 return
         _put(buffer, stop, END)
     except BaseException as err:  # hand every failure to the consumer instead of dying silently
         _put(buffer, stop, Failure(err))
 
+
+class InOrderEpoch:
+    """One pass over a datastore the program defines, prepared on the caller's thread when asked for: its reads
+    draw from the program's random generator in program order (as MATLAB's serial queue does), so a seeded run
+    repeats, and nothing else reads the datastore at the same time."""
+
+    def __init__(self, source: Source, order: np.ndarray, seed: int, batch: int, discard: bool,
+                 fcn: Callable[..., Any] | None, outputs: list[Output], num_outputs: int) -> None:
+        self.batches = _batches(source, order, seed, batch, discard, fcn, outputs, num_outputs)
+        self.peeked: Any = None
+
+    def peek(self) -> Any:
+        if self.peeked is None:
+            try:
+                self.peeked = builtins.next(self.batches)
+            except StopIteration:
+                self.peeked = END
+            except Exception as err:
+                self.peeked = Failure(err)
+        return self.peeked
+
+    def take(self) -> Any:
+        item = self.peek()
+        if item is not END and not isinstance(item, Failure):
+            self.peeked = None
+        return item
+
+    def close(self) -> None:
+        self.batches.close()

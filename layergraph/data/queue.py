@@ -2,7 +2,9 @@
 
 Each output is cast (OutputCast), labelled with `dlarray(x, fmt)` (MATLAB layout in, torch layout out) and moved to
 the OutputEnvironment device. Batches are prepared a few ahead on a worker thread; any error there is re-raised by
-the `hasdata`/`next` call that reaches it, so a failing worker never leaves the training loop waiting.
+the `hasdata`/`next` call that reaches it, so a failing worker never leaves the training loop waiting. A
+datastore the program defines (a translated classdef with read/hasdata/reset) is read in order on the caller's
+thread (layergraph/data/custom.py).
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ import numpy as np
 import torch
 
 from layergraph.data.cells import present
+from layergraph.data.custom import CustomDatastore, is_custom_datastore
 from layergraph.data.minibatch import output_specs
 from layergraph.data.options import MatlabProperties, as_list, choice, parse_options
-from layergraph.data.prefetch import END, PREFETCH, Epoch, Failure
+from layergraph.data.prefetch import END, PREFETCH, Epoch, Failure, InOrderEpoch
 from layergraph.data.source import Source, split_positions
 from layergraph.errors import DataError, OptionError
 
@@ -34,6 +37,8 @@ class MiniBatchQueue(MatlabProperties):
 
     def __init__(self, ds: Source, numOutputs: int | None = None, *args: Any, **kwargs: Any) -> None:
         func = "minibatchqueue"
+        if is_custom_datastore(ds):
+            ds = CustomDatastore(ds)
         if not isinstance(ds, Source):
             raise TypeError(f"{func}: expected a datastore (imageDatastore, augmentedImageDatastore, arrayDatastore, "
                             f"combine(...), transform(...)), got {type(ds).__name__}")
@@ -64,7 +69,7 @@ class MiniBatchQueue(MatlabProperties):
         self._positions = np.arange(ds._num_obs(), dtype=np.int64)  # this queue's share of the datastore
         self._order = self._positions.copy()
         self._outputs = output_specs(func, formats, casts, envs, as_dl)
-        self._epoch: Epoch | None = None
+        self._epoch: Epoch | InOrderEpoch | None = None
         self._finalizer: Any = None
         object.__setattr__(self, "MiniBatchSize", int(size))
         object.__setattr__(self, "PartialMiniBatch",
@@ -109,13 +114,16 @@ class MiniBatchQueue(MatlabProperties):
                 f"OutputEnvironment {[str(o.device) for o in self._outputs]}")
 
     # --- epochs -----------------------------------------------------------------------------------------
-    def _start(self) -> Epoch:
+    def _start(self) -> Epoch | InOrderEpoch:
         if self._epoch is None:
             # the seed comes from torch's generator on the caller's thread: torch.manual_seed makes runs repeatable
             seed = int(torch.randint(0, 2**62, ()).item())
-            self._epoch = Epoch(self._ds, self._order.copy(), seed, self.MiniBatchSize,
-                                 self.PartialMiniBatch == "discard", self.MiniBatchFcn, self._outputs,
-                                 self.NumOutputs)
+            in_order = isinstance(self._ds, CustomDatastore)
+            if in_order:
+                self._ds.start()
+            self._epoch = (InOrderEpoch if in_order else Epoch)(
+                self._ds, self._order.copy(), seed, self.MiniBatchSize, self.PartialMiniBatch == "discard",
+                self.MiniBatchFcn, self._outputs, self.NumOutputs)
             if self._finalizer is not None:
                 self._finalizer.detach()
             self._finalizer = weakref.finalize(self, self._epoch.close)
@@ -131,8 +139,12 @@ class MiniBatchQueue(MatlabProperties):
         self._stop()
 
     def shuffle(self) -> None:
-        """Reset and put this queue's observations in a new random order (MATLAB's shuffle(mbq))."""
+        """Reset and put this queue's observations in a new random order (MATLAB's shuffle(mbq)); a program's own
+        datastore is shuffled by its shuffle method (matlab.io.datastore.Shuffleable), which it must have."""
         self._stop()
+        if isinstance(self._ds, CustomDatastore):
+            self._ds = self._ds.shuffled()
+            return
         self._order = self._positions[torch.randperm(len(self._positions)).numpy()]
 
     def hasdata(self) -> bool:

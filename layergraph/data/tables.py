@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
+from layergraph.data.categorical import Categorical
 from layergraph.data.cells import BatchTable
 from layergraph.errors import DataError
 from layergraph.namevalue import matlab_keywords
@@ -18,7 +20,8 @@ __all__ = ["Rectangle", "imcrop", "randomCropWindow2d", "table"]
 
 @matlab_keywords
 def table(*variables: Sequence[Any], VariableNames: Sequence[str] | None = None) -> BatchTable:
-    """table(X, Y, VariableNames=["X", "Y"]): columns of equal height (lists are cell columns).
+    """table(X, Y, VariableNames=["X", "Y"]): columns of equal height (lists are cell columns; a matrix, numeric
+    or categorical, is one variable whose row i belongs to row i of the table, and `T.X` gives it back whole).
 
     MATLAB names each variable after the workspace variable passed in; Python cannot see those names, so pass
     VariableNames (without it the names are MATLAB's defaults for unnamed inputs, Var1, Var2, ...).
@@ -31,7 +34,12 @@ def table(*variables: Sequence[Any], VariableNames: Sequence[str] | None = None)
     heights = {len(v) for v in variables}
     if len(heights) > 1:
         raise DataError(f"table: all variables must have the same number of rows, got {sorted(heights)}")
-    return BatchTable({n: list(v) for n, v in zip(names, variables, strict=True)})
+    return BatchTable({n: v if _matrix(v) else list(v) for n, v in zip(names, variables, strict=True)})
+
+
+def _matrix(v: Any) -> bool:
+    """A numeric or categorical array of two or more dimensions: a matrix-valued table variable."""
+    return isinstance(v, np.ndarray | torch.Tensor | Categorical) and len(v.shape) >= 2
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def translate_classdef(src: Source, program: Program, node: Any, tally: Tally) -
     tally.translated += 1
     ex = Expressions(src, program, Scope())
     out = ["@classdef_layer"] if layer else []
-    out += [f"class {python_name(cname)}({'CustomLayer' if layer else 'MatlabObject'}):",
+    base = "CustomLayer" if layer else "MatlabDatastore" if "matlab.io.Datastore" in supers else "MatlabObject"
+    out += [f"class {python_name(cname)}({base}):",
             INDENT + "# " + src.node_text(node).split("\n")[0].strip()]
     if "nnet.layer.Formattable" in supers:
         out.append(INDENT + "Formattable = True")

@@ -94,6 +94,20 @@ def unzip(filename: Any, folder: Any = ".") -> None:
         z.extractall(str(folder))
 
 
+def openExample(name: Any, *args: Any, SupportingFile: Any = None, WorkDir: Any = None) -> None:
+    """MATLAB's openExample(name, SupportingFile=f, WorkDir=d) copies an example's file f into d; a translated
+    program cannot fetch MathWorks examples, so f must already be in d (then nothing is done)."""
+    opts = dict(zip((str(k) for k in args[::2]), args[1::2]))
+    f = SupportingFile if SupportingFile is not None else opts.get("SupportingFile")
+    d = WorkDir if WorkDir is not None else opts.get("WorkDir", os.getcwd())
+    if f is None:
+        raise FileNotFoundError(f"openExample: cannot open the MathWorks example '{name}' offline; "
+                                "a translated program can only use its supporting files (SupportingFile=...)")
+    if not (Path(str(d)) / str(f)).is_file():
+        raise FileNotFoundError(f"openExample: place the example's file '{f}' (from MATLAB's example '{name}') in "
+                                f"{Path(str(d)).resolve()}; a translated program cannot fetch MathWorks examples")
+
+
 def addpath(*args: Any) -> None:
     pass  # the port's modules import each other from the output folder; nothing to add to a search path
 

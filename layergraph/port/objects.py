@@ -127,6 +127,41 @@ class MatlabObject:
         return _copy.copy(self)
 
 
+class MatlabDatastore(MatlabObject):
+    """The base of a translated `classdef D < matlab.io.Datastore`: the class writes read, hasdata and reset;
+    matlab.io.Datastore gives preview and readall (a minibatchqueue reads the object as MATLAB's does)."""
+
+    def preview(self) -> Any:
+        """matlab.io.Datastore's preview: a read of a reset copy (the datastore itself does not move), at most its
+        first 8 rows."""
+        probe = self.copy()
+        probe.reset()
+        return _first_rows(_first_output(probe.read()), 8)
+
+    def readall(self) -> Any:
+        """matlab.io.Datastore's readall: every read of a reset copy, joined vertically (tables row after row)."""
+        from layergraph.data.cells import merge, parse, present
+        probe = self.copy()
+        probe.reset()
+        reads = []
+        while probe.hasdata():
+            reads.append(parse(_first_output(probe.read()), False))
+        return present(merge(reads))
+
+
+def _first_output(result: Any) -> Any:
+    """`data` of a translated `[data, info] = read(ds)`, which returns both outputs."""
+    return result[0] if isinstance(result, tuple) and len(result) == 2 else result
+
+
+def _first_rows(data: Any, n: int) -> Any:
+    """A table's (or a cell column's) first n rows."""
+    from layergraph.data.cells import BatchTable
+    if isinstance(data, BatchTable):
+        return BatchTable({k: data[k][:n] for k in data.VariableNames})
+    return data[:n] if isinstance(data, list) else data
+
+
 def classdef_layer(cls: type) -> type:
     """A translated classdef layer, registered (so `save` can write networks that hold it, as MATLAB saves
     them) under its name, or `name_port` when a layergraph layer has that name (the program's class comes first

@@ -219,7 +219,10 @@ def sort(x: Any, *args: Any, nargout: int = 1) -> Any:
 
 
 def unique(x: Any, *args: Any, nargout: int = 1) -> Any:
-    """MATLAB's unique: the sorted distinct values (a row for a row input, else a column)."""
+    """MATLAB's unique: the sorted distinct values (a row for a row input, else a column); of text, its
+    distinct characters in character-code order (text)."""
+    if isinstance(x, str):
+        return "".join(sorted(builtins.set(x)))
     if isinstance(x, list):
         return sorted(set(x))
     t = tensor(x)

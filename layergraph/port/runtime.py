@@ -4,15 +4,16 @@ What layergraph already has (layers, dlarray functions, datastores, training) co
 module gathers the MATLAB functions programs call around the toolbox that have no direct Python form, each with
 MATLAB's documented behaviour, from the modules that hold them by concern: sizes, elementwise (floor, mod,
 double, ...), reductions (sum, max, sort, ...), text (string, sprintf, disp), cells (struct, cellfun), files
-(fullfile, load), tables (readtable of a CSV file), clock (tic/toc, rng, error), objects (forward/predict,
-classdef objects), ode (ode45) and plots (figures written as PNG files; graphics: set, colororder). Functions
-whose result depends on how many outputs MATLAB asks for take `nargout=`.
+(fullfile, load), dictionaries (dictionary), tables (readtable of a CSV file), clock (tic/toc, rng, error),
+objects (forward/predict, classdef objects), ode (ode45) and plots (figures written as PNG files; graphics: set,
+colororder). Functions whose result depends on how many outputs MATLAB asks for take `nargout=`.
 """
 from __future__ import annotations
 
 from layergraph.port import arrays as _arrays
 from layergraph.port import cells as _cells
 from layergraph.port import clock as _clock
+from layergraph.port import dictionaries as _dictionaries
 from layergraph.port import elementwise as _elementwise
 from layergraph.port import files as _files
 from layergraph.port import graphics as _graphics
@@ -31,6 +32,7 @@ from layergraph.port import values as _values
 from layergraph.port.arrays import *  # noqa: F403 - at, setat, horzcat, ...: the generated code's syntax helpers
 from layergraph.port.cells import *  # noqa: F403
 from layergraph.port.clock import *  # noqa: F403
+from layergraph.port.dictionaries import *  # noqa: F403 - dictionary, keys, values, numEntries, isKey
 from layergraph.port.elementwise import *  # noqa: F403
 from layergraph.port.files import *  # noqa: F403
 from layergraph.port.graphics import *  # noqa: F403 - set(gca, ...), colororder
@@ -65,5 +67,5 @@ def _own(module: object, name: str, value: object) -> bool:
 
 
 __all__ = sorted({*_arrays.__all__, *_plots.__all__, *_images.__all__, *_graphics.__all__, *_ode.__all__,
-                   *_tables.__all__}
+                   *_tables.__all__, *_dictionaries.__all__}
                  | {n for m in _MODULES for n, v in vars(m).items() if _own(m, n, v)})

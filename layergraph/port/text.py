@@ -353,3 +353,25 @@ isstring = ischar
 
 def iscellstr(x: Any) -> bool:
     return isinstance(x, list) and builtins.all(isinstance(v, str) for v in x)
+
+
+def reshape(x: Any, *sz: Any) -> Any:
+    """MATLAB's reshape, also of text: the characters (a char matrix's in column order) laid out column by column
+    into m rows, text for one row (or one column), else a char matrix held as its rows."""
+    if not isinstance(x, str) and not (isinstance(x, list) and x and all(isinstance(r, str) for r in x)):
+        return _lg.reshape(x, *sz)
+    rows = [x] if isinstance(x, str) else x
+    if len({len(r) for r in rows}) > 1:
+        raise ValueError("reshape: the rows of a char matrix must have the same length")
+    chars = "".join(r[j] for j in range(len(rows[0])) for r in rows)  # column-major order
+    given = _flat(tensor(sz[0])).tolist() if len(sz) == 1 else list(sz)
+    known = math.prod(int(d) for d in given if not (isinstance(d, list) and not d))
+    dims = [len(chars) // builtins.max(known, 1) if isinstance(d, list) and not d else int(d) for d in given]
+    if math.prod(dims) != len(chars):
+        raise ValueError(f"reshape: size {'×'.join(map(str, dims))} does not have {len(chars)} elements")
+    m = dims[0]
+    if len(dims) > 2 and math.prod(dims[2:]) != 1:
+        raise ValueError("reshape: text has at most two dimensions here")
+    if m <= 1 or m == len(chars):
+        return chars
+    return [chars[i::m] for i in range(m)]
