@@ -7,10 +7,12 @@ noise. layergraph runs the example's own modelLoss (forward, mse, dlgradient in 
 PyTorch runs the module, MATLAB's mse written out, backward and torch.optim.Adam(betas=(0.9, 0.9999),
 eps=1e-8). The two steps are interleaved in one process and timed separately. Afterwards each samples
 EVALUATE_IMAGES digits with the example's reverse process from the same noise draws, and both are scored as the
-example's --evaluate scores (the classifier of `layergraph evaluate`, against as many real held-out digits).
+example's --evaluate scores (the classifier of `layergraph evaluate`, against as many real held-out digits;
+"confident": the share it puts in one class with probability ≥ 0.9).
 
-Usage: python benchmarks/diffusion_reference.py DIGITS_FOLDER [--iterations N] [--steps N] [--out DIR]
-Writes DIR/losses.json, DIR/generated_{layergraph,torch}.npy (N×1×16×16 in [-1, 1]) and the grids as PNG.
+Usage: python benchmarks/diffusion_reference.py DIGITS_FOLDER [--iterations N] [--steps N] [--out DIR] [--rescore]
+Writes DIR/losses.json, DIR/generated_{layergraph,torch}.npy (N×1×16×16 in [-1, 1]) and the grids as PNG;
+--rescore only scores the digits a run saved in DIR.
 """
 from __future__ import annotations
 
@@ -152,8 +154,13 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--images", type=int, default=300, help="generated digits to score (the example: 300)")
     parser.add_argument("--out", default="runs/diffusion_reference")
+    parser.add_argument("--rescore", action="store_true", help="score the digits saved in --out, no training")
     args = parser.parse_args()
     out = Path(args.out)
+    if args.rescore:
+        score(args.folder, {side: torch.as_tensor(np.load(out / f"generated_{side}.npy"))
+                            for side in ("layergraph", "torch")})
+        return
     out.mkdir(parents=True, exist_ok=True)
     ex = load_example()
     pair = Pair(ex, args.channels, args.steps)
@@ -177,7 +184,9 @@ def score(folder: str, images: dict[str, torch.Tensor]) -> None:
     scores = {side: ev.score(((x[:n].clamp(-1, 1) + 1) * 127.5 + 0.5).floor().div(127.5).sub(1.0))
               for side, x in images.items()}
     scores["real held-out"] = ev.score(real)
-    for name in ("precision", "recall", "coverage", "frechet"):
+    for side, x in [*images.items(), ("real held-out", real)]:
+        scores[side]["confident"] = ev.confidently_recognised(x[:n])
+    for name in ("precision", "recall", "coverage", "frechet", "confident"):
         print(f"{name:10} " + "   ".join(f"{side} {s[name]:.3f}" for side, s in scores.items()))
 
 

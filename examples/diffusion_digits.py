@@ -14,7 +14,8 @@ larger data set); generation runs the example's reverse process (its posterior v
 Usage:  python examples/diffusion_digits.py DIGITS_FOLDER [--iterations N] [--steps N] [--out DIR] [--evaluate]
 
 DIGITS_FOLDER is made by `layergraph data digits DIR`. --evaluate scores 300 more generated digits with the
-classifier `layergraph evaluate` uses (precision, recall, Fréchet distance, beside 300 real held-out digits).
+classifier `layergraph evaluate` uses (precision, recall, Fréchet distance, and the share it confidently
+recognises as some digit, probability ≥ 0.9; each beside 300 real held-out digits).
 The defaults take about 13 CPU-minutes (one thread), --evaluate about 4 more; figures in docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -283,7 +284,7 @@ def evaluate(folder, net, varianceSchedule) -> None:
     """Precision/recall/coverage/Fréchet of generated digits (rounded to 8 bits, as `layergraph generate` writes
     them) in the feature space of the digits classifier `layergraph evaluate` uses, beside as many real digits
     of the held-out half (the ceiling)."""
-    from layergraph.gan.evaluator import Evaluator
+    from layergraph.gan.evaluator import CONFIDENT, Evaluator
 
     ev = Evaluator(folder, (16, 16), 1)
     # as many generated digits as real ones they are compared with: Fréchet distances (and k-NN recall) of
@@ -295,9 +296,12 @@ def evaluate(folder, net, varianceSchedule) -> None:
     print(f"generated {numImages} digits to score in {time.time() - start:.0f} s")
     x = torch.as_tensor(np.asarray(images)).permute(3, 2, 0, 1).float()  # MATLAB 16×16×1×N → N×1×16×16
     x = ((x.clamp(-1, 1) + 1) * 127.5 + 0.5).floor().div(127.5).sub(1.0)
-    ours, real = ev.score(x), ev.score(real)
+    ours, theirs = ev.score(x), ev.score(real)
     for name in ("precision", "recall", "coverage", "frechet"):
-        print(f"{name:10} generated {ours[name]:.3f}   real held-out digits {real[name]:.3f}")
+        print(f"{name:10} generated {ours[name]:.3f}   real held-out digits {theirs[name]:.3f}")
+    # how recognisable: the share the digits classifier puts in one class with probability ≥ 0.9
+    print(f"confidently recognised (one class, p ≥ {CONFIDENT}): generated {ev.confidently_recognised(x):.0%}   "
+          f"real held-out digits {ev.confidently_recognised(real):.0%}")
     counts = torch.bincount(ev.embed(x)[1], minlength=len(ev.classes)).tolist()
     print("classifier's class counts of the generated digits:", dict(zip(ev.classes, counts)))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -94,6 +95,7 @@ def test_diffusion_example_trains_and_samples(tmp_path: Path) -> None:
     assert "Iteration: 1, Loss:" in out
     assert "generated 36 digits to score" in out  # as many as the held-out half (3 classes × 12)
     assert "precision  generated" in out and "real held-out digits" in out
+    assert re.search(r"confidently recognised \(one class, p ≥ 0.9\): generated \d+%   real held-out digits \d+%", out)
     grid = np.asarray(Image.open(tmp_path / "run" / "generated.png"))
     assert grid.shape[:2] == (10 * 16, 10 * 16)  # 100 generated 16×16 digits, tiled
     assert grid.std() > 0  # not a constant image
