@@ -69,6 +69,10 @@ ITERATIONS = 4000
 EVALUATE_IMAGES = 300  # generated digits scored by --evaluate
 MINI_BATCH_SIZE = 64
 LEARN_RATE = 1e-3
+# --learn-rate-drop: a piecewise schedule as MATLAB custom loops write it (learnRate = learnRate*dropFactor at
+# the drop iteration), here once, after DROP_AFTER of the iterations
+DROP_FACTOR = 0.1
+DROP_AFTER = 0.75
 GRADIENT_DECAY = 0.9
 SQUARED_GRADIENT_DECAY = 0.9999
 
@@ -83,6 +87,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500, help="noise steps (the example's numNoiseSteps)")
     parser.add_argument("--out", default="runs/diffusion_digits")
     parser.add_argument("--evaluate", action="store_true")
+    parser.add_argument("--learn-rate-drop", action="store_true",
+                        help=f"multiply the learning rate by {DROP_FACTOR} after {DROP_AFTER:.0%} of the iterations")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -102,7 +108,8 @@ def main() -> None:
     betaMin, betaMax = 1e-4, 0.02
     varianceSchedule = torch.linspace(betaMin, betaMax, numNoiseSteps, dtype=torch.float64)  # double, as MATLAB
 
-    net = trainDiffusionNetwork(createDiffusionNetwork(1), mbq, varianceSchedule, args.iterations)
+    dropIteration = round(DROP_AFTER * args.iterations) if args.learn_rate_drop else None
+    net = trainDiffusionNetwork(createDiffusionNetwork(1), mbq, varianceSchedule, args.iterations, dropIteration)
 
     # Generate New Images
     numImages = 100
@@ -114,18 +121,21 @@ def main() -> None:
         evaluate(args.folder, net, varianceSchedule)
 
 
-def trainDiffusionNetwork(net, mbq, varianceSchedule, numIterations):
+def trainDiffusionNetwork(net, mbq, varianceSchedule, numIterations, dropIteration=None):
     """The example's custom training loop: a random noise step per image, the image noised to that step, Adam
     on the loss of the predicted noise."""
     numNoiseSteps = len(varianceSchedule)
     alphaBar = torch.cumprod(1 - varianceSchedule, 0)
     trailingAvg, trailingAvgSq = [], []
+    learnRate = LEARN_RATE
     iteration = 0
     start = time.time()
     while iteration < numIterations:
         mbq.shuffle()
         while mbq.hasdata() and iteration < numIterations:
             iteration += 1
+            if iteration == dropIteration:
+                learnRate = learnRate * DROP_FACTOR
             X = mbq.next()
             numObservations = size(X, 4)
             noiseStep = torch.randint(1, numNoiseSteps + 1, (numObservations,))  # 1-based, as randi
@@ -134,7 +144,7 @@ def trainDiffusionNetwork(net, mbq, varianceSchedule, numIterations):
             step = dlarray(noiseStep.float().reshape(1, -1).numpy(), "CB")
             loss, gradients = dlfeval(modelLoss, net, noisyImage, step, noise)
             net, trailingAvg, trailingAvgSq = adamupdate(net, gradients, trailingAvg, trailingAvgSq, iteration,
-                                                         LEARN_RATE, GRADIENT_DECAY, SQUARED_GRADIENT_DECAY)
+                                                         learnRate, GRADIENT_DECAY, SQUARED_GRADIENT_DECAY)
             if iteration == 1 or iteration % 100 == 0:
                 print(f"Iteration: {iteration}, Loss: {float(extractdata(loss)):.4f}, "
                       f"Elapsed: {time.time() - start:.0f} s", flush=True)

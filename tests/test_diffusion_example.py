@@ -182,3 +182,27 @@ def test_gradients_and_adam_steps_equal_hand_written(example) -> None:
                 got = dt.to_torch(net.getLearnable(*key), kind).reshape(p.shape).numpy()
                 np.testing.assert_allclose(got, theta, atol=1e-6, err_msg=f"{key} after iteration {iteration}")
                 p.copy_(torch.as_tensor(theta))  # the reference follows the hand-computed weights
+
+
+def test_learn_rate_drop_is_one_piecewise_step(example, monkeypatch) -> None:
+    """--learn-rate-drop: adamupdate gets LEARN_RATE up to the drop iteration and LEARN_RATE·0.1 from it on."""
+    rates = []
+
+    class Queue:  # a minibatchqueue of endless 2-image mini-batches
+        def shuffle(self) -> None:
+            pass
+
+        def hasdata(self) -> bool:
+            return True
+
+        def next(self):
+            return dlarray(np.zeros((16, 16, 1, 2), dtype=np.float32), "SSCB")
+
+    def fake_adam(net, grad, avg, avg_sq, iteration, lr, *_):
+        rates.append((iteration, lr))
+        return net, avg, avg_sq
+
+    monkeypatch.setattr(example, "dlfeval", lambda *a: (torch.tensor(0.0), None))
+    monkeypatch.setattr(example, "adamupdate", fake_adam)
+    example.trainDiffusionNetwork(None, Queue(), torch.linspace(1e-4, 0.02, 5, dtype=torch.float64), 8, 6)
+    assert rates == [(i, 1e-3) for i in range(1, 6)] + [(i, pytest.approx(1e-4)) for i in range(6, 9)]
