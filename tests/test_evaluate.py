@@ -123,6 +123,26 @@ def test_collapsed_and_wrong_class_sets_score_below_the_ceiling(tmp_path: Path):
     assert ev.score(x, (y + 1) % 3)["recognised"] == 0.0  # every image asked for the wrong class
 
 
+def test_class_probabilities_and_confident_share_by_hand(tmp_path: Path):
+    """probabilities = softmax of the classifier's head (ReLU, linear) on the embedding, in numpy; the confident
+    share counts the images whose largest probability is at least 0.9."""
+    data = tmp_path / "digits"
+    write_digits(data, per_class=16)
+    ev = Evaluator(data, (16, 16), 1)
+    held, y = ev.held_images, ev.held_labels
+    x = torch.cat([held, (held[y == 0] + held[y == 1]) / 2])  # and blends of two classes: ambiguous ones
+    features = ev.embed(x)[0].double().numpy()
+    linear = ev.net.head[1]
+    scores = np.maximum(features, 0) @ linear.weight.detach().double().numpy().T + linear.bias.detach().double().numpy()
+    want = np.exp(scores - scores.max(1, keepdims=True))
+    want /= want.sum(1, keepdims=True)
+    got = ev.probabilities(x).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert ev.confidently_recognised(x) == pytest.approx((want.max(1) >= 0.9).mean())
+    assert ev.confidently_recognised(x, threshold=0.0) == 1.0
+    assert 0.0 < (want.max(1) >= 0.9).mean() < 1.0, want.max(1)  # the threshold splits this set
+
+
 # --- the CLI and the training loop --------------------------------------------------------------------------
 
 def test_evaluate_cli_text_and_json_and_training_records(tmp_path: Path, capsys):

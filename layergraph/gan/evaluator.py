@@ -23,6 +23,7 @@ from layergraph.sizes import Act
 __all__ = ["METRICS", "Evaluator"]
 
 K_PR, K_DC = 3, 5  # the papers' neighbourhood sizes: Kynkäänniemi et al. use k=3, Naeem et al. k=5
+CONFIDENT = 0.9  # the class probability from which an image counts as confidently recognised
 METRICS = ("recognised", "precision", "recall", "density", "coverage", "frechet")
 
 
@@ -50,6 +51,17 @@ class Evaluator:
         """(features, predicted 0-based class) of N×C×H×W images in [-1, 1]."""
         out = [self.net(x[i:i + 512].float().cpu()) for i in range(0, len(x), 512)]
         return torch.cat([f for f, _ in out]), torch.cat([s.argmax(1) for _, s in out])
+
+    @torch.no_grad()
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """N×K class probabilities (softmax of the classifier's scores) of N×C×H×W images in [-1, 1]."""
+        out = [self.net(x[i:i + 512].float().cpu())[1] for i in range(0, len(x), 512)]
+        return torch.softmax(torch.cat(out).double(), dim=1)
+
+    def confidently_recognised(self, x: torch.Tensor, threshold: float = CONFIDENT) -> float:
+        """The share of images x that the classifier puts in one class with probability ≥ threshold, whichever
+        class: for unconditional generators, how many of their images read clearly as some class."""
+        return float((self.probabilities(x).max(dim=1).values >= threshold).double().mean())
 
     def score(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, Any]:
         """Every metric of images x (N×C×H×W in [-1, 1]) against the reference half, overall and per class
