@@ -213,3 +213,44 @@ def test_a_forecasting_program_with_state_updates_ports_and_runs(tmp_path: Path,
     printed = _port_and_run(FORECAST, "forecast", tmp_path, monkeypatch)
     assert printed.split()[-2:] == ["1", "5"]  # a 1×5 numeric row of forecasts
     assert (tmp_path / "figures" / "figure_1.png").exists()
+
+
+VALUES = """rng(0);
+net = dlnetwork([featureInputLayer(2) fullyConnectedLayer(1)]);
+w0 = extractdata(net.Learnables.Value{1});
+net0 = net;
+X = dlarray(rand(2, 8, 'single'), 'CB');
+T = rand(1, 8, 'single');
+avg = []; avgSq = [];
+for it = 1:3
+    [loss, grad] = dlfeval(@lossFcn, net, X, T);
+    [net, avg, avgSq] = adamupdate(net, grad, avg, avgSq, it);
+    if it == 1
+        bestNet = net;
+    end
+end
+w1 = extractdata(bestNet.Learnables.Value{1});
+w3 = extractdata(net.Learnables.Value{1});
+fprintf('%d %d %d\\n', isequal(extractdata(net0.Learnables.Value{1}), w0), isequal(w1, w3), isequal(w1, w0));
+
+function [loss, grad] = lossFcn(net, X, T)
+    Y = forward(net, X);
+    loss = mse(Y, T);
+    grad = dlgradient(loss, net.Learnables);
+end
+"""
+
+
+def test_assigning_a_network_copies_it_as_matlab_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bestNet = net` keeps that iteration's weights although adamupdate changes networks in place here:
+    MATLAB's networks are values. Expected from MATLAB's semantics: net0 still holds the initial weights (1),
+    bestNet (after step 1) differs from the net after step 3 (0) and from the initial one (0)."""
+    assert _port_and_run(VALUES, "values", tmp_path, monkeypatch).split() == ["1", "0", "0"]
+    net = lg.dlnetwork([lg.featureInputLayer(2), lg.fullyConnectedLayer(1)])
+    twin = rt.copyvalue(net)
+    assert twin is not net and rt.copyvalue(3.5) == 3.5
+    np.testing.assert_array_equal(twin.getLearnable("fc", "Weights"), net.getLearnable("fc", "Weights"))
+    with torch.no_grad():
+        for p in twin.module.parameters():
+            p.add_(1.0)  # an in-place change of the copy
+    assert not np.allclose(twin.getLearnable("fc", "Weights"), net.getLearnable("fc", "Weights"))

@@ -194,6 +194,14 @@ class dlnetwork(NetworkParameters):  # noqa: N801 - MATLAB name
         new._initialize()
         return new
 
+    def copy(self) -> dlnetwork:
+        """An independent copy (MATLAB's `b = a` of a network, a value): later in-place updates of one, such as
+        adamupdate's, leave the other as it was."""
+        new = self._edited(self._lgraph.copy())
+        if self.module is not None:
+            new._initialize()
+        return new
+
     def resetState(self) -> dlnetwork:
         """net = resetState(net): a copy whose recurrent states (HiddenState, CellState) are back at their
         initial values (the layer's option, else zeros, (D·H)×1); learnables and batch-norm statistics stay."""

@@ -96,6 +96,18 @@ def copy(x: Any) -> Any:
     return _copy.copy(x)
 
 
+def copyvalue(x: Any) -> Any:
+    """`b = a` for MATLAB values: a network (dlnetwork, trainNetwork's result) is copied, because layergraph's
+    adamupdate/sgdmupdate/dlupdate and `net.Learnables = …` change a network in place where MATLAB gives a new
+    one (a loop's `bestNet = net` must keep that iteration's weights); any other value is shared as it is (the
+    runtime never changes arrays, cells or structs in place)."""
+    if isinstance(x, _lg.dlnetwork):
+        return x.copy()
+    if isinstance(getattr(x, "dlnet", None), _lg.dlnetwork):  # SeriesNetwork/DAGNetwork
+        return type(x)(x.dlnet.copy(), x.output_layer, x.Classes)
+    return x
+
+
 def imageDataAugmenter(*args: Any, **kwargs: Any) -> Any:
     """MATLAB's imageDataAugmenter; a struct of options (what an inputParser leaves Unmatched) as name-value."""
     if len(args) == 1 and isinstance(args[0], Mapping):

@@ -123,6 +123,8 @@ class Statements(ControlFlow):
                 return [assign(store_name(self.scope.pyvar(self.text(base))),
                                 subscript(call("delat", v), self.ex.subscripts(left)))]
         value = self.value(right, nargout=1)
+        if right.type == "identifier" and self.scope.is_variable(self.text(right)):
+            value = call("copyvalue", value)  # b = a copies a MATLAB value (networks are updated in place here)
         return self.store(left, value)
 
     def value(self, node: Any, nargout: int) -> ast.expr:
