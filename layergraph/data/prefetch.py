@@ -31,7 +31,22 @@ class Failure:
         self.error = error
 
 
-class Epoch:
+class _Peeked:
+    """What both epochs share: `take` hands over the peeked item (the end and a failure stay for the next look)."""
+
+    peeked: Any = None
+
+    def peek(self) -> Any:
+        raise NotImplementedError
+
+    def take(self) -> Any:
+        item = self.peek()
+        if item is not END and not isinstance(item, Failure):
+            self.peeked = None
+        return item
+
+
+class Epoch(_Peeked):
     """One pass over the data: its order, its random seed, and the worker thread that fills the buffer."""
 
     def __init__(self, source: Source, order: np.ndarray, seed: int, batch: int, discard: bool,
@@ -57,12 +72,6 @@ class Epoch:
                                                             "without delivering data"))
                         break
         return self.peeked
-
-    def take(self) -> Any:
-        item = self.peek()
-        if item is not END and not isinstance(item, Failure):
-            self.peeked = None
-        return item
 
     def close(self) -> None:
         """Stop the worker (it notices within a fraction of a second) and release what it buffered."""
@@ -170,7 +179,7 @@ def _produce(buffer: stdqueue.Queue, stop: threading.Event, *args: Any) -> None:
         _put(buffer, stop, Failure(err))
 
 
-class InOrderEpoch:
+class InOrderEpoch(_Peeked):
     """One pass over a datastore the program defines, prepared on the caller's thread when asked for: its reads
     draw from the program's random generator in program order (as MATLAB's serial queue does), so a seeded run
     repeats, and nothing else reads the datastore at the same time."""
@@ -189,12 +198,6 @@ class InOrderEpoch:
             except Exception as err:
                 self.peeked = Failure(err)
         return self.peeked
-
-    def take(self) -> Any:
-        item = self.peek()
-        if item is not END and not isinstance(item, Failure):
-            self.peeked = None
-        return item
 
     def close(self) -> None:
         self.batches.close()
