@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import layergraph as lg
+from layergraph.errors import OptionError
 from layergraph.port import runtime as rt
 
 T = np.linspace(-7, 20, 541)
@@ -254,3 +255,14 @@ def test_assigning_a_network_copies_it_as_matlab_does(tmp_path: Path, monkeypatc
         for p in twin.module.parameters():
             p.add_(1.0)  # an in-place change of the copy
     assert not np.allclose(twin.getLearnable("fc", "Weights"), net.getLearnable("fc", "Weights"))
+
+
+def test_holdout_by_count_and_switch_cases() -> None:
+    labels = lg.categorical(["a"] * 60 + ["b"] * 40)
+    c = rt.cvpartition(labels, "HoldOut", 10)  # a count: 10 held out, stratified 6 + 4
+    test = rt.test(c).reshape(-1).numpy()
+    assert int(test.sum()) == 10 and int(test[:60].sum()) == 6
+    assert rt.switchcase("b", ["a", "b"]) and not rt.switchcase("c", ["a", "b"])
+    assert rt.switchcase(["x"], "x") and rt.switchcase(3.0, [4, 3]) and not rt.switchcase("3", 3)
+    with pytest.raises(OptionError, match="recurrent network from trainNetwork"):
+        lg.predictAndUpdateState(lg.dlnetwork([lg.featureInputLayer(2)]), np.zeros((2, 3)))

@@ -59,9 +59,11 @@ class CVPartition:
 
 
 def _holdout(members: list[np.ndarray], p: float, n: int) -> np.ndarray:
+    """Fold 1 (the test set) for p·n_c of each class (p < 1), or p observations in all (a count), the rest 0."""
+    fraction = p if p < 1 else p / n  # a count p holds out p/n of each class
     folds = np.zeros(n, dtype=np.int64)
     for idx in members:
-        m = _round(p * len(idx)) if p < 1 else int(p) if len(members) == 1 else _round(p / n * len(idx))
+        m = _round(fraction * len(idx))
         pick = idx[torch.randperm(len(idx)).numpy()[:m]]
         folds[pick] = 1
     return folds

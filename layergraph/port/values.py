@@ -39,9 +39,9 @@ def _scalar_value(x: Any) -> Any:
 def switchcase(value: Any, case: Any) -> bool:
     """Whether a `switch` value matches one `case` as MATLAB decides: text by strcmp (a 1×1 string array is its
     string), numbers by ==, a cell case {a, b} when any element matches."""
-    if isinstance(case, list) and not (len(case) == 1 and isinstance(case[0], str) and isinstance(value, str)):
+    if isinstance(case, list):
         return any(switchcase(value, c) for c in case)
-    value, case = _one(value), _one(case)
+    value = _one(value)
     if isinstance(value, str) or isinstance(case, str):
         return isinstance(value, str) and isinstance(case, str) and value == case
     value, case = _scalar_value(value), _scalar_value(case)
